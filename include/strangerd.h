@@ -1,0 +1,214 @@
+/*
+ * strangerd: anonymous text chat between strangers over SSH and telnet.
+ *
+ * Shared structures and one section per source file, as tmux.h does.
+ * Everything a file does not declare here is static to it.  The
+ * threading rules live in src/THREADS.
+ */
+
+#ifndef STRANGERD_H
+#define STRANGERD_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STRANGERD_VERSION	"0.1"
+
+#ifndef __dead
+#define __dead		__attribute__((__noreturn__))
+#endif
+#define printflike(a, b) __attribute__((__format__(__printf__, a, b)))
+
+struct evbuffer;
+struct event_base;
+struct worker;
+struct session;
+
+/* Window sizes are clamped so that no client can make us allocate more. */
+#define SCREEN_MIN_X	20
+#define SCREEN_MIN_Y	5
+#define SCREEN_MAX_X	300
+#define SCREEN_MAX_Y	100
+
+/* Longest line a visitor may type, in code points. */
+#define LINE_MAX_CHARS	500
+/* Longest line accepted in plain line mode before the excess is dropped. */
+#define LINE_MAX_BYTES	4096
+
+/* xmalloc.c */
+void		*xmalloc(size_t);
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+int		 xasprintf(char **, const char *, ...) printflike(2, 3);
+
+/* log.c */
+void		 log_init(int foreground, int debug);
+void		 log_warn(const char *, ...) printflike(1, 2);
+void		 log_warnx(const char *, ...) printflike(1, 2);
+void		 log_info(const char *, ...) printflike(1, 2);
+void		 log_debug(const char *, ...) printflike(1, 2);
+__dead void	 fatal(const char *, ...) printflike(1, 2);
+__dead void	 fatalx(const char *, ...) printflike(1, 2);
+
+/* utf8.c: decoding, encoding and display width; no I/O. */
+#define UTF8_REPLACEMENT 0xfffd
+size_t		 utf8_decode(const void *, size_t, uint32_t *);
+size_t		 utf8_encode(uint32_t, char *);
+int		 utf8_width(uint32_t);
+size_t		 utf8_strwidth(const char *, size_t);
+
+/*
+ * sanitize.c: makes text from one visitor safe for another's terminal.
+ * The result is valid UTF-8 with no control, bidi, format or tag
+ * characters; sanitising twice changes nothing.
+ */
+int		 sanitize_allowed(uint32_t);
+char		*sanitize_text(const void *, size_t, size_t *);
+
+/* input.c: raw bytes to keys; no I/O. */
+enum key_type {
+	KEYC_NONE,
+	KEYC_CHAR,		/* cp holds a printable code point */
+	KEYC_CTRL,		/* cp holds 'a'..'z' (Ctrl-A..Ctrl-Z) or '@' etc. */
+	KEYC_ENTER,
+	KEYC_TAB,
+	KEYC_BACKSPACE,
+	KEYC_DELETE,
+	KEYC_ESC,
+	KEYC_UP,
+	KEYC_DOWN,
+	KEYC_LEFT,
+	KEYC_RIGHT,
+	KEYC_HOME,
+	KEYC_END,
+	KEYC_INSERT,
+	KEYC_PGUP,
+	KEYC_PGDN,
+	KEYC_SHIFT_UP,
+	KEYC_SHIFT_DOWN,
+	KEYC_FKEY,		/* cp holds the function key number */
+};
+struct key {
+	enum key_type	 type;
+	uint32_t	 cp;
+};
+typedef void	(*key_cb)(const struct key *, void *);
+#define INPUT_SEQ_MAX	32
+struct input {
+	unsigned char	 seq[INPUT_SEQ_MAX];	/* partial sequence */
+	size_t		 seqlen;
+	int		 after_cr;	/* swallow a following LF or NUL */
+};
+void		 input_init(struct input *);
+void		 input_feed(struct input *, const void *, size_t, key_cb, void *);
+int		 input_pending(const struct input *);
+void		 input_flush(struct input *, key_cb, void *);
+
+/* editor.c: the input line; no I/O. */
+#define EDITOR_HISTORY	16
+enum editor_result {
+	EDITOR_IGNORED,		/* not an editing key: the caller handles it */
+	EDITOR_CHANGED,		/* the line or the cursor moved */
+	EDITOR_UNCHANGED,	/* an editing key that changed nothing */
+	EDITOR_SUBMIT,		/* Enter: take the line with editor_take() */
+};
+struct editor {
+	uint32_t	*text;		/* owned; len code points */
+	size_t		 len;
+	size_t		 size;
+	size_t		 cursor;	/* 0..len */
+	size_t		 max;		/* code points allowed */
+	char		*history[EDITOR_HISTORY];	/* owned, oldest first */
+	u_int		 nhistory;
+	int		 hpos;		/* -1: not browsing history */
+	char		*saved;		/* owned: the line before browsing */
+};
+void		 editor_init(struct editor *, size_t);
+void		 editor_free(struct editor *);
+enum editor_result editor_key(struct editor *, const struct key *);
+char		*editor_take(struct editor *);
+void		 editor_clear(struct editor *);
+int		 editor_empty(const struct editor *);
+size_t		 editor_width_to(const struct editor *, size_t);
+
+/* screen.c: a grid of cells; no I/O. */
+#define ATTR_BOLD	0x01
+#define ATTR_REVERSE	0x02
+#define ATTR_DIM	0x04
+#define ATTR_FGMASK	0xf0	/* colour index + 1 in the high nibble, 0: default */
+#define ATTR_FG(c)	((((c) + 1) & 0xf) << 4)
+struct cell {
+	uint32_t	 cp;		/* 0: the right half of a wide character */
+	uint32_t	 comb;		/* one combining mark, or 0 */
+	uint8_t		 attr;
+	uint8_t		 width;		/* 1 or 2; 0 for a right half */
+};
+struct screen {
+	u_int		 sx;
+	u_int		 sy;
+	struct cell	*cells;		/* owned; sx * sy */
+	u_int		 cx;		/* cursor */
+	u_int		 cy;
+	int		 cursor_visible;
+};
+void		 screen_init(struct screen *, u_int, u_int);
+void		 screen_free(struct screen *);
+void		 screen_resize(struct screen *, u_int, u_int);
+void		 screen_clear(struct screen *);
+void		 screen_copy(struct screen *, const struct screen *);
+struct cell	*screen_cell(struct screen *, u_int, u_int);
+u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
+		     size_t, uint8_t);
+void		 screen_fill(struct screen *, u_int, u_int, u_int, uint8_t);
+void		 screen_cursor(struct screen *, u_int, u_int, int);
+
+/* render-term.c: terminal capabilities from terminfo, cached per TERM. */
+#define TERM_NCOLOURS	16
+struct term {
+	char		*name;		/* owned */
+	int		 plain;		/* no cursor addressing: line mode */
+	int		 colours;	/* 0, 8, 16, 256 */
+	int		 ansi_cup;	/* cup is ESC [ y;x H: format it directly */
+	char		*cup;		/* owned: raw cup, for tiparm */
+	char		*clear;		/* owned strings below; "" when absent */
+	char		*el;
+	char		*sgr0;
+	char		*bold;
+	char		*rev;
+	char		*dim;
+	char		*civis;
+	char		*cnorm;
+	char		*smcup;
+	char		*rmcup;
+	char		*bel;
+	char		*setaf[TERM_NCOLOURS];
+};
+const struct term *term_get(const char *);
+void		 term_cup(const struct term *, struct evbuffer *, u_int, u_int);
+void		 term_free_all(void);
+
+/* render.c: the difference between two screens as terminal bytes. */
+void		 render_full(const struct term *, struct screen *,
+		     const struct screen *, struct evbuffer *);
+void		 render_diff(const struct term *, struct screen *,
+		     const struct screen *, struct evbuffer *);
+void		 render_enter(const struct term *, struct evbuffer *);
+void		 render_leave(const struct term *, struct evbuffer *);
+
+/* match-pool.c: who is waiting and who may meet whom; no I/O. */
+struct match_pool;
+struct match_pool *match_pool_new(uint32_t);
+void		 match_pool_free(struct match_pool *);
+void		 match_pool_add(struct match_pool *, uint64_t, uint64_t);
+int		 match_pool_remove(struct match_pool *, uint64_t);
+int		 match_pool_pick(struct match_pool *, uint64_t, uint64_t,
+		     uint64_t *);
+u_int		 match_pool_count(const struct match_pool *);
+
+#endif /* STRANGERD_H */
