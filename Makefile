@@ -23,9 +23,10 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 # Modules that do no I/O: unit tests and fuzzers link them alone.
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
+	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o
 
-DAEMON_OBJS = $(PURE_OBJS) src/render-term.o src/inbox.o src/worker.o \
+DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
 	    src/session.o src/view.o src/telnet.o src/match.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o

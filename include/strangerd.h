@@ -24,6 +24,7 @@
 #define printflike(a, b) __attribute__((__format__(__printf__, a, b)))
 
 struct evbuffer;
+struct event;
 struct event_base;
 struct worker;
 struct session;
@@ -210,5 +211,143 @@ int		 match_pool_remove(struct match_pool *, uint64_t);
 int		 match_pool_pick(struct match_pool *, uint64_t, uint64_t,
 		     uint64_t *);
 u_int		 match_pool_count(const struct match_pool *);
+
+/*
+ * Session handles name a session across threads: worker index, slot and
+ * generation.  Handle 0 names nobody.  A message for a handle whose slot
+ * has been reused (generation changed) is dropped.
+ */
+#define HANDLE_NONE		0
+#define HANDLE_MAKE(w, s, g)	(((uint64_t)(w) << 56) | \
+				 ((uint64_t)((g) & 0xffffff) << 32) | (uint32_t)(s))
+#define HANDLE_WORKER(h)	((u_int)((h) >> 56))
+#define HANDLE_GEN(h)		((uint32_t)(((h) >> 32) & 0xffffff))
+#define HANDLE_SLOT(h)		((uint32_t)(h))
+
+/* Messages crossing threads; see src/THREADS. */
+enum msg_type {
+	MSG_WANT,		/* worker -> match: from wants a partner */
+	MSG_CANCEL,		/* worker -> match: from no longer waits */
+	MSG_PAIRED,		/* match -> worker: to is paired with from */
+	MSG_LINE,		/* worker -> worker: text from from to to */
+	MSG_LEFT,		/* worker -> worker: from left to */
+	MSG_KICK,		/* any -> worker: close to, text says why */
+	MSG_NOTICE,		/* any -> worker: show text to every session */
+	MSG_BANS,		/* store -> worker: ban list replaced (ptr) */
+	MSG_QUERY,		/* admin -> worker/store: ptr is a request */
+	MSG_REPLY,		/* worker/store -> admin: ptr is a reply */
+	MSG_STORE,		/* any -> store: ptr is a store request */
+	MSG_STOP,		/* main -> everyone: shut down */
+};
+struct msg {
+	enum msg_type	 type;
+	uint64_t	 to;		/* handle, or HANDLE_NONE */
+	uint64_t	 from;		/* handle, or HANDLE_NONE */
+	uint64_t	 arg;		/* MSG_WANT: the partner just left */
+	char		*text;		/* owned, NUL-terminated, or NULL */
+	size_t		 len;
+	void		*ptr;		/* type-specific, owned by the receiver */
+};
+
+/* inbox.c: a lock-free multi-producer queue with an eventfd wake-up. */
+struct inbox;
+typedef void	(*inbox_cb)(struct msg *, void *);
+struct msg	*msg_new(enum msg_type);
+void		 msg_free(struct msg *);
+struct inbox	*inbox_new(struct event_base *, inbox_cb, void *);
+void		 inbox_free(struct inbox *);
+void		 inbox_post(struct inbox *, struct msg *);
+
+/* A listening address. */
+enum proto {
+	PROTO_TELNET,
+	PROTO_SSH,
+};
+struct listen_addr {
+	enum proto		 proto;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			*name;	/* owned: as given, for logs */
+};
+
+/* Settings, read-only once the workers run. */
+struct config {
+	char			*dir;		/* state directory */
+	u_int			 workers;
+	struct listen_addr	*listen;	/* owned */
+	u_int			 nlisten;
+	u_int			 max_sessions;
+	size_t			 outq_max;	/* bytes queued to one client */
+	u_int			 negotiate_ms;	/* telnet: wait for options */
+	u_int			 esc_ms;	/* a lone ESC resolves after */
+};
+extern struct config	*cfg;
+
+/* worker.c: a thread with its own event loop that owns its sessions. */
+struct worker {
+	u_int			 idx;
+	struct event_base	*base;
+	struct inbox		*inbox;
+	struct session		**slots;	/* owned array, entries not */
+	uint32_t		*gens;		/* owned, per slot */
+	uint32_t		*free_slots;	/* owned stack of free slots */
+	u_int			 nfree;
+	u_int			 nslots;
+	struct session		*closed;	/* sessions waiting to be freed */
+	struct event		*reap_ev;
+	_Atomic u_int		 nsessions;	/* written by the owner only */
+	void			*listeners;	/* owned, private to worker.c */
+	void			*ssh;		/* owned by ssh.c */
+	void			*thread;	/* owned, private to worker.c */
+};
+extern struct worker	**workers;
+extern u_int		  nworkers;
+void		 workers_start(void);
+void		 workers_stop(void);
+u_int		 workers_online(void);
+uint64_t	 worker_attach(struct worker *, struct session *);
+void		 worker_detach(struct worker *, uint64_t);
+struct session	*worker_lookup(struct worker *, uint64_t);
+void		 worker_post(uint64_t, struct msg *);
+void		 worker_broadcast(struct msg *);
+
+/* telnet.c: the telnet front end (libtelnet). */
+void		 telnet_accept(struct worker *, int, const struct sockaddr *,
+		     socklen_t);
+
+/* ssh.c: the SSH front end (libssh). */
+int		 ssh_worker_init(struct worker *);
+void		 ssh_worker_free(struct worker *);
+void		 ssh_accept(struct worker *, int, const struct sockaddr *,
+		     socklen_t);
+
+/*
+ * session.c: one visitor, from welcome to goodbye, whatever the
+ * transport.  Front ends hand it bytes, a terminal type and a size
+ * through this table.
+ */
+struct session_ops {
+	const char	*name;				/* "ssh", "telnet" */
+	int		 (*write)(void *, const void *, size_t); /* -1: over cap */
+	void		 (*close)(void *);		/* free the transport */
+};
+struct session	*session_new(struct worker *, const struct session_ops *,
+		     void *, const struct sockaddr *, socklen_t);
+void		 session_start(struct session *, const char *, u_int, u_int);
+void		 session_resize(struct session *, u_int, u_int);
+void		 session_input(struct session *, const void *, size_t);
+void		 session_set_key(struct session *, const char *);
+void		 session_close(struct session *, const char *);
+void		 session_free(struct session *);
+void		 session_message(struct session *, struct msg *);
+void		 session_notice(struct session *, const char *);
+uint64_t	 session_handle(const struct session *);
+const char	*session_id(const struct session *);
+
+/* match.c: the matchmaker thread, fed through its inbox. */
+void		 match_start(void);
+void		 match_stop(void);
+void		 match_post(struct msg *);
+u_int		 match_waiting(void);
 
 #endif /* STRANGERD_H */
