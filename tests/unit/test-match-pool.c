@@ -1,0 +1,309 @@
+/*
+ * Unit tests for match-pool.c: adding, removing and counting, who may be
+ * picked, how evenly, and the hash table under many entries and under a
+ * long random run checked against a plain array.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "strangerd.h"
+
+/* A test's own random numbers (xorshift64). */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (*x);
+}
+
+/* A realistic handle: worker, slot and generation. */
+static uint64_t
+handle(u_int i)
+{
+	return (HANDLE_MAKE(i % 4, i, i * 7 + 1));
+}
+
+/* Add, update, remove and count; free takes NULL. */
+static void
+test_basic(void **state)
+{
+	struct match_pool	*mp;
+	uint64_t		 p;
+
+	(void)state;
+	match_pool_free(NULL);
+	mp = match_pool_new(1);
+	assert_int_equal(match_pool_count(mp), 0);
+	assert_int_equal(match_pool_pick(mp, 1, 0, &p), -1);
+	assert_int_equal(match_pool_remove(mp, 1), -1);
+
+	match_pool_add(mp, 1, 0);
+	match_pool_add(mp, 2, 0);
+	match_pool_add(mp, 3, 0);
+	assert_int_equal(match_pool_count(mp), 3);
+	match_pool_add(mp, 2, 0);
+	assert_int_equal(match_pool_count(mp), 3);
+	assert_int_equal(match_pool_remove(mp, 2), 0);
+	assert_int_equal(match_pool_remove(mp, 2), -1);
+	assert_int_equal(match_pool_count(mp), 2);
+	assert_int_equal(match_pool_remove(mp, 1), 0);
+	assert_int_equal(match_pool_remove(mp, 3), 0);
+	assert_int_equal(match_pool_count(mp), 0);
+	match_pool_free(mp);
+}
+
+/* Pick never returns the requester or anyone it just parted from. */
+static void
+test_exclusions(void **state)
+{
+	struct match_pool	*mp;
+	uint64_t		 p;
+	int			 i;
+
+	(void)state;
+	mp = match_pool_new(2);
+
+	/* Only the requester waits (a second tab, say). */
+	match_pool_add(mp, 10, 0);
+	assert_int_equal(match_pool_pick(mp, 10, 0, &p), -1);
+	assert_int_equal(match_pool_count(mp), 1);
+
+	/* 11 just left 10: neither direction may pair them. */
+	match_pool_add(mp, 11, 10);
+	assert_int_equal(match_pool_pick(mp, 10, 11, &p), -1);
+	assert_int_equal(match_pool_pick(mp, 10, 0, &p), -1);
+	assert_int_equal(match_pool_pick(mp, 12, 11, &p), 0);
+	assert_int_equal(p, 10);
+	assert_int_equal(match_pool_count(mp), 1);
+
+	/* Updating last through add changes who 11 may meet. */
+	match_pool_add(mp, 11, 0);
+	assert_int_equal(match_pool_pick(mp, 10, 0, &p), 0);
+	assert_int_equal(p, 11);
+	assert_int_equal(match_pool_count(mp), 0);
+
+	/* With one fit among several, it is always the one. */
+	for (i = 0; i < 200; i++) {
+		match_pool_add(mp, 1, 0);	/* requester itself */
+		match_pool_add(mp, 2, 0);	/* requester's last partner */
+		match_pool_add(mp, 3, 1);	/* parted from requester */
+		match_pool_add(mp, 4, 9);
+		assert_int_equal(match_pool_pick(mp, 1, 2, &p), 0);
+		assert_int_equal(p, 4);
+		assert_int_equal(match_pool_pick(mp, 1, 2, &p), -1);
+		assert_int_equal(match_pool_count(mp), 3);
+		match_pool_remove(mp, 1);
+		match_pool_remove(mp, 2);
+		match_pool_remove(mp, 3);
+	}
+	match_pool_free(mp);
+}
+
+/* Pearson's statistic for counts against an even spread. */
+static double
+chi_square(const u_int *counts, u_int n, u_int total)
+{
+	double	e = (double)total / n, d, chi = 0;
+	u_int	i;
+
+	for (i = 0; i < n; i++) {
+		d = counts[i] - e;
+		chi += d * d / e;
+	}
+	return (chi);
+}
+
+/* Picks from a pool of five are even (loose chi-square bound). */
+static void
+test_uniform_small(void **state)
+{
+	struct match_pool	*mp;
+	u_int			 counts[5] = { 0 }, i, total = 50000;
+	uint64_t		 p;
+	double			 chi;
+
+	(void)state;
+	mp = match_pool_new(3);
+	for (i = 0; i < 5; i++)
+		match_pool_add(mp, i + 1, 0);
+	/* Two more that are never eligible. */
+	match_pool_add(mp, 100, 0);
+	match_pool_add(mp, 200, 100);
+	for (i = 0; i < total; i++) {
+		assert_int_equal(match_pool_pick(mp, 100, 0, &p), 0);
+		assert_true(p >= 1 && p <= 5);
+		counts[p - 1]++;
+		match_pool_add(mp, p, 0);
+	}
+	chi = chi_square(counts, 5, total);
+	/* 4 degrees of freedom: p < 0.0001 beyond 23.5. */
+	assert_true(chi < 23.5);
+	match_pool_free(mp);
+}
+
+/* Picks from a pool above the exact-count size are even too. */
+static void
+test_uniform_large(void **state)
+{
+	struct match_pool	*mp;
+	u_int			 counts[50] = { 0 }, i, total = 200000;
+	uint64_t		 p;
+	double			 chi;
+
+	(void)state;
+	mp = match_pool_new(4);
+	for (i = 0; i < 50; i++)
+		match_pool_add(mp, i + 1, 0);
+	match_pool_add(mp, 1000, 7);	/* requester, waiting too */
+	match_pool_add(mp, 2000, 1000);	/* parted from the requester */
+	for (i = 0; i < total; i++) {
+		assert_int_equal(match_pool_pick(mp, 1000, 7, &p), 0);
+		assert_true(p >= 1 && p <= 50 && p != 7);
+		counts[p - 1]++;
+		match_pool_add(mp, p, 0);
+	}
+	assert_int_equal(counts[6], 0);
+	counts[6] = counts[49];
+	chi = chi_square(counts, 49, total);
+	/* 48 degrees of freedom: p < 0.0001 beyond 94. */
+	assert_true(chi < 94);
+	match_pool_free(mp);
+}
+
+/* Most of the pool ineligible: the scan still finds the few that fit. */
+static void
+test_mostly_ineligible(void **state)
+{
+	struct match_pool	*mp;
+	uint64_t		 p;
+	u_int			 i;
+
+	(void)state;
+	mp = match_pool_new(5);
+	for (i = 1; i <= 1000; i++)
+		match_pool_add(mp, i, 5000);
+	match_pool_add(mp, 4242, 0);
+	assert_int_equal(match_pool_pick(mp, 5000, 0, &p), 0);
+	assert_int_equal(p, 4242);
+	assert_int_equal(match_pool_pick(mp, 5000, 0, &p), -1);
+	assert_int_equal(match_pool_count(mp), 1000);
+	match_pool_free(mp);
+}
+
+/* 50,000 waiting: add, remove half, then pick everyone exactly once. */
+static void
+test_many(void **state)
+{
+	struct match_pool	*mp;
+	uint8_t			*seen;
+	uint64_t		 p, requester = HANDLE_MAKE(255, 0, 1);
+	u_int			 i, n = 50000, picked = 0;
+
+	(void)state;
+	mp = match_pool_new(6);
+	seen = calloc(n, 1);
+	assert_non_null(seen);
+	for (i = 0; i < n; i++)
+		match_pool_add(mp, handle(i), handle((i + 1) % n));
+	assert_int_equal(match_pool_count(mp), n);
+	for (i = 0; i < n; i += 2)
+		assert_int_equal(match_pool_remove(mp, handle(i)), 0);
+	assert_int_equal(match_pool_count(mp), n / 2);
+	for (i = 0; i < n; i += 2)
+		assert_int_equal(match_pool_remove(mp, handle(i)), -1);
+
+	while (match_pool_pick(mp, requester, HANDLE_NONE, &p) == 0) {
+		i = HANDLE_SLOT(p);
+		assert_true(i < n && i % 2 == 1);
+		assert_int_equal(p, handle(i));
+		assert_false(seen[i]);
+		seen[i] = 1;
+		picked++;
+	}
+	assert_int_equal(picked, n / 2);
+	assert_int_equal(match_pool_count(mp), 0);
+	free(seen);
+	match_pool_free(mp);
+}
+
+/* A long random run of every operation agrees with a plain array. */
+static void
+test_model(void **state)
+{
+	struct match_pool	*mp;
+	uint64_t		 model[512], x = 88172645463325252ULL, h, p, l;
+	uint8_t			 in[512];
+	u_int			 i, k, n = 0;
+
+	(void)state;
+	memset(in, 0, sizeof in);
+	memset(model, 0, sizeof model);
+	mp = match_pool_new(7);
+	for (i = 0; i < 200000; i++) {
+		k = rnd(&x) % 512;
+		h = k + 1;
+		switch (rnd(&x) % 4) {
+		case 0:
+		case 1:
+			l = rnd(&x) % 4 == 0 ? rnd(&x) % 512 + 1 : 0;
+			match_pool_add(mp, h, l);
+			if (!in[k])
+				n++;
+			in[k] = 1;
+			model[k] = l;
+			break;
+		case 2:
+			assert_int_equal(match_pool_remove(mp, h),
+			    in[k] ? 0 : -1);
+			if (in[k])
+				n--;
+			in[k] = 0;
+			break;
+		case 3:
+			l = rnd(&x) % 512 + 1;
+			if (match_pool_pick(mp, h, l, &p) == 0) {
+				assert_true(p >= 1 && p <= 512);
+				assert_true(in[p - 1]);
+				assert_true(p != h && p != l);
+				assert_true(model[p - 1] != h);
+				in[p - 1] = 0;
+				n--;
+			} else {
+				for (k = 0; k < 512; k++) {
+					if (in[k] && k + 1 != h &&
+					    k + 1 != l && model[k] != h)
+						fail_msg("missed %u", k + 1);
+				}
+			}
+			break;
+		}
+		assert_int_equal(match_pool_count(mp), n);
+	}
+	match_pool_free(mp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_exclusions),
+		cmocka_unit_test(test_uniform_small),
+		cmocka_unit_test(test_uniform_large),
+		cmocka_unit_test(test_mostly_ineligible),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_model),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
