@@ -1,0 +1,217 @@
+/*
+ * The screen model: a grid of cells, each holding one character (or the
+ * right half of a wide one), at most one combining mark and attributes,
+ * plus a cursor.  Views draw into a screen; render.c turns the
+ * difference between two screens into terminal bytes.
+ *
+ * No I/O and no locking: a screen belongs to one session.  Text given to
+ * screen_puts() should already be sanitised (sanitize.c), but nothing
+ * here relies on it; controls are skipped.
+ *
+ * Invariant kept by every function here: a cell of width 2 is always
+ * followed on the same row by a right half (cp 0, width 0), and a right
+ * half is always preceded by a cell of width 2.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strangerd.h"
+
+static void	screen_blank(struct cell *, uint8_t);
+static void	screen_split(struct screen *, u_int, u_int, u_int);
+
+/* Make c a space with attributes attr. */
+static void
+screen_blank(struct cell *c, uint8_t attr)
+{
+	c->cp = ' ';
+	c->comb = 0;
+	c->attr = attr;
+	c->width = 1;
+}
+
+/*
+ * Prepare columns x to x + n - 1 of row y to be overwritten: a wide
+ * character only partly inside that range is replaced by a space on the
+ * half that survives, so that no orphaned half is left behind.
+ */
+static void
+screen_split(struct screen *s, u_int x, u_int y, u_int n)
+{
+	struct cell	*row = s->cells + (size_t)y * s->sx;
+	u_int		 last = x + n - 1;
+
+	if (row[x].width == 0 && x > 0)
+		screen_blank(&row[x - 1], row[x - 1].attr);
+	if (row[last].width == 2 && last + 1 < s->sx)
+		screen_blank(&row[last + 1], row[last + 1].attr);
+}
+
+/* Set up an empty screen of sx by sy cells with the cursor at the top. */
+void
+screen_init(struct screen *s, u_int sx, u_int sy)
+{
+	memset(s, 0, sizeof *s);
+	s->cursor_visible = 1;
+	screen_resize(s, sx, sy);
+}
+
+/* Free what the screen owns; the screen itself belongs to the caller. */
+void
+screen_free(struct screen *s)
+{
+	if (s == NULL)
+		return;
+	free(s->cells);
+	s->cells = NULL;
+	s->sx = s->sy = 0;
+}
+
+/*
+ * Change the size, clamped to 1..SCREEN_MAX_X by 1..SCREEN_MAX_Y.  The
+ * contents are not kept: views redraw everything after a resize.
+ */
+void
+screen_resize(struct screen *s, u_int sx, u_int sy)
+{
+	if (sx < 1)
+		sx = 1;
+	if (sx > SCREEN_MAX_X)
+		sx = SCREEN_MAX_X;
+	if (sy < 1)
+		sy = 1;
+	if (sy > SCREEN_MAX_Y)
+		sy = SCREEN_MAX_Y;
+
+	if (s->cells == NULL || sx != s->sx || sy != s->sy) {
+		s->cells = xreallocarray(s->cells, (size_t)sx * sy,
+		    sizeof *s->cells);
+		s->sx = sx;
+		s->sy = sy;
+	}
+	screen_clear(s);
+	if (s->cx >= sx)
+		s->cx = sx - 1;
+	if (s->cy >= sy)
+		s->cy = sy - 1;
+}
+
+/* Fill the whole screen with spaces without attributes. */
+void
+screen_clear(struct screen *s)
+{
+	size_t	i, n = (size_t)s->sx * s->sy;
+
+	for (i = 0; i < n; i++)
+		screen_blank(&s->cells[i], 0);
+}
+
+/* Make dst an exact copy of src, resizing dst if needed. */
+void
+screen_copy(struct screen *dst, const struct screen *src)
+{
+	if (dst == src)
+		return;
+	if (dst->cells == NULL || dst->sx != src->sx || dst->sy != src->sy)
+		screen_resize(dst, src->sx, src->sy);
+	memcpy(dst->cells, src->cells,
+	    (size_t)src->sx * src->sy * sizeof *dst->cells);
+	dst->cx = src->cx;
+	dst->cy = src->cy;
+	dst->cursor_visible = src->cursor_visible;
+}
+
+/* Return the cell at x, y, or NULL outside the screen. */
+struct cell *
+screen_cell(struct screen *s, u_int x, u_int y)
+{
+	if (x >= s->sx || y >= s->sy)
+		return (NULL);
+	return (&s->cells[(size_t)y * s->sx + x]);
+}
+
+/* Write n spaces with attributes attr from x, y, stopping at the edge. */
+void
+screen_fill(struct screen *s, u_int x, u_int y, u_int n, uint8_t attr)
+{
+	struct cell	*row;
+	u_int		 i;
+
+	if (y >= s->sy || x >= s->sx || n == 0)
+		return;
+	if (n > s->sx - x)
+		n = s->sx - x;
+	screen_split(s, x, y, n);
+	row = s->cells + (size_t)y * s->sx;
+	for (i = 0; i < n; i++)
+		screen_blank(&row[x + i], attr);
+}
+
+/* Place the cursor, clamped to the screen, and show or hide it. */
+void
+screen_cursor(struct screen *s, u_int x, u_int y, int visible)
+{
+	s->cx = x < s->sx ? x : s->sx - 1;
+	s->cy = y < s->sy ? y : s->sy - 1;
+	s->cursor_visible = visible;
+}
+
+/*
+ * Write len bytes of UTF-8 text with attributes attr on row y from column
+ * x, never at or beyond column maxx, and return the columns used.
+ *
+ * A wide character that would cross maxx is not written; a space takes
+ * its place and the text ends there.  A combining mark goes with the
+ * character before it (only the first is kept) and is dropped if
+ * nothing has been written yet.  Controls are skipped.
+ */
+u_int
+screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
+    size_t len, uint8_t attr)
+{
+	struct cell	*row, *last = NULL;
+	size_t		 off = 0;
+	uint32_t	 cp;
+	u_int		 start = x;
+	int		 w;
+
+	if (maxx > s->sx)
+		maxx = s->sx;
+	if (y >= s->sy || x >= maxx)
+		return (0);
+	row = s->cells + (size_t)y * s->sx;
+
+	while (off < len && x < maxx) {
+		off += utf8_decode(text + off, len - off, &cp);
+		if (cp == 0 || (w = utf8_width(cp)) < 0)
+			continue;
+		if (w == 0) {
+			if (last != NULL && last->comb == 0)
+				last->comb = cp;
+			continue;
+		}
+		if (w == 2 && x + 1 >= maxx) {
+			screen_split(s, x, y, 1);
+			screen_blank(&row[x], attr);
+			x++;
+			break;
+		}
+
+		screen_split(s, x, y, w);
+		last = &row[x];
+		last->cp = cp;
+		last->comb = 0;
+		last->attr = attr;
+		last->width = w;
+		if (w == 2) {
+			row[x + 1].cp = 0;
+			row[x + 1].comb = 0;
+			row[x + 1].attr = attr;
+			row[x + 1].width = 0;
+		}
+		x += w;
+	}
+	return (x - start);
+}
