@@ -27,7 +27,8 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
-	    src/session.o src/view.o src/telnet.o src/match.o src/strangerd.o
+	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
+	    src/match.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o
 
@@ -38,7 +39,7 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
 	    libsqlite3-dev libncurses-dev liburcu-dev
-DEB_TEST  = libcmocka-dev python3 python3-pyte python3-asyncssh \
+DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 	    inetutils-telnet netcat-openbsd openssh-client mandoc
 
 .PHONY: all run check unit integration deps deps-build clean lint
@@ -56,6 +57,11 @@ src/%.o: src/%.c include/strangerd.h
 
 tests/unit/test-%: tests/unit/test-%.c $(PURE_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) $(LDLIBS) -lcmocka
+
+# The renderer's test reads its output back through libvterm.
+tests/unit/test-render: tests/unit/test-render.c $(PURE_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) $(LDLIBS) -lcmocka \
+	    -lvterm
 
 # Install what is missing with apt-get, as root or through sudo.
 deps:

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <stdarg.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -295,6 +296,11 @@ struct worker {
 	u_int			 nslots;
 	struct session		*closed;	/* sessions waiting to be freed */
 	struct event		*reap_ev;
+	struct event		*tick_ev;	/* once a second */
+	struct screen		 scratch;	/* owned: the next frame */
+	struct evbuffer		*out;		/* owned: the next frame's bytes */
+	_Atomic u_int		 nconns;	/* connections, written by owner */
+	int			 stopping;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
 	void			*listeners;	/* owned, private to worker.c */
 	void			*ssh;		/* owned by ssh.c */
@@ -310,22 +316,92 @@ void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
+void		 worker_conn_done(struct worker *);
 
 /* telnet.c: the telnet front end (libtelnet). */
 void		 telnet_accept(struct worker *, int, const struct sockaddr *,
 		     socklen_t);
 
-/* ssh.c: the SSH front end (libssh). */
+/*
+ * ssh.c: the SSH front end (libssh).  Names avoid libssh's own
+ * (ssh_init, ssh_accept): ssh_setup loads the host key in the main
+ * thread before the workers start.
+ */
+int		 ssh_setup(const char *);
 int		 ssh_worker_init(struct worker *);
 void		 ssh_worker_free(struct worker *);
-void		 ssh_accept(struct worker *, int, const struct sockaddr *,
+void		 ssh_worker_accept(struct worker *, int, const struct sockaddr *,
 		     socklen_t);
+
+/* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
+int		 ssh_hostkey_load(const char *);
+const char	*ssh_hostkey_get(void);
+const char	*ssh_hostkey_fingerprint(void);
 
 /*
  * session.c: one visitor, from welcome to goodbye, whatever the
  * transport.  Front ends hand it bytes, a terminal type and a size
  * through this table.
  */
+enum session_state {
+	SESSION_WELCOME,	/* reading the rules */
+	SESSION_WAITING,	/* looking for a stranger */
+	SESSION_PAIRED,		/* chatting */
+	SESSION_ALONE,		/* the stranger left; Enter searches again */
+	SESSION_CLOSING,	/* on the worker's closed list */
+};
+enum line_kind {
+	LINE_SYSTEM,
+	LINE_YOU,
+	LINE_STRANGER,
+	LINE_RULES,
+};
+struct chat_line {
+	enum line_kind	 kind;
+	char		*text;		/* owned, sanitised UTF-8 */
+};
+/* What the conversation keeps: bounded in lines and in bytes. */
+#define CHAT_MAX_LINES	200
+#define CHAT_MAX_BYTES	(32 * 1024)
+struct session {
+	struct worker		*w;
+	uint64_t		 handle;
+	char			 id[24];	/* short id for logs */
+	const struct session_ops *ops;
+	void			*fe;		/* the front end's connection */
+	const char		*transport;
+	struct sockaddr_storage	 ss;
+	char			 addr[64];	/* printable address */
+	char			*key;		/* owned: SHA256 key fingerprint */
+	struct timespec		 started;
+	enum session_state	 state;
+	int			 ready;		/* session_start was called */
+	const char		*close_reason;
+
+	const struct term	*term;		/* NULL: plain line mode */
+	u_int			 sx;
+	u_int			 sy;
+	struct screen		 shown;		/* what the client shows now */
+	int			 need_full;	/* redraw everything next time */
+	int			 dirty;
+	struct event		*redraw_ev;
+
+	struct input		 input;
+	struct event		*esc_ev;	/* resolves a lone ESC */
+	struct timespec		 esc_at;	/* when Esc was last pressed */
+	struct editor		 editor;
+
+	struct chat_line	 lines[CHAT_MAX_LINES];	/* ring */
+	u_int			 line_first;
+	u_int			 nlines;
+	size_t			 line_bytes;
+
+	uint64_t		 partner;
+	uint64_t		 last_partner;
+	u_int			 shown_online;	/* for the status line */
+	char			*farewell;	/* owned: last notice shown */
+	struct session		*next_closed;
+};
 struct session_ops {
 	const char	*name;				/* "ssh", "telnet" */
 	int		 (*write)(void *, const void *, size_t); /* -1: over cap */
@@ -341,8 +417,14 @@ void		 session_close(struct session *, const char *);
 void		 session_free(struct session *);
 void		 session_message(struct session *, struct msg *);
 void		 session_notice(struct session *, const char *);
+void		 session_tick(struct session *);
 uint64_t	 session_handle(const struct session *);
 const char	*session_id(const struct session *);
+
+/* view.c: lays out a session's screen. */
+void		 view_draw(struct session *, struct screen *);
+u_int		 view_wrap(const char *, u_int, u_int,
+		     void (*)(const char *, size_t, u_int, void *), void *);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);

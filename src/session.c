@@ -1,0 +1,640 @@
+/*
+ * Sessions: one visitor from welcome to goodbye, whatever the transport.
+ * The state machine (welcome -> waiting -> paired -> alone -> ...), the
+ * chat commands, the conversation kept for the screen, and the messages
+ * exchanged with the matchmaker and the partner's worker.
+ *
+ * Owns: the session's screen, input decoder, line editor, conversation
+ * and timers.  Does not own the transport: the front end does, and is
+ * told to let go through ops->close once the session is freed.
+ * Runs only on the thread of the worker that created it.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "strangerd.h"
+
+/* Two Esc presses this close together mean /next. */
+#define SESSION_ESC_TWICE_MS	1000
+
+static const char *const session_rules[] = {
+	"Welcome to strangerd: text chat with a random stranger.",
+	"",
+	"The rules:",
+	"  1. You must be 18 or older.",
+	"  2. Be kind. No harassment, hate, threats or sexual content",
+	"     involving minors -- ever.",
+	"  3. No spam, no advertising, no bots.",
+	"  4. Do not share personal information: yours or anyone else's.",
+	"",
+	"Chats are anonymous and not recorded. If a stranger breaks the",
+	"rules, type /report and a moderator will review the last lines.",
+	"",
+	"Press Enter to agree and meet a stranger, or Ctrl-C to leave.",
+	NULL
+};
+
+static const char *const session_help[] = {
+	"Commands:",
+	"  /next            leave this stranger and find another (Esc Esc)",
+	"  /report [reason] report this stranger to the moderators",
+	"  /quit            leave strangerd (Ctrl-C, Ctrl-D on an empty line)",
+	"  /help            this help",
+	"Keys: Left/Right, Home/End, Ctrl-A/E/K/U/W, Up/Down for history.",
+	NULL
+};
+
+static void	 session_key(const struct key *, void *);
+static void	 session_submit(struct session *, char *);
+static void	 session_command(struct session *, const char *);
+static void	 session_search(struct session *);
+static void	 session_leave(struct session *);
+static void	 session_add_line(struct session *, enum line_kind,
+		     const char *);
+static void	 session_system(struct session *, const char *);
+static void	 session_dirty(struct session *);
+static void	 session_redraw(evutil_socket_t, short, void *);
+static void	 session_esc_timer(evutil_socket_t, short, void *);
+static void	 session_write(struct session *, const void *, size_t);
+static void	 session_plain_line(struct session *, enum line_kind,
+		     const char *);
+static void	 session_clamp(u_int *, u_int *);
+static long	 session_elapsed_ms(const struct timespec *);
+
+/* Milliseconds since a moment. */
+static long
+session_elapsed_ms(const struct timespec *then)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - then->tv_sec) * 1000 +
+	    (now.tv_nsec - then->tv_nsec) / 1000000);
+}
+
+/* Keep a window size within what we are willing to draw. */
+static void
+session_clamp(u_int *sx, u_int *sy)
+{
+	if (*sx < SCREEN_MIN_X)
+		*sx = SCREEN_MIN_X;
+	if (*sx > SCREEN_MAX_X)
+		*sx = SCREEN_MAX_X;
+	if (*sy < SCREEN_MIN_Y)
+		*sy = SCREEN_MIN_Y;
+	if (*sy > SCREEN_MAX_Y)
+		*sy = SCREEN_MAX_Y;
+}
+
+/* Create a session for a new connection on worker w. */
+struct session *
+session_new(struct worker *w, const struct session_ops *ops, void *fe,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	struct session	*s;
+	char		 host[INET6_ADDRSTRLEN];
+
+	s = xcalloc(1, sizeof *s);
+	s->w = w;
+	s->ops = ops;
+	s->fe = fe;
+	s->transport = ops->name;
+	if (salen > sizeof s->ss)
+		salen = sizeof s->ss;
+	memcpy(&s->ss, sa, salen);
+	host[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    host, sizeof host);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+		    sizeof host);
+	snprintf(s->addr, sizeof s->addr, "%s", host[0] ? host : "?");
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	s->state = SESSION_WELCOME;
+	s->handle = worker_attach(w, s);
+	/* Worker, slot and generation: unique over the daemon's life. */
+	snprintf(s->id, sizeof s->id, "%u.%u.%u", HANDLE_WORKER(s->handle),
+	    HANDLE_SLOT(s->handle), HANDLE_GEN(s->handle));
+	input_init(&s->input);
+	editor_init(&s->editor, LINE_MAX_CHARS);
+	s->redraw_ev = event_new(w->base, -1, 0, session_redraw, s);
+	s->esc_ev = evtimer_new(w->base, session_esc_timer, s);
+	log_info("%s: start %s from %s", s->id, s->transport, s->addr);
+	return (s);
+}
+
+/* The front end knows the terminal: draw the first screen. */
+void
+session_start(struct session *s, const char *term, u_int sx, u_int sy)
+{
+	const char *const	*l;
+
+	if (s->ready || s->state == SESSION_CLOSING)
+		return;
+	s->ready = 1;
+	session_clamp(&sx, &sy);
+	s->sx = sx;
+	s->sy = sy;
+	s->term = term_get(term);
+	if (s->term->plain) {
+		/* Line mode: print the rules once, then lines as they come. */
+		s->term = NULL;
+		for (l = session_rules; *l != NULL; l++)
+			session_plain_line(s, LINE_RULES, *l);
+		return;
+	}
+	screen_init(&s->shown, sx, sy);
+	for (l = session_rules; *l != NULL; l++)
+		session_add_line(s, LINE_RULES, *l);
+	s->need_full = 1;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	render_enter(s->term, s->w->out);
+	session_write(s, NULL, 0);
+	session_dirty(s);
+}
+
+/* The client's window changed size. */
+void
+session_resize(struct session *s, u_int sx, u_int sy)
+{
+	session_clamp(&sx, &sy);
+	if (sx == s->sx && sy == s->sy)
+		return;
+	s->sx = sx;
+	s->sy = sy;
+	if (s->term == NULL)
+		return;
+	s->need_full = 1;
+	session_dirty(s);
+}
+
+/* Bytes typed by the visitor, as the front end received them. */
+void
+session_input(struct session *s, const void *buf, size_t len)
+{
+	struct timeval	tv;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	input_feed(&s->input, buf, len, session_key, s);
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (input_pending(&s->input)) {
+		/* A lone ESC, or half a sequence: a timer decides. */
+		tv.tv_sec = cfg->esc_ms / 1000;
+		tv.tv_usec = (cfg->esc_ms % 1000) * 1000;
+		evtimer_add(s->esc_ev, &tv);
+	} else
+		evtimer_del(s->esc_ev);
+}
+
+/* No more bytes came after ESC: it was the Esc key. */
+static void
+session_esc_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	input_flush(&s->input, session_key, s);
+}
+
+/* The key ban and reports name an SSH visitor by key fingerprint. */
+void
+session_set_key(struct session *s, const char *fingerprint)
+{
+	free(s->key);
+	s->key = fingerprint != NULL ? xstrdup(fingerprint) : NULL;
+}
+
+/* One decoded key. */
+static void
+session_key(const struct key *k, void *arg)
+{
+	struct session		*s = arg;
+	enum editor_result	 r;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (k->type == KEYC_CTRL && k->cp == 'c') {
+		session_close(s, "quit");
+		return;
+	}
+	if (k->type == KEYC_CTRL && k->cp == 'd' && editor_empty(&s->editor)) {
+		session_close(s, "quit");
+		return;
+	}
+	if (k->type == KEYC_CTRL && k->cp == 'l') {
+		s->need_full = 1;
+		session_dirty(s);
+		return;
+	}
+	if (k->type == KEYC_ESC) {
+		if (s->esc_at.tv_sec != 0 &&
+		    session_elapsed_ms(&s->esc_at) < SESSION_ESC_TWICE_MS) {
+			s->esc_at.tv_sec = 0;
+			session_command(s, "/next");
+		} else
+			clock_gettime(CLOCK_MONOTONIC, &s->esc_at);
+		return;
+	}
+	if (s->state == SESSION_WELCOME) {
+		if (k->type == KEYC_ENTER) {
+			editor_clear(&s->editor);
+			session_search(s);
+		}
+		return;
+	}
+	r = editor_key(&s->editor, k);
+	switch (r) {
+	case EDITOR_SUBMIT:
+		session_submit(s, editor_take(&s->editor));
+		break;
+	case EDITOR_CHANGED:
+		session_dirty(s);
+		break;
+	case EDITOR_UNCHANGED:
+	case EDITOR_IGNORED:
+		break;
+	}
+}
+
+/* The visitor pressed Enter on a line. */
+static void
+session_submit(struct session *s, char *line)
+{
+	struct msg	*m;
+	char		*clean;
+	size_t		 len;
+
+	clean = sanitize_text(line, strlen(line), &len);
+	free(line);
+	if (len == 0) {
+		/* Enter on an empty line when alone: look again. */
+		if (s->state == SESSION_ALONE)
+			session_search(s);
+		session_dirty(s);
+		free(clean);
+		return;
+	}
+	if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
+		session_command(s, clean);
+		free(clean);
+		return;
+	}
+	if (s->state != SESSION_PAIRED) {
+		session_system(s, s->state == SESSION_WAITING ?
+		    "Still looking for a stranger\xe2\x80\xa6" :
+		    "Nobody is listening. Press Enter to meet a stranger.");
+		free(clean);
+		return;
+	}
+	session_add_line(s, LINE_YOU, clean);
+	m = msg_new(MSG_LINE);
+	m->from = s->handle;
+	m->text = clean;
+	m->len = len;
+	worker_post(s->partner, m);
+}
+
+/* A line that starts with / (or a lone ?). */
+static void
+session_command(struct session *s, const char *line)
+{
+	const char *const	*l;
+	size_t			 n;
+
+	n = strcspn(line, " ");
+	if (strncmp(line, "/next", n) == 0 && n == 5) {
+		if (s->state == SESSION_WAITING) {
+			session_system(s,
+			    "Still looking for a stranger\xe2\x80\xa6");
+			return;
+		}
+		if (s->state == SESSION_PAIRED) {
+			session_leave(s);
+			session_system(s, "You left the stranger.");
+		}
+		session_search(s);
+	} else if ((strncmp(line, "/quit", n) == 0 && n == 5) ||
+	    (strncmp(line, "/exit", n) == 0 && n == 5)) {
+		session_close(s, "quit");
+	} else if ((strncmp(line, "/help", n) == 0 && n == 5) ||
+	    strcmp(line, "?") == 0) {
+		for (l = session_help; *l != NULL; l++)
+			session_add_line(s, LINE_SYSTEM, *l);
+		session_dirty(s);
+	} else if (strncmp(line, "/report", n) == 0 && n == 7) {
+		session_system(s, "Reports are not available yet; use /next.");
+	} else
+		session_system(s, "Unknown command; type /help for the list.");
+}
+
+/* Ask the matchmaker for a stranger. */
+static void
+session_search(struct session *s)
+{
+	struct msg	*m;
+
+	if (s->state == SESSION_WAITING || s->state == SESSION_CLOSING)
+		return;
+	s->state = SESSION_WAITING;
+	session_system(s, "Looking for a stranger\xe2\x80\xa6");
+	m = msg_new(MSG_WANT);
+	m->from = s->handle;
+	m->arg = s->last_partner;
+	match_post(m);
+}
+
+/* Leave the current stranger, who is told. */
+static void
+session_leave(struct session *s)
+{
+	struct msg	*m;
+
+	if (s->state != SESSION_PAIRED)
+		return;
+	m = msg_new(MSG_LEFT);
+	m->from = s->handle;
+	worker_post(s->partner, m);
+	s->last_partner = s->partner;
+	s->partner = HANDLE_NONE;
+	s->state = SESSION_ALONE;
+}
+
+/* A message from another thread for this session. */
+void
+session_message(struct session *s, struct msg *m)
+{
+	struct msg	*reply;
+	const char	*bel;
+
+	switch (m->type) {
+	case MSG_PAIRED:
+		if (s->state != SESSION_WAITING) {
+			/* We left before the match arrived: undo it. */
+			reply = msg_new(MSG_LEFT);
+			reply->from = s->handle;
+			worker_post(m->from, reply);
+			break;
+		}
+		s->state = SESSION_PAIRED;
+		s->partner = m->from;
+		session_system(s, "Connected to a stranger. Say hi!");
+		if (s->term != NULL && (bel = s->term->bel) != NULL &&
+		    *bel != '\0')
+			session_write(s, bel, strlen(bel));
+		break;
+	case MSG_LINE:
+		if (s->state != SESSION_PAIRED || m->from != s->partner)
+			break;
+		session_add_line(s, LINE_STRANGER, m->text);
+		break;
+	case MSG_LEFT:
+		if (s->state != SESSION_PAIRED || m->from != s->partner)
+			break;
+		s->last_partner = s->partner;
+		s->partner = HANDLE_NONE;
+		s->state = SESSION_ALONE;
+		session_system(s, "The stranger left. Press Enter or type "
+		    "/next to meet someone new.");
+		break;
+	case MSG_KICK:
+		session_notice(s, m->text != NULL ? m->text :
+		    "A moderator ended your session.");
+		session_close(s, "kicked");
+		break;
+	default:
+		break;
+	}
+	msg_free(m);
+}
+
+/* Show a line from the server (shutdown, moderators) and draw now. */
+void
+session_notice(struct session *s, const char *text)
+{
+	free(s->farewell);
+	s->farewell = xstrdup(text);
+	session_add_line(s, LINE_SYSTEM, text);
+	if (s->term != NULL && s->ready && s->state != SESSION_CLOSING)
+		session_redraw(-1, 0, s);
+}
+
+/* Once a second: the status line shows how many people are online. */
+void
+session_tick(struct session *s)
+{
+	u_int	online = workers_online();
+
+	if (s->term != NULL && online != s->shown_online)
+		session_dirty(s);
+}
+
+/* A system line: the server speaking. */
+static void
+session_system(struct session *s, const char *text)
+{
+	session_add_line(s, LINE_SYSTEM, text);
+}
+
+/* Append a line to the conversation, dropping the oldest past the caps. */
+static void
+session_add_line(struct session *s, enum line_kind kind, const char *text)
+{
+	struct chat_line	*cl;
+	size_t			 len = strlen(text);
+
+	if (s->term == NULL) {
+		if (s->ready)
+			session_plain_line(s, kind, text);
+		if (kind != LINE_STRANGER && kind != LINE_YOU)
+			return;
+	}
+	while (s->nlines > 0 && (s->nlines == CHAT_MAX_LINES ||
+	    s->line_bytes + len > CHAT_MAX_BYTES)) {
+		cl = &s->lines[s->line_first];
+		s->line_bytes -= strlen(cl->text);
+		free(cl->text);
+		cl->text = NULL;
+		s->line_first = (s->line_first + 1) % CHAT_MAX_LINES;
+		s->nlines--;
+	}
+	cl = &s->lines[(s->line_first + s->nlines) % CHAT_MAX_LINES];
+	cl->kind = kind;
+	cl->text = xstrdup(text);
+	s->line_bytes += len;
+	s->nlines++;
+	session_dirty(s);
+}
+
+/* Line mode: print one line with its prefix. */
+static void
+session_plain_line(struct session *s, enum line_kind kind, const char *text)
+{
+	const char	*prefix = "";
+	char		*line;
+	int		 n;
+
+	if (kind == LINE_YOU)
+		return;		/* the client echoes what it typed */
+	if (kind == LINE_STRANGER)
+		prefix = "Stranger: ";
+	else if (kind == LINE_SYSTEM)
+		prefix = "* ";
+	n = xasprintf(&line, "%s%s\r\n", prefix, text);
+	session_write(s, line, n);
+	free(line);
+}
+
+/* Ask for a redraw once the current callback is done. */
+static void
+session_dirty(struct session *s)
+{
+	if (s->term == NULL || !s->ready || s->dirty ||
+	    s->state == SESSION_CLOSING)
+		return;
+	s->dirty = 1;
+	event_active(s->redraw_ev, EV_TIMEOUT, 0);
+}
+
+/* Draw the next frame and send the difference to the client. */
+static void
+session_redraw(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+	struct worker	*w = s->w;
+
+	(void)fd;
+	(void)events;
+	s->dirty = 0;
+	if (s->term == NULL || s->state == SESSION_CLOSING)
+		return;
+	s->shown_online = workers_online();
+	screen_resize(&w->scratch, s->sx, s->sy);
+	view_draw(s, &w->scratch);
+	evbuffer_drain(w->out, evbuffer_get_length(w->out));
+	if (s->need_full) {
+		render_full(s->term, &s->shown, &w->scratch, w->out);
+		s->need_full = 0;
+	} else
+		render_diff(s->term, &s->shown, &w->scratch, w->out);
+	session_write(s, NULL, 0);
+}
+
+/*
+ * Send bytes to the client: buf if given, else whatever the worker's
+ * frame buffer holds.  A client whose queue is over the cap is closed.
+ */
+static void
+session_write(struct session *s, const void *buf, size_t len)
+{
+	struct evbuffer	*out = s->w->out;
+	int		 r;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (buf == NULL) {
+		len = evbuffer_get_length(out);
+		if (len == 0)
+			return;
+		buf = evbuffer_pullup(out, -1);
+		r = s->ops->write(s->fe, buf, len);
+		evbuffer_drain(out, len);
+	} else
+		r = s->ops->write(s->fe, buf, len);
+	if (r == -1)
+		session_close(s, "output queue full");
+}
+
+/*
+ * End a session: tell the partner or the matchmaker, log it, and put it
+ * on the worker's list to be freed from the loop, never from inside the
+ * callback that noticed the end.
+ */
+void
+session_close(struct session *s, const char *reason)
+{
+	struct msg	*m;
+	long		 ms;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (s->state == SESSION_PAIRED)
+		session_leave(s);
+	else if (s->state == SESSION_WAITING) {
+		m = msg_new(MSG_CANCEL);
+		m->from = s->handle;
+		match_post(m);
+	}
+	if (s->term != NULL && s->ready) {
+		/* Leave the terminal as we found it. */
+		evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+		render_leave(s->term, s->w->out);
+		/*
+		 * The chat screen is gone with the alternate screen: say
+		 * the last word again where it stays visible.
+		 */
+		evbuffer_add_printf(s->w->out, "strangerd: %s\r\n",
+		    s->farewell != NULL ? s->farewell : "Goodbye.");
+		session_write(s, NULL, 0);
+	}
+	s->state = SESSION_CLOSING;
+	s->close_reason = reason;
+	ms = session_elapsed_ms(&s->started);
+	log_info("%s: end %s from %s after %ld.%03lds: %s", s->id,
+	    s->transport, s->addr, ms / 1000, ms % 1000, reason);
+	worker_detach(s->w, s->handle);
+	event_del(s->redraw_ev);
+	evtimer_del(s->esc_ev);
+	s->next_closed = s->w->closed;
+	s->w->closed = s;
+	event_active(s->w->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* Free a closed session and let the front end free its transport. */
+void
+session_free(struct session *s)
+{
+	u_int	i;
+
+	if (s == NULL)
+		return;
+	s->ops->close(s->fe);
+	event_free(s->redraw_ev);
+	event_free(s->esc_ev);
+	screen_free(&s->shown);
+	editor_free(&s->editor);
+	for (i = 0; i < s->nlines; i++)
+		free(s->lines[(s->line_first + i) % CHAT_MAX_LINES].text);
+	free(s->key);
+	free(s->farewell);
+	free(s);
+}
+
+/* The handle other threads use to name this session. */
+uint64_t
+session_handle(const struct session *s)
+{
+	return (s->handle);
+}
+
+/* The short id that starts the session's log lines. */
+const char *
+session_id(const struct session *s)
+{
+	return (s->id);
+}

@@ -1,0 +1,1193 @@
+/*
+ * The SSH front end: libssh 0.10 in non-blocking mode inside each
+ * worker's libevent loop.  The worker accepts the socket; we hand it to
+ * ssh_bind_accept_fd, drive ssh_handle_key_exchange from read and write
+ * events until it returns SSH_OK, then drive a per-connection ssh_event
+ * the same way.  Any user name gets in: by publickey (any key, once its
+ * signature is verified; its fingerprint becomes the session's
+ * identity) or by keyboard-interactive with no questions.  One session
+ * channel with pty-req, shell and window-change; everything else is
+ * refused, and exec gets a one-line explanation and exit status 1.
+ *
+ * Owns: each connection's libssh session, ssh_event, channel, events and
+ * queues, the per-worker ssh_bind, and the limits on handshakes in
+ * progress (libssh has no login grace time and no MaxStartups).  Does
+ * not own the chat: once the shell starts, session.c does, and lets go
+ * of us through ssh_ops.close.
+ *
+ * Rules that keep this safe:
+ *  - libssh callbacks (message, channel) only record what happened and
+ *    schedule ssh_conn_process; they never call the session, never
+ *    write channel data and never free.  libssh runs them from inside
+ *    ssh_event_dopoll and also from inside ssh_channel_write.
+ *  - Channel data is written only while libssh has nothing pending and
+ *    the channel window is open; the rest waits in outq, which is capped.
+ *  - A connection is freed from the loop (ssh_conn_process or a timer),
+ *    never from a libssh callback.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+
+#include "strangerd.h"
+
+/* What we offer.  MACs go unused with AEAD ciphers but must still match. */
+#define SSH_CIPHERS	"chacha20-poly1305@openssh.com," \
+			"aes256-gcm@openssh.com,aes128-gcm@openssh.com"
+#define SSH_KEX		"curve25519-sha256,curve25519-sha256@libssh.org"
+#define SSH_HOSTKEYS	"ssh-ed25519"
+#define SSH_MACS	"hmac-sha2-256-etm@openssh.com," \
+			"hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512"
+/* Our version string: SSH-2.0-strangerd, not libssh's version. */
+#define SSH_BANNER	"strangerd"
+
+/*
+ * Limits on connections still in the handshake (key exchange and
+ * authentication).  Static for now; they move to the configuration
+ * file later.
+ */
+#define SSH_LOGIN_GRACE_SEC	20	/* accept to shell, at most */
+#define SSH_PREAUTH_PER_ADDR	10	/* per IPv4 address or IPv6 /64 */
+#define SSH_PREAUTH_MAX		500	/* in the whole daemon */
+#define SSH_ADDR_BUCKETS	4096	/* counters for SSH_PREAUTH_PER_ADDR */
+
+#define SSH_AUTH_TRIES_MAX	32	/* authentication requests */
+#define SSH_REFUSED_MAX		64	/* refused requests and channels */
+#define SSH_INQ_MAX		(64 * 1024)	/* input not yet handed over */
+#define SSH_WRITE_CHUNK		(32 * 1024)	/* one ssh_channel_write */
+#define SSH_LINGER_SEC		3	/* for the last bytes and the close */
+#define SSH_TERM_MAX		40	/* longest terminal type kept */
+#define SSH_DROP_LOG_PER_SEC	10	/* handshake drops logged a second */
+
+static const char ssh_exec_refused[] =
+    "strangerd is a chat: connect without a command (ssh HOST).";
+
+enum ssh_conn_state {
+	SSH_CONN_KEX,		/* key exchange */
+	SSH_CONN_AUTH,		/* authentication, channel, pty, shell */
+	SSH_CONN_OPEN,		/* the session runs */
+	SSH_CONN_DRAIN,		/* ending: sending what is still queued */
+	SSH_CONN_CLOSING,	/* channel closed: waiting for the client */
+};
+
+struct ssh_worker;
+
+struct ssh_conn {
+	struct worker		*w;
+	struct ssh_worker	*sw;
+	enum ssh_conn_state	 state;
+	char			 addr[INET6_ADDRSTRLEN];	/* for logs */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+
+	ssh_session		 ssh;		/* owned */
+	ssh_event		 sev;		/* owned, once keys are agreed */
+	ssh_channel		 chan;		/* owned by ssh */
+	struct ssh_server_callbacks_struct server_cb;
+	struct ssh_channel_callbacks_struct chan_cb;
+
+	struct event		*read_ev;	/* owned */
+	struct event		*write_ev;	/* owned */
+	struct event		*timer_ev;	/* owned: grace time, linger */
+	struct event		*process_ev;	/* owned: ssh_conn_process */
+	struct evbuffer		*outq;		/* owned: to the channel */
+	struct evbuffer		*inq;		/* owned: for the session */
+
+	struct session		*s;		/* NULL until shell, after close */
+	int			 s_closing;	/* session_close was called */
+
+	/* What libssh callbacks saw, acted on by ssh_conn_process. */
+	int			 authed;
+	const char		*method;	/* how the client got in */
+	char			*key;		/* owned: SHA256:... if verified */
+	char			*keytype;	/* owned */
+	int			 pty;
+	char			*term;		/* owned, from pty-req */
+	u_int			 sx;
+	u_int			 sy;
+	int			 resized;
+	int			 shell;
+	int			 exec;
+	int			 client_eof;
+	int			 client_closed;
+	const char		*drop;		/* protocol abuse: disconnect */
+	u_int			 nauth;
+	u_int			 nrefused;
+
+	int			 exit_status;
+	int			 dead;		/* connection gone: free soon */
+	int			 in_io;		/* inside ssh_conn_io */
+	int			 in_process;
+
+	int			 preauth;	/* counted in the caps */
+	uint32_t		 bucket;
+	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
+	LIST_ENTRY(ssh_conn)	 entry;
+};
+
+struct ssh_worker {
+	ssh_bind		 bind;		/* owned */
+	LIST_HEAD(, ssh_conn)	 conns;
+	TAILQ_HEAD(, ssh_conn)	 preauth;	/* oldest first */
+	u_int			 npreauth;
+	u_int			 preauth_max;	/* this worker's share */
+	time_t			 drop_sec;	/* rate limit on drop logs */
+	u_int			 drop_logged;
+	u_int			 drop_quiet;
+};
+
+/*
+ * Handshakes in progress per address, shared by all workers: a fixed
+ * table of counters indexed by a keyed hash of the address.  Two
+ * addresses that collide share a limit, which errs on the strict side;
+ * the random key keeps outsiders from choosing collisions.
+ */
+static _Atomic uint16_t	ssh_addr_count[SSH_ADDR_BUCKETS];
+static uint64_t		ssh_addr_key;
+
+static int	 ssh_conn_write(void *, const void *, size_t);
+static void	 ssh_conn_close(void *);
+
+static const struct session_ops ssh_ops = {
+	"ssh",
+	ssh_conn_write,
+	ssh_conn_close,
+};
+
+static uint32_t	 ssh_addr_bucket(const struct sockaddr *);
+static void	 ssh_drop_log(struct ssh_worker *, const char *, const char *);
+static void	 ssh_conn_free(struct ssh_conn *, const char *);
+static void	 ssh_conn_preauth_done(struct ssh_conn *);
+static void	 ssh_conn_schedule(struct ssh_conn *);
+static void	 ssh_conn_io(evutil_socket_t, short, void *);
+static void	 ssh_conn_timer(evutil_socket_t, short, void *);
+static void	 ssh_conn_process_cb(evutil_socket_t, short, void *);
+static void	 ssh_conn_process(struct ssh_conn *);
+static void	 ssh_conn_lost(struct ssh_conn *, const char *);
+static void	 ssh_conn_start(struct ssh_conn *);
+static void	 ssh_conn_refuse_exec(struct ssh_conn *);
+static void	 ssh_conn_flush(struct ssh_conn *);
+static void	 ssh_conn_end_channel(struct ssh_conn *);
+static void	 ssh_conn_linger(struct ssh_conn *);
+static const char *ssh_conn_error(struct ssh_conn *);
+static int	 ssh_conn_message(ssh_session, ssh_message, void *);
+static int	 ssh_conn_refused(struct ssh_conn *, const char *);
+static int	 ssh_conn_auth_try(struct ssh_conn *);
+static int	 ssh_conn_auth_pubkey(ssh_session, const char *,
+		     struct ssh_key_struct *, char, void *);
+static int	 ssh_conn_auth_other(struct ssh_conn *, ssh_message);
+static ssh_channel ssh_conn_channel_open(ssh_session, void *);
+static void	 ssh_conn_set_size(struct ssh_conn *, int, int);
+static int	 ssh_conn_pty_cb(ssh_session, ssh_channel, const char *, int,
+		     int, int, int, void *);
+static int	 ssh_conn_winch_cb(ssh_session, ssh_channel, int, int, int,
+		     int, void *);
+static int	 ssh_conn_shell_cb(ssh_session, ssh_channel, void *);
+static int	 ssh_conn_exec_cb(ssh_session, ssh_channel, const char *,
+		     void *);
+static int	 ssh_conn_subsystem_cb(ssh_session, ssh_channel, const char *,
+		     void *);
+static int	 ssh_conn_env_cb(ssh_session, ssh_channel, const char *,
+		     const char *, void *);
+static int	 ssh_conn_data_cb(ssh_session, ssh_channel, void *, uint32_t,
+		     int, void *);
+static void	 ssh_conn_eof_cb(ssh_session, ssh_channel, void *);
+static void	 ssh_conn_close_cb(ssh_session, ssh_channel, void *);
+static int	 ssh_conn_wontblock_cb(ssh_session, ssh_channel, uint32_t,
+		     void *);
+
+/* Load the host key and key the address hash; main thread, at start. */
+int
+ssh_setup(const char *dir)
+{
+	if (ssh_hostkey_load(dir) != 0)
+		return (-1);
+	if (ssh_addr_key == 0 &&
+	    getrandom(&ssh_addr_key, sizeof ssh_addr_key, 0) !=
+	    (ssize_t)sizeof ssh_addr_key)
+		ssh_addr_key = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return (0);
+}
+
+/* Set up worker w's ssh_bind with our host key and algorithms. */
+int
+ssh_worker_init(struct worker *w)
+{
+	struct ssh_worker	*sw;
+	ssh_key			 key = NULL;
+	bool			 no = false;
+	int			 verbosity = SSH_LOG_NOLOG;
+
+	if (ssh_hostkey_get() == NULL && ssh_setup(cfg->dir) != 0)
+		return (-1);
+	sw = xcalloc(1, sizeof *sw);
+	LIST_INIT(&sw->conns);
+	TAILQ_INIT(&sw->preauth);
+	sw->preauth_max = SSH_PREAUTH_MAX / (nworkers > 0 ? nworkers : 1);
+	if (sw->preauth_max == 0)
+		sw->preauth_max = 1;
+	if ((sw->bind = ssh_bind_new()) == NULL)
+		goto fail;
+	if (ssh_pki_import_privkey_base64(ssh_hostkey_get(), NULL, NULL, NULL,
+	    &key) != SSH_OK) {
+		log_warnx("ssh: cannot import the host key");
+		goto fail;
+	}
+	/* The bind owns the key from here on. */
+	if (ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_IMPORT_KEY,
+	    key) != SSH_OK) {
+		ssh_key_free(key);
+		goto fail;
+	}
+	/* No /etc/libssh/libssh_server.config: what we set is what runs. */
+	if (ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &no) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_LOG_VERBOSITY,
+	    &verbosity) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_CIPHERS_C_S,
+	    SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_CIPHERS_S_C,
+	    SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE,
+	    SSH_KEX) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
+	    SSH_HOSTKEYS) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_HMAC_C_S,
+	    SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_HMAC_S_C,
+	    SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(sw->bind, SSH_BIND_OPTIONS_BANNER,
+	    SSH_BANNER) != SSH_OK) {
+		log_warnx("ssh: %s", ssh_get_error(sw->bind));
+		goto fail;
+	}
+	w->ssh = sw;
+	return (0);
+fail:
+	if (sw->bind != NULL)
+		ssh_bind_free(sw->bind);
+	free(sw);
+	return (-1);
+}
+
+/*
+ * Free worker w's SSH state once its loop has stopped.  Sessions have
+ * been closed already; give each connection one last non-blocking
+ * chance to send what it has queued (the shutdown notice) and its exit
+ * status.
+ */
+void
+ssh_worker_free(struct worker *w)
+{
+	struct ssh_worker	*sw = w->ssh;
+	struct ssh_conn		*c;
+
+	if (sw == NULL)
+		return;
+	while ((c = LIST_FIRST(&sw->conns)) != NULL) {
+		c->s = NULL;
+		if (!c->dead && c->chan != NULL &&
+		    (c->state == SSH_CONN_OPEN || c->state == SSH_CONN_DRAIN)) {
+			ssh_conn_flush(c);
+			ssh_conn_end_channel(c);
+		}
+		ssh_conn_free(c, "server shutdown");
+	}
+	ssh_bind_free(sw->bind);
+	free(sw);
+	w->ssh = NULL;
+}
+
+/* Bucket of an address (IPv4, or the /64 of IPv6) in ssh_addr_count. */
+static uint32_t
+ssh_addr_bucket(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6	*sin6;
+	const uint8_t			*p = NULL;
+	uint64_t			 h = ssh_addr_key;
+	size_t				 i, n = 0;
+
+	if (sa->sa_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		n = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)sa;
+		p = sin6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			p += 12;
+			n = 4;
+		} else
+			n = 8;	/* one visitor can own a whole /64 */
+	}
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return ((uint32_t)(h % SSH_ADDR_BUCKETS));
+}
+
+/*
+ * Log why a connection that never reached the chat was dropped, at most
+ * SSH_DROP_LOG_PER_SEC lines a second per worker so that a flood of
+ * half-open sockets cannot flood the log too.
+ */
+static void
+ssh_drop_log(struct ssh_worker *sw, const char *addr, const char *reason)
+{
+	time_t	now = time(NULL);
+
+	if (now != sw->drop_sec) {
+		if (sw->drop_quiet > 0)
+			log_info("ssh: %u more connections ended before the "
+			    "chat (not logged)", sw->drop_quiet);
+		sw->drop_sec = now;
+		sw->drop_logged = 0;
+		sw->drop_quiet = 0;
+	}
+	if (sw->drop_logged++ < SSH_DROP_LOG_PER_SEC)
+		log_info("ssh %s: %s", addr, reason);
+	else
+		sw->drop_quiet++;
+}
+
+/* A new TCP connection on an SSH listener of worker w. */
+void
+ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct ssh_worker	*sw = w->ssh;
+	struct ssh_conn		*c, *old;
+	struct timeval		 tv = { SSH_LOGIN_GRACE_SEC, 0 };
+	uint32_t		 bucket;
+	int			 one = 1;
+
+	/* Without it each login stalls ~40 ms on delayed ACKs. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+	/*
+	 * Caps on handshakes in progress.  A new connection pushes out
+	 * the oldest one still in its handshake (from the same address
+	 * if that address is at its cap) rather than being refused, so
+	 * that idle or stalled sockets can never keep a real visitor out.
+	 */
+	bucket = ssh_addr_bucket(sa);
+	if (atomic_fetch_add(&ssh_addr_count[bucket], 1) >=
+	    SSH_PREAUTH_PER_ADDR) {
+		TAILQ_FOREACH(old, &sw->preauth, preauth_entry)
+			if (old->bucket == bucket)
+				break;
+		if (old == NULL) {
+			/* All of them are on other workers. */
+			atomic_fetch_sub(&ssh_addr_count[bucket], 1);
+			c = NULL;
+			goto refuse;
+		}
+		ssh_conn_free(old, "dropped: too many handshakes from its "
+		    "address");
+	}
+	if (sw->npreauth >= sw->preauth_max)
+		ssh_conn_free(TAILQ_FIRST(&sw->preauth),
+		    "dropped: too many handshakes in progress");
+
+	c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->sw = sw;
+	c->state = SSH_CONN_KEX;
+	c->sx = 80;
+	c->sy = 24;
+	if (salen > sizeof c->ss)
+		salen = sizeof c->ss;
+	memcpy(&c->ss, sa, salen);
+	c->sslen = salen;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    c->addr, sizeof c->addr);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, c->addr,
+		    sizeof c->addr);
+	else
+		snprintf(c->addr, sizeof c->addr, "?");
+	c->preauth = 1;
+	c->bucket = bucket;
+	TAILQ_INSERT_TAIL(&sw->preauth, c, preauth_entry);
+	sw->npreauth++;
+	LIST_INSERT_HEAD(&sw->conns, c, entry);
+	c->outq = evbuffer_new();
+	c->inq = evbuffer_new();
+	c->read_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, ssh_conn_io,
+	    c);
+	c->write_ev = event_new(w->base, fd, EV_WRITE, ssh_conn_io, c);
+	c->timer_ev = evtimer_new(w->base, ssh_conn_timer, c);
+	c->process_ev = event_new(w->base, -1, 0, ssh_conn_process_cb, c);
+	if (c->outq == NULL || c->inq == NULL || c->read_ev == NULL ||
+	    c->write_ev == NULL || c->timer_ev == NULL || c->process_ev == NULL)
+		fatalx("ssh: out of memory");
+
+	if ((c->ssh = ssh_new()) == NULL)
+		fatalx("ssh: out of memory");
+	if (ssh_bind_accept_fd(sw->bind, c->ssh, fd) != SSH_OK) {
+		log_warnx("ssh %s: %s", c->addr, ssh_get_error(sw->bind));
+		if (ssh_get_fd(c->ssh) != fd)
+			close(fd);
+		ssh_conn_free(c, NULL);
+		return;
+	}
+	/* Compression would multiply the memory of each session by ~14. */
+	ssh_options_set(c->ssh, SSH_OPTIONS_COMPRESSION, "none");
+	ssh_set_blocking(c->ssh, 0);
+	ssh_set_auth_methods(c->ssh,
+	    SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_callbacks_init(&c->server_cb);
+	c->server_cb.userdata = c;
+	c->server_cb.auth_pubkey_function = ssh_conn_auth_pubkey;
+	c->server_cb.channel_open_request_session_function =
+	    ssh_conn_channel_open;
+	ssh_set_server_callbacks(c->ssh, &c->server_cb);
+	ssh_set_message_callback(c->ssh, ssh_conn_message, c);
+
+	event_add(c->read_ev, NULL);
+	evtimer_add(c->timer_ev, &tv);
+	/* Send our version string now: clients wait for it. */
+	ssh_conn_io(fd, EV_WRITE, c);
+	return;
+
+refuse:
+	ssh_drop_log(sw, "?", "refused: too many handshakes from one address");
+	close(fd);
+	worker_conn_done(w);
+}
+
+/*
+ * Free a connection and everything it owns.  Never from inside a
+ * libssh callback: from the loop only.  reason is logged for a
+ * connection that never reached the chat.
+ */
+static void
+ssh_conn_free(struct ssh_conn *c, const char *reason)
+{
+	if (c == NULL)
+		return;
+	if (reason != NULL && c->s == NULL && c->state <= SSH_CONN_AUTH)
+		ssh_drop_log(c->sw, c->addr, reason);
+	c->dead = 1;	/* callbacks from ssh_disconnect below do nothing */
+	ssh_conn_preauth_done(c);
+	LIST_REMOVE(c, entry);
+	event_free(c->read_ev);
+	event_free(c->write_ev);
+	event_free(c->timer_ev);
+	event_free(c->process_ev);
+	if (c->sev != NULL) {
+		ssh_event_remove_session(c->sev, c->ssh);
+		ssh_event_free(c->sev);
+	}
+	if (c->ssh != NULL) {
+		if (ssh_is_connected(c->ssh))
+			ssh_disconnect(c->ssh);
+		ssh_free(c->ssh);	/* closes the socket, frees the channel */
+	}
+	if (c->outq != NULL)
+		evbuffer_free(c->outq);
+	if (c->inq != NULL)
+		evbuffer_free(c->inq);
+	free(c->key);
+	free(c->keytype);
+	free(c->term);
+	worker_conn_done(c->w);
+	free(c);
+}
+
+/* The connection no longer counts against the handshake caps. */
+static void
+ssh_conn_preauth_done(struct ssh_conn *c)
+{
+	if (!c->preauth)
+		return;
+	c->preauth = 0;
+	TAILQ_REMOVE(&c->sw->preauth, c, preauth_entry);
+	c->sw->npreauth--;
+	atomic_fetch_sub(&ssh_addr_count[c->bucket], 1);
+}
+
+/* Run ssh_conn_process soon, from the loop. */
+static void
+ssh_conn_schedule(struct ssh_conn *c)
+{
+	if (c->dead || c->in_io || c->in_process)
+		return;
+	event_active(c->process_ev, EV_TIMEOUT, 0);
+}
+
+/* The socket is readable or writable: let libssh work. */
+static void
+ssh_conn_io(evutil_socket_t fd, short events, void *arg)
+{
+	struct ssh_conn	*c = arg;
+	int		 rc;
+
+	(void)fd;
+	(void)events;
+	if (c->dead)
+		return;
+	c->in_io = 1;
+	if (c->state == SSH_CONN_KEX) {
+		rc = ssh_handle_key_exchange(c->ssh);
+		if (rc == SSH_OK) {
+			c->state = SSH_CONN_AUTH;
+			if ((c->sev = ssh_event_new()) == NULL ||
+			    ssh_event_add_session(c->sev, c->ssh) != SSH_OK)
+				fatalx("ssh: out of memory");
+		} else if (rc == SSH_ERROR) {
+			c->in_io = 0;
+			ssh_conn_lost(c, ssh_conn_error(c));
+			return;
+		}
+	} else
+		(void)ssh_event_dopoll(c->sev, 0);
+	c->in_io = 0;
+	ssh_conn_process(c);
+}
+
+/* Login grace time over, or the last bytes had their chance. */
+static void
+ssh_conn_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)fd;
+	(void)events;
+	switch (c->state) {
+	case SSH_CONN_KEX:
+	case SSH_CONN_AUTH:
+		ssh_conn_lost(c, "login grace time exceeded");
+		break;
+	case SSH_CONN_OPEN:
+		break;
+	case SSH_CONN_DRAIN:
+	case SSH_CONN_CLOSING:
+		if (c->s == NULL)
+			ssh_conn_free(c, NULL);
+		break;
+	}
+}
+
+static void
+ssh_conn_process_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	ssh_conn_process(arg);
+}
+
+/* Why libssh gave up, for the log. */
+static const char *
+ssh_conn_error(struct ssh_conn *c)
+{
+	const char	*e = ssh_get_error(c->ssh);
+
+	if (e == NULL || *e == '\0')
+		return ("connection closed");
+	return (e);
+}
+
+/*
+ * The connection is gone or must go.  Before the chat, free it now;
+ * once a session runs, tell it and wait for it to let go.
+ */
+static void
+ssh_conn_lost(struct ssh_conn *c, const char *reason)
+{
+	if (c->dead)
+		return;
+	event_del(c->read_ev);
+	event_del(c->write_ev);
+	evtimer_del(c->timer_ev);
+	if (c->s == NULL) {
+		ssh_conn_free(c, reason);
+		return;
+	}
+	c->dead = 1;
+	if (!c->s_closing) {
+		c->s_closing = 1;
+		session_close(c->s, reason);
+	}
+}
+
+/*
+ * Act on what the libssh callbacks recorded: start or refuse the
+ * session, pass input and window changes on, send queued output, and
+ * end the connection when it is over.
+ */
+static void
+ssh_conn_process(struct ssh_conn *c)
+{
+	size_t	len;
+	int	status;
+
+	if (c->dead) {
+		if (c->s == NULL)
+			ssh_conn_free(c, NULL);
+		return;
+	}
+	status = ssh_get_status(c->ssh);
+	if (!ssh_is_connected(c->ssh) ||
+	    (status & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+		ssh_conn_lost(c, ssh_conn_error(c));
+		return;
+	}
+	if (c->drop != NULL) {
+		ssh_conn_lost(c, c->drop);
+		return;
+	}
+	c->in_process = 1;
+	if (c->authed && c->preauth)
+		ssh_conn_preauth_done(c);
+
+	switch (c->state) {
+	case SSH_CONN_KEX:
+		break;
+	case SSH_CONN_AUTH:
+		if (c->exec)
+			ssh_conn_refuse_exec(c);
+		else if (c->shell)
+			ssh_conn_start(c);
+		else if (c->client_closed || c->client_eof) {
+			c->in_process = 0;
+			ssh_conn_lost(c, "channel closed before the shell");
+			return;
+		}
+		break;
+	case SSH_CONN_OPEN:
+		if (c->s == NULL || c->s_closing)
+			break;
+		if (c->resized) {
+			c->resized = 0;
+			session_resize(c->s, c->sx, c->sy);
+		}
+		if ((len = evbuffer_get_length(c->inq)) > 0) {
+			session_input(c->s, evbuffer_pullup(c->inq, -1), len);
+			evbuffer_drain(c->inq, len);
+		}
+		if (!c->s_closing && (c->client_eof || c->client_closed)) {
+			c->s_closing = 1;
+			session_close(c->s, c->client_closed ?
+			    "client closed the channel" : "client sent EOF");
+		}
+		break;
+	case SSH_CONN_DRAIN:
+	case SSH_CONN_CLOSING:
+		break;
+	}
+
+	if (c->state == SSH_CONN_OPEN || c->state == SSH_CONN_DRAIN)
+		ssh_conn_flush(c);
+	if (c->state == SSH_CONN_DRAIN &&
+	    (evbuffer_get_length(c->outq) == 0 || c->chan == NULL ||
+	    !ssh_channel_is_open(c->chan)) &&
+	    !(ssh_get_status(c->ssh) & SSH_WRITE_PENDING))
+		ssh_conn_end_channel(c);
+	c->in_process = 0;
+
+	if (c->state == SSH_CONN_CLOSING &&
+	    (c->client_closed || c->chan == NULL)) {
+		ssh_conn_free(c, NULL);
+		return;
+	}
+	if (!ssh_is_connected(c->ssh)) {
+		ssh_conn_lost(c, ssh_conn_error(c));
+		return;
+	}
+	if (ssh_get_status(c->ssh) & SSH_WRITE_PENDING)
+		event_add(c->write_ev, NULL);
+}
+
+/* The shell request came: hand the visitor to a chat session. */
+static void
+ssh_conn_start(struct ssh_conn *c)
+{
+	size_t	len;
+
+	evtimer_del(c->timer_ev);
+	c->state = SSH_CONN_OPEN;
+	c->s = session_new(c->w, &ssh_ops, c, (struct sockaddr *)&c->ss,
+	    c->sslen);
+	if (c->key != NULL) {
+		log_info("%s: ssh %s key %s", session_id(c->s), c->keytype,
+		    c->key);
+		session_set_key(c->s, c->key);
+	} else
+		log_info("%s: ssh without a key (%s)", session_id(c->s),
+		    c->method);
+	/* No pty: plain line mode, whatever TERM the client has. */
+	session_start(c->s, c->pty ? c->term : NULL, c->sx, c->sy);
+	c->resized = 0;
+	if ((len = evbuffer_get_length(c->inq)) > 0 && !c->s_closing) {
+		session_input(c->s, evbuffer_pullup(c->inq, -1), len);
+		evbuffer_drain(c->inq, len);
+	}
+}
+
+/* ssh HOST command: say why not, exit status 1, close. */
+static void
+ssh_conn_refuse_exec(struct ssh_conn *c)
+{
+	char	line[sizeof ssh_exec_refused + 2];
+
+	evtimer_del(c->timer_ev);
+	log_info("ssh %s: refused a command (exec)", c->addr);
+	snprintf(line, sizeof line, "%s%s", ssh_exec_refused,
+	    c->pty ? "\r\n" : "\n");
+	if (ssh_channel_is_open(c->chan))
+		ssh_channel_write_stderr(c->chan, line, strlen(line));
+	c->exit_status = 1;
+	c->state = SSH_CONN_DRAIN;
+	ssh_conn_linger(c);
+}
+
+/* Write queued output while libssh has nothing pending and the window is open. */
+static void
+ssh_conn_flush(struct ssh_conn *c)
+{
+	size_t		len;
+	uint32_t	win;
+	int		n;
+
+	while ((len = evbuffer_get_length(c->outq)) > 0) {
+		if (c->chan == NULL || !ssh_channel_is_open(c->chan) ||
+		    !ssh_is_connected(c->ssh)) {
+			evbuffer_drain(c->outq, len);
+			break;
+		}
+		if (ssh_get_status(c->ssh) & SSH_WRITE_PENDING)
+			break;
+		if ((win = ssh_channel_window_size(c->chan)) == 0)
+			break;
+		if (len > win)
+			len = win;
+		if (len > SSH_WRITE_CHUNK)
+			len = SSH_WRITE_CHUNK;
+		n = ssh_channel_write(c->chan, evbuffer_pullup(c->outq, len),
+		    len);
+		if (n <= 0)
+			break;
+		evbuffer_drain(c->outq, (size_t)n);
+	}
+}
+
+/* Everything is sent: exit status, EOF and close, then wait. */
+static void
+ssh_conn_end_channel(struct ssh_conn *c)
+{
+	c->state = SSH_CONN_CLOSING;
+	if (c->chan == NULL || !ssh_channel_is_open(c->chan))
+		return;
+	ssh_channel_request_send_exit_status(c->chan, c->exit_status);
+	ssh_channel_send_eof(c->chan);
+	ssh_channel_close(c->chan);
+}
+
+/* Give the last bytes and the client's close a few seconds. */
+static void
+ssh_conn_linger(struct ssh_conn *c)
+{
+	struct timeval	tv = { SSH_LINGER_SEC, 0 };
+
+	evtimer_add(c->timer_ev, &tv);
+}
+
+/* session_ops.write: queue output for the channel; -1 over the cap. */
+static int
+ssh_conn_write(void *arg, const void *buf, size_t len)
+{
+	struct ssh_conn	*c = arg;
+
+	if (c->dead || c->state != SSH_CONN_OPEN)
+		return (0);
+	if (evbuffer_get_length(c->outq) + len > cfg->outq_max)
+		return (-1);
+	evbuffer_add(c->outq, buf, len);
+	ssh_conn_schedule(c);
+	return (0);
+}
+
+/*
+ * session_ops.close: the session has let go.  Send what is queued,
+ * then the exit status, and close; the freeing happens in the loop.
+ */
+static void
+ssh_conn_close(void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	c->s = NULL;
+	c->s_closing = 1;
+	if (!c->dead && c->state == SSH_CONN_OPEN) {
+		c->state = SSH_CONN_DRAIN;
+		c->exit_status = 0;
+		ssh_conn_linger(c);
+	}
+	/* Not ssh_conn_schedule: a dead connection must still be freed. */
+	event_active(c->process_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * Requests no other callback took: "none" and keyboard-interactive
+ * authentication, channel opens other than a session, x11-req,
+ * global requests (tcpip-forward, keepalives).  Return 0 when answered
+ * here, 1 for libssh's default answer, which refuses.
+ */
+static int
+ssh_conn_message(ssh_session ssh, ssh_message msg, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	if (c->dead || c->drop != NULL)
+		return (1);
+	switch (ssh_message_type(msg)) {
+	case SSH_REQUEST_AUTH:
+		return (ssh_conn_auth_other(c, msg));
+	case SSH_REQUEST_SERVICE:
+		return (1);	/* ssh-userauth: accepted */
+	case SSH_REQUEST_CHANNEL_OPEN:
+		return (ssh_conn_refused(c, "channel (forwarding)"));
+	case SSH_REQUEST_CHANNEL:
+		return (ssh_conn_refused(c, "channel request"));
+	case SSH_REQUEST_GLOBAL:
+		return (ssh_conn_refused(c, "global request"));
+	default:
+		return (ssh_conn_refused(c, "unknown request"));
+	}
+}
+
+/* Count a refusal; too many end the connection. */
+static int
+ssh_conn_refused(struct ssh_conn *c, const char *what)
+{
+	log_debug("ssh %s: refused %s", c->addr, what);
+	if (++c->nrefused > SSH_REFUSED_MAX) {
+		c->drop = "too many refused requests";
+		ssh_conn_schedule(c);
+	}
+	return (1);
+}
+
+/* Count an authentication request; too many end the connection. */
+static int
+ssh_conn_auth_try(struct ssh_conn *c)
+{
+	if (c->dead || c->drop != NULL || c->authed)
+		return (-1);
+	if (++c->nauth > SSH_AUTH_TRIES_MAX) {
+		c->drop = "too many authentication attempts";
+		ssh_conn_schedule(c);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Publickey authentication: any key, but only once the client has
+ * proved it holds it (VALID); only then does its fingerprint become the
+ * identity.  The probe without a signature (NONE) is answered with
+ * PK_OK by libssh when we return success, so that the client signs.
+ */
+static int
+ssh_conn_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *key,
+    char state, void *arg)
+{
+	struct ssh_conn	*c = arg;
+	unsigned char	*hash = NULL;
+	size_t		 hlen;
+	char		*fp;
+
+	(void)ssh;
+	(void)user;
+	if (ssh_conn_auth_try(c) != 0)
+		return (SSH_AUTH_DENIED);
+	if (state == SSH_PUBLICKEY_STATE_NONE)
+		return (SSH_AUTH_SUCCESS);
+	if (state != SSH_PUBLICKEY_STATE_VALID) {
+		log_debug("ssh %s: bad publickey signature", c->addr);
+		return (SSH_AUTH_DENIED);
+	}
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) != 0)
+		return (SSH_AUTH_DENIED);
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	ssh_clean_pubkey_hash(&hash);
+	if (fp == NULL)
+		return (SSH_AUTH_DENIED);
+	free(c->key);
+	c->key = xstrdup(fp);
+	ssh_string_free_char(fp);
+	free(c->keytype);
+	c->keytype = xstrdup(ssh_key_type_to_char(ssh_key_type(key)));
+	c->method = "publickey";
+	c->authed = 1;
+	ssh_conn_schedule(c);
+	return (SSH_AUTH_SUCCESS);
+}
+
+/*
+ * Other authentication: keyboard-interactive with no questions lets in
+ * a client without a key; "none" (the client asking what we take) and
+ * password are refused with the list: publickey, keyboard-interactive.
+ */
+static int
+ssh_conn_auth_other(struct ssh_conn *c, ssh_message msg)
+{
+	if (ssh_conn_auth_try(c) != 0)
+		return (1);
+	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
+		return (1);
+	if (!ssh_message_auth_kbdint_is_response(msg)) {
+		ssh_message_auth_interactive_request(msg, "", "", 0, NULL,
+		    NULL);
+		return (0);
+	}
+	c->method = "keyboard-interactive";
+	c->authed = 1;
+	ssh_message_auth_reply_success(msg, 0);
+	ssh_conn_schedule(c);
+	return (0);
+}
+
+/* One session channel per connection, after authentication. */
+static ssh_channel
+ssh_conn_channel_open(ssh_session ssh, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	if (c->dead || c->drop != NULL)
+		return (NULL);
+	if (!c->authed) {
+		c->drop = "channel opened before authentication";
+		ssh_conn_schedule(c);
+		return (NULL);
+	}
+	if (c->chan != NULL) {
+		ssh_conn_refused(c, "second session channel");
+		return (NULL);
+	}
+	if ((c->chan = ssh_channel_new(ssh)) == NULL)
+		return (NULL);
+	ssh_callbacks_init(&c->chan_cb);
+	c->chan_cb.userdata = c;
+	c->chan_cb.channel_data_function = ssh_conn_data_cb;
+	c->chan_cb.channel_eof_function = ssh_conn_eof_cb;
+	c->chan_cb.channel_close_function = ssh_conn_close_cb;
+	c->chan_cb.channel_write_wontblock_function = ssh_conn_wontblock_cb;
+	c->chan_cb.channel_pty_request_function = ssh_conn_pty_cb;
+	c->chan_cb.channel_pty_window_change_function = ssh_conn_winch_cb;
+	c->chan_cb.channel_shell_request_function = ssh_conn_shell_cb;
+	c->chan_cb.channel_exec_request_function = ssh_conn_exec_cb;
+	c->chan_cb.channel_subsystem_request_function = ssh_conn_subsystem_cb;
+	c->chan_cb.channel_env_request_function = ssh_conn_env_cb;
+	ssh_set_channel_callbacks(c->chan, &c->chan_cb);
+	return (c->chan);
+}
+
+/* A window size from the client, bounded before anything uses it. */
+static void
+ssh_conn_set_size(struct ssh_conn *c, int x, int y)
+{
+	c->sx = x > SCREEN_MAX_X ? SCREEN_MAX_X : (u_int)x;
+	c->sy = y > SCREEN_MAX_Y ? SCREEN_MAX_Y : (u_int)y;
+}
+
+/* pty-req: terminal type and size, before the shell. */
+static int
+ssh_conn_pty_cb(ssh_session ssh, ssh_channel chan, const char *term, int x,
+    int y, int px, int py, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)px;
+	(void)py;
+	if (c->dead || c->state != SSH_CONN_AUTH || c->shell || c->exec ||
+	    c->pty) {
+		ssh_conn_refused(c, "late pty-req");
+		return (-1);
+	}
+	c->pty = 1;
+	if (term != NULL && strlen(term) <= SSH_TERM_MAX)
+		c->term = xstrdup(term);
+	if (x > 0 && y > 0)
+		ssh_conn_set_size(c, x, y);
+	return (0);
+}
+
+/* window-change: many in a row cost one redraw, only the last counts. */
+static int
+ssh_conn_winch_cb(ssh_session ssh, ssh_channel chan, int x, int y, int px,
+    int py, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)px;
+	(void)py;
+	if (c->dead || x <= 0 || y <= 0)
+		return (-1);
+	ssh_conn_set_size(c, x, y);
+	c->resized = 1;
+	ssh_conn_schedule(c);
+	return (0);
+}
+
+/* shell: the chat starts from ssh_conn_process. */
+static int
+ssh_conn_shell_cb(ssh_session ssh, ssh_channel chan, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	if (c->dead || c->shell || c->exec) {
+		ssh_conn_refused(c, "second shell");
+		return (-1);
+	}
+	c->shell = 1;
+	ssh_conn_schedule(c);
+	return (0);
+}
+
+/* exec: accepted, so that the client shows our explanation and status. */
+static int
+ssh_conn_exec_cb(ssh_session ssh, ssh_channel chan, const char *cmd,
+    void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)cmd;
+	if (c->dead || c->shell || c->exec) {
+		ssh_conn_refused(c, "late exec");
+		return (-1);
+	}
+	c->exec = 1;
+	ssh_conn_schedule(c);
+	return (0);
+}
+
+/* subsystem (sftp, and so scp): refused; the client reports it. */
+static int
+ssh_conn_subsystem_cb(ssh_session ssh, ssh_channel chan, const char *name,
+    void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)name;
+	if (!c->dead)
+		ssh_conn_refused(c, "subsystem");
+	return (-1);
+}
+
+/* env (SendEnv LANG LC_*): refused quietly. */
+static int
+ssh_conn_env_cb(ssh_session ssh, ssh_channel chan, const char *name,
+    const char *value, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)name;
+	(void)value;
+	if (!c->dead)
+		ssh_conn_refused(c, "env");
+	return (-1);
+}
+
+/* Channel data: keep it for ssh_conn_process (bounded). */
+static int
+ssh_conn_data_cb(ssh_session ssh, ssh_channel chan, void *data, uint32_t len,
+    int is_stderr, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	if (c->dead || is_stderr || c->drop != NULL || c->s_closing)
+		return ((int)len);
+	if (evbuffer_get_length(c->inq) + len > SSH_INQ_MAX) {
+		c->drop = "input flood";
+		ssh_conn_schedule(c);
+		return ((int)len);
+	}
+	evbuffer_add(c->inq, data, len);
+	ssh_conn_schedule(c);
+	return ((int)len);
+}
+
+/* The client will send no more. */
+static void
+ssh_conn_eof_cb(ssh_session ssh, ssh_channel chan, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	if (c->dead)
+		return;
+	c->client_eof = 1;
+	ssh_conn_schedule(c);
+}
+
+/* The client closed the channel (or answered our close). */
+static void
+ssh_conn_close_cb(ssh_session ssh, ssh_channel chan, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	if (c->dead)
+		return;
+	c->client_closed = 1;
+	ssh_conn_schedule(c);
+}
+
+/* The window opened or the socket drained: send more. */
+static int
+ssh_conn_wontblock_cb(ssh_session ssh, ssh_channel chan, uint32_t bytes,
+    void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	(void)ssh;
+	(void)chan;
+	(void)bytes;
+	if (!c->dead && evbuffer_get_length(c->outq) > 0)
+		ssh_conn_schedule(c);
+	return (0);
+}

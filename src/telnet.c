@@ -1,0 +1,319 @@
+/*
+ * The telnet front end: a bufferevent for the socket and libtelnet for
+ * the protocol.  Negotiates WILL ECHO, WILL SGA, DO NAWS and DO TTYPE,
+ * learns the window size and terminal type, and hands the visitor to a
+ * session.  A client that never answers (netcat) gets plain line mode
+ * once the negotiation deadline passes.
+ *
+ * Owns: the socket, the bufferevent, the telnet_t and the timers of
+ * each telnet connection.  The session is told to let go through
+ * session_close(); it calls back through telnet_ops.close.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <libtelnet.h>
+
+#include "strangerd.h"
+
+/* Longest terminal type name we keep. */
+#define TELNET_TTYPE_MAX	40
+/* Time a closing connection has to take its last bytes. */
+#define TELNET_LINGER_SEC	3
+
+struct telnet_conn {
+	struct worker		*w;
+	struct bufferevent	*bev;
+	telnet_t		*tn;
+	struct session		*s;		/* NULL once the session let go */
+	struct event		*negotiate_ev;
+	char			 ttype[TELNET_TTYPE_MAX + 1];
+	u_int			 sx;
+	u_int			 sy;
+	int			 answered;	/* the client negotiated at all */
+	int			 naws_done;
+	int			 ttype_done;
+	int			 started;
+	int			 dead;		/* socket error or EOF */
+};
+
+static const telnet_telopt_t telnet_opts[] = {
+	{ TELNET_TELOPT_ECHO,	TELNET_WILL,	TELNET_DONT },
+	{ TELNET_TELOPT_SGA,	TELNET_WILL,	TELNET_DO },
+	{ TELNET_TELOPT_NAWS,	TELNET_WONT,	TELNET_DO },
+	{ TELNET_TELOPT_TTYPE,	TELNET_WONT,	TELNET_DO },
+	{ -1, 0, 0 }
+};
+
+static int	telnet_write(void *, const void *, size_t);
+static void	telnet_close(void *);
+static void	telnet_free_conn(struct telnet_conn *);
+static void	telnet_read(struct bufferevent *, void *);
+static void	telnet_event(struct bufferevent *, short, void *);
+static void	telnet_drained(struct bufferevent *, void *);
+static void	telnet_handler(telnet_t *, telnet_event_t *, void *);
+static void	telnet_negotiated(evutil_socket_t, short, void *);
+static void	telnet_maybe_start(struct telnet_conn *);
+static void	telnet_got_ttype(struct telnet_conn *, const char *);
+
+static const struct session_ops telnet_ops = {
+	"telnet",
+	telnet_write,
+	telnet_close,
+};
+
+/* A new telnet connection on worker w. */
+void
+telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct telnet_conn	*c;
+	struct timeval		 tv;
+
+	c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->sx = 80;
+	c->sy = 24;
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("telnet: bufferevent_socket_new failed");
+		close(fd);
+		free(c);
+		worker_conn_done(w);
+		return;
+	}
+	if ((c->tn = telnet_init(telnet_opts, telnet_handler, 0, c)) == NULL)
+		fatalx("telnet_init failed");
+	c->s = session_new(w, &telnet_ops, c, sa, salen);
+	bufferevent_setcb(c->bev, telnet_read, NULL, telnet_event, c);
+	bufferevent_enable(c->bev, EV_READ);
+
+	telnet_negotiate(c->tn, TELNET_WILL, TELNET_TELOPT_ECHO);
+	telnet_negotiate(c->tn, TELNET_WILL, TELNET_TELOPT_SGA);
+	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_NAWS);
+	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_TTYPE);
+
+	c->negotiate_ev = evtimer_new(w->base, telnet_negotiated, c);
+	tv.tv_sec = cfg->negotiate_ms / 1000;
+	tv.tv_usec = (cfg->negotiate_ms % 1000) * 1000;
+	evtimer_add(c->negotiate_ev, &tv);
+}
+
+/* Start the session once we know the terminal, or know we never will. */
+static void
+telnet_maybe_start(struct telnet_conn *c)
+{
+	if (c->started || c->s == NULL)
+		return;
+	if (!c->naws_done || !c->ttype_done)
+		return;
+	c->started = 1;
+	evtimer_del(c->negotiate_ev);
+	/* Negotiated but named no type: assume an ANSI terminal. */
+	session_start(c->s, c->ttype[0] != '\0' ? c->ttype : "ansi", c->sx,
+	    c->sy);
+}
+
+/* The negotiation deadline: start with what we have. */
+static void
+telnet_negotiated(evutil_socket_t fd, short events, void *arg)
+{
+	struct telnet_conn	*c = arg;
+
+	(void)fd;
+	(void)events;
+	if (c->started || c->s == NULL)
+		return;
+	if (!c->answered) {
+		/* Never negotiated: a raw socket such as netcat. */
+		c->started = 1;
+		session_start(c->s, NULL, c->sx, c->sy);
+		return;
+	}
+	c->naws_done = c->ttype_done = 1;
+	telnet_maybe_start(c);
+}
+
+/* Keep a terminal type name: lower case, bounded, no odd characters. */
+static void
+telnet_got_ttype(struct telnet_conn *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; name[i] != '\0' && i < TELNET_TTYPE_MAX; i++) {
+		if (!isalnum((u_char)name[i]) && strchr("-_.+", name[i]) == NULL)
+			break;
+		c->ttype[i] = (char)tolower((u_char)name[i]);
+	}
+	c->ttype[i] = '\0';
+	c->ttype_done = 1;
+	telnet_maybe_start(c);
+}
+
+/* Everything libtelnet tells us. */
+static void
+telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
+{
+	struct telnet_conn	*c = arg;
+	const u_char		*p;
+	u_int			 sx, sy;
+
+	switch (ev->type) {
+	case TELNET_EV_DATA:
+		if (c->s != NULL)
+			session_input(c->s, ev->data.buffer, ev->data.size);
+		break;
+	case TELNET_EV_SEND:
+		bufferevent_write(c->bev, ev->data.buffer, ev->data.size);
+		break;
+	case TELNET_EV_WILL:
+		c->answered = 1;
+		if (ev->neg.telopt == TELNET_TELOPT_TTYPE)
+			telnet_ttype_send(tn);
+		break;
+	case TELNET_EV_WONT:
+		c->answered = 1;
+		if (ev->neg.telopt == TELNET_TELOPT_NAWS)
+			c->naws_done = 1;
+		if (ev->neg.telopt == TELNET_TELOPT_TTYPE)
+			c->ttype_done = 1;
+		telnet_maybe_start(c);
+		break;
+	case TELNET_EV_DO:
+	case TELNET_EV_DONT:
+		c->answered = 1;
+		break;
+	case TELNET_EV_SUBNEGOTIATION:
+		if (ev->sub.telopt != TELNET_TELOPT_NAWS || ev->sub.size != 4)
+			break;
+		c->answered = 1;
+		p = (const u_char *)ev->sub.buffer;
+		sx = (u_int)p[0] << 8 | p[1];
+		sy = (u_int)p[2] << 8 | p[3];
+		if (sx == 0 || sy == 0)
+			break;	/* "unknown": keep what we have */
+		c->sx = sx;
+		c->sy = sy;
+		if (c->started && c->s != NULL)
+			session_resize(c->s, sx, sy);
+		c->naws_done = 1;
+		telnet_maybe_start(c);
+		break;
+	case TELNET_EV_TTYPE:
+		if (ev->ttype.cmd == TELNET_TTYPE_IS && !c->started)
+			telnet_got_ttype(c, ev->ttype.name);
+		break;
+	case TELNET_EV_WARNING:
+		log_debug("telnet: %s", ev->error.msg);
+		break;
+	case TELNET_EV_ERROR:
+		if (c->s != NULL)
+			session_close(c->s, "telnet protocol error");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Bytes from the client. */
+static void
+telnet_read(struct bufferevent *bev, void *arg)
+{
+	struct telnet_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			 buf[4096];
+	int			 n;
+
+	while ((n = evbuffer_remove(in, buf, sizeof buf)) > 0) {
+		if (c->s == NULL)
+			continue;
+		telnet_recv(c->tn, buf, (size_t)n);
+	}
+}
+
+/* The socket closed or failed. */
+static void
+telnet_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct telnet_conn	*c = arg;
+
+	(void)bev;
+	if (c->s == NULL) {
+		/* Closing already: the last bytes could not go. */
+		telnet_free_conn(c);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		c->dead = 1;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		session_close(c->s, (what & BEV_EVENT_EOF) ?
+		    "client closed" : "connection error");
+	}
+}
+
+/* Queue bytes for the client, escaping IAC; -1 when over the cap. */
+static int
+telnet_write(void *arg, const void *buf, size_t len)
+{
+	struct telnet_conn	*c = arg;
+
+	if (c->dead)
+		return (0);
+	telnet_send(c->tn, buf, len);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    cfg->outq_max)
+		return (-1);
+	return (0);
+}
+
+/* The session is done: flush what is queued, briefly, then free. */
+static void
+telnet_close(void *arg)
+{
+	struct telnet_conn	*c = arg;
+	struct timeval		 tv = { TELNET_LINGER_SEC, 0 };
+	size_t			 pending;
+
+	c->s = NULL;
+	evtimer_del(c->negotiate_ev);
+	pending = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->dead || pending == 0 || pending > cfg->outq_max ||
+	    c->w->stopping > 1) {
+		telnet_free_conn(c);
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, telnet_drained, telnet_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+/* The last bytes have gone. */
+static void
+telnet_drained(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	telnet_free_conn(arg);
+}
+
+/* Free a connection and everything it holds. */
+static void
+telnet_free_conn(struct telnet_conn *c)
+{
+	struct worker	*w = c->w;
+
+	event_free(c->negotiate_ev);
+	telnet_free(c->tn);
+	bufferevent_free(c->bev);
+	free(c);
+	worker_conn_done(w);
+}

@@ -1,0 +1,472 @@
+/*
+ * Workers: one thread per core, each with its own event_base, its own
+ * listening sockets (SO_REUSEPORT: the kernel spreads connections) and
+ * its own sessions.  A session never leaves the worker that accepted
+ * it; other threads reach it by handle through the worker's inbox.
+ *
+ * Owns: the worker threads, their listeners, the slot tables that map
+ * handles to sessions, and the list of closed sessions to free.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "strangerd.h"
+
+/* Accept at most this many connections per wake-up, to stay fair. */
+#define WORKER_ACCEPT_BATCH	64
+/* Listen backlog; the kernel caps it at somaxconn. */
+#define WORKER_BACKLOG		4096
+
+struct worker		**workers;
+u_int			  nworkers;
+
+struct listener {
+	struct worker		*w;
+	const struct listen_addr *la;
+	int			 fd;
+	struct event		*ev;
+	struct event		*retry_ev;	/* out of descriptors: pause */
+};
+
+struct worker_private {
+	pthread_t		 thread;
+	struct listener		*listeners;	/* cfg->nlisten of them */
+};
+
+static void	 worker_listen(struct worker *);
+static void	 worker_accept(evutil_socket_t, short, void *);
+static void	 worker_retry(evutil_socket_t, short, void *);
+static void	 worker_message(struct msg *, void *);
+static void	 worker_reap(evutil_socket_t, short, void *);
+static void	 worker_tick(evutil_socket_t, short, void *);
+static void	*worker_main(void *);
+static u_int	 worker_conns(void);
+
+/* Open this worker's listening sockets. */
+static void
+worker_listen(struct worker *w)
+{
+	struct worker_private	*wp = w->thread;
+	struct listener		*l;
+	const struct listen_addr *la;
+	u_int			 i;
+	int			 one = 1;
+
+	wp->listeners = xcalloc(cfg->nlisten ? cfg->nlisten : 1, sizeof *l);
+	for (i = 0; i < cfg->nlisten; i++) {
+		la = &cfg->listen[i];
+		l = &wp->listeners[i];
+		l->w = w;
+		l->la = la;
+		l->fd = socket(la->ss.ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (l->fd == -1)
+			fatal("socket for %s", la->name);
+		setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &one,
+		    sizeof one) == -1)
+			fatal("SO_REUSEPORT for %s", la->name);
+		if (la->ss.ss_family == AF_INET6)
+			setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof one);
+		if (bind(l->fd, (const struct sockaddr *)&la->ss,
+		    la->sslen) == -1)
+			fatal("bind %s", la->name);
+		if (listen(l->fd, WORKER_BACKLOG) == -1)
+			fatal("listen %s", la->name);
+		l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST,
+		    worker_accept, l);
+		l->retry_ev = evtimer_new(w->base, worker_retry, l);
+		event_add(l->ev, NULL);
+	}
+}
+
+/* Connections open on every worker; approximate, from any thread. */
+static u_int
+worker_conns(void)
+{
+	u_int	i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += atomic_load_explicit(&workers[i]->nconns,
+		    memory_order_relaxed);
+	return (n);
+}
+
+/* Take new connections from a listening socket. */
+static void
+worker_accept(evutil_socket_t fd, short events, void *arg)
+{
+	static const char	 full[] =
+	    "strangerd: the server is full, please try again later.\r\n";
+	struct listener		*l = arg;
+	struct worker		*w = l->w;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { 0, 250000 };
+	socklen_t		 sslen;
+	u_int			 n;
+	int			 c, one = 1;
+
+	(void)events;
+	for (n = 0; n < WORKER_ACCEPT_BATCH; n++) {
+		sslen = sizeof ss;
+		c = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/*
+				 * Out of descriptors: stop listening for a
+				 * moment rather than spin on a socket that
+				 * stays readable.
+				 */
+				log_warn("accept on %s", l->la->name);
+				event_del(l->ev);
+				evtimer_add(l->retry_ev, &tv);
+				return;
+			}
+			log_warn("accept on %s", l->la->name);
+			return;
+		}
+		if (w->stopping) {
+			close(c);
+			continue;
+		}
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (worker_conns() >= cfg->max_sessions) {
+			log_info("refused %s: server full", l->la->name);
+			if (l->la->proto == PROTO_TELNET)
+				(void)write(c, full, sizeof full - 1);
+			close(c);
+			continue;
+		}
+		atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
+		switch (l->la->proto) {
+		case PROTO_TELNET:
+			telnet_accept(w, c, (struct sockaddr *)&ss, sslen);
+			break;
+		case PROTO_SSH:
+			ssh_worker_accept(w, c, (struct sockaddr *)&ss, sslen);
+			break;
+		}
+	}
+}
+
+/* A connection accepted by this worker has gone; front ends call this. */
+void
+worker_conn_done(struct worker *w)
+{
+	atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
+}
+
+/* Listen again after running out of descriptors. */
+static void
+worker_retry(evutil_socket_t fd, short events, void *arg)
+{
+	struct listener	*l = arg;
+
+	(void)fd;
+	(void)events;
+	event_add(l->ev, NULL);
+}
+
+/* Give a session a slot and return its handle. */
+uint64_t
+worker_attach(struct worker *w, struct session *s)
+{
+	uint32_t	slot, grow, i;
+
+	if (w->nfree == 0) {
+		grow = w->nslots ? w->nslots : 64;
+		w->slots = xreallocarray(w->slots, w->nslots + grow,
+		    sizeof *w->slots);
+		w->gens = xreallocarray(w->gens, w->nslots + grow,
+		    sizeof *w->gens);
+		w->free_slots = xreallocarray(w->free_slots, w->nslots + grow,
+		    sizeof *w->free_slots);
+		for (i = 0; i < grow; i++) {
+			w->slots[w->nslots + i] = NULL;
+			w->gens[w->nslots + i] = 1;
+			/* Push in reverse so low slots are used first. */
+			w->free_slots[w->nfree++] = w->nslots + grow - 1 - i;
+		}
+		w->nslots += grow;
+	}
+	slot = w->free_slots[--w->nfree];
+	w->slots[slot] = s;
+	atomic_fetch_add_explicit(&w->nsessions, 1, memory_order_relaxed);
+	return (HANDLE_MAKE(w->idx, slot, w->gens[slot]));
+}
+
+/* Free a session's slot; its handle no longer names anyone. */
+void
+worker_detach(struct worker *w, uint64_t h)
+{
+	uint32_t	slot = HANDLE_SLOT(h);
+
+	if (worker_lookup(w, h) == NULL)
+		return;
+	w->slots[slot] = NULL;
+	/* Generation 0 is never used, so HANDLE_NONE never matches. */
+	if (++w->gens[slot] > 0xffffff)
+		w->gens[slot] = 1;
+	w->free_slots[w->nfree++] = slot;
+	atomic_fetch_sub_explicit(&w->nsessions, 1, memory_order_relaxed);
+}
+
+/* The live session a handle names on this worker, or NULL. */
+struct session *
+worker_lookup(struct worker *w, uint64_t h)
+{
+	uint32_t	slot = HANDLE_SLOT(h);
+
+	if (h == HANDLE_NONE || HANDLE_WORKER(h) != w->idx ||
+	    slot >= w->nslots || w->gens[slot] != HANDLE_GEN(h))
+		return (NULL);
+	return (w->slots[slot]);
+}
+
+/* Send a message to the session a handle names, from any thread. */
+void
+worker_post(uint64_t h, struct msg *m)
+{
+	u_int	idx = HANDLE_WORKER(h);
+
+	if (h == HANDLE_NONE || idx >= nworkers) {
+		msg_free(m);
+		return;
+	}
+	m->to = h;
+	inbox_post(workers[idx]->inbox, m);
+}
+
+/* Send a copy of a message (type and text) to every worker. */
+void
+worker_broadcast(struct msg *m)
+{
+	struct msg	*copy;
+	u_int		 i;
+
+	for (i = 0; i < nworkers; i++) {
+		copy = msg_new(m->type);
+		copy->arg = m->arg;
+		if (m->text != NULL) {
+			copy->text = xstrdup(m->text);
+			copy->len = m->len;
+		}
+		inbox_post(workers[i]->inbox, copy);
+	}
+	msg_free(m);
+}
+
+/* Handle a message on the worker's own thread. */
+static void
+worker_message(struct msg *m, void *arg)
+{
+	struct worker	*w = arg;
+	struct session	*s;
+	struct timeval	 tv = { 0, 300000 };
+	uint32_t	 i;
+
+	switch (m->type) {
+	case MSG_STOP:
+		/*
+		 * Tell everyone, then give the front ends a moment to
+		 * flush before the loop ends.
+		 */
+		w->stopping = 1;
+		for (i = 0; i < w->nslots; i++) {
+			if ((s = w->slots[i]) == NULL)
+				continue;
+			session_notice(s, "The server is going down. Goodbye!");
+			session_close(s, "server shutdown");
+		}
+		event_base_loopexit(w->base, &tv);
+		break;
+	case MSG_NOTICE:
+		for (i = 0; i < w->nslots; i++)
+			if ((s = w->slots[i]) != NULL && m->text != NULL)
+				session_notice(s, m->text);
+		break;
+	default:
+		if ((s = worker_lookup(w, m->to)) != NULL) {
+			session_message(s, m);
+			return;
+		}
+		/*
+		 * The session has gone.  If a partner was just assigned to
+		 * it, tell that partner, or it would wait forever.
+		 */
+		if (m->type == MSG_PAIRED) {
+			struct msg *left = msg_new(MSG_LEFT);
+
+			left->from = m->to;
+			worker_post(m->from, left);
+		}
+		break;
+	}
+	msg_free(m);
+}
+
+/* Free the sessions closed since the last pass, outside any callback. */
+static void
+worker_reap(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker	*w = arg;
+	struct session	*s;
+
+	(void)fd;
+	(void)events;
+	while ((s = w->closed) != NULL) {
+		w->closed = s->next_closed;
+		session_free(s);
+	}
+}
+
+/* Once a second: refresh what depends on time or on others. */
+static void
+worker_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker	*w = arg;
+	struct session	*s;
+	uint32_t	 i;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < w->nslots; i++)
+		if ((s = w->slots[i]) != NULL)
+			session_tick(s);
+}
+
+/* A worker thread: run the loop until told to stop. */
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return (NULL);
+}
+
+/* Create the workers and start their threads. */
+void
+workers_start(void)
+{
+	struct worker		*w;
+	struct worker_private	*wp;
+	struct timeval		 tv = { 1, 0 };
+	u_int			 i, j;
+	int			 need_ssh = 0;
+
+	for (j = 0; j < cfg->nlisten; j++)
+		if (cfg->listen[j].proto == PROTO_SSH)
+			need_ssh = 1;
+	nworkers = cfg->workers;
+	workers = xcalloc(nworkers, sizeof *workers);
+	for (i = 0; i < nworkers; i++) {
+		w = workers[i] = xcalloc(1, sizeof *w);
+		w->idx = i;
+		if ((w->base = event_base_new()) == NULL)
+			fatalx("event_base_new failed");
+		w->inbox = inbox_new(w->base, worker_message, w);
+		w->reap_ev = event_new(w->base, -1, 0, worker_reap, w);
+		w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick, w);
+		event_add(w->tick_ev, &tv);
+		w->out = evbuffer_new();
+		screen_init(&w->scratch, 80, 24);
+		w->thread = wp = xcalloc(1, sizeof *wp);
+		if (need_ssh && ssh_worker_init(w) != 0)
+			fatalx("worker %u: SSH set-up failed", i);
+		worker_listen(w);
+	}
+	for (i = 0; i < nworkers; i++) {
+		wp = workers[i]->thread;
+		if (pthread_create(&wp->thread, NULL, worker_main,
+		    workers[i]) != 0)
+			fatalx("pthread_create failed");
+	}
+}
+
+/* Tell every worker to stop, wait for them and free what they hold. */
+void
+workers_stop(void)
+{
+	struct worker		*w;
+	struct worker_private	*wp;
+	struct session		*s;
+	u_int			 i, j;
+
+	for (i = 0; i < nworkers; i++)
+		inbox_post(workers[i]->inbox, msg_new(MSG_STOP));
+	for (i = 0; i < nworkers; i++) {
+		wp = workers[i]->thread;
+		pthread_join(wp->thread, NULL);
+	}
+	/*
+	 * Every thread has ended: what is left is ours.  Close first, then
+	 * free, since closing a session may post to another worker's inbox.
+	 */
+	for (i = 0; i < nworkers; i++) {
+		w = workers[i];
+		w->stopping = 2;	/* no loop left to flush on */
+		for (j = 0; j < w->nslots; j++)
+			if ((s = w->slots[j]) != NULL)
+				session_close(s, "server shutdown");
+		worker_reap(-1, 0, w);
+	}
+	for (i = 0; i < nworkers; i++) {
+		w = workers[i];
+		wp = w->thread;
+		for (j = 0; j < cfg->nlisten; j++) {
+			event_free(wp->listeners[j].ev);
+			event_free(wp->listeners[j].retry_ev);
+			close(wp->listeners[j].fd);
+		}
+		free(wp->listeners);
+		if (w->ssh != NULL)
+			ssh_worker_free(w);
+		event_free(w->reap_ev);
+		event_free(w->tick_ev);
+		inbox_free(w->inbox);
+		evbuffer_free(w->out);
+		screen_free(&w->scratch);
+		event_base_free(w->base);
+		free(w->slots);
+		free(w->gens);
+		free(w->free_slots);
+		free(wp);
+		free(w);
+	}
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+}
+
+/* People connected on every worker; approximate, from any thread. */
+u_int
+workers_online(void)
+{
+	u_int	i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += atomic_load_explicit(&workers[i]->nsessions,
+		    memory_order_relaxed);
+	return (n);
+}
