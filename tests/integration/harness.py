@@ -100,12 +100,14 @@ class Daemon:
     """One strangerd in the foreground on a free loopback port, with a
     temporary state directory and its stderr captured to a file."""
 
-    def __init__(self, workers=2, args=()):
+    def __init__(self, workers=2, args=(), ssh=False):
         self.workers = workers
         self.args = list(args)
+        self.ssh = ssh			# also listen for SSH on ssh_port
         self.proc = None
         self.dir = None
         self.port = None
+        self.ssh_port = None
         self.returncode = None
 
     def start(self):
@@ -115,18 +117,25 @@ class Daemon:
         self.logpath = os.path.join(self.dir, "stderr.log")
         for attempt in range(5):
             self.port = free_port()
-            statedir = os.path.join(self.dir, "state%d" % attempt)
+            ssh = "none"
+            if self.ssh:
+                self.ssh_port = free_port()
+                ssh = "127.0.0.1:%d" % self.ssh_port
+            self.statedir = statedir = os.path.join(self.dir,
+                                                    "state%d" % attempt)
             self._log = open(self.logpath, "ab")
             argv = [DAEMON, "-f", "-d", statedir,
-                    "-t", "127.0.0.1:%d" % self.port, "-s", "none",
+                    "-t", "127.0.0.1:%d" % self.port, "-s", ssh,
                     "-w", str(self.workers)] + self.args
             self.argv = argv
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=self._log, stderr=self._log,
                                          cwd=self.dir)
-            if poll(lambda: listening(self.port) or
-                    self.proc.poll() is not None, timeout=10):
-                if self.proc.poll() is None and listening(self.port):
+            up = lambda: listening(self.port) and (
+                not self.ssh or listening(self.ssh_port))
+            if poll(lambda: up() or self.proc.poll() is not None,
+                    timeout=10):
+                if self.proc.poll() is None and up():
                     return self
             # The port may have been taken in between: try another.
             self.kill()
@@ -573,12 +582,14 @@ class DaemonTest(unittest.TestCase):
 
     workers = 2
     daemon_args = ()
+    ssh = False			# True: also an SSH listener on self.ssh_port
 
     def setUp(self):
-        self.daemon = Daemon(self.workers, self.daemon_args)
+        self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh)
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
         self.port = self.daemon.port
+        self.ssh_port = self.daemon.ssh_port
         self.clients = []
 
     def tearDown(self):
