@@ -24,7 +24,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # Modules that do no I/O: unit tests and fuzzers link them alone.
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
-	    src/editor.o src/screen.o src/render.o src/match-pool.o
+	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
 	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \

@@ -259,6 +259,40 @@ struct inbox	*inbox_new(struct event_base *, inbox_cb, void *);
 void		 inbox_free(struct inbox *);
 void		 inbox_post(struct inbox *, struct msg *);
 
+/* limit.c: token buckets and per-address counts; no I/O, no locks. */
+struct bucket {
+	double		 tokens;
+	uint64_t	 last_ms;	/* 0: never used, starts full */
+};
+struct limit_conf {
+	u_int		 per_addr;	/* concurrent connections */
+	u_int		 per_net64;	/* concurrent, per IPv6 /64 */
+	double		 connect_rate;	/* new connections a second */
+	double		 connect_burst;
+};
+struct flood_conf {
+	double		 line_rate;	/* lines a second */
+	double		 line_burst;
+	double		 byte_rate;	/* chat bytes a second */
+	double		 byte_burst;
+	double		 input_rate;	/* raw input bytes a second */
+	double		 input_burst;
+	u_int		 strikes;	/* dropped lines before a mute */
+	u_int		 mute_secs;
+	u_int		 mutes;		/* mutes before a disconnect */
+};
+struct limit_table;
+int		 bucket_take(struct bucket *, double, double, double, uint64_t);
+int		 limit_keys(const struct sockaddr *, uint8_t [2][17]);
+struct limit_table *limit_table_new(u_int);
+void		 limit_table_free(struct limit_table *);
+const char	*limit_admit(struct limit_table *, const struct sockaddr *,
+		     const struct limit_conf *, uint64_t);
+void		 limit_release(struct limit_table *, const struct sockaddr *);
+void		 limit_sweep(struct limit_table *, const struct limit_conf *,
+		     uint64_t);
+u_int		 limit_count(const struct limit_table *);
+
 /* A listening address. */
 enum proto {
 	PROTO_TELNET,
@@ -281,6 +315,11 @@ struct config {
 	size_t			 outq_max;	/* bytes queued to one client */
 	u_int			 negotiate_ms;	/* telnet: wait for options */
 	u_int			 esc_ms;	/* a lone ESC resolves after */
+	struct limit_conf	 limits;	/* per address */
+	struct flood_conf	 flood;		/* per session */
+	u_int			 idle_welcome;	/* seconds on the rules */
+	u_int			 idle_waiting;	/* seconds looking */
+	u_int			 idle_chat;	/* seconds without typing */
 };
 extern struct config	*cfg;
 
@@ -301,6 +340,7 @@ struct worker {
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
 	int			 stopping;
+	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
 	void			*listeners;	/* owned, private to worker.c */
 	void			*ssh;		/* owned by ssh.c */
@@ -316,7 +356,8 @@ void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
-void		 worker_conn_done(struct worker *);
+void		 worker_conn_done(struct worker *, const struct sockaddr *);
+uint64_t	 now_ms(void);
 
 /* telnet.c: the telnet front end (libtelnet). */
 void		 telnet_accept(struct worker *, int, const struct sockaddr *,
@@ -398,6 +439,14 @@ struct session {
 
 	uint64_t		 partner;
 	uint64_t		 last_partner;
+
+	struct bucket		 flood_lines;
+	struct bucket		 flood_bytes;
+	struct bucket		 flood_input;
+	u_int			 strikes;	/* lines dropped since a mute */
+	u_int			 mutes;
+	uint64_t		 muted_until;	/* ms, now_ms() clock */
+	uint64_t		 last_active;	/* ms: last key or state change */
 	u_int			 shown_online;	/* for the status line */
 	char			*farewell;	/* owned: last notice shown */
 	struct session		*next_closed;

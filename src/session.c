@@ -59,6 +59,7 @@ static void	 session_key(const struct key *, void *);
 static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
 static void	 session_search(struct session *);
+static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
 static void	 session_add_line(struct session *, enum line_kind,
 		     const char *);
@@ -123,6 +124,7 @@ session_new(struct worker *w, const struct session_ops *ops, void *fe,
 		    sizeof host);
 	snprintf(s->addr, sizeof s->addr, "%s", host[0] ? host : "?");
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	s->last_active = now_ms();
 	s->state = SESSION_WELCOME;
 	s->handle = worker_attach(w, s);
 	/* Worker, slot and generation: unique over the daemon's life. */
@@ -189,6 +191,12 @@ session_input(struct session *s, const void *buf, size_t len)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	if (bucket_take(&s->flood_input, cfg->flood.input_rate,
+	    cfg->flood.input_burst, (double)len, now_ms()) == -1) {
+		session_notice(s, "You are sending too much data.");
+		session_close(s, "input flood");
+		return;
+	}
 	input_feed(&s->input, buf, len, session_key, s);
 	if (s->state == SESSION_CLOSING)
 		return;
@@ -229,6 +237,7 @@ session_key(const struct key *k, void *arg)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	s->last_active = now_ms();
 	if (k->type == KEYC_CTRL && k->cp == 'c') {
 		session_close(s, "quit");
 		return;
@@ -302,12 +311,57 @@ session_submit(struct session *s, char *line)
 		free(clean);
 		return;
 	}
+	if (session_flooding(s, len)) {
+		free(clean);
+		return;
+	}
 	session_add_line(s, LINE_YOU, clean);
 	m = msg_new(MSG_LINE);
 	m->from = s->handle;
 	m->text = clean;
 	m->len = len;
 	worker_post(s->partner, m);
+}
+
+/*
+ * Flood control: may a line of len bytes go to the partner?  Lines over
+ * the rate are dropped with a word to the sender; enough of them mute
+ * the sender for a while, and enough mutes end the session.
+ */
+static int
+session_flooding(struct session *s, size_t len)
+{
+	const struct flood_conf	*fc = &cfg->flood;
+	uint64_t		 now = now_ms();
+	char			 line[128];
+
+	if (now < s->muted_until) {
+		snprintf(line, sizeof line, "You are muted for %llu more "
+		    "seconds for sending too fast.",
+		    (unsigned long long)(s->muted_until - now + 999) / 1000);
+		session_system(s, line);
+		return (1);
+	}
+	if (bucket_take(&s->flood_lines, fc->line_rate, fc->line_burst, 1,
+	    now) == 0 && bucket_take(&s->flood_bytes, fc->byte_rate,
+	    fc->byte_burst, (double)len, now) == 0)
+		return (0);
+	if (++s->strikes < fc->strikes) {
+		session_system(s, "Slow down: that line was not sent.");
+		return (1);
+	}
+	s->strikes = 0;
+	if (++s->mutes > fc->mutes) {
+		session_notice(s, "Disconnected for flooding.");
+		session_close(s, "flooding");
+		return (1);
+	}
+	s->muted_until = now + (uint64_t)fc->mute_secs * 1000;
+	snprintf(line, sizeof line, "You are sending too fast and are muted "
+	    "for %u seconds.", fc->mute_secs);
+	session_system(s, line);
+	log_info("%s: muted for flooding", s->id);
+	return (1);
 }
 
 /* A line that starts with / (or a lone ?). */
@@ -352,6 +406,7 @@ session_search(struct session *s)
 	if (s->state == SESSION_WAITING || s->state == SESSION_CLOSING)
 		return;
 	s->state = SESSION_WAITING;
+	s->last_active = now_ms();
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
 	m = msg_new(MSG_WANT);
 	m->from = s->handle;
@@ -438,7 +493,29 @@ session_notice(struct session *s, const char *text)
 void
 session_tick(struct session *s)
 {
-	u_int	online = workers_online();
+	u_int		 online = workers_online(), limit = 0;
+
+	switch (s->state) {
+	case SESSION_WELCOME:
+		limit = cfg->idle_welcome;
+		break;
+	case SESSION_WAITING:
+		limit = cfg->idle_waiting;
+		break;
+	case SESSION_PAIRED:
+	case SESSION_ALONE:
+		limit = cfg->idle_chat;
+		break;
+	case SESSION_CLOSING:
+		return;
+	}
+	if (limit != 0 && now_ms() - s->last_active > (uint64_t)limit * 1000) {
+		session_notice(s, "You were idle for too long. Goodbye.");
+		session_close(s, s->state == SESSION_WELCOME ?
+		    "idle on the welcome screen" : s->state ==
+		    SESSION_WAITING ? "idle while waiting" : "idle in the chat");
+		return;
+	}
 
 	if (s->term != NULL && online != s->shown_online)
 		session_dirty(s);

@@ -477,7 +477,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 refuse:
 	ssh_drop_log(sw, "?", "refused: too many handshakes from one address");
 	close(fd);
-	worker_conn_done(w);
+	worker_conn_done(w, sa);
 }
 
 /*
@@ -515,7 +515,7 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	free(c->key);
 	free(c->keytype);
 	free(c->term);
-	worker_conn_done(c->w);
+	worker_conn_done(c->w, (struct sockaddr *)&c->ss);
 	free(c);
 }
 

@@ -186,6 +186,27 @@ main(int argc, char **argv)
 	c.outq_max = 256 * 1024;
 	c.negotiate_ms = 1000;
 	c.esc_ms = 150;
+	/*
+	 * Per address: room for a household or a small NAT behind one
+	 * address, not for a bot farm.
+	 */
+	c.limits.per_addr = 10;
+	c.limits.per_net64 = 20;
+	c.limits.connect_rate = 0.5;	/* 30 a minute */
+	c.limits.connect_burst = 10;
+	/* A pasted paragraph passes; a flood does not. */
+	c.flood.line_rate = 5;
+	c.flood.line_burst = 10;
+	c.flood.byte_rate = 2048;
+	c.flood.byte_burst = 8192;
+	c.flood.input_rate = 16384;
+	c.flood.input_burst = 65536;
+	c.flood.strikes = 10;
+	c.flood.mute_secs = 30;
+	c.flood.mutes = 3;
+	c.idle_welcome = 300;
+	c.idle_waiting = 1800;
+	c.idle_chat = 900;
 
 	while ((ch = getopt(argc, argv, "c:d:fhs:t:Vvw:")) != -1) {
 		switch (ch) {

@@ -35,6 +35,7 @@ struct telnet_conn {
 	struct bufferevent	*bev;
 	telnet_t		*tn;
 	struct session		*s;		/* NULL once the session let go */
+	struct sockaddr_storage	 ss;		/* the client's address */
 	struct event		*negotiate_ev;
 	char			 ttype[TELNET_TTYPE_MAX + 1];
 	u_int			 sx;
@@ -81,6 +82,7 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 
 	c = xcalloc(1, sizeof *c);
 	c->w = w;
+	memcpy(&c->ss, sa, salen < sizeof c->ss ? salen : sizeof c->ss);
 	c->sx = 80;
 	c->sy = 24;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -88,7 +90,7 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 		log_warnx("telnet: bufferevent_socket_new failed");
 		close(fd);
 		free(c);
-		worker_conn_done(w);
+		worker_conn_done(w, sa);
 		return;
 	}
 	if ((c->tn = telnet_init(telnet_opts, telnet_handler, 0, c)) == NULL)
@@ -314,6 +316,6 @@ telnet_free_conn(struct telnet_conn *c)
 	event_free(c->negotiate_ev);
 	telnet_free(c->tn);
 	bufferevent_free(c->bev);
+	worker_conn_done(w, (struct sockaddr *)&c->ss);
 	free(c);
-	worker_conn_done(w);
 }

@@ -12,13 +12,16 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -33,6 +36,14 @@
 
 struct worker		**workers;
 u_int			  nworkers;
+
+/*
+ * Connections per address must be counted across workers (the kernel
+ * spreads one address's connections over all of them), so this one
+ * table is shared, behind a mutex taken only at accept and at close.
+ */
+static pthread_mutex_t	  limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct limit_table *limit_table;
 
 struct listener {
 	struct worker		*w;
@@ -55,6 +66,8 @@ static void	 worker_reap(evutil_socket_t, short, void *);
 static void	 worker_tick(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
 static u_int	 worker_conns(void);
+static void	 worker_refuse(int, const struct sockaddr_storage *,
+		     const struct listener *, const char *, const char *);
 
 /* Open this worker's listening sockets. */
 static void
@@ -118,6 +131,8 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { 0, 250000 };
 	socklen_t		 sslen;
+	const char		*why;
+	char			 line[128];
 	u_int			 n;
 	int			 c, one = 1;
 
@@ -151,10 +166,17 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 		}
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (worker_conns() >= cfg->max_sessions) {
-			log_info("refused %s: server full", l->la->name);
-			if (l->la->proto == PROTO_TELNET)
-				(void)write(c, full, sizeof full - 1);
-			close(c);
+			worker_refuse(c, &ss, l, "server full", full);
+			continue;
+		}
+		pthread_mutex_lock(&limit_lock);
+		why = limit_admit(limit_table, (struct sockaddr *)&ss,
+		    &cfg->limits, now_ms());
+		pthread_mutex_unlock(&limit_lock);
+		if (why != NULL) {
+			snprintf(line, sizeof line, "strangerd: %s, please "
+			    "try again later.\r\n", why);
+			worker_refuse(c, &ss, l, why, line);
 			continue;
 		}
 		atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
@@ -169,11 +191,47 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/*
+ * Turn a connection away with one line.  On SSH the line goes before
+ * the version string, where RFC 4253 allows other lines of text.
+ */
+static void
+worker_refuse(int c, const struct sockaddr_storage *ss,
+    const struct listener *l, const char *why, const char *line)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	host[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    host, sizeof host);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
+		    sizeof host);
+	log_info("refused %s on %s: %s", host, l->la->name, why);
+	(void)write(c, line, strlen(line));
+	close(c);
+}
+
 /* A connection accepted by this worker has gone; front ends call this. */
 void
-worker_conn_done(struct worker *w)
+worker_conn_done(struct worker *w, const struct sockaddr *sa)
 {
 	atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
+	pthread_mutex_lock(&limit_lock);
+	limit_release(limit_table, sa);
+	pthread_mutex_unlock(&limit_lock);
+}
+
+/* Milliseconds on the monotonic clock. */
+uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
 /* Listen again after running out of descriptors. */
@@ -353,6 +411,12 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 	for (i = 0; i < w->nslots; i++)
 		if ((s = w->slots[i]) != NULL)
 			session_tick(s);
+	/* One worker forgets idle addresses, once a minute. */
+	if (w->idx == 0 && ++w->ticks % 60 == 0) {
+		pthread_mutex_lock(&limit_lock);
+		limit_sweep(limit_table, &cfg->limits, now_ms());
+		pthread_mutex_unlock(&limit_lock);
+	}
 }
 
 /* A worker thread: run the loop until told to stop. */
@@ -380,6 +444,8 @@ workers_start(void)
 			need_ssh = 1;
 	nworkers = cfg->workers;
 	workers = xcalloc(nworkers, sizeof *workers);
+	/* Room for every session plus as many recently seen addresses. */
+	limit_table = limit_table_new(cfg->max_sessions * 2);
 	for (i = 0; i < nworkers; i++) {
 		w = workers[i] = xcalloc(1, sizeof *w);
 		w->idx = i;
@@ -456,6 +522,8 @@ workers_stop(void)
 	}
 	free(workers);
 	workers = NULL;
+	limit_table_free(limit_table);
+	limit_table = NULL;
 	nworkers = 0;
 }
 
