@@ -34,7 +34,7 @@ CTL_OBJS = src/strangerctl.o
 
 UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-editor tests/unit/test-render \
-	     tests/unit/test-match-pool
+	     tests/unit/test-match-pool tests/unit/test-limit
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
