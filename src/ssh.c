@@ -133,6 +133,7 @@ struct ssh_conn {
 	u_int			 nauth;
 	u_int			 nrefused;
 
+	char			 error[96];	/* why libssh gave up */
 	int			 exit_status;
 	int			 dead;		/* connection gone: free soon */
 	int			 in_io;		/* inside ssh_conn_io */
@@ -606,10 +607,18 @@ static const char *
 ssh_conn_error(struct ssh_conn *c)
 {
 	const char	*e = ssh_get_error(c->ssh);
+	size_t		 i;
 
 	if (e == NULL || *e == '\0')
 		return ("connection closed");
-	return (e);
+	/*
+	 * libssh quotes what the client sent ("banner: ..."): keep it
+	 * short and printable so that nobody can write into our log.
+	 */
+	for (i = 0; e[i] != '\0' && i < sizeof c->error - 1; i++)
+		c->error[i] = (e[i] >= 0x20 && e[i] < 0x7f) ? e[i] : '?';
+	c->error[i] = '\0';
+	return (c->error);
 }
 
 /*

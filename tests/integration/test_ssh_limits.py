@@ -1,0 +1,174 @@
+"""Pre-authentication limits and bad input on the SSH port: idle and
+stalled sockets never keep a real visitor out, garbage ends in a clean
+disconnect with a logged reason, and nobody else notices."""
+
+import os
+import random
+import socket
+import struct
+import time
+
+from harness import poll
+from test_ssh import SshTest
+
+# A real login with this many idle sockets around must still take no
+# longer than this (it takes ~50 ms with asyncssh on an idle machine).
+LOGIN_MAX = 2.0
+
+
+class TestSshLimits(SshTest):
+
+    def idle(self, n, source=lambda i: "127.0.0.1", banner=False):
+        """n TCP connections that never finish a handshake."""
+        socks = []
+        for i in range(n):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((source(i), 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", self.ssh_port))
+            if banner:
+                # Say hello, then stall in the middle of key exchange.
+                s.sendall(b"SSH-2.0-stalled\r\n")
+            socks.append(s)
+        self.addCleanup(lambda: [s.close() for s in socks])
+        return socks
+
+    def timed_login(self, kind="ssh_async"):
+        t0 = time.monotonic()
+        c = getattr(self, kind)(name="real")
+        c.wait_for("Press Enter", timeout=10)
+        took = time.monotonic() - t0
+        self.assertLess(took, LOGIN_MAX, "login took %.2fs" % took)
+        return took
+
+    def test_200_idle_from_one_address(self):
+        # worker.c admits at most a few connections per address; the
+        # rest are refused at accept, before any crypto.
+        base = self.daemon.nfds()
+        self.idle(200, lambda i: "127.0.0.2")
+        time.sleep(0.3)
+        held = self.daemon.nfds() - base
+        self.assertLessEqual(held, 12, "daemon holds %d sockets" % held)
+        self.timed_login()
+        self.timed_login("ssh_pty")
+
+    def test_200_idle_from_many_addresses(self):
+        self.idle(200, lambda i: "127.0.%d.%d" % (1 + i // 250,
+                                                  2 + i % 250))
+        time.sleep(0.3)
+        self.timed_login()
+        self.timed_login("ssh_pty")
+
+    def test_600_idle_over_the_overall_cap(self):
+        # Past the cap on handshakes in progress (500) a new connection
+        # pushes out the oldest one still in its handshake.
+        base = self.daemon.nfds()
+        self.idle(600, lambda i: "127.0.%d.%d" % (1 + i // 250,
+                                                  2 + i % 250))
+        time.sleep(0.5)
+        held = self.daemon.nfds() - base
+        self.assertLessEqual(held, 505, "daemon holds %d sockets" % held)
+        self.assertGreater(held, 400, "daemon holds %d sockets" % held)
+        self.timed_login()
+        self.assertIn("too many handshakes in progress", self.daemon.log())
+
+    def test_200_stalled_mid_handshake(self):
+        self.idle(200, lambda i: "127.0.%d.%d" % (4 + i // 250,
+                                                  2 + i % 250),
+                  banner=True)
+        time.sleep(0.3)
+        self.timed_login()
+        self.timed_login("ssh_pty")
+        self.assertStaysUp()
+
+
+class TestSshBadInput(SshTest):
+
+    def garbage(self, data, wait_close=True):
+        s = socket.create_connection(("127.0.0.1", self.ssh_port), 5)
+        self.addCleanup(s.close)
+        s.sendall(data)
+        if not wait_close:
+            return s
+        got = b""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:		# reset: we closed with input unread
+                break
+            if not b:
+                break
+            got += b
+        else:
+            self.fail("the daemon kept a connection that sent garbage")
+        return got
+
+    def test_random_bytes(self):
+        rnd = random.Random(7)
+        for _ in range(5):
+            self.garbage(bytes(rnd.getrandbits(8) for _ in range(5000)))
+        # Each ended with a reason in the log, printable only: the
+        # client's bytes are not copied into it.
+        lines = poll(lambda: [l for l in self.daemon.log().splitlines()
+                              if l[20:].startswith("ssh 127.0.0.1:")])
+        self.assertGreaterEqual(len(lines), 5, self.daemon.log())
+        for l in lines:
+            self.assertTrue(all(32 <= ord(ch) < 127 for ch in l), repr(l))
+        self.assertStaysUp()
+
+    def test_banner_gives_nothing_away(self):
+        s = socket.create_connection(("127.0.0.1", self.ssh_port), 5)
+        self.addCleanup(s.close)
+        line = s.recv(256).split(b"\r\n")[0]
+        self.assertEqual(line, b"SSH-2.0-strangerd")
+
+    def test_huge_packet_length(self):
+        # A valid banner, then a packet that claims to be 4 GiB long.
+        self.garbage(b"SSH-2.0-x\r\n" + struct.pack(">I", 0xfffffff0) +
+                 b"\x00" * 64)
+        self.assertStaysUp()
+
+    def test_truncated_then_gone(self):
+        s = self.garbage(b"SSH-2.0-x\r\n" + struct.pack(">I", 1000) + b"\x05",
+                     wait_close=False)
+        s.close()
+        self.assertTrue(poll(lambda: "ssh 127.0.0.1:" in self.daemon.log()),
+                        self.daemon.log())
+        self.assertStaysUp()
+
+    def test_request_flood_ends_the_connection(self):
+        c = self.ssh_async()
+        c.wait_for("Press Enter")
+        # Refused requests (env) past the limit end the connection.
+        for i in range(200):
+            c.loop.call_soon_threadsafe(self._env, c, i)
+        self.assertTrue(c.wait_closed(), "flood of refused requests kept "
+                        "going")
+        self.assertTrue(poll(lambda: "too many refused" in self.daemon.log()),
+                        self.daemon.log())
+        self.assertStaysUp()
+
+    @staticmethod
+    def _env(c, i):
+        from asyncssh.packet import String
+        c.chan._send_request(b"env", String(b"X%d" % i), String(b"y"))
+
+    def test_window_change_flood_is_cheap(self):
+        c = self.ssh_async()
+        c.wait_for("Press Enter")
+        for i in range(2000):
+            c.loop.call_soon_threadsafe(c.chan.change_terminal_size,
+                                        40 + i % 200, 10 + i % 80)
+        c.resize(100, 30)
+        # Bounded output (one redraw per batch), and the last size wins.
+        c.wait_for(r"^.{90,}online\s*$", regex=True)
+        self.assertStaysUp()
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
