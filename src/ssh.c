@@ -174,6 +174,7 @@ static const struct session_ops ssh_ops = {
 	ssh_conn_close,
 };
 
+static void	 ssh_addr_string(const struct sockaddr *, char *, size_t);
 static uint32_t	 ssh_addr_bucket(const struct sockaddr *);
 static void	 ssh_drop_log(struct ssh_worker *, const char *, const char *);
 static void	 ssh_conn_free(struct ssh_conn *, const char *);
@@ -318,6 +319,20 @@ ssh_worker_free(struct worker *w)
 	w->ssh = NULL;
 }
 
+/* The printable address, for logs. */
+static void
+ssh_addr_string(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void	*a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, buf, len) == NULL)
+		snprintf(buf, len, "?");
+}
+
 /* Bucket of an address (IPv4, or the /64 of IPv6) in ssh_addr_count. */
 static uint32_t
 ssh_addr_bucket(const struct sockaddr *sa)
@@ -381,11 +396,13 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	struct ssh_worker	*sw = w->ssh;
 	struct ssh_conn		*c, *old;
 	struct timeval		 tv = { SSH_LOGIN_GRACE_SEC, 0 };
+	char			 addr[INET6_ADDRSTRLEN];
 	uint32_t		 bucket;
 	int			 one = 1;
 
 	/* Without it each login stalls ~40 ms on delayed ACKs. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	ssh_addr_string(sa, addr, sizeof addr);
 
 	/*
 	 * Caps on handshakes in progress.  A new connection pushes out
@@ -402,8 +419,11 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 		if (old == NULL) {
 			/* All of them are on other workers. */
 			atomic_fetch_sub(&ssh_addr_count[bucket], 1);
-			c = NULL;
-			goto refuse;
+			ssh_drop_log(sw, addr,
+			    "refused: too many handshakes from this address");
+			close(fd);
+			worker_conn_done(w, sa);
+			return;
 		}
 		ssh_conn_free(old, "dropped: too many handshakes from its "
 		    "address");
@@ -422,15 +442,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 		salen = sizeof c->ss;
 	memcpy(&c->ss, sa, salen);
 	c->sslen = salen;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    c->addr, sizeof c->addr);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, c->addr,
-		    sizeof c->addr);
-	else
-		snprintf(c->addr, sizeof c->addr, "?");
+	memcpy(c->addr, addr, sizeof c->addr);
 	c->preauth = 1;
 	c->bucket = bucket;
 	TAILQ_INSERT_TAIL(&sw->preauth, c, preauth_entry);
@@ -473,12 +485,6 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	evtimer_add(c->timer_ev, &tv);
 	/* Send our version string now: clients wait for it. */
 	ssh_conn_io(fd, EV_WRITE, c);
-	return;
-
-refuse:
-	ssh_drop_log(sw, "?", "refused: too many handshakes from one address");
-	close(fd);
-	worker_conn_done(w, sa);
 }
 
 /*
