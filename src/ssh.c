@@ -771,7 +771,9 @@ ssh_conn_refuse_exec(struct ssh_conn *c)
 	char	line[sizeof ssh_exec_refused + 2];
 
 	evtimer_del(c->timer_ev);
-	log_info("ssh %s: refused a command (exec)", c->addr);
+	log_info("ssh %s: refused a command (exec), %s%s", c->addr,
+	    c->key != NULL ? "key " : "no key",
+	    c->key != NULL ? c->key : "");
 	snprintf(line, sizeof line, "%s%s", ssh_exec_refused,
 	    c->pty ? "\r\n" : "\n");
 	if (ssh_channel_is_open(c->chan))

@@ -164,14 +164,16 @@ class AsyncSsh(ScreenClient):
     name = "asyncssh"
 
     def __init__(self, port, cols=80, rows=24, term="xterm-256color",
-                 keys=(), pty=True, command=None, name=None, connect=True):
+                 keys=(), pty=True, command=None, name=None, connect=True,
+                 window=2 * 1024 * 1024):
         ScreenClient.__init__(self, cols, rows)
         if name:
             self.name = name
         self.port = port
         self.pty = pty
         self.stderr = b""
-        self.exit_status = None
+        self.window = window		# our channel window: how much
+        self.exit_status = None		# the daemon may send unread
         self.conn = None
         self.chan = None
         self.loop = asyncio.new_event_loop()
@@ -194,7 +196,7 @@ class AsyncSsh(ScreenClient):
             lambda: _Session(self), command,
             term_type=term if self.pty else None,
             term_size=(self.cols, self.rows) if self.pty else None,
-            encoding=None)
+            encoding=None, window=self.window)
 
     def send(self, data):
         if isinstance(data, str):

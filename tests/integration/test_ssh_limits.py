@@ -157,6 +157,23 @@ class TestSshBadInput(SshTest):
         from asyncssh.packet import String
         c.chan._send_request(b"env", String(b"X%d" % i), String(b"y"))
 
+    def test_reader_that_stops_is_disconnected(self):
+        # A client that stops reading (its channel window closed) while
+        # the daemon has ever more to send: the output queue fills up to
+        # its cap and the visitor is let go; memory stays bounded.
+        c = self.ssh_async(window=16384)
+        c.wait_for("Press Enter")
+        rss = self.daemon.rss()
+        c.loop.call_soon_threadsafe(c.chan.pause_reading)
+        for i in range(6000):
+            c.loop.call_soon_threadsafe(c.chan.change_terminal_size,
+                                        100 + i % 100, 30 + i % 50)
+        self.assertTrue(poll(lambda: "output queue full" in
+                             self.daemon.log(), timeout=10),
+                        self.daemon.log())
+        self.assertLess(self.daemon.rss() - rss, 8 * 1024)
+        self.assertStaysUp()
+
     def test_window_change_flood_is_cheap(self):
         c = self.ssh_async()
         c.wait_for("Press Enter")
