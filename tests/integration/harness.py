@@ -394,7 +394,7 @@ class RawTelnet(ScreenClient):
 
     def __init__(self, port, cols=80, rows=24, term="xterm-256color",
                  naws=True, ttype=True, name=None, screen_cols=None,
-                 screen_rows=None, connect=True):
+                 screen_rows=None, connect=True, source=None):
         ScreenClient.__init__(self, screen_cols or min(cols, 300) or 80,
                               screen_rows or min(rows, 100) or 24)
         if name:
@@ -405,7 +405,11 @@ class RawTelnet(ScreenClient):
         self.want_ttype = ttype
         self.options_seen = []		# (cmd, opt) from the daemon
         self.subneg_seen = []
-        self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+        # source: another loopback address (127.0.0.2, ...) so that the
+        # daemon sees a different visitor (blocks, per-address limits).
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), TIMEOUT,
+            source_address=(source, 0) if source else None)
         # Sends give up (socket.timeout) rather than hang a test when
         # the daemon stops reading; the reader just polls again.
         self.sock.settimeout(SEND_TIMEOUT)
@@ -528,11 +532,13 @@ class Netcat(Client):
 
     name = "netcat"
 
-    def __init__(self, port, name=None):
+    def __init__(self, port, name=None, source=None):
         Client.__init__(self)
         if name:
             self.name = name
-        self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), TIMEOUT,
+            source_address=(source, 0) if source else None)
         self.sock.settimeout(SEND_TIMEOUT)
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
@@ -626,9 +632,9 @@ class DaemonTest(unittest.TestCase):
                                      name=name or "raw%d" % len(self.clients),
                                      **kw))
 
-    def nc(self, name=None):
+    def nc(self, name=None, source=None):
         return self._track(Netcat(self.port, name=name or "netcat%d" %
-                                  len(self.clients)))
+                                  len(self.clients), source=source))
 
     def agree(self, c):
         """Wait for the welcome screen and press Enter."""
