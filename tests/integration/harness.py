@@ -199,7 +199,7 @@ class Client:
     name = "client"
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.raw = bytearray()		# application bytes received
         self.closed = False		# the peer closed the connection
         self.cols = 0

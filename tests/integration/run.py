@@ -13,10 +13,15 @@ TestNext.test_escape_twice_is_next.  STRANGERD=path picks the binary.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
+
+# A test class that takes longer than this is stuck: kill it and fail.
+GROUP_TIMEOUT = float(os.environ.get("STRANGERD_GROUP_TIMEOUT", 150))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -80,17 +85,25 @@ def main():
     while pending or running:
         while pending and len(running) < max(1, args.j):
             name, members = pending.pop(0)
+            out = tempfile.TemporaryFile()
             p = subprocess.Popen([sys.executable, os.path.abspath(__file__),
                                   "--child", "-v"] + members,
-                                 cwd=HERE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT)
-            running.append((name, members, p, time.monotonic()))
+                                 cwd=HERE, stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+            running.append((name, members, p, time.monotonic(), out))
         time.sleep(0.05)
         for r in list(running):
-            name, members, p, t0 = r
+            name, members, p, t0, outf = r
             if p.poll() is None:
-                continue
-            out = p.stdout.read().decode("utf-8", "replace")
+                if time.monotonic() - t0 < GROUP_TIMEOUT:
+                    continue
+                # Stuck: kill the group (its daemons and clients too).
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                outf.write(b"\nrun.py: killed after %ds\n" % GROUP_TIMEOUT)
+            outf.seek(0)
+            out = outf.read().decode("utf-8", "replace")
+            outf.close()
             running.remove(r)
             results.append((name, len(members), p.returncode,
                             time.monotonic() - t0, out))

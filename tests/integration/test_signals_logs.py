@@ -10,12 +10,13 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S*\s+")
 DURATION = re.compile(r"\b\d+(\.\d+)?\s*(ms|s|sec|seconds)\b")
 
 
-def session_lines(log, addr="127.0.0.1"):
+def session_lines(log, port, addr="127.0.0.1"):
     """Lines about sessions from addr, grouped by session id: the first
-    word of the line after the time stamp, as the house style has it."""
+    word of the line after the time stamp, as the house style has it.
+    Lines about the listener itself (addr:port) are not about sessions."""
     sessions = {}
     for line in log.splitlines():
-        if addr not in line:
+        if addr not in line or "%s:%d" % (addr, port) in line:
             continue
         rest = STAMP.sub("", line)
         sid = rest.split()[0].rstrip(":")
@@ -41,7 +42,7 @@ class TestSigterm(DaemonTest):
             self.assertTrue(c.wait_closed(), "%s still connected" % c.name)
         self.assertTrue(a.wait_exit(), "telnet did not see the close")
         # Sessions ended with a reason in the log.
-        sessions = session_lines(self.daemon.log())
+        sessions = session_lines(self.daemon.log(), self.port)
         self.assertEqual(len(sessions), 4, self.daemon.log())
         for sid, lines in sessions.items():
             self.assertEqual(len(lines), 2, "%s: %s" % (sid, lines))
@@ -77,7 +78,7 @@ class TestLogs(DaemonTest):
         c.abort()
         time.sleep(0.5)
         log = self.daemon.log()
-        sessions = session_lines(log)
+        sessions = session_lines(log, self.port)
         self.assertEqual(len(sessions), 3,
                          "expected 3 sessions in the log:\n" + log)
         for sid, lines in sessions.items():
@@ -100,7 +101,7 @@ class TestLogs(DaemonTest):
             c.wait_for("Welcome")
             c.close()
         time.sleep(0.5)
-        sessions = session_lines(self.daemon.log())
+        sessions = session_lines(self.daemon.log(), self.port)
         self.assertEqual(len(sessions), 6, self.daemon.log())
 
     def test_chat_text_never_logged(self):
