@@ -13,6 +13,7 @@ TestNext.test_escape_twice_is_next.  STRANGERD=path picks the binary.
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,19 @@ def main():
                   % tool)
             return 1
 
+    # Test a copy, so that a rebuild while the tests run cannot pull the
+    # binary from under them.
+    tmp = tempfile.mkdtemp(prefix="strangerd-run-")
+    copy = os.path.join(tmp, "strangerd")
+    shutil.copy2(harness.DAEMON, copy)
+    os.environ["STRANGERD"] = copy
+    try:
+        return run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp):
     suite = unittest.TestLoader().discover(HERE, pattern="test_*.py",
                                            top_level_dir=HERE)
     ids = [i for i in test_ids(suite)

@@ -9,7 +9,7 @@ import socket
 import time
 
 from harness import (DaemonTest, Netcat, RawTelnet, IAC, SB, SE, WILL, DO,
-                     WONT, DONT, OPT_NAWS, OPT_TTYPE, poll)
+                     WONT, DONT, OPT_NAWS, OPT_TTYPE, poll, new_source)
 
 MIB = 1024
 RSS_LIMIT = 64 * MIB
@@ -31,7 +31,10 @@ class HostileTest(DaemonTest):
         self.assertRssBelow(RSS_LIMIT)
 
     def attacker(self):
-        s = socket.create_connection(("127.0.0.1", self.port), 5)
+        # Each from its own address: the per-address limits are tested
+        # on their own below.
+        s = socket.create_connection(("127.0.0.1", self.port), 5,
+                                     source_address=(new_source(), 0))
         self.addCleanup(s.close)
         return s
 
@@ -117,8 +120,8 @@ class TestFloods(HostileTest):
 
     def test_64k_of_random_garbage_while_paired(self):
         rnd = random.Random(7)
-        c = self.visitor("raw")
-        d = self.visitor("raw")
+        c = self.visitor("raw", source=new_source())
+        d = self.visitor("raw", source=new_source())
         c.wait_for("connected to a stranger")
         d.wait_for("connected to a stranger")
         c.send_raw(bytes(rnd.randrange(256) for _ in range(65536)))
@@ -134,8 +137,8 @@ class TestFloods(HostileTest):
         self.assertUnaffected()
 
     def test_megabyte_line_to_a_partner_is_capped(self):
-        c = self.visitor("raw")
-        d = self.visitor("raw")
+        c = self.visitor("raw", source=new_source())
+        d = self.visitor("raw", source=new_source())
         c.wait_for("connected to a stranger")
         d.wait_for("connected to a stranger")
         m = d.mark()
@@ -147,8 +150,8 @@ class TestFloods(HostileTest):
         self.assertLess(got, 20000, "partner got %d bytes of one line" % got)
 
     def test_flood_of_lines_from_a_partner(self):
-        c = self.visitor("nc")
-        d = self.visitor("raw")
+        c = self.visitor("nc", source=new_source())
+        d = self.visitor("raw", source=new_source())
         c.wait_for("connected to a stranger")
         d.wait_for("connected to a stranger")
         c.send(b"spam spam spam\n" * 20000)
@@ -161,7 +164,7 @@ class TestFloods(HostileTest):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         time.sleep(1.5)
         s.sendall(b"\n")		# agree, in plain mode
-        d = self.visitor("nc")
+        d = self.visitor("nc", source=new_source())
         time.sleep(0.5)
         rss0 = self.daemon.rss()
         try:
@@ -195,7 +198,7 @@ class TestAbrupt(HostileTest):
             self.flood(s, p)
             s.close()
         for p in pieces:			# again, with a reset
-            c = RawTelnet(self.port, name="abrupt")
+            c = RawTelnet(self.port, name="abrupt", source=new_source())
             c.wait_for("Welcome")
             c.send_raw(p)
             c.abort()
@@ -203,7 +206,7 @@ class TestAbrupt(HostileTest):
 
     def test_disconnect_while_searching_and_paired(self):
         for i in range(10):
-            c = RawTelnet(self.port, name="quick%d" % i)
+            c = RawTelnet(self.port, name="quick%d" % i, source=new_source())
             self.agree(c)
             if i % 2:
                 c.abort()
@@ -215,8 +218,9 @@ class TestAbrupt(HostileTest):
         socks = []
         for i in range(200):
             try:
-                socks.append(socket.create_connection(("127.0.0.1",
-                                                       self.port), 5))
+                socks.append(socket.create_connection(
+                    ("127.0.0.1", self.port), 5,
+                    source_address=(new_source(), 0)))
             except OSError:
                 break
         self.assertGreater(len(socks), 100)
@@ -230,3 +234,27 @@ class TestAbrupt(HostileTest):
         self.assertTrue(poll(lambda: self.daemon.nfds() < 100),
                         "%d fds open after 200 clients left" %
                         self.daemon.nfds())
+
+
+class TestPerAddress(HostileTest):
+
+    def test_one_address_cannot_take_every_slot(self):
+        src = new_source()
+        got = []
+        for i in range(25):
+            c = RawTelnet(self.port, name="same%d" % i, source=src)
+            self.clients.append(c)
+            got.append(c)
+        welcomed = [c for c in got
+                    if poll(lambda: c.has("Welcome") or c.closed, 3)
+                    and c.has("Welcome")]
+        refused = [c for c in got if not c.has("Welcome")]
+        self.assertGreater(len(welcomed), 0)
+        self.assertGreater(len(refused), 0, "25 connections from one "
+                           "address all admitted")
+        for c in refused:
+            self.assertTrue(c.wait_closed(), "a refused client is still "
+                            "connected\n" + c.describe())
+            self.assertRegex(c.screen_text(), r"(?i)try again|too many",
+                             "refused without a word")
+        self.assertUnaffected()

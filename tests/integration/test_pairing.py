@@ -123,6 +123,18 @@ class TestNext(DaemonTest):
             a.send(b"\x1b")
         self._next_with_third(esc_esc)
 
+    def test_escape_then_text_then_escape_is_not_next(self):
+        """Esc twice means two Esc presses in a row: Esc, a key, Esc (or
+        two Alt chords, or a pasted OSC ... ESC \\) must not leave."""
+        a, b = self.pair()
+        for seq in (b"\x1b", b"x", b"\x1b", b"\x1bb", b"\x1bf"):
+            a.send(seq)
+            time.sleep(0.25)
+        a.send(b"\r")
+        time.sleep(0.5)
+        self.assertFalse(b.has("The stranger left"), b.describe())
+        self.assertChat(a, b, "still together")
+
     def test_leaver_searches_again(self):
         a, b = self.pair()
         a.type_line("/next")

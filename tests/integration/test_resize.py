@@ -2,7 +2,7 @@
 
 import time
 
-from harness import DaemonTest, poll, IAC, SB, SE, OPT_NAWS
+from harness import DaemonTest, poll, new_source, IAC, SB, SE, OPT_NAWS
 
 WORDS = ["alpha%04d" % i for i in range(1, 31)]	# 9 characters each
 MIB = 1024
@@ -127,7 +127,8 @@ class TestResizeRaw(DaemonTest, ResizeMixin):
         clients = []
         for i in range(20):
             c = self.raw(cols=65535, rows=65535, screen_cols=300,
-                         screen_rows=100, name="huge%d" % i)
+                         screen_rows=100, name="huge%d" % i,
+                         source=new_source())
             clients.append(c)
         for c in clients:
             c.wait_for("Welcome")

@@ -10,13 +10,17 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S*\s+")
 DURATION = re.compile(r"\b\d+(\.\d+)?\s*(ms|s|sec|seconds)\b")
 
 
-def session_lines(log, port, addr="127.0.0.1"):
-    """Lines about sessions from addr, grouped by session id: the first
-    word of the line after the time stamp, as the house style has it.
-    Lines about the listener itself (addr:port) are not about sessions."""
+ADDR = re.compile(r"\b127\.\d+\.\d+\.\d+\b")
+
+
+def session_lines(log, port):
+    """Lines about sessions from loopback addresses, grouped by session id:
+    the first word of the line after the time stamp, as the house style
+    has it.  Lines about the listener itself (addr:port) are not about
+    sessions."""
     sessions = {}
     for line in log.splitlines():
-        if addr not in line or "%s:%d" % (addr, port) in line:
+        if not ADDR.search(line) or ":%d" % port in line:
             continue
         rest = STAMP.sub("", line)
         sid = rest.split()[0].rstrip(":")
