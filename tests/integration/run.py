@@ -5,7 +5,7 @@ against its own strangerd on a free loopback port.
 
     /usr/bin/python3 tests/integration/run.py [-j N] [-v] [PATTERN...]
 
-Test files run in parallel (-j, default 2) in separate processes; a
+Test classes run in parallel (-j, default 3) in separate processes; a
 summary follows, and the exit status is non-zero if anything failed.
 PATTERN selects tests by substring of their id, e.g. test_plain or
 TestNext.test_escape_twice_is_next.  STRANGERD=path picks the binary.
@@ -48,7 +48,7 @@ def child(ids, verbose):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-j", type=int, default=int(os.environ.get("JOBS", 2)))
+    ap.add_argument("-j", type=int, default=int(os.environ.get("JOBS", 3)))
     ap.add_argument("-v", action="store_true")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("patterns", nargs="*")
