@@ -24,17 +24,19 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # Modules that do no I/O: unit tests and fuzzers link them alone.
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
-	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o
+	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
+	    src/interests.o src/nudge.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
 	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
-	    src/match.o src/strangerd.o
+	    src/match.o src/rules.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o
 
 UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-editor tests/unit/test-render \
-	     tests/unit/test-match-pool tests/unit/test-limit
+	     tests/unit/test-match-pool tests/unit/test-limit \
+	     tests/unit/test-nudge tests/unit/test-interests
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \

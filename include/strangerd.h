@@ -73,6 +73,24 @@ size_t		 utf8_strwidth(const char *, size_t);
 int		 sanitize_allowed(uint32_t);
 char		*sanitize_text(const void *, size_t, size_t *);
 
+/* interests.c: a visitor's interests as a normalised list; no I/O. */
+#define INTERESTS_MAX		5	/* interests one visitor may give */
+#define INTEREST_MAX_CHARS	24	/* code points in one interest */
+char		*interests_normalise(const char *, u_int *);
+uint64_t	 interests_hash_one(const char *, size_t);
+u_int		 interests_hash(const char *, uint64_t *, u_int);
+int		 interests_find(const char *, const char *);
+char		*interests_item(const char *, u_int);
+
+/* nudge.c: does a line look like contact details?  No I/O. */
+enum nudge_kind {
+	NUDGE_NONE,
+	NUDGE_PHONE,
+	NUDGE_EMAIL,
+	NUDGE_HANDLE,		/* "add me on <platform>", "@handle" */
+};
+enum nudge_kind	 nudge_check(const char *);
+
 /* input.c: raw bytes to keys; no I/O. */
 enum key_type {
 	KEYC_NONE,
@@ -205,6 +223,25 @@ void		 render_leave(const struct term *, struct evbuffer *);
 
 /* match-pool.c: who is waiting and who may meet whom; no I/O. */
 struct match_pool;
+struct match_want {
+	uint64_t	 handle;
+	uint64_t	 last;		/* partner just left, or HANDLE_NONE */
+	uint64_t	 ident;		/* hashed identity, 0: none */
+	uint64_t	 strict_until;	/* ms: only a shared interest before */
+	char		*interests;	/* normalised list, or NULL */
+};
+void		 match_pool_want(struct match_pool *,
+		     const struct match_want *);
+int		 match_pool_match(struct match_pool *,
+		     const struct match_want *, uint64_t, struct match_want *,
+		     char **);
+int		 match_pool_due(struct match_pool *, uint64_t,
+		     struct match_want *);
+uint64_t	 match_pool_next_due(const struct match_pool *);
+void		 match_pool_block(struct match_pool *,
+		     const struct match_want *, const struct match_want *,
+		     uint64_t);
+u_int		 match_pool_expire(struct match_pool *, uint64_t);
 struct match_pool *match_pool_new(uint32_t);
 void		 match_pool_free(struct match_pool *);
 void		 match_pool_add(struct match_pool *, uint64_t, uint64_t);
@@ -239,6 +276,8 @@ enum msg_type {
 	MSG_REPLY,		/* worker/store -> admin: ptr is a reply */
 	MSG_STORE,		/* any -> store: ptr is a store request */
 	MSG_STOP,		/* main -> everyone: shut down */
+	MSG_TYPING,		/* worker -> worker: arg 1 typing, 0 stopped */
+	MSG_BLOCK,		/* any -> match: ptr is a struct match_block */
 };
 struct msg {
 	enum msg_type	 type;
@@ -248,6 +287,8 @@ struct msg {
 	char		*text;		/* owned, NUL-terminated, or NULL */
 	size_t		 len;
 	void		*ptr;		/* type-specific, owned by the receiver */
+	uint64_t	 ident;		/* MSG_WANT: from's hashed identity;
+					   MSG_PAIRED: the partner's */
 };
 
 /* inbox.c: a lock-free multi-producer queue with an eventfd wake-up. */
@@ -320,6 +361,10 @@ struct config {
 	u_int			 idle_welcome;	/* seconds on the rules */
 	u_int			 idle_waiting;	/* seconds looking */
 	u_int			 idle_chat;	/* seconds without typing */
+	u_int			 interest_wait;	/* seconds for a shared interest */
+	u_int			 typing_ms;	/* typing shown this long idle */
+	u_int			 block_secs;	/* /block lasts this long */
+	char			*rules_file;	/* owned: NULL is DIR/rules */
 };
 extern struct config	*cfg;
 
@@ -440,6 +485,24 @@ struct session {
 	uint64_t		 partner;
 	uint64_t		 last_partner;
 
+	/* Chat features: interests, typing, scrollback, safety, looks. */
+	char			*interests;	/* owned normalised list, or NULL */
+	char			*shared;	/* owned: interest in common */
+	uint64_t		 ident;		/* hashed identity, for blocks */
+	uint64_t		 partner_ident;	/* the partner's, from MSG_PAIRED */
+	uint64_t		 state_since;	/* ms: began waiting or chatting */
+	struct event		*typing_ev;	/* we stopped typing */
+	uint64_t		 typing_sent;	/* ms: last "typing", 0: none */
+	struct event		*partner_typing_ev; /* indicator expires */
+	int			 partner_typing;
+	u_int			 scroll;	/* rows scrolled up from the end */
+	u_int			 unseen;	/* lines that came while scrolled */
+	int			 nudged;	/* safety reminder shown this chat */
+	int			 no_colour;	/* /color off */
+	int			 no_bell;	/* /bell off */
+	u_int			 shown_waiting;	/* for the status line */
+	u_int			 shown_secs;
+
 	struct bucket		 flood_lines;
 	struct bucket		 flood_bytes;
 	struct bucket		 flood_input;
@@ -469,16 +532,30 @@ void		 session_notice(struct session *, const char *);
 void		 session_tick(struct session *);
 uint64_t	 session_handle(const struct session *);
 const char	*session_id(const struct session *);
+void		 session_never_again(struct session *);
+
+/* rules.c: the welcome text from the operator's file, per thread. */
+const char *const *rules_get(void);
+const char *const *rules_default(void);
 
 /* view.c: lays out a session's screen. */
 void		 view_draw(struct session *, struct screen *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
+u_int		 view_line_rows(enum line_kind, const char *, u_int);
+u_int		 view_status_clock(const struct session *, uint64_t);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);
 void		 match_stop(void);
 void		 match_post(struct msg *);
 u_int		 match_waiting(void);
+/* MSG_BLOCK's payload: handle[0] and handle[1] never meet for secs. */
+struct match_block {
+	uint64_t	 handle[2];
+	uint64_t	 ident[2];	/* hashed identities, 0: none */
+	u_int		 secs;
+};
+void		 match_block(uint64_t, uint64_t, uint64_t, uint64_t, u_int);
 
 #endif /* STRANGERD_H */

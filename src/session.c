@@ -27,33 +27,44 @@
 
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
+/* While typing, tell the partner at most this often. */
+#define SESSION_TYPING_EVERY_MS	1000
+/* The partner's indicator goes this long after its last word. */
+#define SESSION_TYPING_GRACE_MS	1500
+/*
+ * Defaults for the chat tunables while the configuration leaves them 0
+ * (strangerd.conf keywords interest_wait, typing_timeout, block_time).
+ */
+#define SESSION_TYPING_MS	(cfg->typing_ms != 0 ? cfg->typing_ms : 3000)
+#define SESSION_BLOCK_SECS	(cfg->block_secs != 0 ? cfg->block_secs : \
+				 24 * 60 * 60)
+#define SESSION_INTEREST_WAIT	(cfg->interest_wait != 0 ? \
+				 cfg->interest_wait : 5)
 
-static const char *const session_rules[] = {
-	"Welcome to strangerd: text chat with a random stranger.",
-	"",
-	"The rules:",
-	"  1. You must be 18 or older.",
-	"  2. Be kind. No harassment, hate, threats or sexual content",
-	"     involving minors -- ever.",
-	"  3. No spam, no advertising, no bots.",
-	"  4. Do not share personal information: yours or anyone else's.",
-	"",
-	"Chats are anonymous and not recorded. If a stranger breaks the",
-	"rules, type /report and a moderator will review the last lines.",
-	"",
-	"Press Enter to agree and meet a stranger, or Ctrl-C to leave.",
-	NULL
-};
+/* After the rules (from rules.c): what Enter does. */
+static const char session_agree[] =
+    "Press Enter to agree and meet a stranger, or Ctrl-C to leave.";
 
 static const char *const session_help[] = {
 	"Commands:",
-	"  /next            leave this stranger and find another (Esc Esc)",
-	"  /report [reason] report this stranger to the moderators",
-	"  /quit            leave strangerd (Ctrl-C, Ctrl-D on an empty line)",
-	"  /help            this help",
-	"Keys: Left/Right, Home/End, Ctrl-A/E/K/U/W, Up/Down for history.",
+	"  /next             new stranger (also Esc twice)",
+	"  /interests a, b   meet someone who likes a or b",
+	"  /block            end this chat, never meet them again",
+	"  /report [reason]  report this stranger to moderators",
+	"  /status           people online and waiting, times",
+	"  /color on|off     colours;  /bell on|off  the bell",
+	"  /quit             leave (Ctrl-C; Ctrl-D on empty line)",
+	"  /help or ?        this help",
+	"Keys: PgUp/PgDn or Shift-Up/Down scroll back, End returns;",
+	"Left/Right, Home/End, Ctrl-A/E/K/U/W, Up/Down history.",
 	NULL
 };
+
+/* Shown once a chat to whoever receives what looks like contact details. */
+static const char session_nudge[] =
+    "Safety tip: that looks like contact details or a move elsewhere. "
+    "Strangers may not be who they say; keep personal information to "
+    "yourself. /block ends this chat for good.";
 
 static void	 session_key(const struct key *, void *);
 static void	 session_submit(struct session *, char *);
@@ -72,6 +83,14 @@ static void	 session_plain_line(struct session *, enum line_kind,
 		     const char *);
 static void	 session_clamp(u_int *, u_int *);
 static long	 session_elapsed_ms(const struct timespec *);
+static void	 session_typing(struct session *, int);
+static void	 session_typing_idle(evutil_socket_t, short, void *);
+static void	 session_typing_gone(evutil_socket_t, short, void *);
+static int	 session_scroll_key(struct session *, const struct key *);
+static void	 session_interests(struct session *, const char *);
+static void	 session_status(struct session *);
+static void	 session_want(struct session *);
+static uint64_t	 session_ident(const struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -134,6 +153,8 @@ session_new(struct worker *w, const struct session_ops *ops, void *fe,
 	editor_init(&s->editor, LINE_MAX_CHARS);
 	s->redraw_ev = event_new(w->base, -1, 0, session_redraw, s);
 	s->esc_ev = evtimer_new(w->base, session_esc_timer, s);
+	s->typing_ev = evtimer_new(w->base, session_typing_idle, s);
+	s->partner_typing_ev = evtimer_new(w->base, session_typing_gone, s);
 	log_info("%s: start %s from %s", s->id, s->transport, s->addr);
 	return (s);
 }
@@ -154,12 +175,14 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	if (s->term->plain) {
 		/* Line mode: print the rules once, then lines as they come. */
 		s->term = NULL;
-		for (l = session_rules; *l != NULL; l++)
+		for (l = rules_get(); *l != NULL; l++)
 			session_plain_line(s, LINE_RULES, *l);
+		session_plain_line(s, LINE_RULES, "");
+		session_plain_line(s, LINE_RULES, session_agree);
 		return;
 	}
 	screen_init(&s->shown, sx, sy);
-	for (l = session_rules; *l != NULL; l++)
+	for (l = rules_get(); *l != NULL; l++)
 		session_add_line(s, LINE_RULES, *l);
 	s->need_full = 1;
 	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
@@ -260,19 +283,15 @@ session_key(const struct key *k, void *arg)
 			clock_gettime(CLOCK_MONOTONIC, &s->esc_at);
 		return;
 	}
-	if (s->state == SESSION_WELCOME) {
-		if (k->type == KEYC_ENTER) {
-			editor_clear(&s->editor);
-			session_search(s);
-		}
+	if (session_scroll_key(s, k))
 		return;
-	}
 	r = editor_key(&s->editor, k);
 	switch (r) {
 	case EDITOR_SUBMIT:
 		session_submit(s, editor_take(&s->editor));
 		break;
 	case EDITOR_CHANGED:
+		session_typing(s, !editor_empty(&s->editor));
 		session_dirty(s);
 		break;
 	case EDITOR_UNCHANGED:
@@ -291,6 +310,22 @@ session_submit(struct session *s, char *line)
 
 	clean = sanitize_text(line, strlen(line), &len);
 	free(line);
+	/* Whatever was typed, the view follows it to the end. */
+	s->scroll = s->unseen = 0;
+	if (s->state == SESSION_WELCOME) {
+		/* Enter agrees; a line typed first is interests. */
+		if (len > 0 && (clean[0] == '/' ||
+		    (clean[0] == '?' && clean[1] == '\0')))
+			session_command(s, clean);
+		else {
+			if (len > 0)
+				session_interests(s, clean);
+			session_search(s);
+		}
+		session_dirty(s);
+		free(clean);
+		return;
+	}
 	if (len == 0) {
 		/* Enter on an empty line when alone: look again. */
 		if (s->state == SESSION_ALONE)
@@ -300,6 +335,7 @@ session_submit(struct session *s, char *line)
 		return;
 	}
 	if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
+		session_typing(s, 0);
 		session_command(s, clean);
 		free(clean);
 		return;
@@ -315,6 +351,9 @@ session_submit(struct session *s, char *line)
 		free(clean);
 		return;
 	}
+	/* The line itself clears the partner's typing indicator. */
+	s->typing_sent = 0;
+	evtimer_del(s->typing_ev);
 	session_add_line(s, LINE_YOU, clean);
 	m = msg_new(MSG_LINE);
 	m->from = s->handle;
@@ -369,6 +408,7 @@ static void
 session_command(struct session *s, const char *line)
 {
 	const char *const	*l;
+	const char		*arg;
 	size_t			 n;
 
 	n = strcspn(line, " ");
@@ -393,24 +433,292 @@ session_command(struct session *s, const char *line)
 		session_dirty(s);
 	} else if (strncmp(line, "/report", n) == 0 && n == 7) {
 		session_system(s, "Reports are not available yet; use /next.");
+	} else if ((strncmp(line, "/interests", n) == 0 && n == 10) ||
+	    (strncmp(line, "/interest", n) == 0 && n == 9)) {
+		session_interests(s, line + n);
+		if (s->state == SESSION_WAITING)
+			session_want(s);
+	} else if (strncmp(line, "/block", n) == 0 && n == 6) {
+		if (s->state != SESSION_PAIRED) {
+			session_system(s, "Nobody to block: /block works "
+			    "during a chat.");
+			return;
+		}
+		session_never_again(s);
+		session_leave(s);
+		log_info("%s: blocked its partner", s->id);
+		session_system(s, "Blocked: you will not meet this stranger "
+		    "again. Press Enter to meet someone new.");
+	} else if (strncmp(line, "/status", n) == 0 && n == 7) {
+		session_status(s);
+	} else if ((strncmp(line, "/color", n) == 0 && n == 6) ||
+	    (strncmp(line, "/colour", n) == 0 && n == 7)) {
+		arg = line + n + strspn(line + n, " ");
+		if (strcmp(arg, "off") == 0)
+			s->no_colour = 1;
+		else if (strcmp(arg, "on") == 0)
+			s->no_colour = 0;
+		else
+			s->no_colour = !s->no_colour;
+		if (s->term == NULL || s->term->colours < 8)
+			session_system(s, "Your terminal shows no colours.");
+		else
+			session_system(s, s->no_colour ? "Colours off." :
+			    "Colours on.");
+		s->need_full = 1;
+	} else if (strncmp(line, "/bell", n) == 0 && n == 5) {
+		arg = line + n + strspn(line + n, " ");
+		if (strcmp(arg, "off") == 0)
+			s->no_bell = 1;
+		else if (strcmp(arg, "on") == 0)
+			s->no_bell = 0;
+		else
+			s->no_bell = !s->no_bell;
+		session_system(s, s->no_bell ? "Bell off: no beep when a "
+		    "stranger connects." : "Bell on: a beep when a stranger "
+		    "connects.");
 	} else
 		session_system(s, "Unknown command; type /help for the list.");
+}
+
+/*
+ * /interests [list|off]: show, set or clear what this visitor would
+ * like to talk about.  Takes effect at the next search (or at once,
+ * when waiting: the caller asks again).
+ */
+static void
+session_interests(struct session *s, const char *arg)
+{
+	char	*norm, *show, *p, line[256];
+	u_int	 n;
+
+	arg += strspn(arg, " ");
+	if (*arg == '\0' && s->interests == NULL) {
+		session_system(s, "No interests: you meet anyone. Try "
+		    "/interests chess, music");
+		return;
+	}
+	if (*arg != '\0') {
+		free(s->interests);
+		s->interests = NULL;
+		if (strcmp(arg, "off") != 0 && strcmp(arg, "none") != 0 &&
+		    strcmp(arg, "clear") != 0) {
+			norm = interests_normalise(arg, &n);
+			if (n > 0)
+				s->interests = norm;
+			else
+				free(norm);
+		}
+		if (s->interests == NULL) {
+			session_system(s, "Interests cleared: you meet "
+			    "anyone.");
+			return;
+		}
+	}
+	/* "chess,music" reads better as "chess, music". */
+	show = xmalloc(2 * strlen(s->interests) + 1);
+	for (p = show, arg = s->interests; *arg != '\0'; arg++) {
+		*p++ = *arg;
+		if (*arg == ',')
+			*p++ = ' ';
+	}
+	*p = '\0';
+	snprintf(line, sizeof line, "Your interests: %s. You meet someone "
+	    "who shares one, or anyone after %u seconds.", show,
+	    SESSION_INTEREST_WAIT);
+	session_system(s, line);
+	free(show);
+}
+
+/* /status: who is here and for how long, as a line (for line mode too). */
+static void
+session_status(struct session *s)
+{
+	char		line[160], when[64];
+	uint64_t	secs = (now_ms() - s->state_since) / 1000;
+
+	when[0] = '\0';
+	if (s->state == SESSION_WAITING)
+		snprintf(when, sizeof when, " You have waited %llu:%02llu.",
+		    (unsigned long long)secs / 60,
+		    (unsigned long long)secs % 60);
+	else if (s->state == SESSION_PAIRED)
+		snprintf(when, sizeof when, " In this chat for %llu:%02llu.",
+		    (unsigned long long)secs / 60,
+		    (unsigned long long)secs % 60);
+	snprintf(line, sizeof line, "%u online, %u waiting.%s",
+	    workers_online(), match_waiting(), when);
+	session_system(s, line);
+}
+
+/*
+ * PgUp/PgDn and Shift-Up/Down scroll the conversation; End returns to
+ * the end when scrolled (otherwise it moves the cursor).  Returns 1 if
+ * the key was used.
+ */
+static int
+session_scroll_key(struct session *s, const struct key *k)
+{
+	u_int	page;
+
+	if (s->term == NULL)
+		return (0);
+	page = s->sy > 5 ? s->sy - 4 : 1;
+	switch (k->type) {
+	case KEYC_PGUP:
+		s->scroll += page;
+		break;
+	case KEYC_SHIFT_UP:
+		s->scroll++;
+		break;
+	case KEYC_PGDN:
+		s->scroll = s->scroll > page ? s->scroll - page : 0;
+		break;
+	case KEYC_SHIFT_DOWN:
+		if (s->scroll > 0)
+			s->scroll--;
+		break;
+	case KEYC_END:
+		if (s->scroll == 0)
+			return (0);
+		s->scroll = 0;
+		break;
+	default:
+		return (0);
+	}
+	if (s->scroll == 0)
+		s->unseen = 0;
+	session_dirty(s);
+	return (1);
+}
+
+/*
+ * Tell the partner we are typing (at most once a second while the keys
+ * keep coming) or that we stopped (erased the line, or were idle for
+ * SESSION_TYPING_MS).  Line mode sends whole lines: nothing to show.
+ */
+static void
+session_typing(struct session *s, int typing)
+{
+	struct msg	*m;
+	struct timeval	 tv;
+	uint64_t	 now;
+
+	if (s->state != SESSION_PAIRED || s->term == NULL)
+		return;
+	if (typing) {
+		tv.tv_sec = SESSION_TYPING_MS / 1000;
+		tv.tv_usec = (SESSION_TYPING_MS % 1000) * 1000;
+		evtimer_add(s->typing_ev, &tv);
+		now = now_ms();
+		if (s->typing_sent != 0 &&
+		    now - s->typing_sent < SESSION_TYPING_EVERY_MS)
+			return;
+		s->typing_sent = now;
+	} else {
+		evtimer_del(s->typing_ev);
+		if (s->typing_sent == 0)
+			return;
+		s->typing_sent = 0;
+	}
+	m = msg_new(MSG_TYPING);
+	m->from = s->handle;
+	m->arg = typing;
+	worker_post(s->partner, m);
+}
+
+/* No key for a while: we stopped typing. */
+static void
+session_typing_idle(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	session_typing(arg, 0);
+}
+
+/* The partner's "typing" was not renewed: take the indicator down. */
+static void
+session_typing_gone(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	s->partner_typing = 0;
+	session_dirty(s);
+}
+
+/*
+ * Who this visitor is, for blocks: the SSH key when there is one, else
+ * the address (an IPv6 address by its /64, which one person holds).
+ * Hashed: the matchmaker needs equality, not the address.
+ */
+static uint64_t
+session_ident(const struct session *s)
+{
+	const struct sockaddr_in6	*sin6;
+	char				 buf[128];
+	int				 n;
+
+	if (s->key != NULL)
+		n = snprintf(buf, sizeof buf, "key %s", s->key);
+	else if (s->ss.ss_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)&s->ss;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			n = snprintf(buf, sizeof buf, "addr %s", s->addr);
+		else {
+			memcpy(buf, "net6 ", 5);
+			memcpy(buf + 5, &sin6->sin6_addr, 8);
+			n = 13;
+		}
+	} else
+		n = snprintf(buf, sizeof buf, "addr %s", s->addr);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	return (interests_hash_one(buf, (size_t)n));
+}
+
+/*
+ * Never pair this visitor with its current (or just-left) stranger
+ * again, for cfg->block_secs: /block, and /report after it.
+ */
+void
+session_never_again(struct session *s)
+{
+	uint64_t	partner;
+
+	partner = s->state == SESSION_PAIRED ? s->partner : s->last_partner;
+	if (partner == HANDLE_NONE)
+		return;
+	match_block(s->handle, session_ident(s), partner, s->partner_ident,
+	    SESSION_BLOCK_SECS);
 }
 
 /* Ask the matchmaker for a stranger. */
 static void
 session_search(struct session *s)
 {
-	struct msg	*m;
-
 	if (s->state == SESSION_WAITING || s->state == SESSION_CLOSING)
 		return;
 	s->state = SESSION_WAITING;
 	s->last_active = now_ms();
+	s->state_since = s->last_active;
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
+	session_want(s);
+}
+
+/* Post a request to the matchmaker: handle, identity and interests. */
+static void
+session_want(struct session *s)
+{
+	struct msg	*m;
+
 	m = msg_new(MSG_WANT);
 	m->from = s->handle;
 	m->arg = s->last_partner;
+	m->ident = session_ident(s);
+	if (s->interests != NULL)
+		m->text = xstrdup(s->interests);
 	match_post(m);
 }
 
@@ -428,6 +736,10 @@ session_leave(struct session *s)
 	s->last_partner = s->partner;
 	s->partner = HANDLE_NONE;
 	s->state = SESSION_ALONE;
+	s->typing_sent = 0;
+	s->partner_typing = 0;
+	evtimer_del(s->typing_ev);
+	evtimer_del(s->partner_typing_ev);
 }
 
 /* A message from another thread for this session. */
@@ -436,6 +748,8 @@ session_message(struct session *s, struct msg *m)
 {
 	struct msg	*reply;
 	const char	*bel;
+	char		*text;
+	struct timeval	 tv;
 
 	switch (m->type) {
 	case MSG_PAIRED:
@@ -448,15 +762,54 @@ session_message(struct session *s, struct msg *m)
 		}
 		s->state = SESSION_PAIRED;
 		s->partner = m->from;
-		session_system(s, "Connected to a stranger. Say hi!");
-		if (s->term != NULL && (bel = s->term->bel) != NULL &&
-		    *bel != '\0')
+		s->partner_ident = m->ident;
+		s->state_since = now_ms();
+		s->nudged = 0;
+		s->partner_typing = 0;
+		s->typing_sent = 0;
+		free(s->shared);
+		s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
+		if (s->shared != NULL) {
+			xasprintf(&text, "Connected to a stranger. You both "
+			    "like %s. Say hi!", s->shared);
+			session_system(s, text);
+			free(text);
+		} else
+			session_system(s, "Connected to a stranger. Say hi!");
+		/* Line mode stays plain text: no bell there. */
+		if (!s->no_bell && s->term != NULL &&
+		    (bel = s->term->bel) != NULL && *bel != '\0')
 			session_write(s, bel, strlen(bel));
 		break;
 	case MSG_LINE:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
 			break;
+		if (s->partner_typing) {
+			s->partner_typing = 0;
+			evtimer_del(s->partner_typing_ev);
+		}
 		session_add_line(s, LINE_STRANGER, m->text);
+		if (!s->nudged && nudge_check(m->text) != NUDGE_NONE) {
+			s->nudged = 1;
+			session_system(s, session_nudge);
+		}
+		break;
+	case MSG_TYPING:
+		if (s->state != SESSION_PAIRED || m->from != s->partner ||
+		    s->term == NULL)
+			break;
+		if (m->arg) {
+			tv.tv_sec = (SESSION_TYPING_MS +
+			    SESSION_TYPING_GRACE_MS) / 1000;
+			tv.tv_usec = ((SESSION_TYPING_MS +
+			    SESSION_TYPING_GRACE_MS) % 1000) * 1000;
+			evtimer_add(s->partner_typing_ev, &tv);
+		} else
+			evtimer_del(s->partner_typing_ev);
+		if (s->partner_typing != (m->arg != 0)) {
+			s->partner_typing = m->arg != 0;
+			session_dirty(s);
+		}
 		break;
 	case MSG_LEFT:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
@@ -464,6 +817,10 @@ session_message(struct session *s, struct msg *m)
 		s->last_partner = s->partner;
 		s->partner = HANDLE_NONE;
 		s->state = SESSION_ALONE;
+		s->typing_sent = 0;
+		s->partner_typing = 0;
+		evtimer_del(s->typing_ev);
+		evtimer_del(s->partner_typing_ev);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
 		break;
@@ -517,7 +874,9 @@ session_tick(struct session *s)
 		return;
 	}
 
-	if (s->term != NULL && online != s->shown_online)
+	if (s->term != NULL && (online != s->shown_online ||
+	    match_waiting() != s->shown_waiting ||
+	    view_status_clock(s, now_ms()) != s->shown_secs))
 		session_dirty(s);
 }
 
@@ -555,6 +914,11 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	cl->text = xstrdup(text);
 	s->line_bytes += len;
 	s->nlines++;
+	/* Scrolled back: keep the view where it is and count what came. */
+	if (s->scroll > 0) {
+		s->scroll += view_line_rows(kind, text, s->sx);
+		s->unseen++;
+	}
 	session_dirty(s);
 }
 
@@ -677,6 +1041,8 @@ session_close(struct session *s, const char *reason)
 	worker_detach(s->w, s->handle);
 	event_del(s->redraw_ev);
 	evtimer_del(s->esc_ev);
+	evtimer_del(s->typing_ev);
+	evtimer_del(s->partner_typing_ev);
 	s->next_closed = s->w->closed;
 	s->w->closed = s;
 	event_active(s->w->reap_ev, EV_TIMEOUT, 0);
@@ -693,12 +1059,16 @@ session_free(struct session *s)
 	s->ops->close(s->fe);
 	event_free(s->redraw_ev);
 	event_free(s->esc_ev);
+	event_free(s->typing_ev);
+	event_free(s->partner_typing_ev);
 	screen_free(&s->shown);
 	editor_free(&s->editor);
 	for (i = 0; i < s->nlines; i++)
 		free(s->lines[(s->line_first + i) % CHAT_MAX_LINES].text);
 	free(s->key);
 	free(s->farewell);
+	free(s->interests);
+	free(s->shared);
 	free(s);
 }
 

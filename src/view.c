@@ -1,9 +1,16 @@
 /*
  * The chat screen: lays a session out onto a screen model.  From the
  * top: a status line, the conversation (word-wrapped, newest at the
- * bottom), a line of hints and the input line with its cursor.
+ * bottom, or scrolled back with a marker), a line of hints (or "Stranger
+ * is typing…") and the input line with its cursor.
  *
- * Reads the session; changes only the screen it is given.  No I/O.
+ * Every line is built from a few candidates, longest first, so that the
+ * essentials (state, time, people online and waiting) survive on a
+ * 40-column phone terminal and nothing is cut mid-word on a wide one.
+ *
+ * Reads the session, except that it clamps s->scroll to what exists and
+ * notes what the status line shows; changes only the screen it is
+ * given.  No I/O.
  */
 
 #include <stdio.h>
@@ -17,6 +24,8 @@
 
 #define VIEW_ATTR_STATUS	ATTR_REVERSE
 #define VIEW_ATTR_HINT		ATTR_DIM
+#define VIEW_ATTR_TYPING	(ATTR_DIM | ATTR_FG(5))
+#define VIEW_ATTR_MARKER	(ATTR_REVERSE | ATTR_FG(3))
 #define VIEW_ATTR_SYSTEM	(ATTR_FG(3))
 #define VIEW_ATTR_YOU		(ATTR_BOLD | ATTR_FG(6))
 #define VIEW_ATTR_STRANGER	(ATTR_BOLD | ATTR_FG(5))
@@ -35,9 +44,12 @@ struct view_row {
 static void	view_status(struct session *, struct screen *);
 static void	view_conversation(struct session *, struct screen *, u_int,
 		    u_int);
+static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
 static void	view_put_row(const char *, size_t, u_int, void *);
 static const char *view_prefix(enum line_kind);
+static u_int	view_width(const char *);
+static void	view_clock(char *, size_t, uint64_t, int);
 
 /*
  * Break text into rows of at most width columns, at spaces where it
@@ -134,75 +146,182 @@ view_prefix(enum line_kind kind)
 	return ("");
 }
 
-/* The top line: what is happening and how many people are here. */
+/* Display width of a string. */
+static u_int
+view_width(const char *text)
+{
+	return ((u_int)utf8_strwidth(text, strlen(text)));
+}
+
+/* "0:12" for seconds, or "3 min" (minutes) for a chat. */
+static void
+view_clock(char *buf, size_t size, uint64_t ms, int minutes)
+{
+	uint64_t	secs = ms / 1000;
+
+	if (minutes) {
+		if (secs < 60)
+			snprintf(buf, size, "<1 min");
+		else
+			snprintf(buf, size, "%llu min",
+			    (unsigned long long)(secs / 60));
+	} else
+		snprintf(buf, size, "%llu:%02llu",
+		    (unsigned long long)(secs / 60),
+		    (unsigned long long)(secs % 60));
+}
+
+/*
+ * What the status line's clock shows for a session at now: seconds
+ * while waiting, minutes in a chat (so that a chat redraws once a
+ * minute, not once a second), 0 otherwise.  session_tick() redraws
+ * when it changes.
+ */
+u_int
+view_status_clock(const struct session *s, uint64_t now)
+{
+	uint64_t	ms = now > s->state_since ? now - s->state_since : 0;
+
+	if (s->state == SESSION_WAITING)
+		return ((u_int)(ms / 1000) + 1);
+	if (s->state == SESSION_PAIRED)
+		return ((u_int)(ms / 60000) + 1);
+	return (0);
+}
+
+/*
+ * The top line: what is happening, for how long, and how many people
+ * are online and waiting.  Tried from the longest wording to the
+ * shortest; the first that fits is drawn.
+ */
 static void
 view_status(struct session *s, struct screen *scr)
 {
-	const char	*state = "";
-	char		 right[64];
-	u_int		 x, rw;
+	static const char	 brand[] = " strangerd \xc2\xb7 ";
+	const char		*state[3] = { "", "", "" };
+	char			 clock[32], left[3][96], right[3][64];
+	u_int			 online, waiting, x, lw, rw, i, j;
+	uint64_t		 now = now_ms();
+	int			 with_brand, shared;
 
+	online = s->shown_online;
+	waiting = s->shown_waiting = match_waiting();
+	s->shown_secs = view_status_clock(s, now);
+	clock[0] = '\0';
 	switch (s->state) {
 	case SESSION_WELCOME:
-		state = "welcome";
+		state[0] = state[1] = state[2] = "welcome";
 		break;
 	case SESSION_WAITING:
-		state = "looking for a stranger\xe2\x80\xa6";
+		state[0] = "looking for a stranger\xe2\x80\xa6";
+		state[1] = "looking\xe2\x80\xa6";
+		state[2] = "looking";
+		view_clock(clock, sizeof clock, now - s->state_since, 0);
 		break;
 	case SESSION_PAIRED:
-		state = "chatting with a stranger";
+		state[0] = "chatting with a stranger";
+		state[1] = "chatting";
+		state[2] = "chatting";
+		view_clock(clock, sizeof clock, now - s->state_since, 1);
 		break;
 	case SESSION_ALONE:
-		state = "the stranger left";
+		state[0] = "the stranger left";
+		state[1] = state[2] = "alone";
 		break;
 	case SESSION_CLOSING:
-		state = "goodbye";
+		state[0] = state[1] = state[2] = "goodbye";
 		break;
 	}
+	shared = s->shared != NULL && s->state == SESSION_PAIRED;
+	for (i = 0; i < 3; i++)
+		snprintf(left[i], sizeof left[i], "%s%s%s%s%s", state[i],
+		    clock[0] != '\0' ? (i == 2 ? " " : " \xc2\xb7 ") : "",
+		    clock, shared && i == 0 ? " \xc2\xb7 you both like " : "",
+		    shared && i == 0 ? s->shared : "");
+	snprintf(right[0], sizeof right[0], "%u online \xc2\xb7 %u waiting",
+	    online, waiting);
+	snprintf(right[1], sizeof right[1], "%u on \xc2\xb7 %u wait", online,
+	    waiting);
+	snprintf(right[2], sizeof right[2], "%u/%u", online, waiting);
+
 	screen_fill(scr, 0, 0, scr->sx, VIEW_ATTR_STATUS);
-	snprintf(right, sizeof right, "%u online ", s->shown_online);
-	rw = (u_int)strlen(right);
-	x = screen_puts(scr, 0, 0, scr->sx, " strangerd \xc2\xb7 ",
-	    strlen(" strangerd \xc2\xb7 "), VIEW_ATTR_STATUS | ATTR_BOLD);
-	/* The count wins over the state when the line is short. */
-	screen_puts(scr, x, 0, scr->sx > rw + x ? scr->sx - rw - 1 : x, state,
-	    strlen(state), VIEW_ATTR_STATUS);
-	if (scr->sx > rw)
-		screen_puts(scr, scr->sx - rw, 0, scr->sx, right, rw,
-		    VIEW_ATTR_STATUS);
+	/* Fewest cuts first: the right side shrinks last. */
+	for (j = 0; j < 3; j++) {
+		rw = view_width(right[j]) + 1;
+		for (i = 0; i < 3; i++) {
+			lw = view_width(left[i]) + 1;
+			with_brand = lw + rw + view_width(brand) <= scr->sx;
+			/* At least two spaces between left and right. */
+			if (lw + rw + 2 > scr->sx && !(i == 2 && j == 2))
+				continue;
+			x = 0;
+			if (with_brand)
+				x = screen_puts(scr, 0, 0, scr->sx, brand,
+				    sizeof brand - 1,
+				    VIEW_ATTR_STATUS | ATTR_BOLD);
+			else
+				x = 1;
+			screen_puts(scr, x, 0, scr->sx > rw ? scr->sx - rw :
+			    0, left[i], strlen(left[i]), VIEW_ATTR_STATUS);
+			if (scr->sx > rw)
+				screen_puts(scr, scr->sx - rw, 0, scr->sx,
+				    right[j], strlen(right[j]),
+				    VIEW_ATTR_STATUS);
+			return;
+		}
+	}
 }
 
-/* The conversation, bottom-aligned between rows top and bottom. */
+/* How many rows a conversation line takes at a width. */
+u_int
+view_line_rows(enum line_kind kind, const char *text, u_int width)
+{
+	char	*full;
+	u_int	 rows;
+
+	xasprintf(&full, "%s%s", view_prefix(kind), text);
+	rows = view_wrap(full, width, VIEW_INDENT, NULL, NULL);
+	free(full);
+	return (rows);
+}
+
+/*
+ * The conversation between rows top and bottom: bottom-aligned, or
+ * s->scroll rows back from the end, with a marker on the last row when
+ * scrolled.  The scroll is clamped to the conversation there is.
+ */
 static void
 view_conversation(struct session *s, struct screen *scr, u_int top,
     u_int bottom)
 {
 	struct view_row		 vr;
 	const struct chat_line	*cl;
-	char			*full;
+	char			*full, mark[96];
 	u_int			 height = bottom - top, rows = 0, i, first;
-	u_int			*counts;
+	u_int			 want;
 
-	if (height == 0 || s->nlines == 0)
+	if (height == 0 || s->nlines == 0) {
+		s->scroll = 0;
 		return;
+	}
 	/* Walk back from the newest line until the area is full. */
-	counts = xcalloc(s->nlines, sizeof *counts);
+	want = height + s->scroll;
 	first = s->nlines;
-	while (first > 0 && rows < height) {
+	while (first > 0 && rows < want) {
 		first--;
 		cl = &s->lines[(s->line_first + first) % CHAT_MAX_LINES];
-		xasprintf(&full, "%s%s", view_prefix(cl->kind), cl->text);
-		counts[first] = view_wrap(full, scr->sx, VIEW_INDENT, NULL,
-		    NULL);
-		rows += counts[first];
-		free(full);
+		rows += view_line_rows(cl->kind, cl->text, scr->sx);
 	}
+	if (rows < want)
+		s->scroll = rows > height ? rows - height : 0;
+	if (s->scroll == 0)
+		s->unseen = 0;
 	memset(&vr, 0, sizeof vr);
 	vr.scr = scr;
 	vr.ymax = bottom;
 	vr.y = rows < height ? bottom - rows : top;
-	vr.skip = rows > height ? rows - height : 0;
-	for (i = first; i < s->nlines; i++) {
+	vr.skip = rows > height + s->scroll ? rows - height - s->scroll : 0;
+	for (i = first; i < s->nlines && vr.y < vr.ymax; i++) {
 		cl = &s->lines[(s->line_first + i) % CHAT_MAX_LINES];
 		vr.first = 1;
 		vr.prefix_len = strlen(view_prefix(cl->kind));
@@ -226,7 +345,54 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 		view_wrap(full, scr->sx, VIEW_INDENT, view_put_row, &vr);
 		free(full);
 	}
-	free(counts);
+	if (s->scroll == 0)
+		return;
+	if (s->unseen > 0)
+		snprintf(mark, sizeof mark, " \xe2\x86\x93 %u new line%s below "
+		    "\xc2\xb7 End to return ", s->unseen, s->unseen == 1 ?
+		    "" : "s");
+	else
+		snprintf(mark, sizeof mark, " \xe2\x86\x91 scrolled back "
+		    "\xc2\xb7 PgDn, End to return ");
+	screen_fill(scr, 0, bottom - 1, scr->sx, VIEW_ATTR_MARKER);
+	screen_puts(scr, 0, bottom - 1, scr->sx, mark, strlen(mark),
+	    VIEW_ATTR_MARKER);
+}
+
+/* The row above the input: the stranger typing, or a few hints. */
+static void
+view_hint(struct session *s, struct screen *scr, u_int y)
+{
+	static const char *const welcome[] = {
+		" Press Enter to agree and meet a stranger "
+		    "(type interests first if you like: chess, music)",
+		" Press Enter to agree and meet a stranger.",
+		" Press Enter to agree.",
+		NULL
+	};
+	static const char *const chat[] = {
+		" /next new stranger \xc2\xb7 /block \xc2\xb7 /report \xc2\xb7 "
+		    "/help \xc2\xb7 PgUp scroll \xc2\xb7 Ctrl-C quit",
+		" /next new stranger \xc2\xb7 /block \xc2\xb7 /report \xc2\xb7 "
+		    "/help \xc2\xb7 Ctrl-C quit",
+		" /next \xc2\xb7 /block \xc2\xb7 /help \xc2\xb7 Ctrl-C quit",
+		" /help \xc2\xb7 Ctrl-C quit",
+		NULL
+	};
+	static const char	 typing[] = " Stranger is typing\xe2\x80\xa6";
+	const char *const	*l;
+
+	if (s->partner_typing && s->state == SESSION_PAIRED) {
+		screen_puts(scr, 0, y, scr->sx, typing, sizeof typing - 1,
+		    VIEW_ATTR_TYPING);
+		return;
+	}
+	l = s->state == SESSION_WELCOME ? welcome : chat;
+	for (; l[1] != NULL; l++)
+		if (view_width(*l) <= scr->sx)
+			break;
+	screen_puts(scr, 0, y, scr->sx, *l, strlen(*l),
+	    s->state == SESSION_WELCOME ? ATTR_BOLD : VIEW_ATTR_HINT);
 }
 
 /* The input line, scrolled sideways so the cursor stays in view. */
@@ -234,21 +400,19 @@ static void
 view_input(struct session *s, struct screen *scr, u_int y)
 {
 	static const char	 prompt[] = "> ";
+	static const char	 wprompt[] = "interests> ";
 	const struct editor	*ed = &s->editor;
-	const char		*hint;
 	char			*buf, *p;
 	size_t			 start = 0, i;
 	u_int			 avail, x, cx;
 
-	if (s->state == SESSION_WELCOME) {
-		hint = "Press Enter to agree and meet a stranger.";
-		x = screen_puts(scr, 0, y, scr->sx, hint, strlen(hint),
-		    ATTR_BOLD);
-		screen_cursor(scr, x < scr->sx ? x : scr->sx - 1, y, 1);
-		return;
-	}
-	x = screen_puts(scr, 0, y, scr->sx, prompt, sizeof prompt - 1,
-	    ATTR_BOLD);
+	/* On the welcome screen the line takes interests (or a command). */
+	if (s->state == SESSION_WELCOME && scr->sx >= 30)
+		x = screen_puts(scr, 0, y, scr->sx, wprompt,
+		    sizeof wprompt - 1, ATTR_DIM);
+	else
+		x = screen_puts(scr, 0, y, scr->sx, prompt,
+		    sizeof prompt - 1, ATTR_BOLD);
 	avail = scr->sx > x + 1 ? scr->sx - x - 1 : 1;
 	while (editor_width_to(ed, ed->cursor) - editor_width_to(ed, start) >=
 	    avail && start < ed->cursor)
@@ -268,14 +432,17 @@ view_input(struct session *s, struct screen *scr, u_int y)
 void
 view_draw(struct session *s, struct screen *scr)
 {
-	static const char	hint[] =
-	    " /next new stranger \xc2\xb7 /report \xc2\xb7 /help \xc2\xb7 "
-	    "Ctrl-C quit";
+	u_int	i, n;
 
 	screen_clear(scr);
 	view_status(s, scr);
 	view_conversation(s, scr, 1, scr->sy - 2);
-	screen_puts(scr, 0, scr->sy - 2, scr->sx, hint, sizeof hint - 1,
-	    VIEW_ATTR_HINT);
+	view_hint(s, scr, scr->sy - 2);
 	view_input(s, scr, scr->sy - 1);
+	/* /color off, or a terminal without colours: attributes only. */
+	if (s->no_colour || s->term == NULL || s->term->colours < 8) {
+		n = scr->sx * scr->sy;
+		for (i = 0; i < n; i++)
+			scr->cells[i].attr &= ~ATTR_FGMASK;
+	}
 }

@@ -292,6 +292,168 @@ test_model(void **state)
 	match_pool_free(mp);
 }
 
+/* A request with an identity and interests, strict until until. */
+static struct match_want
+want(uint64_t h, uint64_t ident, const char *interests, uint64_t until)
+{
+	struct match_want	w;
+
+	memset(&w, 0, sizeof w);
+	w.handle = h;
+	w.ident = ident;
+	w.interests = (char *)interests;
+	w.strict_until = until;
+	return (w);
+}
+
+/* A shared interest comes first, and says which. */
+static void
+test_interests_shared(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 r, p;
+	char			*shared;
+	u_int			 k;
+
+	(void)state;
+	for (k = 0; k < 50; k++) {
+		mp = match_pool_new(k);
+		r = want(1, 0, NULL, 0);
+		match_pool_want(mp, &r);
+		r = want(2, 0, "art,chess", 1000);
+		match_pool_want(mp, &r);
+		r = want(3, 0, NULL, 0);
+		match_pool_want(mp, &r);
+		r = want(9, 0, "music,chess", 1000);
+		assert_int_equal(match_pool_match(mp, &r, 10, &p, &shared), 0);
+		assert_true(p.handle == 2);
+		assert_string_equal(shared, "chess");
+		free(shared);
+		free(p.interests);
+		match_pool_free(mp);
+	}
+}
+
+/*
+ * Strict requests meet only a shared interest until their time is up;
+ * then match_pool_due hands them back and anyone will do.
+ */
+static void
+test_interests_fallback(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 r, p;
+	char			*shared;
+
+	(void)state;
+	mp = match_pool_new(7);
+	r = want(1, 0, "chess", 1000);
+	match_pool_want(mp, &r);
+	assert_true(match_pool_next_due(mp) == 1000);
+	/* Someone with no interests does not take a strict one. */
+	r = want(2, 0, NULL, 0);
+	assert_int_equal(match_pool_match(mp, &r, 10, &p, &shared), -1);
+	match_pool_want(mp, &r);
+	/* A strict newcomer with other interests waits too. */
+	r = want(3, 0, "music", 1500);
+	assert_int_equal(match_pool_match(mp, &r, 20, &p, &shared), -1);
+	match_pool_want(mp, &r);
+	assert_int_equal(match_pool_count(mp), 3);
+	assert_int_equal(match_pool_due(mp, 999, &p), -1);
+	/* At 1000, 1 is due: it may now meet 2 (not 3, still strict). */
+	assert_int_equal(match_pool_due(mp, 1000, &p), 0);
+	assert_true(p.handle == 1);
+	assert_string_equal(p.interests, "chess");
+	p.strict_until = 0;
+	r = p;
+	assert_int_equal(match_pool_match(mp, &r, 1000, &p, &shared), 0);
+	assert_true(p.handle == 2);
+	assert_null(shared);
+	free(r.interests);
+	free(p.interests);
+	assert_int_equal(match_pool_count(mp), 1);
+	/* A request asked again replaces its deadline: the old is stale. */
+	r = want(3, 0, "music", 5000);
+	match_pool_want(mp, &r);
+	assert_int_equal(match_pool_due(mp, 2000, &p), -1);
+	assert_int_equal(match_pool_count(mp), 1);
+	match_pool_free(mp);
+}
+
+/* Blocked pairs never meet until the block ends, whatever the handle. */
+static void
+test_blocks(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 a, b, c, p;
+	char			*shared;
+	u_int			 k;
+
+	(void)state;
+	mp = match_pool_new(3);
+	a = want(1, 100, NULL, 0);
+	b = want(2, 200, NULL, 0);
+	match_pool_block(mp, &a, &b, 5000);
+	/* b comes back as a new session (handle 7), same identity. */
+	b = want(7, 200, NULL, 0);
+	match_pool_want(mp, &b);
+	for (k = 0; k < 20; k++)
+		assert_int_equal(match_pool_match(mp, &a, 10, &p, &shared),
+		    -1);
+	/* A third visitor can meet either. */
+	c = want(3, 300, NULL, 0);
+	assert_int_equal(match_pool_match(mp, &c, 10, &p, &shared), 0);
+	assert_true(p.handle == 7);
+	/* After the block ends they may meet. */
+	match_pool_want(mp, &b);
+	assert_int_equal(match_pool_expire(mp, 5000), 0);
+	assert_int_equal(match_pool_match(mp, &a, 5000, &p, &shared), 0);
+	assert_true(p.handle == 7);
+
+	/* Same identity (one address): only those two sessions are kept
+	 * apart, not everyone behind it. */
+	a = want(11, 500, NULL, 0);
+	b = want(12, 500, NULL, 0);
+	match_pool_block(mp, &a, &b, 9000);
+	match_pool_want(mp, &b);
+	assert_int_equal(match_pool_match(mp, &a, 10, &p, &shared), -1);
+	c = want(13, 500, NULL, 0);
+	assert_int_equal(match_pool_match(mp, &c, 10, &p, &shared), 0);
+	assert_true(p.handle == 12);
+	match_pool_free(mp);
+}
+
+/* The block set is bounded: past its size the oldest go first. */
+static void
+test_blocks_bounded(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 a, b, p;
+	char			*shared;
+	u_int			 i;
+
+	(void)state;
+	mp = match_pool_new(5);
+	for (i = 0; i < 100000; i++) {
+		a = want(1000000 + i, 1000000 + i, NULL, 0);
+		b = want(3000000 + i, 3000000 + i, NULL, 0);
+		match_pool_block(mp, &a, &b, 1ULL << 40);
+	}
+	assert_true(match_pool_expire(mp, 0) <= 100000);
+	assert_true(match_pool_expire(mp, 0) >= 1000);
+	/* The newest is still blocked, the first long forgotten. */
+	a = want(1000000 + 99999, 1000000 + 99999, NULL, 0);
+	b = want(3000000 + 99999, 3000000 + 99999, NULL, 0);
+	match_pool_want(mp, &b);
+	assert_int_equal(match_pool_match(mp, &a, 0, &p, &shared), -1);
+	match_pool_remove(mp, b.handle);
+	a = want(1000000, 1000000, NULL, 0);
+	b = want(3000000, 3000000, NULL, 0);
+	match_pool_want(mp, &b);
+	assert_int_equal(match_pool_match(mp, &a, 0, &p, &shared), 0);
+	match_pool_free(mp);
+}
+
 int
 main(void)
 {
@@ -303,6 +465,10 @@ main(void)
 		cmocka_unit_test(test_mostly_ineligible),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_interests_shared),
+		cmocka_unit_test(test_interests_fallback),
+		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_blocks_bounded),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -1,0 +1,84 @@
+"""
+Typing indicator: "Stranger is typing..." shows on the partner's screen
+within half a second of the first key, and goes when the line is sent,
+when the line is erased, and after the typing timeout (3 s) of idling.
+"""
+
+import sys
+import time
+import unittest
+
+from harness import DaemonTest, poll
+
+TYPING = "Stranger is typing"
+
+
+class TestTyping(DaemonTest):
+
+    def latency(self, watcher, pattern, action, present=True):
+        t0 = time.monotonic()
+        action()
+        if present:
+            watcher.wait_for(pattern, timeout=3)
+        else:
+            watcher.wait_gone(pattern, timeout=6)
+        return time.monotonic() - t0
+
+    def test_appears_and_clears_on_send(self):
+        a, b = self.pair("raw", "raw")
+        lat = self.latency(b, TYPING, lambda: a.send("hel"))
+        sys.stderr.write("\n  typing indicator latency: %.1f ms\n" %
+                         (lat * 1000))
+        self.assertLess(lat, 0.5)
+        self.assertFalse(a.has(TYPING), "the typist sees no indicator")
+        a.send("lo\r")
+        b.wait_for("Stranger: hello")
+        self.assertFalse(b.has(TYPING), b.describe())
+
+    def test_clears_on_erase(self):
+        a, b = self.pair("raw", "raw")
+        a.send("xy")
+        b.wait_for(TYPING, timeout=0.5)
+        lat = self.latency(b, TYPING, lambda: a.send("\x7f\x7f"),
+                           present=False)
+        self.assertLess(lat, 0.5)
+
+    def test_clears_when_idle(self):
+        a, b = self.pair("raw", "raw")
+        a.send("abc")
+        b.wait_for(TYPING, timeout=0.5)
+        t0 = time.monotonic()
+        b.wait_gone(TYPING, timeout=6)
+        idle = time.monotonic() - t0
+        sys.stderr.write("\n  typing indicator cleared after %.2f s idle\n"
+                         % idle)
+        self.assertGreater(idle, 2.0)
+        self.assertLess(idle, 4.5)
+
+    def test_keeps_showing_while_typing(self):
+        a, b = self.pair("raw", "raw")
+        # Type a key every 0.4 s for 5 s: longer than the idle timeout,
+        # so the indicator must be renewed (at most once a second).
+        end = time.monotonic() + 5
+        seen_gone = False
+        a.send("k")
+        b.wait_for(TYPING, timeout=0.5)
+        while time.monotonic() < end:
+            a.send("k")
+            time.sleep(0.4)
+            if not b.has(TYPING):
+                seen_gone = True
+        self.assertFalse(seen_gone, "indicator went while still typing")
+
+    def test_plain_mode_shows_nothing(self):
+        a, b = self.pair("raw", "nc")
+        mark = b.mark()
+        a.send("typing away")
+        time.sleep(1.0)
+        self.assertNotIn(b"typing", b.since(mark).lower())
+        a.send("\r")
+        b.wait_for("Stranger: typing away")
+
+
+if __name__ == "__main__":
+    unittest.main()
