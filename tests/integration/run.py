@@ -92,7 +92,8 @@ def run(args, tmp):
     groups = {}
     for i in ids:
         groups.setdefault(i.rsplit(".", 1)[0], []).append(i)
-    pending = sorted(groups.items())
+    # Bigger classes first, so that the slowest do not start last.
+    pending = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
     running = []
     results = []
     start = time.monotonic()

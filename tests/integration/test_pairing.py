@@ -145,6 +145,36 @@ class TestNext(DaemonTest):
         a.wait_for("looking for a stranger")
         self.assertStaysUp()
 
+    def test_just_parted_do_not_meet_again(self):
+        a, b = self.pair()
+        a.type_line("/next")
+        b.wait_for("The stranger left")
+        b.send(b"\r")			# b searches again too
+        b.wait_for("looking for a stranger")
+        time.sleep(1.5)
+        for c in (a, b):
+            self.assertRegex(c.row(0), r"(?i)looking",
+                             "%s is not searching:\n%s" %
+                             (c.name, c.describe()))
+            self.assertNotRegex(c.screen_text().split("left")[-1],
+                                r"(?i)connected to a stranger",
+                                "the two who just parted met again\n" +
+                                c.describe())
+        # Newcomers pair with them, one each.
+        c = self.visitor()
+        c.wait_for("connected to a stranger")
+        d = self.visitor()
+        d.wait_for("connected to a stranger")
+        c.type_line("hello from c")
+        d.type_line("hello from d")
+        poll(lambda: any(x.has("Stranger: hello from c") for x in (a, b)))
+        poll(lambda: any(x.has("Stranger: hello from d") for x in (a, b)))
+        hc = [x.name for x in (a, b) if x.has("Stranger: hello from c")]
+        hd = [x.name for x in (a, b) if x.has("Stranger: hello from d")]
+        self.assertEqual(len(hc), 1, "c's line reached %s" % hc)
+        self.assertEqual(len(hd), 1, "d's line reached %s" % hd)
+        self.assertNotEqual(hc, hd)
+
     def test_after_next_old_partner_gets_no_lines(self):
         a, b = self.pair()
         a.type_line("/next")

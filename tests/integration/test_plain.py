@@ -3,7 +3,7 @@
 import re
 import time
 
-from harness import DaemonTest
+from harness import DaemonTest, new_source
 
 CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
@@ -87,3 +87,16 @@ class TestPlain(DaemonTest):
         self.assertChat(a, c, "after next")
         for x in (a, b, c):
             self.assertPlain(x)
+
+    def test_overlong_line_is_cut_not_relayed_whole(self):
+        a, b = self.pair("nc", "nc")
+        m = b.mark()
+        a.send(b"A" * 10000 + b"\n")
+        a.type_line("next line")
+        b.wait_for("Stranger: next line")
+        lines = [l for l in b.since(m).split(b"\r\n") if b"AAAA" in l]
+        self.assertEqual(len(lines), 1, "the long line came as %d lines"
+                         % len(lines))
+        self.assertLessEqual(lines[0].count(b"A"), 500,
+                             "a line longer than 500 characters relayed")
+        self.assertGreater(lines[0].count(b"A"), 0)
