@@ -283,6 +283,8 @@ session_key(const struct key *k, void *arg)
 			clock_gettime(CLOCK_MONOTONIC, &s->esc_at);
 		return;
 	}
+	/* Esc, x, Esc is not Esc twice. */
+	s->esc_at.tv_sec = 0;
 	if (session_scroll_key(s, k))
 		return;
 	r = editor_key(&s->editor, k);
