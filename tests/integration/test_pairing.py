@@ -81,6 +81,21 @@ class TestChat(DaemonTest):
         self.assertChat(a, b, text)
         self.assertChat(b, a, "谢谢 ありがとう")
 
+    def test_wide_characters_wrap_whole(self):
+        """A run of CJK wider than the window wraps between characters,
+        none lost, none cut in half at the edge."""
+        cols = 41			# odd: a wide character would straddle
+        a, b = self.pair(kw_a={"cols": cols}, kw_b={"cols": cols})
+        text = "".join(chr(0x4e00 + i * 7) for i in range(50))
+        a.type_line(text)
+        b.wait_for(text[-3:])
+        rows = [l for l in b.lines() if any(0x4e00 <= ord(ch) < 0xa000
+                                             for ch in l)]
+        joined = "".join(re.sub(r"[^\u4e00-\u9fff]", "", l) for l in rows)
+        self.assertIn(text, joined, b.describe())
+        for l in rows:
+            self.assertNotIn("\ufffd", l, b.describe())
+
     def test_long_line_wraps_at_word_boundaries(self):
         cols = 43
         a, b = self.pair(kw_a={"cols": cols}, kw_b={"cols": cols})

@@ -4,7 +4,11 @@ import re
 import secrets
 import time
 
-from harness import DaemonTest, poll
+import socket
+import struct
+
+from harness import (DaemonTest, poll, new_source, IAC, WILL, SB, SE,
+                     OPT_NAWS, OPT_TTYPE)
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S*\s+")
 DURATION = re.compile(r"\b\d+(\.\d+)?\s*(ms|s|sec|seconds)\b")
@@ -50,6 +54,26 @@ class TestSigterm(DaemonTest):
         self.assertEqual(len(sessions), 4, self.daemon.log())
         for sid, lines in sessions.items():
             self.assertEqual(len(lines), 2, "%s: %s" % (sid, lines))
+
+    def test_sigterm_with_a_client_that_never_reads(self):
+        """Output stuck in a full socket must not hold up the exit."""
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        s.bind((new_source(), 0))
+        s.connect(("127.0.0.1", self.port))
+        self.addCleanup(s.close)
+        s.sendall(bytes([IAC, WILL, OPT_TTYPE, IAC, SB, OPT_TTYPE, 0]) +
+                  b"xterm" + bytes([IAC, SE, IAC, WILL, OPT_NAWS]))
+        # Every new size is a full redraw of up to 300x100 cells.
+        for i in range(200):
+            body = struct.pack(">HH", 300 - i % 2, 100)
+            s.sendall(bytes([IAC, SB, OPT_NAWS]) + body + bytes([IAC, SE]))
+        time.sleep(0.5)
+        a = self.visitor("raw", source=new_source())
+        rc = self.daemon.terminate(timeout=5)
+        self.assertEqual(rc, 0, "exit status with a stuck client\n" +
+                         self.daemon.log()[-2000:])
+        a.wait_for("going down", timeout=2)
 
     def test_sigterm_with_nobody_online(self):
         rc = self.daemon.terminate(timeout=5)
