@@ -142,7 +142,7 @@ class TestNext(DaemonTest):
         """Esc twice means two Esc presses in a row: Esc, a key, Esc (or
         two Alt chords, or a pasted OSC ... ESC \\) must not leave."""
         a, b = self.pair()
-        for seq in (b"\x1b", b"x", b"\x1b", b"\x1bb", b"\x1bf"):
+        for seq in (b"\x1b", b"x", b"\x1b", b"y", b"\x1bb", b"\x1bf"):
             a.send(seq)
             time.sleep(0.25)
         a.send(b"\r")
