@@ -1,0 +1,346 @@
+/*
+ * The ban table, on the store thread: add, remove, list, expire, and
+ * the snapshot (ban.c's struct banlist) built after every change and
+ * sent to each worker.
+ *
+ * Owns: the ban statements.  Runs only on the store thread (and in
+ * store_open, on the main thread before the store thread exists).
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "strangerd.h"
+#include "control.h"
+
+static sqlite3		*ban_db;
+static sqlite3_stmt	*stmt_upsert;
+static sqlite3_stmt	*stmt_delete;
+static sqlite3_stmt	*stmt_active;
+static sqlite3_stmt	*stmt_expire;
+static sqlite3_stmt	*stmt_count;
+
+static const char	*store_ban_kind(enum ban_kind);
+static int		 store_ban_row(sqlite3_stmt *, struct ban *);
+
+/* Prepare the statements once; they live as long as the connection. */
+int
+store_ban_prepare(struct sqlite3 *db)
+{
+	static const struct {
+		sqlite3_stmt	**st;
+		const char	 *sql;
+	} list[] = {
+		{ &stmt_upsert, "INSERT INTO bans (target, kind, reason, "
+		    "created, expires, who) VALUES (?, ?, ?, ?, ?, ?) "
+		    "ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, "
+		    "reason = excluded.reason, created = excluded.created, "
+		    "expires = excluded.expires, who = excluded.who" },
+		{ &stmt_delete, "DELETE FROM bans WHERE target = ?" },
+		{ &stmt_active, "SELECT id, target, reason, created, expires, "
+		    "who FROM bans WHERE expires IS NULL OR expires > ? "
+		    "ORDER BY created, id" },
+		{ &stmt_expire, "DELETE FROM bans WHERE expires IS NOT NULL "
+		    "AND expires <= ?" },
+		{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS "
+		    "NULL OR expires > ?" },
+	};
+	u_int	i;
+
+	ban_db = db;
+	for (i = 0; i < sizeof list / sizeof *list; i++)
+		if (sqlite3_prepare_v3(db, list[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
+			return (-1);
+	return (0);
+}
+
+/* Free the statements. */
+void
+store_ban_finalize(void)
+{
+	sqlite3_finalize(stmt_upsert);
+	sqlite3_finalize(stmt_delete);
+	sqlite3_finalize(stmt_active);
+	sqlite3_finalize(stmt_expire);
+	sqlite3_finalize(stmt_count);
+	stmt_upsert = stmt_delete = stmt_active = stmt_expire = NULL;
+	stmt_count = NULL;
+}
+
+/* The kind as the table spells it. */
+static const char *
+store_ban_kind(enum ban_kind kind)
+{
+	switch (kind) {
+	case BAN_ADDR:
+		return ("address");
+	case BAN_CIDR:
+		return ("cidr");
+	case BAN_KEY:
+		return ("key");
+	}
+	return ("?");
+}
+
+/*
+ * Add or replace a ban, inside the caller's transaction, with its audit
+ * entry.  Returns 0 or -1.
+ */
+int
+store_ban_insert(const struct ban_target *t, const char *reason,
+    time_t duration, const char *who, const char *action)
+{
+	time_t	 now = time(NULL);
+	char	 detail[REPORT_REASON_MAX + 128], left[32];
+	int	 rc;
+
+	sqlite3_bind_text(stmt_upsert, 1, t->text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_upsert, 2, store_ban_kind(t->kind), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt_upsert, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt_upsert, 4, (sqlite3_int64)now);
+	if (duration > 0)
+		sqlite3_bind_int64(stmt_upsert, 5,
+		    (sqlite3_int64)(now + duration));
+	else
+		sqlite3_bind_null(stmt_upsert, 5);
+	sqlite3_bind_text(stmt_upsert, 6, who, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt_upsert);
+	sqlite3_reset(stmt_upsert);
+	sqlite3_clear_bindings(stmt_upsert);
+	if (rc != SQLITE_DONE)
+		return (-1);
+	if (duration > 0)
+		ban_format_duration(duration, left, sizeof left);
+	else
+		snprintf(left, sizeof left, "permanent");
+	snprintf(detail, sizeof detail, "%s; %s", left, reason);
+	return (store_audit(who, action, t->text, detail));
+}
+
+/* strangerctl ban: write it, commit, answer, then tell the workers. */
+void
+store_ban_add(struct store_req *r)
+{
+	char	*cause = NULL, *text, until[32];
+
+	if (store_begin(&cause) != 0)
+		goto fail;
+	if (store_ban_insert(&r->target, r->reason != NULL ? r->reason : "",
+	    r->duration, r->who, "ban") != 0) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (store_commit(&cause) != 0)
+		goto fail;
+	if (r->duration > 0) {
+		store_fmt_time(time(NULL) + r->duration, until, sizeof until);
+		xasprintf(&text, "banned %s until %s", r->target.text, until);
+	} else
+		xasprintf(&text, "banned %s", r->target.text);
+	log_info("store: %s: %s", r->who, text);
+	/* The list first: admin.c's barrier relies on the order. */
+	store_ban_publish();
+	admin_reply_post(r->conn, 0, text, NULL);
+	return;
+fail:
+	log_warnx("store: ban %s: %s", r->target.text, cause);
+	admin_reply_post(r->conn, 1, cause, NULL);
+}
+
+/* strangerctl unban. */
+void
+store_ban_del(struct store_req *r)
+{
+	char	*cause = NULL, *text;
+	int	 rc, changed;
+
+	if (store_begin(&cause) != 0)
+		goto fail;
+	sqlite3_bind_text(stmt_delete, 1, r->target.text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt_delete);
+	changed = sqlite3_changes(ban_db);
+	sqlite3_reset(stmt_delete);
+	sqlite3_clear_bindings(stmt_delete);
+	if (rc != SQLITE_DONE) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (changed == 0) {
+		store_rollback();
+		xasprintf(&cause, "%s is not banned", r->target.text);
+		admin_reply_post(r->conn, 1, cause, NULL);
+		return;
+	}
+	if (store_audit(r->who, "unban", r->target.text, "") != 0) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (store_commit(&cause) != 0)
+		goto fail;
+	xasprintf(&text, "unbanned %s", r->target.text);
+	log_info("store: %s: %s", r->who, text);
+	/* The list first: admin.c's barrier relies on the order. */
+	store_ban_publish();
+	admin_reply_post(r->conn, 0, text, NULL);
+	return;
+fail:
+	log_warnx("store: unban %s: %s", r->target.text, cause);
+	admin_reply_post(r->conn, 1, cause, NULL);
+}
+
+/* Read one row of stmt_active into a ban. */
+static int
+store_ban_row(sqlite3_stmt *st, struct ban *b)
+{
+	const char	*target, *reason, *who;
+	char		*cause = NULL;
+
+	memset(b, 0, sizeof *b);
+	b->id = sqlite3_column_int64(st, 0);
+	target = (const char *)sqlite3_column_text(st, 1);
+	if (target == NULL || ban_parse(target, &b->target, &cause) != 0) {
+		log_warnx("store: ban %lld: %s", (long long)b->id,
+		    cause != NULL ? cause : "no target");
+		free(cause);
+		return (-1);
+	}
+	reason = (const char *)sqlite3_column_text(st, 2);
+	who = (const char *)sqlite3_column_text(st, 5);
+	b->reason = xstrdup(reason != NULL ? reason : "");
+	b->who = xstrdup(who != NULL ? who : "");
+	b->created = (time_t)sqlite3_column_int64(st, 3);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		b->expires = (time_t)sqlite3_column_int64(st, 4);
+	return (0);
+}
+
+/* Build a ban list of the bans in force at now; NULL on error. */
+struct banlist *
+store_ban_load(time_t now)
+{
+	struct ban	*bans = NULL;
+	u_int		 n = 0, size = 0;
+	int		 rc;
+
+	sqlite3_bind_int64(stmt_active, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(stmt_active)) == SQLITE_ROW) {
+		if (n == size) {
+			size = size ? size * 2 : 16;
+			bans = xreallocarray(bans, size, sizeof *bans);
+		}
+		if (store_ban_row(stmt_active, &bans[n]) == 0)
+			n++;
+	}
+	sqlite3_reset(stmt_active);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: loading bans: %s", sqlite3_errmsg(ban_db));
+		while (n > 0)
+			ban_free_fields(&bans[--n]);
+		free(bans);
+		return (NULL);
+	}
+	return (banlist_new(bans, n));
+}
+
+/* Delete the bans that have run out; returns how many. */
+int
+store_ban_expire(time_t now)
+{
+	int	n;
+
+	sqlite3_bind_int64(stmt_expire, 1, (sqlite3_int64)now);
+	if (sqlite3_step(stmt_expire) != SQLITE_DONE) {
+		log_warnx("store: expiring bans: %s", sqlite3_errmsg(ban_db));
+		sqlite3_reset(stmt_expire);
+		return (0);
+	}
+	n = sqlite3_changes(ban_db);
+	sqlite3_reset(stmt_expire);
+	if (n > 0)
+		log_info("store: %d bans expired", n);
+	return (n);
+}
+
+/* Bans in force. */
+int
+store_ban_count(time_t now)
+{
+	int	n = 0;
+
+	sqlite3_bind_int64(stmt_count, 1, (sqlite3_int64)now);
+	if (sqlite3_step(stmt_count) == SQLITE_ROW)
+		n = sqlite3_column_int(stmt_count, 0);
+	sqlite3_reset(stmt_count);
+	return (n);
+}
+
+/*
+ * Send every worker the new ban list, one reference each; a worker
+ * drops its old list and ends the sessions the new one covers.
+ */
+void
+store_ban_publish(void)
+{
+	struct banlist	*bl;
+
+	if ((bl = store_ban_load(time(NULL))) == NULL)
+		return;
+	store_send_bans(bl);
+	banlist_unref(bl);
+}
+
+/* strangerctl bans: the bans in force, oldest first. */
+void
+store_ban_list(struct store_req *r)
+{
+	static const char *const cols[] = {
+		"cols", "id", "target", "kind", "expires", "created", "by",
+		"reason"
+	};
+	const char	*f[8];
+	struct ban	 b;
+	char		*rows = NULL, id[32], created[32], expires[32];
+	size_t		 len = 0;
+	int		 rc;
+
+	control_append(&rows, &len, cols, 8);
+	sqlite3_bind_int64(stmt_active, 1, (sqlite3_int64)time(NULL));
+	while ((rc = sqlite3_step(stmt_active)) == SQLITE_ROW) {
+		if (store_ban_row(stmt_active, &b) != 0)
+			continue;
+		snprintf(id, sizeof id, "%lld", (long long)b.id);
+		store_fmt_time(b.created, created, sizeof created);
+		if (b.expires != 0)
+			store_fmt_time(b.expires, expires, sizeof expires);
+		else
+			snprintf(expires, sizeof expires, "never");
+		f[0] = "row";
+		f[1] = id;
+		f[2] = b.target.text;
+		f[3] = store_ban_kind(b.target.kind);
+		f[4] = expires;
+		f[5] = created;
+		f[6] = b.who;
+		f[7] = b.reason;
+		control_append(&rows, &len, f, 8);
+		ban_free_fields(&b);
+	}
+	sqlite3_reset(stmt_active);
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		admin_reply_post(r->conn, 1, xstrdup(store_error()), NULL);
+		return;
+	}
+	admin_reply_post(r->conn, 0, NULL, rows);
+}

@@ -1,0 +1,463 @@
+/*
+ * Reports, on the store thread: a visitor's /report with its evidence,
+ * the automatic ban after enough reports from distinct reporters, the
+ * moderators' queue (list, dismiss, action) and the retention purge.
+ * Every moderator action and automatic ban goes to the audit log.
+ *
+ * Evidence is the only chat content strangerd ever writes down; it is
+ * purged store_conf.retention seconds after the report, with closed
+ * reports as a whole.
+ *
+ * Owns: the report statements.  store_report_submit() and the free
+ * functions may be called from any thread; the rest runs on the store
+ * thread.
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "strangerd.h"
+#include "control.h"
+
+static sqlite3		*report_db;
+static sqlite3_stmt	*stmt_insert;
+static sqlite3_stmt	*stmt_by_key;
+static sqlite3_stmt	*stmt_by_addr;
+static sqlite3_stmt	*stmt_banned;
+static sqlite3_stmt	*stmt_list;
+static sqlite3_stmt	*stmt_set;
+static sqlite3_stmt	*stmt_status;
+static sqlite3_stmt	*stmt_purge_evidence;
+static sqlite3_stmt	*stmt_purge_closed;
+static sqlite3_stmt	*stmt_counts;
+
+static const char *const report_status_names[] = {
+	"open", "dismissed", "actioned"
+};
+
+static int	 store_report_autoban(const struct report *, time_t, int *);
+static int	 store_report_count(sqlite3_stmt *, const char *, time_t);
+static void	 store_report_who(sqlite3_stmt *, int, char *, size_t);
+static void	 store_report_clip(char **, size_t, int);
+
+/* Free what an identity owns. */
+void
+identity_free(struct identity *id)
+{
+	free(id->addr);
+	free(id->key);
+	free(id->transport);
+	id->addr = id->key = id->transport = NULL;
+}
+
+/* Free a report. */
+void
+report_free(struct report *rp)
+{
+	if (rp == NULL)
+		return;
+	identity_free(&rp->reporter);
+	identity_free(&rp->reported);
+	free(rp->reason);
+	free(rp->evidence);
+	free(rp);
+}
+
+/* Hand a filled report to the store, from any thread; takes rp over. */
+void
+store_report_submit(struct report *rp)
+{
+	struct store_req	*r;
+
+	r = store_req_new(STORE_REPORT_ADD, 0, "visitor");
+	r->report = rp;
+	store_request(r);
+}
+
+/* Prepare the statements once. */
+int
+store_report_prepare(struct sqlite3 *db)
+{
+	static const struct {
+		sqlite3_stmt	**st;
+		const char	 *sql;
+	} list[] = {
+		{ &stmt_insert, "INSERT INTO reports (created, reporter_addr, "
+		    "reporter_key, reporter_transport, reported_addr, "
+		    "reported_key, reported_transport, reason, evidence) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+		{ &stmt_by_key, "SELECT count(DISTINCT coalesce(reporter_key, "
+		    "reporter_addr)) FROM reports WHERE reported_key = ? AND "
+		    "created > ?" },
+		{ &stmt_by_addr, "SELECT count(DISTINCT coalesce(reporter_key, "
+		    "reporter_addr)) FROM reports WHERE reported_key IS NULL "
+		    "AND reported_addr = ? AND created > ?" },
+		{ &stmt_banned, "SELECT 1 FROM bans WHERE target = ? AND "
+		    "(expires IS NULL OR expires > ?)" },
+		{ &stmt_list, "SELECT id, created, status, reporter_transport, "
+		    "reporter_addr, reporter_key, reported_transport, "
+		    "reported_addr, reported_key, reason, evidence, closed_by "
+		    "FROM reports ORDER BY status = 'open' DESC, "
+		    "created DESC, id DESC LIMIT 500" },
+		{ &stmt_set, "UPDATE reports SET status = ?, closed = ?, "
+		    "closed_by = ? WHERE id = ? AND status = 'open'" },
+		{ &stmt_status, "SELECT status FROM reports WHERE id = ?" },
+		{ &stmt_purge_evidence, "UPDATE reports SET evidence = NULL "
+		    "WHERE evidence IS NOT NULL AND created < ?" },
+		{ &stmt_purge_closed, "DELETE FROM reports WHERE status != "
+		    "'open' AND created < ?" },
+		{ &stmt_counts, "SELECT count(*), coalesce(sum(status = "
+		    "'open'), 0) FROM reports" },
+	};
+	u_int	i;
+
+	report_db = db;
+	for (i = 0; i < sizeof list / sizeof *list; i++)
+		if (sqlite3_prepare_v3(db, list[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
+			return (-1);
+	return (0);
+}
+
+/* Free the statements. */
+void
+store_report_finalize(void)
+{
+	sqlite3_stmt	**all[] = {
+		&stmt_insert, &stmt_by_key, &stmt_by_addr, &stmt_banned,
+		&stmt_list, &stmt_set, &stmt_status, &stmt_purge_evidence,
+		&stmt_purge_closed, &stmt_counts,
+	};
+	u_int		 i;
+
+	for (i = 0; i < sizeof all / sizeof *all; i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+/*
+ * Keep a string within max bytes, on a UTF-8 boundary: the start of a
+ * reason, the end of the evidence (the latest lines matter most).
+ */
+static void
+store_report_clip(char **sp, size_t max, int keep_end)
+{
+	char	*s = *sp, *p;
+	size_t	 len;
+
+	if (s == NULL || (len = strlen(s)) <= max)
+		return;
+	if (keep_end) {
+		p = s + (len - max);
+		while (*p != '\0' && ((u_char)*p & 0xc0) == 0x80)
+			p++;
+		*sp = xstrdup(p);
+		free(s);
+		return;
+	}
+	while (max > 0 && ((u_char)s[max] & 0xc0) == 0x80)
+		max--;
+	s[max] = '\0';
+}
+
+/* Distinct reporters of an identity since a time. */
+static int
+store_report_count(sqlite3_stmt *st, const char *who, time_t since)
+{
+	int	n = -1;
+
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (n);
+}
+
+/*
+ * After a report: has the reported identity (its key if it had one,
+ * else its address) been reported by enough distinct reporters within
+ * the window?  Then ban it for a while, unless a ban already holds.
+ * Inside the caller's transaction; *banned says whether it banned.
+ */
+static int
+store_report_autoban(const struct report *rp, time_t now, int *banned)
+{
+	struct ban_target	 t;
+	const char		*who;
+	char			*cause = NULL, reason[128];
+	int			 n, exists;
+
+	*banned = 0;
+	if (store_conf.report_threshold == 0)
+		return (0);
+	if (rp->reported.key != NULL) {
+		who = rp->reported.key;
+		n = store_report_count(stmt_by_key, who,
+		    now - store_conf.report_window);
+	} else if (rp->reported.addr != NULL) {
+		who = rp->reported.addr;
+		n = store_report_count(stmt_by_addr, who,
+		    now - store_conf.report_window);
+	} else
+		return (0);
+	if (n < 0)
+		return (-1);
+	if ((u_int)n < store_conf.report_threshold)
+		return (0);
+	if (ban_parse(who, &t, &cause) != 0) {
+		log_warnx("store: cannot ban reported %s: %s", who, cause);
+		free(cause);
+		return (0);
+	}
+	sqlite3_bind_text(stmt_banned, 1, t.text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt_banned, 2, (sqlite3_int64)now);
+	exists = sqlite3_step(stmt_banned) == SQLITE_ROW;
+	sqlite3_reset(stmt_banned);
+	sqlite3_clear_bindings(stmt_banned);
+	if (exists)
+		return (0);
+	snprintf(reason, sizeof reason, "automatic: reported by %d people "
+	    "within %u minutes", n, store_conf.report_window / 60);
+	if (store_ban_insert(&t, reason, store_conf.report_ban, "auto",
+	    "autoban") != 0)
+		return (-1);
+	log_info("store: automatic ban on %s: %s", t.text, reason);
+	*banned = 1;
+	return (0);
+}
+
+/* A visitor's /report: store it, maybe ban, commit. */
+void
+store_report_add(struct store_req *r)
+{
+	struct report	*rp = r->report;
+	time_t		 now = time(NULL);
+	char		*cause = NULL;
+	int		 rc, banned = 0;
+
+	if (rp == NULL || rp->reporter.addr == NULL)
+		return;
+	store_report_clip(&rp->reason, REPORT_REASON_MAX, 0);
+	store_report_clip(&rp->evidence, REPORT_EVIDENCE_MAX, 1);
+	if (store_begin(&cause) != 0)
+		goto fail;
+	sqlite3_bind_int64(stmt_insert, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(stmt_insert, 2, rp->reporter.addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 3, rp->reporter.key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 4, rp->reporter.transport != NULL ?
+	    rp->reporter.transport : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 5, rp->reported.addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 6, rp->reported.key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 7, rp->reported.transport, -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 8, rp->reason != NULL ? rp->reason : "",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt_insert, 9, rp->evidence != NULL ?
+	    rp->evidence : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt_insert);
+	sqlite3_reset(stmt_insert);
+	sqlite3_clear_bindings(stmt_insert);
+	if (rc != SQLITE_DONE ||
+	    store_report_autoban(rp, now, &banned) != 0) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (store_commit(&cause) != 0)
+		goto fail;
+	log_info("store: report %lld on %s%s%s", (long long)
+	    sqlite3_last_insert_rowid(report_db), rp->reported.addr != NULL ?
+	    rp->reported.addr : "(gone)", rp->reported.key != NULL ? " " : "",
+	    rp->reported.key != NULL ? rp->reported.key : "");
+	if (banned)
+		store_ban_publish();
+	return;
+fail:
+	log_warnx("store: report: %s", cause);
+	free(cause);
+}
+
+/* "ssh 192.0.2.1 SHA256:..." from three columns. */
+static void
+store_report_who(sqlite3_stmt *st, int col, char *buf, size_t size)
+{
+	const char	*transport, *addr, *key;
+
+	transport = (const char *)sqlite3_column_text(st, col);
+	addr = (const char *)sqlite3_column_text(st, col + 1);
+	key = (const char *)sqlite3_column_text(st, col + 2);
+	if (addr == NULL) {
+		snprintf(buf, size, "(unknown)");
+		return;
+	}
+	snprintf(buf, size, "%s %s%s%s", transport != NULL ? transport : "?",
+	    addr, key != NULL ? " " : "", key != NULL ? key : "");
+}
+
+/* strangerctl reports: open ones first, newest first, with evidence. */
+void
+store_report_list(struct store_req *r)
+{
+	static const char *const cols[] = {
+		"cols", "id", "time", "status", "reporter", "reported",
+		"reason", "evidence"
+	};
+	const char	*f[8], *s;
+	char		*rows = NULL, id[32], when[32], reporter[160];
+	char		 reported[160], status[64];
+	size_t		 len = 0;
+	int		 rc;
+
+	control_append(&rows, &len, cols, 8);
+	while ((rc = sqlite3_step(stmt_list)) == SQLITE_ROW) {
+		snprintf(id, sizeof id, "%lld",
+		    (long long)sqlite3_column_int64(stmt_list, 0));
+		store_fmt_time((time_t)sqlite3_column_int64(stmt_list, 1),
+		    when, sizeof when);
+		s = (const char *)sqlite3_column_text(stmt_list, 2);
+		snprintf(status, sizeof status, "%s", s != NULL ? s : "?");
+		store_report_who(stmt_list, 3, reporter, sizeof reporter);
+		store_report_who(stmt_list, 6, reported, sizeof reported);
+		f[0] = "row";
+		f[1] = id;
+		f[2] = when;
+		f[3] = status;
+		f[4] = reporter;
+		f[5] = reported;
+		s = (const char *)sqlite3_column_text(stmt_list, 9);
+		f[6] = s != NULL ? s : "";
+		s = (const char *)sqlite3_column_text(stmt_list, 10);
+		f[7] = s != NULL ? s : "(purged)";
+		control_append(&rows, &len, f, 8);
+	}
+	sqlite3_reset(stmt_list);
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		admin_reply_post(r->conn, 1, xstrdup(store_error()), NULL);
+		return;
+	}
+	admin_reply_post(r->conn, 0, NULL, rows);
+}
+
+/* strangerctl report dismiss|action ID. */
+void
+store_report_set(struct store_req *r)
+{
+	const char	*name = report_status_names[r->status], *old;
+	char		*cause = NULL, *text, id[32];
+	int		 rc, changed;
+
+	snprintf(id, sizeof id, "%lld", (long long)r->id);
+	if (store_begin(&cause) != 0)
+		goto fail;
+	sqlite3_bind_text(stmt_set, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt_set, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(stmt_set, 3, r->who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt_set, 4, r->id);
+	rc = sqlite3_step(stmt_set);
+	changed = sqlite3_changes(report_db);
+	sqlite3_reset(stmt_set);
+	sqlite3_clear_bindings(stmt_set);
+	if (rc != SQLITE_DONE) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (changed == 0) {
+		store_rollback();
+		sqlite3_bind_int64(stmt_status, 1, r->id);
+		if (sqlite3_step(stmt_status) == SQLITE_ROW) {
+			old = (const char *)sqlite3_column_text(stmt_status, 0);
+			xasprintf(&cause, "report %s is already %s", id,
+			    old != NULL ? old : "closed");
+		} else
+			xasprintf(&cause, "no report %s", id);
+		sqlite3_reset(stmt_status);
+		sqlite3_clear_bindings(stmt_status);
+		admin_reply_post(r->conn, 1, cause, NULL);
+		return;
+	}
+	if (store_audit(r->who, r->status == REPORT_DISMISSED ?
+	    "report dismiss" : "report action", id, "") != 0) {
+		xasprintf(&cause, "%s", store_error());
+		store_rollback();
+		goto fail;
+	}
+	if (store_commit(&cause) != 0)
+		goto fail;
+	xasprintf(&text, "report %s %s", id, name);
+	log_info("store: %s: %s", r->who, text);
+	admin_reply_post(r->conn, 0, text, NULL);
+	return;
+fail:
+	admin_reply_post(r->conn, 1, cause, NULL);
+}
+
+/* The store's part of strangerctl stats. */
+void
+store_report_stats(struct store_req *r)
+{
+	const char	*f[3];
+	char		*rows = NULL, n[3][32];
+	size_t		 len = 0;
+
+	snprintf(n[0], sizeof n[0], "%d", store_ban_count(time(NULL)));
+	snprintf(n[1], sizeof n[1], "0");
+	snprintf(n[2], sizeof n[2], "0");
+	if (sqlite3_step(stmt_counts) == SQLITE_ROW) {
+		snprintf(n[1], sizeof n[1], "%d",
+		    sqlite3_column_int(stmt_counts, 1));
+		snprintf(n[2], sizeof n[2], "%d",
+		    sqlite3_column_int(stmt_counts, 0));
+	}
+	sqlite3_reset(stmt_counts);
+	f[0] = "row";
+	f[1] = "bans";
+	f[2] = n[0];
+	control_append(&rows, &len, f, 3);
+	f[1] = "reports_open";
+	f[2] = n[1];
+	control_append(&rows, &len, f, 3);
+	f[1] = "reports";
+	f[2] = n[2];
+	control_append(&rows, &len, f, 3);
+	admin_reply_post(r->conn, 0, NULL, rows);
+}
+
+/*
+ * Retention: evidence older than the period goes, and so do closed
+ * reports.  Open reports keep their row (the queue) without evidence.
+ */
+void
+store_report_purge(time_t now)
+{
+	time_t	cutoff = now - (time_t)store_conf.retention;
+	int	evidence = 0, closed = 0;
+
+	if (store_conf.retention == 0)
+		return;
+	sqlite3_bind_int64(stmt_purge_evidence, 1, (sqlite3_int64)cutoff);
+	if (sqlite3_step(stmt_purge_evidence) == SQLITE_DONE)
+		evidence = sqlite3_changes(report_db);
+	else
+		log_warnx("store: purge: %s", sqlite3_errmsg(report_db));
+	sqlite3_reset(stmt_purge_evidence);
+	sqlite3_bind_int64(stmt_purge_closed, 1, (sqlite3_int64)cutoff);
+	if (sqlite3_step(stmt_purge_closed) == SQLITE_DONE)
+		closed = sqlite3_changes(report_db);
+	else
+		log_warnx("store: purge: %s", sqlite3_errmsg(report_db));
+	sqlite3_reset(stmt_purge_closed);
+	if (evidence > 0 || closed > 0)
+		log_info("store: retention: evidence of %d reports and %d "
+		    "closed reports purged", evidence, closed);
+}
