@@ -220,6 +220,15 @@ class TestQuit(DaemonTest):
                         + a.describe())
         b.wait_for("The stranger left")
 
+    def test_telnet_interrupt_process_is_ctrl_c(self):
+        """Telnet clients that trap signals locally (localchars, PuTTY's
+        special commands) send Ctrl-C as IAC IP (RFC 854)."""
+        a, b = self.pair(kind_a="raw")
+        a.send_raw(bytes([255, 244]))		# IAC IP
+        self.assertTrue(a.wait_closed(), "still connected after IAC IP\n"
+                        + a.describe())
+        b.wait_for("The stranger left")
+
     def test_ctrl_c_on_welcome_screen_closes_connection(self):
         a = self.raw()
         a.wait_for("Press Enter")
