@@ -8,11 +8,13 @@
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
+EXAMPLEDIR ?= $(PREFIX)/share/doc/strangerd/examples
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
+PKGS	 = libevent_core libevent_extra libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -25,18 +27,22 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
-	    src/interests.o src/nudge.o
+	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
+	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
+	    src/admin-worker.o src/console.o src/console-view.o \
+	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
-	    src/match.o src/rules.o src/strangerd.o
+	    src/match.o src/rules.o src/metrics.o src/privsep.o src/strangerd.o
 
-CTL_OBJS = src/strangerctl.o
+CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
 
 UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-editor tests/unit/test-render \
 	     tests/unit/test-match-pool tests/unit/test-limit \
-	     tests/unit/test-nudge tests/unit/test-interests
+	     tests/unit/test-nudge tests/unit/test-interests \
+	     tests/unit/test-config tests/unit/test-ban
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
@@ -44,7 +50,7 @@ DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 	    inetutils-telnet netcat-openbsd openssh-client mandoc
 
-.PHONY: all run check unit integration deps deps-build clean lint
+.PHONY: all run check unit integration deps deps-build clean lint install
 
 all: strangerd strangerctl
 
@@ -89,5 +95,116 @@ integration: all
 lint:
 	mandoc -Tlint -Wwarning man/*.[0-9]
 
+# Sanitizer and fuzzer builds: the same sources built with clang into
+# build/<variant>/, so their objects never mix with the ones above.
+#
+#   make sanitize  ASan+UBSan: the unit tests and the integration tests
+#                  against build/asan/strangerd, then ThreadSanitizer:
+#                  the integration tests against build/tsan/strangerd
+#   make tsan      the ThreadSanitizer half alone
+#   make fuzz      every tests/fuzz/fuzz-*.c for FUZZ_TIME seconds each
+#
+# Every report fails the run: the sanitizers halt on the first error and
+# write it under build/<variant>/log/, which must stay empty.
+SAN_CC	 ?= clang
+DEB_SAN	  = clang libclang-rt-14-dev
+SAN_asan  = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+SAN_tsan  = -fsanitize=thread -fno-omit-frame-pointer
+SAN_fuzz  = -fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	    -DSTRANGERD_FUZZ
+SAN_ENV	  = ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$(CURDIR)/build/$(1)/log/asan \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/build/$(1)/log/ubsan \
+	    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$(CURDIR)/build/$(1)/log/tsan
+FUZZERS	  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TIME ?= 20
+FUZZ_OBJS = $(PURE_OBJS:%=build/fuzz/%)
+SAN_CTL	  = $(if $(wildcard src/strangerctl.c),strangerctl)
+
+define san_variant
+build/$(1)/src/%.o: src/%.c include/strangerd.h
+	@mkdir -p $$(@D)
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) -c -o $$@ $$<
+
+build/$(1)/strangerd: $$(DAEMON_OBJS:%=build/$(1)/%)
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+
+build/$(1)/strangerctl: $$(CTL_OBJS:%=build/$(1)/%)
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+
+build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
+	@mkdir -p $$(@D)
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) \
+	    -lcmocka -lvterm
+endef
+$(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
+
+# A harness may need objects beyond the pure ones (FUZZ_EXTRA_<name>)
+# and libraries (FUZZ_LIBS_<name>).  fuzz-telnet includes src/telnet.c.
+FUZZ_LIBS_fuzz-render = -lvterm
+build/fuzz/fuzz-telnet: src/telnet.c
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) tests/fuzz/fuzz.h
+	$(SAN_CC) $(CFLAGS) $(SAN_fuzz) -fsanitize=fuzzer $(LDFLAGS) -o $@ \
+	    $< $(FUZZ_OBJS) $(FUZZ_EXTRA_fuzz-$*:%=build/fuzz/%) $(LDLIBS) \
+	    $(FUZZ_LIBS_fuzz-$*)
+
+.PHONY: sanitize asan tsan fuzz fuzz-build deps-san
+
+deps-san:
+	@sh tests/deps.sh $(DEB_SAN)
+
+sanitize: deps deps-san
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory tsan
+
+asan: deps-san
+	@$(MAKE) --no-print-directory build/asan/strangerd \
+	    $(SAN_CTL:%=build/asan/%) $(UNIT_TESTS:%=build/asan/%)
+	@rm -rf build/asan/log && mkdir -p build/asan/log
+	@for t in $(UNIT_TESTS); do echo "== asan $$t"; \
+	    $(call SAN_ENV,asan) ./build/asan/$$t || \
+	    { sh tests/fuzz/san-logs.sh build/asan/log; exit 1; }; done
+	$(call SAN_ENV,asan) STRANGERD=$(CURDIR)/build/asan/strangerd \
+	    $(SAN_CTL:%=STRANGERCTL=$(CURDIR)/build/asan/%) \
+	    STRANGERD_TEST_TIMEOUT=10 $(PYTHON) tests/integration/run.py; \
+	    rc=$$?; sh tests/fuzz/san-logs.sh build/asan/log || rc=1; exit $$rc
+
+tsan: deps-san
+	@$(MAKE) --no-print-directory build/tsan/strangerd
+	@rm -rf build/tsan/log && mkdir -p build/tsan/log
+	$(call SAN_ENV,tsan) STRANGERD=$(CURDIR)/build/tsan/strangerd \
+	    STRANGERD_TEST_TIMEOUT=20 $(PYTHON) tests/integration/run.py; \
+	    rc=$$?; sh tests/fuzz/san-logs.sh build/tsan/log || rc=1; exit $$rc
+
+fuzz-build: deps-san
+	@$(MAKE) --no-print-directory $(FUZZERS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+	    name=$${f#fuzz-}; mkdir -p build/fuzz/corpus/$$name; \
+	    echo "== $$f ($(FUZZ_TIME)s)"; \
+	    ./build/fuzz/$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$f- \
+	        build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+# The programs, every manual page, the example configuration and the
+# systemd unit with the installed path of the daemon.  Nothing is put in
+# /etc: copy the example to /etc/strangerd.conf to use it.
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR) \
+	    $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0755 strangerd strangerctl $(DESTDIR)$(SBINDIR)
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 contrib/strangerd.conf contrib/strangerd.service \
+	    $(DESTDIR)$(EXAMPLEDIR)
+	sed 's|/usr/local/sbin/strangerd|$(SBINDIR)/strangerd|' \
+	    contrib/strangerd.service > $(DESTDIR)$(SYSTEMDDIR)/strangerd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/strangerd.service
+
 clean:
 	rm -f strangerd strangerctl src/*.o $(UNIT_TESTS)
+	rm -rf build

@@ -346,27 +346,102 @@ struct listen_addr {
 	char			*name;	/* owned: as given, for logs */
 };
 
-/* Settings, read-only once the workers run. */
+/*
+ * Settings, from strangerd.conf(5) and the command line.  A config is
+ * never changed once published in cfg: SIGHUP builds a new one and
+ * swaps the pointer (see src/THREADS), so read cfg->field where it is
+ * used rather than keeping copies.  Each tunable is also a line in the
+ * keyword table in config.c and an entry in man/strangerd.conf.5.
+ */
 struct config {
-	char			*dir;		/* state directory */
-	u_int			 workers;
+	char			*path;		/* owned: file read, or NULL */
+	char			*dir;		/* owned: state directory */
+	char			*user;		/* owned: run as, or NULL */
+	u_int			 workers;	/* 0: one per core */
 	struct listen_addr	*listen;	/* owned */
 	u_int			 nlisten;
+	u_int			 listen_set;	/* bit per proto: configured */
+	struct sockaddr_storage	 metrics_ss;	/* metrics_sslen 0: none */
+	socklen_t		 metrics_sslen;
+	char			*metrics_name;	/* owned, or NULL */
 	u_int			 max_sessions;
 	size_t			 outq_max;	/* bytes queued to one client */
 	u_int			 negotiate_ms;	/* telnet: wait for options */
 	u_int			 esc_ms;	/* a lone ESC resolves after */
+	u_int			 drain_ms;	/* SIGTERM: time to say goodbye */
 	struct limit_conf	 limits;	/* per address */
 	struct flood_conf	 flood;		/* per session */
 	u_int			 idle_welcome;	/* seconds on the rules */
 	u_int			 idle_waiting;	/* seconds looking */
 	u_int			 idle_chat;	/* seconds without typing */
+	u_int			 ssh_grace;	/* seconds from accept to shell */
+	u_int			 ssh_preauth_per_addr;	/* handshakes at once */
+	u_int			 ssh_preauth_max;	/* in the whole daemon */
+	u_int			 ssh_auth_tries;	/* requests per connection */
+	u_int			 autoban_reports;	/* reports that ban ... */
+	u_int			 autoban_window;	/* ... within seconds ... */
+	u_int			 autoban_time;		/* ... for seconds */
+	u_int			 retention;		/* seconds evidence is kept */
 	u_int			 interest_wait;	/* seconds for a shared interest */
 	u_int			 typing_ms;	/* typing shown this long idle */
 	u_int			 block_secs;	/* /block lasts this long */
 	char			*rules_file;	/* owned: NULL is DIR/rules */
 };
-extern struct config	*cfg;
+extern struct config *_Atomic cfg;
+
+/*
+ * config.c: parses strangerd.conf(5); reads the file and does no other
+ * I/O.  Errors come back in *cause as "FILE:LINE: why" (owned).
+ */
+struct config	*config_new(void);
+void		 config_free(struct config *);
+int		 config_load(struct config *, const char *, int, char **);
+int		 config_parse(struct config *, const char *, const char *,
+		     size_t, char **);
+int		 config_set(struct config *, const char *, const char *,
+		     char **);
+int		 config_finish(struct config *, char **);
+struct config	*config_dup(const struct config *);
+char		*config_dump(const struct config *);
+char		*config_fixed(const struct config *, const struct config *);
+void		 config_keep_fixed(struct config *, const struct config *);
+
+/*
+ * metrics.c: counters any thread may bump (relaxed atomics), served in
+ * Prometheus text format by a thread of its own (evhttp).
+ */
+enum metric {
+	METRIC_SESSIONS_TELNET,		/* sessions started, by transport */
+	METRIC_SESSIONS_SSH,
+	METRIC_PAIRINGS,		/* two strangers connected */
+	METRIC_LINES,			/* lines relayed to a partner */
+	METRIC_REPORTS,			/* /report and moderator reports */
+	METRIC_BANS,			/* bans added */
+	METRIC_REFUSED_FULL,		/* refused at accept: server full */
+	METRIC_REFUSED_LIMIT,		/* per-address limit or rate */
+	METRIC_REFUSED_BANNED,		/* banned address or key */
+	METRIC_REFUSED_PREAUTH,		/* too many SSH handshakes */
+	METRIC_HANDSHAKE_FAILED,	/* SSH handshake or auth failed */
+	METRIC_OUTQ_DROPS,		/* closed: output queue over cap */
+	METRIC_FLOOD_MUTES,		/* muted for flooding */
+	METRIC_FLOOD_KICKS,		/* disconnected for flooding */
+	METRIC_IDLE_KICKS,		/* disconnected for idling */
+	METRIC_RELOADS,			/* SIGHUP reloads that took */
+	METRIC__COUNT
+};
+void		 metrics_inc(enum metric);
+void		 metrics_add(enum metric, uint64_t);
+void		 metrics_pair_time(uint64_t);
+void		 metrics_session_state(const char *, int, int);
+uint64_t	 metrics_get(enum metric);
+char		*metrics_text(void);
+int		 metrics_start(const struct config *);
+void		 metrics_stop(void);
+
+/* privsep.c: giving up root once the ports and the state are open. */
+int		 privsep_lookup(const char *, uid_t *, gid_t *, char **);
+int		 privsep_chown_dir(const char *, uid_t, gid_t);
+int		 privsep_drop(const char *, uid_t, gid_t);
 
 /* worker.c: a thread with its own event loop that owns its sessions. */
 struct worker {
@@ -423,6 +498,11 @@ void		 ssh_worker_accept(struct worker *, int, const struct sockaddr *,
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
 const char	*ssh_hostkey_fingerprint(void);
+
+/* ssh-key.c: SSH public keys and their SHA256 fingerprints (libssh). */
+struct ssh_key_struct;
+char		*ssh_key_fingerprint(struct ssh_key_struct *);
+char		*ssh_key_fingerprint_text(const char *, const char *, char **);
 
 /*
  * session.c: one visitor, from welcome to goodbye, whatever the
@@ -512,6 +592,7 @@ struct session {
 	uint64_t		 last_active;	/* ms: last key or state change */
 	u_int			 shown_online;	/* for the status line */
 	char			*farewell;	/* owned: last notice shown */
+	struct console		*console;	/* owned: moderator, or NULL */
 	struct session		*next_closed;
 };
 struct session_ops {
@@ -533,6 +614,7 @@ void		 session_tick(struct session *);
 uint64_t	 session_handle(const struct session *);
 const char	*session_id(const struct session *);
 void		 session_never_again(struct session *);
+void		 session_refresh(struct session *, int);
 
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
@@ -557,5 +639,335 @@ struct match_block {
 	u_int		 secs;
 };
 void		 match_block(uint64_t, uint64_t, uint64_t, uint64_t, u_int);
+
+/*
+ * ban.c: ban targets, durations and ban lists; no I/O.  A ban list is
+ * an immutable snapshot shared by reference between the store (which
+ * builds it) and the workers (which read it); the last unref frees it.
+ */
+enum ban_kind {
+	BAN_ADDR,		/* one IPv4 or IPv6 address */
+	BAN_CIDR,		/* an address block */
+	BAN_KEY,		/* an SSH key fingerprint, SHA256:... */
+};
+#define BAN_FP_LEN	50	/* "SHA256:" and 43 base64 characters */
+#define BAN_TEXT_MAX	64	/* a target's canonical text, with the NUL */
+struct ban_target {
+	enum ban_kind	 kind;
+	int		 family;	/* AF_INET, AF_INET6; 0 for a key */
+	uint8_t		 addr[16];	/* network order, host bits zero */
+	u_int		 prefix;	/* bits that count */
+	char		 text[BAN_TEXT_MAX]; /* canonical: "10.0.0.0/8" */
+};
+struct ban {
+	int64_t		 id;
+	struct ban_target target;
+	char		*reason;	/* owned, may be "" */
+	char		*who;		/* owned: who banned */
+	time_t		 created;
+	time_t		 expires;	/* 0: never */
+};
+struct banlist {
+	_Atomic u_int	 refs;
+	u_int		 n;
+	struct ban	*bans;		/* owned, with their strings */
+};
+#define BAN_DURATION_MAX (10 * 366 * 86400)
+int		 ban_parse(const char *, struct ban_target *, char **);
+int		 ban_parse_duration(const char *, time_t *, char **);
+void		 ban_format_duration(time_t, char *, size_t);
+int		 ban_target_match(const struct ban_target *,
+		     const struct sockaddr *);
+int		 ban_active(const struct ban *, time_t);
+struct banlist	*banlist_new(struct ban *, u_int);
+struct banlist	*banlist_ref(struct banlist *);
+void		 banlist_unref(struct banlist *);
+const struct ban *banlist_match_addr(const struct banlist *,
+		     const struct sockaddr *, time_t);
+const struct ban *banlist_match_key(const struct banlist *, const char *,
+		     time_t);
+int		 ban_check(const struct banlist *, const struct sockaddr *,
+		     const char *, time_t, char **);
+char		*ban_message(const struct ban *);
+void		 ban_free_fields(struct ban *);
+
+/*
+ * store.c, store-ban.c, store-report.c: the store thread owns the
+ * SQLite database (DIR/strangerd.db).  Others reach it only with
+ * MSG_STORE messages whose ptr is a struct store_req; answers for the
+ * control socket come back to admin.c as MSG_REPLY.
+ */
+enum store_op {
+	STORE_BAN_ADD,
+	STORE_BAN_DEL,
+	STORE_BAN_LIST,
+	STORE_REPORT_ADD,
+	STORE_REPORT_LIST,
+	STORE_REPORT_SET,
+	STORE_STATS,
+	STORE_AUDIT,		/* an action the store had no part in */
+};
+enum report_status {
+	REPORT_OPEN,
+	REPORT_DISMISSED,
+	REPORT_ACTIONED,
+};
+/* Who someone was, as far as the server can tell. */
+struct identity {
+	char		*addr;		/* owned: printable address */
+	char		*key;		/* owned: key fingerprint or NULL */
+	char		*transport;	/* owned: "ssh", "telnet" */
+};
+/* What /report sends: filled by the reporter's and reported's workers. */
+#define REPORT_EVIDENCE_LINES	20
+#define REPORT_REASON_MAX	500
+#define REPORT_EVIDENCE_MAX	(16 * 1024)
+struct report {
+	struct identity	 reporter;
+	struct identity	 reported;
+	uint64_t	 reported_handle;
+	char		*reason;	/* owned, sanitised, may be "" */
+	char		*evidence;	/* owned, sanitised lines, \n apart */
+};
+struct store_req {
+	enum store_op	 op;
+	uint64_t	 conn;		/* admin connection to answer; 0: none */
+	char		*who;		/* owned: who asks, for the audit log */
+	struct ban_target target;	/* BAN_ADD, BAN_DEL */
+	char		*reason;	/* owned: BAN_ADD */
+	time_t		 duration;	/* BAN_ADD: seconds, 0: for ever */
+	int64_t		 id;		/* REPORT_SET */
+	enum report_status status;	/* REPORT_SET */
+	struct report	*report;	/* owned: REPORT_ADD */
+	const char	*action;	/* AUDIT (static); target.text, reason */
+};
+struct store_conf {
+	u_int		 report_threshold;	/* K reports ... */
+	u_int		 report_window;		/* ... in T seconds ... */
+	u_int		 report_ban;		/* ... ban for this long */
+	u_int		 retention;		/* seconds evidence is kept */
+};
+extern struct store_conf store_conf;
+int		 store_open(const char *);
+void		 store_start(void);
+void		 store_quiesce(void);
+void		 store_stop(void);
+void		 store_post(struct msg *);
+void		 store_request(struct store_req *);
+struct store_req *store_req_new(enum store_op, uint64_t, const char *);
+void		 store_req_free(struct store_req *);
+struct banlist	*store_bans_initial(void);
+/* The rest runs on the store thread only. */
+struct sqlite3;
+int		 store_audit(const char *, const char *, const char *,
+		     const char *);
+void		 store_audit_add(struct store_req *);
+int		 store_begin(char **);
+int		 store_commit(char **);
+void		 store_rollback(void);
+const char	*store_error(void);
+void		 store_fmt_time(time_t, char *, size_t);
+void		 store_send_bans(struct banlist *);
+int		 store_ban_prepare(struct sqlite3 *);
+void		 store_ban_finalize(void);
+void		 store_ban_add(struct store_req *);
+void		 store_ban_del(struct store_req *);
+void		 store_ban_list(struct store_req *);
+int		 store_ban_insert(const struct ban_target *, const char *,
+		     time_t, const char *, const char *);
+struct banlist	*store_ban_load(time_t);
+int		 store_ban_expire(time_t);
+void		 store_ban_publish(void);
+int		 store_ban_count(time_t);
+int		 store_report_prepare(struct sqlite3 *);
+void		 store_report_finalize(void);
+void		 store_report_add(struct store_req *);
+void		 store_report_list(struct store_req *);
+void		 store_report_set(struct store_req *);
+void		 store_report_stats(struct store_req *);
+void		 store_report_purge(time_t);
+void		 store_report_submit(struct report *);
+void		 report_free(struct report *);
+void		 identity_free(struct identity *);
+
+/*
+ * admin.c: the control socket (DIR/strangerd.sock) on its own thread.
+ * Requests for the workers go as MSG_QUERY with a struct admin_query;
+ * workers and the store answer with MSG_REPLY and a struct
+ * admin_reply, which admin.c gathers into one answer.
+ */
+enum admin_op {
+	ADMIN_SESSIONS,		/* list this worker's sessions */
+	ADMIN_KICK,		/* close the session named by target */
+	ADMIN_STATS,		/* counts */
+	ADMIN_REPORT,		/* fill in report->reported, pass to store */
+	ADMIN_SYNC,		/* answer once every earlier message is done */
+};
+struct admin_query {
+	enum admin_op	 op;
+	uint64_t	 conn;		/* admin connection that asked */
+	uint64_t	 target;	/* ADMIN_KICK: session handle */
+	char		*text;		/* owned: ADMIN_KICK: why */
+	struct report	*report;	/* owned: ADMIN_REPORT */
+};
+struct admin_reply {
+	uint64_t	 conn;
+	int		 error;		/* text is a one-line error */
+	char		*text;		/* owned: message, or NULL */
+	char		*rows;		/* owned: encoded rows, or NULL */
+	u_int		 count;		/* ADMIN_STATS: sessions etc. */
+	u_int		 counts[4];
+};
+void		 admin_start(const char *);
+void		 admin_stop(void);
+void		 admin_free(void);
+void		 admin_post(struct msg *);
+void		 admin_reply_post(uint64_t, int, char *, char *);
+void		 admin_reply_free(struct admin_reply *);
+
+/*
+ * admin-worker.c: moderation on a worker's own thread: the ban list
+ * the worker holds, the checks at accept and after key authentication,
+ * and answers to admin.c's queries.
+ */
+char		*admin_worker_refuse(struct worker *, const struct sockaddr *);
+void		 admin_worker_bans(struct worker *, struct msg *);
+void		 admin_worker_query(struct worker *, struct msg *);
+int		 admin_worker_key(struct session *);
+int		 admin_worker_report(struct session *, const char *);
+void		 admin_worker_free(void);
+
+/*
+ * moderators.c: the SSH keys listed in DIR/moderators (authorized_keys
+ * format), which each thread reads again when the file changes.
+ */
+#define MODERATORS_FILE	"moderators"
+int		 moderators_split(char *, char **, char **, char **);
+int		 moderators_is_listed(const char *);
+
+/*
+ * console.c: the moderator console, for a session whose verified key
+ * is listed.  It asks the store and the workers as admin.c does; their
+ * answers, for a conn with CONSOLE_CONN set, come back to its worker
+ * as MSG_REPLY (console_divert, console_reply).  console-view.c draws
+ * it.  See src/THREADS.
+ */
+#define CONSOLE_CONN		(1ULL << 63)
+enum console_pane {
+	CONSOLE_SESSIONS,
+	CONSOLE_REPORTS,
+	CONSOLE_BANS,
+};
+#define CONSOLE_PANES		3
+/* Each table has the seven columns admin.c's answers give it. */
+#define CONSOLE_COLS		7
+#define CONSOLE_S_ID		0	/* sessions */
+#define CONSOLE_S_TRANSPORT	1
+#define CONSOLE_S_ADDRESS	2
+#define CONSOLE_S_KEY		3
+#define CONSOLE_S_STATE		4
+#define CONSOLE_S_TIME		5
+#define CONSOLE_S_PARTNER	6
+#define CONSOLE_R_ID		0	/* reports */
+#define CONSOLE_R_TIME		1
+#define CONSOLE_R_STATUS	2
+#define CONSOLE_R_REPORTER	3
+#define CONSOLE_R_REPORTED	4
+#define CONSOLE_R_REASON	5
+#define CONSOLE_R_EVIDENCE	6
+#define CONSOLE_B_ID		0	/* bans */
+#define CONSOLE_B_TARGET	1
+#define CONSOLE_B_KIND		2
+#define CONSOLE_B_EXPIRES	3
+#define CONSOLE_B_CREATED	4
+#define CONSOLE_B_BY		5
+#define CONSOLE_B_REASON	6
+struct console_table {
+	char		*buf;		/* owned: the answer, split in place */
+	char		**cells;	/* owned: nrows x CONSOLE_COLS, into buf */
+	u_int		 nrows;
+	u_int		 ncols;
+};
+#define CONSOLE_CELL(t, r, c)	((t)->cells[(size_t)(r) * CONSOLE_COLS + (c)])
+struct console_column {
+	const char	*title;		/* NULL ends a list */
+	u_int		 field;
+	u_int		 max;		/* widest it is drawn; 0: no limit */
+	u_int		 rank;		/* narrow screens drop high ranks */
+};
+extern const struct console_column *const console_columns[CONSOLE_PANES];
+extern const char *const console_pane_names[CONSOLE_PANES];
+/* What the input line is asking. */
+enum console_ask {
+	CONSOLE_ASK_NONE,
+	CONSOLE_ASK_TARGET,	/* ban: whom */
+	CONSOLE_ASK_REASON,	/* ban: why */
+	CONSOLE_ASK_DURATION,	/* ban: how long */
+	CONSOLE_ASK_NOTICE,	/* the notice */
+	CONSOLE_ASK_CONFIRM,	/* y/n for the action prepared */
+};
+enum console_op {
+	CONSOLE_OP_BAN,
+	CONSOLE_OP_UNBAN,
+	CONSOLE_OP_KICK,
+	CONSOLE_OP_DISMISS,
+	CONSOLE_OP_ACTION,
+	CONSOLE_OP_NOTICE,
+};
+struct console_action {
+	enum console_op	 op;
+	char		*target;	/* owned: ban target, session, report */
+	char		*reason;	/* owned: ban reason, notice text */
+	char		*duration;	/* owned: "" or NULL for ever */
+	char		*what;		/* owned, or NULL */
+	int64_t		 report;	/* ban from the queue: then actioned */
+};
+enum console_count {
+	CONSOLE_ONLINE,		/* as admin-worker.c counts: all, */
+	CONSOLE_WELCOME,	/* then by state */
+	CONSOLE_WAITING,
+	CONSOLE_CHATTING,
+	CONSOLE_ALONE,
+	CONSOLE_POOL,		/* in the matchmaker's pool */
+	CONSOLE_NBANS,		/* from the store */
+	CONSOLE_OPEN,
+	CONSOLE_NREPORTS,
+	CONSOLE_NCOUNTS
+};
+struct console_req;
+struct console {
+	struct session		*s;
+	struct console		*next;		/* this worker's consoles */
+	enum console_pane	 pane;
+	struct console_table	 tables[CONSOLE_PANES];
+	int			 loaded[CONSOLE_PANES];
+	u_int			 sel[CONSOLE_PANES];	/* selected row */
+	u_int			 top[CONSOLE_PANES];	/* first row shown */
+	uint64_t		 refreshed[CONSOLE_PANES]; /* ms: asked */
+	uint64_t		 stats_at;	/* ms: counts asked */
+	int			 evidence;	/* a report fills the pane */
+	u_int			 evscroll;	/* its rows scrolled */
+	int			 help;
+	u_int			 counts[CONSOLE_NCOUNTS];
+	int			 have_counts;
+	uint64_t		 pairings;	/* since the start */
+	enum console_ask	 ask;
+	char			*ask_prompt;	/* owned */
+	struct console_action	 act;
+	char			*message;	/* owned: the last answer */
+	int			 message_error;
+	struct console_req	*reqs;		/* owned: in flight */
+	u_int			 nreqs;
+};
+void		 console_new(struct session *);
+void		 console_start(struct session *);
+void		 console_free(struct console *);
+void		 console_key(struct session *, const struct key *);
+void		 console_tick(struct session *);
+int		 console_divert(struct msg *);
+void		 console_reply(struct worker *, struct msg *);
+
+/* console-view.c: lays the console out; no I/O. */
+void		 console_view_draw(struct session *, struct screen *);
 
 #endif /* STRANGERD_H */

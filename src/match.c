@@ -62,6 +62,7 @@ match_pair(const struct match_want *a, const struct match_want *b,
 	m->ident = a->ident;
 	m->text = shared != NULL ? xstrdup(shared) : NULL;
 	worker_post(b->handle, m);
+	metrics_inc(METRIC_PAIRINGS);
 }
 
 /* Pair w with someone if anyone fits, else let it wait. */

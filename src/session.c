@@ -145,6 +145,9 @@ session_new(struct worker *w, const struct session_ops *ops, void *fe,
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	s->last_active = now_ms();
 	s->state = SESSION_WELCOME;
+	metrics_inc(strcmp(s->transport, "ssh") == 0 ? METRIC_SESSIONS_SSH :
+	    METRIC_SESSIONS_TELNET);
+	metrics_session_state(s->transport, -1, SESSION_WELCOME);
 	s->handle = worker_attach(w, s);
 	/* Worker, slot and generation: unique over the daemon's life. */
 	snprintf(s->id, sizeof s->id, "%u.%u.%u", HANDLE_WORKER(s->handle),
@@ -172,9 +175,16 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	s->sx = sx;
 	s->sy = sy;
 	s->term = term_get(term);
+	/* A verified key in DIR/moderators: the console (console.c). */
+	if (s->key != NULL && moderators_is_listed(s->key))
+		console_new(s);
 	if (s->term->plain) {
 		/* Line mode: print the rules once, then lines as they come. */
 		s->term = NULL;
+		if (s->console != NULL) {
+			console_start(s);
+			return;
+		}
 		for (l = rules_get(); *l != NULL; l++)
 			session_plain_line(s, LINE_RULES, *l);
 		session_plain_line(s, LINE_RULES, "");
@@ -189,6 +199,8 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	render_enter(s->term, s->w->out);
 	session_write(s, NULL, 0);
 	session_dirty(s);
+	if (s->console != NULL)
+		console_start(s);
 }
 
 /* The client's window changed size. */
@@ -217,6 +229,7 @@ session_input(struct session *s, const void *buf, size_t len)
 	if (bucket_take(&s->flood_input, cfg->flood.input_rate,
 	    cfg->flood.input_burst, (double)len, now_ms()) == -1) {
 		session_notice(s, "You are sending too much data.");
+		metrics_inc(METRIC_FLOOD_KICKS);
 		session_close(s, "input flood");
 		return;
 	}
@@ -249,6 +262,8 @@ session_set_key(struct session *s, const char *fingerprint)
 {
 	free(s->key);
 	s->key = fingerprint != NULL ? xstrdup(fingerprint) : NULL;
+	/* A banned key gets one line and the session ends. */
+	admin_worker_key(s);
 }
 
 /* One decoded key. */
@@ -261,6 +276,10 @@ session_key(const struct key *k, void *arg)
 	if (s->state == SESSION_CLOSING)
 		return;
 	s->last_active = now_ms();
+	if (s->console != NULL) {
+		console_key(s, k);
+		return;
+	}
 	if (k->type == KEYC_CTRL && k->cp == 'c') {
 		session_close(s, "quit");
 		return;
@@ -394,6 +413,7 @@ session_flooding(struct session *s, size_t len)
 	s->strikes = 0;
 	if (++s->mutes > fc->mutes) {
 		session_notice(s, "Disconnected for flooding.");
+		metrics_inc(METRIC_FLOOD_KICKS);
 		session_close(s, "flooding");
 		return (1);
 	}
@@ -402,6 +422,7 @@ session_flooding(struct session *s, size_t len)
 	    "for %u seconds.", fc->mute_secs);
 	session_system(s, line);
 	log_info("%s: muted for flooding", s->id);
+	metrics_inc(METRIC_FLOOD_MUTES);
 	return (1);
 }
 
@@ -434,7 +455,19 @@ session_command(struct session *s, const char *line)
 			session_add_line(s, LINE_SYSTEM, *l);
 		session_dirty(s);
 	} else if (strncmp(line, "/report", n) == 0 && n == 7) {
-		session_system(s, "Reports are not available yet; use /next.");
+		/* admin-worker.c sends it, with the evidence, to the store. */
+		if (admin_worker_report(s, line + n + strspn(line + n,
+		    " ")) != 0) {
+			session_system(s, "Nobody to report: /report works "
+			    "during a chat or just after it.");
+			return;
+		}
+		metrics_inc(METRIC_REPORTS);
+		session_never_again(s);
+		session_leave(s);
+		session_system(s, "Thank you for the report. A moderator will "
+		    "read the last lines of this chat; you will not meet this "
+		    "stranger again. Press Enter to meet someone new.");
 	} else if ((strncmp(line, "/interests", n) == 0 && n == 10) ||
 	    (strncmp(line, "/interest", n) == 0 && n == 9)) {
 		session_interests(s, line + n);
@@ -702,6 +735,7 @@ session_search(struct session *s)
 {
 	if (s->state == SESSION_WAITING || s->state == SESSION_CLOSING)
 		return;
+	metrics_session_state(s->transport, s->state, SESSION_WAITING);
 	s->state = SESSION_WAITING;
 	s->last_active = now_ms();
 	s->state_since = s->last_active;
@@ -737,6 +771,7 @@ session_leave(struct session *s)
 	worker_post(s->partner, m);
 	s->last_partner = s->partner;
 	s->partner = HANDLE_NONE;
+	metrics_session_state(s->transport, s->state, SESSION_ALONE);
 	s->state = SESSION_ALONE;
 	s->typing_sent = 0;
 	s->partner_typing = 0;
@@ -762,7 +797,10 @@ session_message(struct session *s, struct msg *m)
 			worker_post(m->from, reply);
 			break;
 		}
+		metrics_session_state(s->transport, s->state, SESSION_PAIRED);
 		s->state = SESSION_PAIRED;
+		/* state_since is when the search began. */
+		metrics_pair_time(now_ms() - s->state_since);
 		s->partner = m->from;
 		s->partner_ident = m->ident;
 		s->state_since = now_ms();
@@ -791,6 +829,7 @@ session_message(struct session *s, struct msg *m)
 			evtimer_del(s->partner_typing_ev);
 		}
 		session_add_line(s, LINE_STRANGER, m->text);
+		metrics_inc(METRIC_LINES);
 		if (!s->nudged && nudge_check(m->text) != NUDGE_NONE) {
 			s->nudged = 1;
 			session_system(s, session_nudge);
@@ -818,6 +857,7 @@ session_message(struct session *s, struct msg *m)
 			break;
 		s->last_partner = s->partner;
 		s->partner = HANDLE_NONE;
+		metrics_session_state(s->transport, s->state, SESSION_ALONE);
 		s->state = SESSION_ALONE;
 		s->typing_sent = 0;
 		s->partner_typing = 0;
@@ -854,6 +894,10 @@ session_tick(struct session *s)
 {
 	u_int		 online = workers_online(), limit = 0;
 
+	if (s->console != NULL) {
+		console_tick(s);
+		return;
+	}
 	switch (s->state) {
 	case SESSION_WELCOME:
 		limit = cfg->idle_welcome;
@@ -870,6 +914,7 @@ session_tick(struct session *s)
 	}
 	if (limit != 0 && now_ms() - s->last_active > (uint64_t)limit * 1000) {
 		session_notice(s, "You were idle for too long. Goodbye.");
+		metrics_inc(METRIC_IDLE_KICKS);
 		session_close(s, s->state == SESSION_WELCOME ?
 		    "idle on the welcome screen" : s->state ==
 		    SESSION_WAITING ? "idle while waiting" : "idle in the chat");
@@ -968,7 +1013,10 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 		return;
 	s->shown_online = workers_online();
 	screen_resize(&w->scratch, s->sx, s->sy);
-	view_draw(s, &w->scratch);
+	if (s->console != NULL)
+		console_view_draw(s, &w->scratch);
+	else
+		view_draw(s, &w->scratch);
 	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
@@ -999,8 +1047,10 @@ session_write(struct session *s, const void *buf, size_t len)
 		evbuffer_drain(out, len);
 	} else
 		r = s->ops->write(s->fe, buf, len);
-	if (r == -1)
+	if (r == -1) {
+		metrics_inc(METRIC_OUTQ_DROPS);
 		session_close(s, "output queue full");
+	}
 }
 
 /*
@@ -1035,6 +1085,7 @@ session_close(struct session *s, const char *reason)
 		    s->farewell != NULL ? s->farewell : "Goodbye.");
 		session_write(s, NULL, 0);
 	}
+	metrics_session_state(s->transport, s->state, SESSION_CLOSING);
 	s->state = SESSION_CLOSING;
 	s->close_reason = reason;
 	ms = session_elapsed_ms(&s->started);
@@ -1065,6 +1116,7 @@ session_free(struct session *s)
 	event_free(s->partner_typing_ev);
 	screen_free(&s->shown);
 	editor_free(&s->editor);
+	console_free(s->console);
 	for (i = 0; i < s->nlines; i++)
 		free(s->lines[(s->line_first + i) % CHAT_MAX_LINES].text);
 	free(s->key);
@@ -1072,6 +1124,15 @@ session_free(struct session *s)
 	free(s->interests);
 	free(s->shared);
 	free(s);
+}
+
+/* Draw again soon (full: every cell); for console.c, which lays it out. */
+void
+session_refresh(struct session *s, int full)
+{
+	if (full)
+		s->need_full = 1;
+	session_dirty(s);
 }
 
 /* The handle other threads use to name this session. */

@@ -62,15 +62,13 @@
 
 /*
  * Limits on connections still in the handshake (key exchange and
- * authentication).  Static for now; they move to the configuration
- * file later.
+ * authentication) come from strangerd.conf(5): cfg->ssh_grace (accept
+ * to shell, at most), cfg->ssh_preauth_per_addr (per IPv4 address or
+ * IPv6 /64), cfg->ssh_preauth_max (in the whole daemon, read at start)
+ * and cfg->ssh_auth_tries (authentication requests).
  */
-#define SSH_LOGIN_GRACE_SEC	20	/* accept to shell, at most */
-#define SSH_PREAUTH_PER_ADDR	10	/* per IPv4 address or IPv6 /64 */
-#define SSH_PREAUTH_MAX		500	/* in the whole daemon */
-#define SSH_ADDR_BUCKETS	4096	/* counters for SSH_PREAUTH_PER_ADDR */
+#define SSH_ADDR_BUCKETS	4096	/* counters for ssh_preauth_per_addr */
 
-#define SSH_AUTH_TRIES_MAX	32	/* authentication requests */
 #define SSH_REFUSED_MAX		64	/* refused requests and channels */
 #define SSH_INQ_MAX		(64 * 1024)	/* input not yet handed over */
 #define SSH_WRITE_CHUNK		(32 * 1024)	/* one ssh_channel_write */
@@ -244,7 +242,7 @@ ssh_worker_init(struct worker *w)
 	sw = xcalloc(1, sizeof *sw);
 	LIST_INIT(&sw->conns);
 	TAILQ_INIT(&sw->preauth);
-	sw->preauth_max = SSH_PREAUTH_MAX / (nworkers > 0 ? nworkers : 1);
+	sw->preauth_max = cfg->ssh_preauth_max / (nworkers > 0 ? nworkers : 1);
 	if (sw->preauth_max == 0)
 		sw->preauth_max = 1;
 	if ((sw->bind = ssh_bind_new()) == NULL)
@@ -395,7 +393,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 {
 	struct ssh_worker	*sw = w->ssh;
 	struct ssh_conn		*c, *old;
-	struct timeval		 tv = { SSH_LOGIN_GRACE_SEC, 0 };
+	struct timeval		 tv = { 0, 0 };
 	char			 addr[INET6_ADDRSTRLEN];
 	uint32_t		 bucket;
 	int			 one = 1;
@@ -412,13 +410,14 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	 */
 	bucket = ssh_addr_bucket(sa);
 	if (atomic_fetch_add(&ssh_addr_count[bucket], 1) >=
-	    SSH_PREAUTH_PER_ADDR) {
+	    cfg->ssh_preauth_per_addr) {
 		TAILQ_FOREACH(old, &sw->preauth, preauth_entry)
 			if (old->bucket == bucket)
 				break;
 		if (old == NULL) {
 			/* All of them are on other workers. */
 			atomic_fetch_sub(&ssh_addr_count[bucket], 1);
+			metrics_inc(METRIC_REFUSED_PREAUTH);
 			ssh_drop_log(sw, addr,
 			    "refused: too many handshakes from this address");
 			close(fd);
@@ -482,6 +481,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	ssh_set_message_callback(c->ssh, ssh_conn_message, c);
 
 	event_add(c->read_ev, NULL);
+	tv.tv_sec = cfg->ssh_grace;
 	evtimer_add(c->timer_ev, &tv);
 	/* Send our version string now: clients wait for it. */
 	ssh_conn_io(fd, EV_WRITE, c);
@@ -497,8 +497,10 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 {
 	if (c == NULL)
 		return;
-	if (reason != NULL && c->s == NULL && c->state <= SSH_CONN_AUTH)
+	if (reason != NULL && c->s == NULL && c->state <= SSH_CONN_AUTH) {
+		metrics_inc(METRIC_HANDSHAKE_FAILED);
 		ssh_drop_log(c->sw, c->addr, reason);
+	}
 	c->dead = 1;	/* callbacks from ssh_disconnect below do nothing */
 	ssh_conn_preauth_done(c);
 	LIST_REMOVE(c, entry);
@@ -917,7 +919,7 @@ ssh_conn_auth_try(struct ssh_conn *c)
 {
 	if (c->dead || c->drop != NULL || c->authed)
 		return (-1);
-	if (++c->nauth > SSH_AUTH_TRIES_MAX) {
+	if (++c->nauth > cfg->ssh_auth_tries) {
 		c->drop = "too many authentication attempts";
 		ssh_conn_schedule(c);
 		return (-1);

@@ -1,23 +1,25 @@
 /*
- * strangerd: start-up and shut-down.  Parses the command line, prepares
- * the state directory and limits, starts the matchmaker and the
- * workers, then waits for signals on the main thread.
+ * strangerd: start-up, reload and shut-down.  Reads the configuration
+ * (strangerd.conf(5), then the command line over it), prepares the
+ * state directory and limits, starts the matchmaker, the workers and
+ * the metrics thread, drops root, then waits for signals on the main
+ * thread.
  *
- * Owns: the configuration (read-only once the workers run) and the
- * main thread's event loop, which does nothing but signals.
+ * Owns: the published configuration (cfg) and the ones it replaced,
+ * and the main thread's event loop, which does nothing but signals.
  */
 
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netdb.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,95 +29,114 @@
 
 #include "strangerd.h"
 
+#ifndef STRANGERD_CONF
+#define STRANGERD_CONF		"/etc/strangerd.conf"
+#endif
+
 /* Descriptors kept back from the session cap for listeners, logs, files. */
 #define STRANGERD_FD_RESERVE	64
 
-struct config	*cfg;
+/*
+ * The configuration in force.  Published once before any thread starts
+ * and replaced whole on SIGHUP; see src/THREADS.
+ */
+struct config *_Atomic cfg;
+
+/* The file as last read, before start-up resolved anything: for diffs. */
+static struct config	 *parsed;
+/*
+ * Configurations replaced by a reload.  A thread may still be reading
+ * one, and nothing tells us when it stops, so they are kept until every
+ * thread has ended: one small struct per SIGHUP.
+ */
+static struct config	**retired;
+static u_int		  nretired;
+
+/* Where the configuration comes from, for every (re)load. */
+static const char	 *conf_path = STRANGERD_CONF;
+static int		  conf_required;
+struct override {
+	const char	*keyword;
+	const char	*value;
+};
+static struct override	 *overrides;	/* from the command line */
+static u_int		  noverrides;
+static u_int		  nofile_cap;	/* sessions the descriptors allow */
 
 static __dead void usage(void);
-static char	*listen_name(enum proto, const struct sockaddr *, socklen_t);
-static void	 add_listener(struct config *, enum proto, const char *);
-static void	 raise_nofile(struct config *);
+static void	 add_override(const char *, const char *);
+static struct config *load_config(char **);
+static void	 raise_nofile(void);
+static void	 apply_cap(struct config *);
 static void	 prepare_dir(struct config *);
+static void	 reload(void);
 static void	 on_signal(evutil_socket_t, short, void *);
 
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: strangerd [-fhVv] [-c file] [-d dir] "
+	fprintf(stderr, "usage: strangerd [-fhnTVv] [-c file] [-d dir] "
 	    "[-s [addr:]port] [-t [addr:]port] [-w workers]\n");
 	exit(1);
 }
 
-/* A listener's name for logs: "telnet 127.0.0.1:2323". */
-static char *
-listen_name(enum proto proto, const struct sockaddr *sa, socklen_t salen)
-{
-	char	 host[NI_MAXHOST], port[NI_MAXSERV], *name;
-
-	if (getnameinfo(sa, salen, host, sizeof host, port, sizeof port,
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(host, sizeof host, "?");
-	xasprintf(&name, "%s %s%s%s:%s", proto == PROTO_SSH ? "ssh" : "telnet",
-	    sa->sa_family == AF_INET6 ? "[" : "", host,
-	    sa->sa_family == AF_INET6 ? "]" : "", port);
-	return (name);
-}
-
-/*
- * Add the listeners for "[addr:]port", "[v6addr]:port" or "none".  A
- * bare port listens on every IPv4 and IPv6 address.
- */
+/* Remember a command-line option; it is applied over every (re)load. */
 static void
-add_listener(struct config *c, enum proto proto, const char *arg)
+add_override(const char *keyword, const char *value)
 {
-	struct addrinfo		 hints, *res, *ai;
-	struct listen_addr	*la;
-	char			*copy, *host = NULL, *port, *p;
-	int			 error;
+	u_int	i;
 
-	copy = xstrdup(arg);
-	if (copy[0] == '[' && (p = strchr(copy, ']')) != NULL) {
-		*p = '\0';
-		host = copy + 1;
-		port = p[1] == ':' ? p + 2 : p + 1;
-	} else if ((p = strrchr(copy, ':')) != NULL) {
-		*p = '\0';
-		host = copy;
-		port = p + 1;
-	} else
-		port = copy;
-	if (*port == '\0')
-		fatalx("%s: no port", arg);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((error = getaddrinfo(host != NULL && *host != '\0' ? host : NULL,
-	    port, &hints, &res)) != 0)
-		fatalx("%s: %s", arg, gai_strerror(error));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_addrlen > sizeof la->ss)
-			continue;
-		c->listen = xreallocarray(c->listen, c->nlisten + 1,
-		    sizeof *c->listen);
-		la = &c->listen[c->nlisten++];
-		memset(la, 0, sizeof *la);
-		la->proto = proto;
-		memcpy(&la->ss, ai->ai_addr, ai->ai_addrlen);
-		la->sslen = ai->ai_addrlen;
-		la->name = listen_name(proto, ai->ai_addr, ai->ai_addrlen);
+	/*
+	 * The first -s (or -t) replaces the file's listeners of that
+	 * protocol rather than adding to them.
+	 */
+	if (strcmp(keyword, "ssh_listen") == 0 ||
+	    strcmp(keyword, "telnet_listen") == 0) {
+		for (i = 0; i < noverrides; i++)
+			if (strcmp(overrides[i].keyword, keyword) == 0)
+				break;
+		if (i == noverrides && strcmp(value, "none") != 0)
+			add_override(keyword, "none");
 	}
-	freeaddrinfo(res);
-	free(copy);
+	overrides = xreallocarray(overrides, noverrides + 1,
+	    sizeof *overrides);
+	overrides[noverrides].keyword = keyword;
+	overrides[noverrides].value = value;
+	noverrides++;
 }
 
-/* Use every descriptor we may, and keep the session cap below it. */
+/* Read the file, apply the command line over it and check the result. */
+static struct config *
+load_config(char **cause)
+{
+	struct config	*c;
+	char		*why;
+	u_int		 i;
+
+	c = config_new();
+	if (config_load(c, conf_path, conf_required, cause) != 0)
+		goto fail;
+	for (i = 0; i < noverrides; i++) {
+		if (config_set(c, overrides[i].keyword, overrides[i].value,
+		    &why) != 0) {
+			xasprintf(cause, "command line: %s", why);
+			free(why);
+			goto fail;
+		}
+	}
+	if (config_finish(c, cause) != 0)
+		goto fail;
+	return (c);
+fail:
+	config_free(c);
+	return (NULL);
+}
+
+/* Use every descriptor we may, and work out how many sessions fit. */
 static void
-raise_nofile(struct config *c)
+raise_nofile(void)
 {
 	struct rlimit	rl;
-	u_int		cap;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit");
@@ -126,12 +147,23 @@ raise_nofile(struct config *c)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur > STRANGERD_FD_RESERVE * 2)
-		cap = (u_int)(rl.rlim_cur > UINT_MAX ? UINT_MAX : rl.rlim_cur) -
-		    STRANGERD_FD_RESERVE;
+		nofile_cap = (u_int)(rl.rlim_cur > UINT_MAX ? UINT_MAX :
+		    rl.rlim_cur) - STRANGERD_FD_RESERVE;
 	else
-		cap = (u_int)rl.rlim_cur / 2;
-	if (c->max_sessions == 0 || c->max_sessions > cap)
-		c->max_sessions = cap;
+		nofile_cap = (u_int)rl.rlim_cur / 2;
+}
+
+/* Keep the session cap below what the descriptors allow; 0 is "all". */
+static void
+apply_cap(struct config *c)
+{
+	if (c->max_sessions == 0 || c->max_sessions > nofile_cap) {
+		if (c->max_sessions > nofile_cap)
+			log_warnx("max_sessions %u: only %u descriptors "
+			    "allow it, using %u", c->max_sessions, nofile_cap,
+			    nofile_cap);
+		c->max_sessions = nofile_cap;
+	}
 }
 
 /* Create the state directory if needed and make its path absolute. */
@@ -148,7 +180,50 @@ prepare_dir(struct config *c)
 	c->dir = abs;
 }
 
-/* SIGTERM and SIGINT stop; SIGHUP is noted. */
+/*
+ * SIGHUP: read the configuration again and publish it whole.  What
+ * cannot change while running keeps its running value and is named in
+ * the log.  A bad file changes nothing.
+ */
+static void
+reload(void)
+{
+	struct config	*np, *live, *next;
+	char		*cause, *fixed;
+
+	if ((np = load_config(&cause)) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		return;
+	}
+	live = atomic_load(&cfg);
+	if ((fixed = config_fixed(parsed, np)) != NULL) {
+		log_warnx("reload: %s cannot change without a restart; "
+		    "keeping the running value%s", fixed,
+		    strchr(fixed, ',') != NULL ? "s" : "");
+		free(fixed);
+	}
+	next = config_dup(np);
+	config_keep_fixed(next, live);
+	apply_cap(next);
+
+	retired = xreallocarray(retired, nretired + 1, sizeof *retired);
+	retired[nretired++] = live;
+	atomic_store_explicit(&cfg, next, memory_order_release);
+	config_free(parsed);
+	parsed = np;
+	metrics_inc(METRIC_RELOADS);
+	log_info("reloaded %s: at most %u sessions, %u per address",
+	    next->path != NULL ? next->path : "defaults", next->max_sessions,
+	    next->limits.per_addr);
+	/*
+	 * Other modules that keep their own files (the rules text, the
+	 * moderators file) reread them here or on their own schedule.
+	 */
+}
+
+/* SIGTERM and SIGINT stop; SIGHUP reloads. */
 static void
 on_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -162,7 +237,8 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 		event_base_loopbreak(base);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: nothing to reload yet");
+		log_info("SIGHUP: reloading the configuration");
+		reload();
 		break;
 	}
 }
@@ -170,70 +246,42 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 int
 main(int argc, char **argv)
 {
-	static struct config	 c;
+	struct config		*c;
 	struct event_base	*base;
 	struct event		*ev_term, *ev_int, *ev_hup;
 	sigset_t		 set;
-	const char		*errstr;
-	int			 ch, foreground = 0, debug = 0, no_ssh = 0;
-	int			 no_telnet = 0, have_ssh = 0, have_telnet = 0;
+	char			*cause, *dump, *abs_conf = NULL;
+	int			 ch, foreground = 0, debug = 0, check = 0;
+	int			 dump_config = 0, drop = 0;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
 	u_int			 i;
 	long			 n;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
-	c.dir = xstrdup("/var/lib/strangerd");
-	c.workers = 0;
-	c.outq_max = 256 * 1024;
-	c.negotiate_ms = 1000;
-	c.esc_ms = 150;
-	/*
-	 * Per address: room for a household or a small NAT behind one
-	 * address, not for a bot farm.
-	 */
-	c.limits.per_addr = 10;
-	c.limits.per_net64 = 20;
-	c.limits.connect_rate = 0.5;	/* 30 a minute */
-	c.limits.connect_burst = 10;
-	/* A pasted paragraph passes; a flood does not. */
-	c.flood.line_rate = 5;
-	c.flood.line_burst = 10;
-	c.flood.byte_rate = 2048;
-	c.flood.byte_burst = 8192;
-	c.flood.input_rate = 16384;
-	c.flood.input_burst = 65536;
-	c.flood.strikes = 10;
-	c.flood.mute_secs = 30;
-	c.flood.mutes = 3;
-	c.idle_welcome = 300;
-	c.idle_waiting = 1800;
-	c.idle_chat = 900;
-
-	while ((ch = getopt(argc, argv, "c:d:fhs:t:Vvw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:fhns:Tt:Vvw:")) != -1) {
 		switch (ch) {
 		case 'c':
-			fprintf(stderr, "strangerd: -c: configuration files "
-			    "are not supported yet\n");
-			exit(1);
+			conf_path = optarg;
+			conf_required = 1;
+			break;
 		case 'd':
-			free(c.dir);
-			c.dir = xstrdup(optarg);
+			add_override("state_dir", optarg);
 			break;
 		case 'f':
 			foreground = 1;
 			break;
+		case 'n':
+			check = 1;
+			break;
 		case 's':
-			have_ssh = 1;
-			if (strcmp(optarg, "none") == 0)
-				no_ssh = 1;
-			else
-				add_listener(&c, PROTO_SSH, optarg);
+			add_override("ssh_listen", optarg);
+			break;
+		case 'T':
+			dump_config = 1;
 			break;
 		case 't':
-			have_telnet = 1;
-			if (strcmp(optarg, "none") == 0)
-				no_telnet = 1;
-			else
-				add_listener(&c, PROTO_TELNET, optarg);
+			add_override("telnet_listen", optarg);
 			break;
 		case 'V':
 			printf("strangerd %s\n", STRANGERD_VERSION);
@@ -242,16 +290,7 @@ main(int argc, char **argv)
 			debug = 1;
 			break;
 		case 'w':
-			errno = 0;
-			n = strtol(optarg, NULL, 10);
-			errstr = (errno != 0 || n < 1 || n > 64) ?
-			    "must be 1 to 64" : NULL;
-			if (errstr != NULL) {
-				fprintf(stderr, "strangerd: -w %s: %s\n",
-				    optarg, errstr);
-				exit(1);
-			}
-			c.workers = (u_int)n;
+			add_override("workers", optarg);
 			break;
 		case 'h':
 		default:
@@ -260,40 +299,53 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (!have_ssh)
-		add_listener(&c, PROTO_SSH, "22");
-	if (!have_telnet)
-		add_listener(&c, PROTO_TELNET, "23");
-	if (no_ssh || no_telnet) {
-		/* "none" wins over any other address for that protocol. */
-		u_int j = 0;
 
-		for (i = 0; i < c.nlisten; i++) {
-			if ((no_ssh && c.listen[i].proto == PROTO_SSH) ||
-			    (no_telnet && c.listen[i].proto == PROTO_TELNET)) {
-				free(c.listen[i].name);
-				continue;
-			}
-			c.listen[j++] = c.listen[i];
+	/* daemon(3) moves to /: a reload must find the same file. */
+	if (conf_required && conf_path[0] != '/' &&
+	    (abs_conf = realpath(conf_path, NULL)) != NULL)
+		conf_path = abs_conf;
+	if ((parsed = load_config(&cause)) == NULL) {
+		fprintf(stderr, "strangerd: %s\n", cause);
+		exit(1);
+	}
+	if (parsed->user != NULL && (geteuid() == 0 || check)) {
+		if (privsep_lookup(parsed->user, &uid, &gid, &cause) != 0) {
+			fprintf(stderr, "strangerd: %s%s%s\n",
+			    parsed->path != NULL ? parsed->path : "",
+			    parsed->path != NULL ? ": " : "", cause);
+			exit(1);
 		}
-		c.nlisten = j;
+		drop = geteuid() == 0;
 	}
-	if (c.nlisten == 0)
-		fatalx("nothing to listen on");
-	if (c.workers == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		c.workers = n < 1 ? 1 : (n > 64 ? 64 : (u_int)n);
+	if (dump_config) {
+		dump = config_dump(parsed);
+		fputs(dump, stdout);
+		free(dump);
+		exit(0);
 	}
-	cfg = &c;
+	if (check)
+		exit(0);
 
+	c = config_dup(parsed);
+	if (c->workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		c->workers = n < 1 ? 1 : (n > 64 ? 64 : (u_int)n);
+	}
 	log_init(foreground, debug);
-	prepare_dir(&c);
-	raise_nofile(&c);
+	prepare_dir(c);
+	raise_nofile();
+	apply_cap(c);
+	atomic_store(&cfg, c);
+	/* store.c keeps its own copy, set before its thread starts. */
+	store_conf.report_threshold = c->autoban_reports;
+	store_conf.report_window = c->autoban_window;
+	store_conf.report_ban = c->autoban_time;
+	store_conf.retention = c->retention;
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < c.nlisten; i++)
-		if (c.listen[i].proto == PROTO_SSH)
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].proto == PROTO_SSH)
 			break;
-	if (i < c.nlisten && ssh_setup(c.dir) != 0)
+	if (i < c->nlisten && ssh_setup(c->dir) != 0)
 		fatalx("cannot set up SSH");
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -304,13 +356,36 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Bans are loaded before the first accept: store.c. */
+	if (store_open(c->dir) != 0)
+		fatalx("cannot open the database in %s", c->dir);
 	match_start();
 	workers_start();
-	for (i = 0; i < c.nlisten; i++)
-		log_info("listening: %s", c.listen[i].name);
+	store_start();
+	if (metrics_start(c) != 0)
+		fatalx("cannot serve metrics on %s", c->metrics_name);
+
+	/*
+	 * Every port is bound and the state is open: give up root.  The
+	 * state directory goes to the user so that what is created in it
+	 * later (database, control socket) stays usable.
+	 */
+	if (drop) {
+		privsep_chown_dir(c->dir, uid, gid);
+		if (privsep_drop(c->user, uid, gid) != 0)
+			fatalx("cannot drop privileges to %s", c->user);
+	} else if (geteuid() == 0)
+		log_warnx("running as root: set user in strangerd.conf(5)");
+	else if (c->user != NULL)
+		log_info("not started as root: user %s not needed", c->user);
+
+	/* After the drop, so that the socket is the daemon user's. */
+	admin_start(c->dir);
+	for (i = 0; i < c->nlisten; i++)
+		log_info("listening: %s", c->listen[i].name);
 	log_info("strangerd %s started: %u workers, at most %u sessions, "
-	    "state in %s", STRANGERD_VERSION, c.workers, c.max_sessions,
-	    c.dir);
+	    "state in %s, configuration %s", STRANGERD_VERSION, c->workers,
+	    c->max_sessions, c->dir, c->path != NULL ? c->path : "defaults");
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -323,17 +398,26 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	event_base_dispatch(base);
 
+	metrics_stop();
+	admin_stop();
+	store_quiesce();
 	workers_stop();
 	match_stop();
+	store_stop();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
 	event_base_free(base);
 	term_free_all();
-	for (i = 0; i < c.nlisten; i++)
-		free(c.listen[i].name);
-	free(c.listen);
-	free(c.dir);
+
+	/* No thread is left: every configuration can go. */
+	config_free(atomic_load(&cfg));
+	for (i = 0; i < nretired; i++)
+		config_free(retired[i]);
+	free(retired);
+	config_free(parsed);
+	free(overrides);
+	free(abs_conf);
 	log_info("stopped");
 	return (0);
 }

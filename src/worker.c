@@ -132,7 +132,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 	struct timeval		 tv = { 0, 250000 };
 	socklen_t		 sslen;
 	const char		*why;
-	char			 line[128];
+	char			 line[128], *banned;
 	u_int			 n;
 	int			 c, one = 1;
 
@@ -165,7 +165,16 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			continue;
 		}
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		/* Bans first, before any crypto: admin-worker.c. */
+		if ((banned = admin_worker_refuse(w,
+		    (struct sockaddr *)&ss)) != NULL) {
+			metrics_inc(METRIC_REFUSED_BANNED);
+			worker_refuse(c, &ss, l, "banned", banned);
+			free(banned);
+			continue;
+		}
 		if (worker_conns() >= cfg->max_sessions) {
+			metrics_inc(METRIC_REFUSED_FULL);
 			worker_refuse(c, &ss, l, "server full", full);
 			continue;
 		}
@@ -176,6 +185,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 		if (why != NULL) {
 			snprintf(line, sizeof line, "strangerd: %s, please "
 			    "try again later.\r\n", why);
+			metrics_inc(METRIC_REFUSED_LIMIT);
 			worker_refuse(c, &ss, l, why, line);
 			continue;
 		}
@@ -350,6 +360,8 @@ worker_message(struct msg *m, void *arg)
 		 * flush before the loop ends.
 		 */
 		w->stopping = 1;
+		tv.tv_sec = cfg->drain_ms / 1000;
+		tv.tv_usec = (cfg->drain_ms % 1000) * 1000;
 		for (i = 0; i < w->nslots; i++) {
 			if ((s = w->slots[i]) == NULL)
 				continue;
@@ -357,6 +369,16 @@ worker_message(struct msg *m, void *arg)
 			session_close(s, "server shutdown");
 		}
 		event_base_loopexit(w->base, &tv);
+		break;
+	case MSG_BANS:
+		admin_worker_bans(w, m);
+		break;
+	case MSG_QUERY:
+		admin_worker_query(w, m);
+		break;
+	case MSG_REPLY:
+		/* An answer for a moderator console on this worker. */
+		console_reply(w, m);
 		break;
 	case MSG_NOTICE:
 		for (i = 0; i < w->nslots; i++)

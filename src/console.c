@@ -1,0 +1,1476 @@
+/*
+ * The moderator console: what a visitor whose verified SSH key is
+ * listed in DIR/moderators (moderators.c) gets instead of the chat.
+ * Live sessions and pairs, the report queue with evidence, the bans and
+ * the counts; ban, unban, kick, dismiss or action a report, and a
+ * notice to everyone.  Full screen with a pty (console-view.c draws
+ * it), a line-based console without one.
+ *
+ * It asks exactly as admin.c does for strangerctl, with the same
+ * messages: store requests (MSG_STORE, struct store_req) for bans,
+ * reports, counts and the audit log, worker queries (MSG_QUERY, struct
+ * admin_query) for sessions, counts and kicks, MSG_NOTICE through
+ * worker_broadcast.  Every request names the moderator's key
+ * fingerprint as "who", so the store's audit log says who did what.
+ * The answers (MSG_REPLY, struct admin_reply) are for a conn with
+ * CONSOLE_CONN set, which admin_post hands to console_divert: it sends
+ * them to this worker's inbox, where console_reply gathers them.
+ *
+ * Owns: each console (session->console) and its requests, and the list
+ * of this worker's consoles.  Runs only on the thread of the worker
+ * that owns the session, except console_divert (any thread, touches no
+ * console).
+ */
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "strangerd.h"
+#include "control.h"
+
+/* Worker index bits in a console conn: 48..62. */
+#define CONSOLE_WORKERS_MAX	256
+#define CONSOLE_CONN_WORKER(c)	((u_int)(((c) >> 48) & 0x7fff))
+/* Requests in flight for one console; an answer is overdue after: */
+#define CONSOLE_REQS_MAX	16
+#define CONSOLE_REQ_TIMEOUT_MS	15000
+/* How often the full-screen console asks again. */
+#define CONSOLE_STATS_MS	2000
+#define CONSOLE_SESSIONS_MS	2000
+#define CONSOLE_TABLE_MS	10000
+/* Longest line of text a console shows of one field in line mode. */
+#define CONSOLE_PLAIN_FIELD	60
+
+enum console_req_kind {
+	CONSOLE_REQ_SESSIONS,
+	CONSOLE_REQ_REPORTS,
+	CONSOLE_REQ_BANS,
+	CONSOLE_REQ_STATS,
+	CONSOLE_REQ_ACTION,	/* ban, unban, report: show the answer */
+	CONSOLE_REQ_KICK,	/* show the answer, then audit it */
+	CONSOLE_REQ_AUDIT,	/* quiet unless it fails */
+};
+
+/* One request and the answers gathered so far. */
+struct console_req {
+	uint64_t		 conn;
+	enum console_req_kind	 kind;
+	int			 print;		/* line mode: print the table */
+	u_int			 pending;	/* answers still to come */
+	uint64_t		 sent;		/* ms */
+	int			 error;
+	char			*text;		/* owned */
+	char			*rows;		/* owned, "cols" lines removed */
+	size_t			 rowslen;
+	u_int			 counts[5];	/* stats: sessions, by state */
+	char			*target;	/* owned: kick: the session */
+	int64_t			 report;	/* ban from the queue: then this */
+	struct console_req	*next;
+};
+
+/* The consoles on each worker, and its request counter. */
+struct console_worker {
+	struct console		*list;
+	uint64_t		 seq;
+};
+static struct console_worker	 console_workers[CONSOLE_WORKERS_MAX];
+
+static const char *const console_help_lines[] = {
+	"Keys: Up/Down, PgUp/PgDn, Home/End move; Tab or 1 2 3 switch",
+	"  k  kick the session          b  ban (session, report or typed)",
+	"  u  unban the selected ban    d  dismiss   a  action the report",
+	"  Enter  a report's evidence   n  notice to everyone",
+	"  r  refresh   ?  help   q or Ctrl-C  quit;  Esc cancels",
+	"Commands (line mode without the /):",
+	"  /ban TARGET [DURATION] [REASON]   /unban TARGET",
+	"  /kick ID   /dismiss ID   /action ID   /notice TEXT",
+	"  /sessions  /reports  /bans  /stats  /refresh  /help  /quit",
+	"TARGET: an address, a CIDR block or SHA256:...; DURATION: 30m, 2h,",
+	"7d (none: for ever).",
+	NULL
+};
+
+static struct console_worker *console_worker(struct worker *);
+static void	 console_write(struct console *, const char *, size_t);
+static void	 console_print(struct console *, const char *, ...)
+		     printflike(2, 3);
+static void	 console_say(struct console *, int, const char *, ...)
+		     printflike(3, 4);
+static void	 console_changed(struct console *);
+static struct console_req *console_req_new(struct console *,
+		     enum console_req_kind, u_int);
+static void	 console_req_free(struct console_req *);
+static void	 console_req_done(struct console *, struct console_req *);
+static int	 console_busy(struct console *, enum console_req_kind);
+static void	 console_ask_workers(struct console *, enum admin_op,
+		     struct console_req *);
+static void	 console_ask_store(struct console *, enum store_op,
+		     struct console_req *, struct store_req **);
+static void	 console_refresh(struct console *, enum console_req_kind,
+		     int);
+static void	 console_refresh_all(struct console *);
+static void	 console_table_set(struct console *, enum console_pane,
+		     char *);
+static void	 console_table_free(struct console_table *);
+static void	 console_table_print(struct console *, enum console_pane);
+static void	 console_stats_set(struct console *, struct console_req *);
+static void	 console_stats_print(struct console *);
+static void	 console_audit(struct console *, const char *, const char *,
+		     const char *);
+static void	 console_action_clear(struct console_action *);
+static void	 console_run(struct console *);
+static void	 console_ban(struct console *, const char *, const char *,
+		     const char *, int64_t);
+static void	 console_unban(struct console *, const char *);
+static void	 console_kick(struct console *, const char *);
+static void	 console_report(struct console *, const char *,
+		     enum report_status);
+static void	 console_notice(struct console *, const char *);
+static void	 console_command(struct console *, char *);
+static void	 console_letter(struct console *, uint32_t);
+static void	 console_ask(struct console *, enum console_ask, const char *);
+static void	 console_answer(struct console *, char *);
+static void	 console_move(struct console *, const struct key *);
+static const char *console_reported_target(const char *, char *, size_t);
+
+/* This worker's share of the console state. */
+static struct console_worker *
+console_worker(struct worker *w)
+{
+	if (w->idx >= CONSOLE_WORKERS_MAX)
+		return (NULL);
+	return (&console_workers[w->idx]);
+}
+
+/* Write bytes to the client; a client over its output cap is closed. */
+static void
+console_write(struct console *c, const char *buf, size_t len)
+{
+	struct session	*s = c->s;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (s->ops->write(s->fe, buf, len) == -1)
+		session_close(s, "output queue full");
+}
+
+/* Line mode: print one line. */
+static void
+console_print(struct console *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+	int	 n;
+
+	va_start(ap, fmt);
+	if ((n = vasprintf(&line, fmt, ap)) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	console_write(c, line, (size_t)n);
+	console_write(c, "\r\n", 2);
+	free(line);
+}
+
+/* Tell the moderator something: the message line, or a printed line. */
+static void
+console_say(struct console *c, int error, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	if (c->s->term == NULL) {
+		console_print(c, "%s%s", error ? "error: " : "", text);
+		free(text);
+		return;
+	}
+	free(c->message);
+	c->message = text;
+	c->message_error = error;
+	console_changed(c);
+}
+
+/* The screen needs drawing again. */
+static void
+console_changed(struct console *c)
+{
+	if (c->s->term != NULL)
+		session_refresh(c->s, 0);
+}
+
+/*
+ * Give a verified moderator the console: called by session_start for a
+ * session whose key moderators.c lists, before anything is drawn.
+ */
+void
+console_new(struct session *s)
+{
+	struct console_worker	*cw;
+	struct console		*c;
+
+	if ((cw = console_worker(s->w)) == NULL)
+		return;
+	c = xcalloc(1, sizeof *c);
+	c->s = s;
+	c->pane = CONSOLE_SESSIONS;
+	c->next = cw->list;
+	cw->list = c;
+	s->console = c;
+	log_info("%s: moderator console for %s", s->id, s->key);
+}
+
+/* The console is on screen (or in line mode): ask for everything. */
+void
+console_start(struct session *s)
+{
+	struct console	*c = s->console;
+
+	if (c == NULL)
+		return;
+	if (s->term == NULL) {
+		console_print(c, "strangerd %s moderator console (line mode), "
+		    "key %s.", STRANGERD_VERSION, s->key);
+		console_print(c, "Type help for the commands, quit to leave.");
+		console_refresh(c, CONSOLE_REQ_STATS, 1);
+		return;
+	}
+	console_refresh_all(c);
+	console_say(c, 0, "Moderator console. ? for help.");
+}
+
+/* Free a console and its requests; answers still to come are dropped. */
+void
+console_free(struct console *c)
+{
+	struct console_worker	*cw;
+	struct console		**pp;
+	struct console_req	*r;
+	u_int			 i;
+
+	if (c == NULL)
+		return;
+	if ((cw = console_worker(c->s->w)) != NULL) {
+		for (pp = &cw->list; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+		}
+	}
+	while ((r = c->reqs) != NULL) {
+		c->reqs = r->next;
+		console_req_free(r);
+	}
+	for (i = 0; i < CONSOLE_PANES; i++)
+		console_table_free(&c->tables[i]);
+	console_action_clear(&c->act);
+	free(c->message);
+	c->s->console = NULL;
+	free(c);
+}
+
+/* A new request: a conn admin_post will send back to this worker. */
+static struct console_req *
+console_req_new(struct console *c, enum console_req_kind kind,
+    u_int pending)
+{
+	struct console_worker	*cw = console_worker(c->s->w);
+	struct console_req	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->conn = CONSOLE_CONN | ((uint64_t)c->s->w->idx << 48) |
+	    (++cw->seq & 0xffffffffffffULL);
+	r->kind = kind;
+	r->pending = pending;
+	r->sent = now_ms();
+	r->next = c->reqs;
+	c->reqs = r;
+	c->nreqs++;
+	return (r);
+}
+
+/* Free a request. */
+static void
+console_req_free(struct console_req *r)
+{
+	if (r == NULL)
+		return;
+	free(r->text);
+	free(r->rows);
+	free(r->target);
+	free(r);
+}
+
+/* Is a request of this kind in flight, or are there too many? */
+static int
+console_busy(struct console *c, enum console_req_kind kind)
+{
+	struct console_req	*r;
+
+	if (c->nreqs >= CONSOLE_REQS_MAX)
+		return (1);
+	if (kind == CONSOLE_REQ_ACTION || kind == CONSOLE_REQ_KICK ||
+	    kind == CONSOLE_REQ_AUDIT)
+		return (0);
+	for (r = c->reqs; r != NULL; r = r->next)
+		if (r->kind == kind)
+			return (1);
+	return (0);
+}
+
+/* Ask every worker, as admin.c's admin_to_workers does. */
+static void
+console_ask_workers(struct console *c, enum admin_op op,
+    struct console_req *r)
+{
+	struct admin_query	*q;
+	struct msg		*m;
+	u_int			 i;
+
+	(void)c;
+	for (i = 0; i < nworkers; i++) {
+		q = xcalloc(1, sizeof *q);
+		q->op = op;
+		q->conn = r->conn;
+		m = msg_new(MSG_QUERY);
+		m->ptr = q;
+		inbox_post(workers[i]->inbox, m);
+	}
+}
+
+/*
+ * A store request from this moderator: *out (if not NULL) gets it to
+ * fill in before it goes; the caller then calls store_request.
+ */
+static void
+console_ask_store(struct console *c, enum store_op op, struct console_req *r,
+    struct store_req **out)
+{
+	struct store_req	*sr;
+
+	sr = store_req_new(op, r->conn, c->s->key);
+	if (out != NULL) {
+		*out = sr;
+		return;
+	}
+	store_request(sr);
+}
+
+/* Ask again for a table or the counts; print says line mode wants it. */
+static void
+console_refresh(struct console *c, enum console_req_kind kind, int print)
+{
+	struct console_req	*r;
+
+	if (console_busy(c, kind))
+		return;
+	switch (kind) {
+	case CONSOLE_REQ_SESSIONS:
+		r = console_req_new(c, kind, nworkers);
+		console_ask_workers(c, ADMIN_SESSIONS, r);
+		break;
+	case CONSOLE_REQ_REPORTS:
+		r = console_req_new(c, kind, 1);
+		console_ask_store(c, STORE_REPORT_LIST, r, NULL);
+		break;
+	case CONSOLE_REQ_BANS:
+		r = console_req_new(c, kind, 1);
+		console_ask_store(c, STORE_BAN_LIST, r, NULL);
+		break;
+	case CONSOLE_REQ_STATS:
+		r = console_req_new(c, kind, nworkers + 1);
+		console_ask_workers(c, ADMIN_STATS, r);
+		console_ask_store(c, STORE_STATS, r, NULL);
+		break;
+	default:
+		return;
+	}
+	r->print = print;
+	if (kind == CONSOLE_REQ_STATS)
+		c->stats_at = now_ms();
+	else
+		c->refreshed[kind] = now_ms();
+}
+
+/* Ask for every table and the counts. */
+static void
+console_refresh_all(struct console *c)
+{
+	console_refresh(c, CONSOLE_REQ_STATS, 0);
+	console_refresh(c, CONSOLE_REQ_SESSIONS, 0);
+	console_refresh(c, CONSOLE_REQ_REPORTS, 0);
+	console_refresh(c, CONSOLE_REQ_BANS, 0);
+}
+
+/*
+ * From admin_post, on any thread: an answer for a console goes to the
+ * inbox of the worker whose console asked.  Returns 1 if m was taken.
+ */
+int
+console_divert(struct msg *m)
+{
+	struct admin_reply	*ar = m->ptr;
+	u_int			 idx;
+
+	if (m->type != MSG_REPLY || ar == NULL || !(ar->conn & CONSOLE_CONN))
+		return (0);
+	idx = CONSOLE_CONN_WORKER(ar->conn);
+	if (idx >= nworkers) {
+		admin_reply_free(ar);
+		msg_free(m);
+		return (1);
+	}
+	m->to = HANDLE_NONE;
+	inbox_post(workers[idx]->inbox, m);
+	return (1);
+}
+
+/*
+ * MSG_REPLY on the worker: add the answer to the request it is for,
+ * and finish the request with its last answer.  Takes m->ptr.
+ */
+void
+console_reply(struct worker *w, struct msg *m)
+{
+	struct console_worker	*cw = console_worker(w);
+	struct admin_reply	*ar = m->ptr;
+	struct console		*c;
+	struct console_req	*r = NULL, **pp;
+	char			*rows;
+	size_t			 cl, len;
+	u_int			 i;
+
+	m->ptr = NULL;
+	if (ar == NULL)
+		return;
+	for (c = cw != NULL ? cw->list : NULL; c != NULL; c = c->next) {
+		for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->conn == ar->conn)
+				break;
+		if (*pp != NULL) {
+			r = *pp;
+			break;
+		}
+	}
+	if (r == NULL) {
+		/* The console has gone, or gave up on this request. */
+		admin_reply_free(ar);
+		return;
+	}
+	if (ar->error && !r->error) {
+		r->error = 1;
+		free(r->text);
+		r->text = ar->text;
+		ar->text = NULL;
+	} else if (ar->text != NULL && r->text == NULL) {
+		r->text = ar->text;
+		ar->text = NULL;
+	}
+	if ((rows = ar->rows) != NULL) {
+		/* The table's cols line is known here: leave it out. */
+		if (strncmp(rows, "cols\t", 5) == 0) {
+			cl = strcspn(rows, "\n");
+			rows += cl + (rows[cl] == '\n');
+		}
+		len = strlen(rows);
+		r->rows = xreallocarray(r->rows, 1, r->rowslen + len + 1);
+		memcpy(r->rows + r->rowslen, rows, len + 1);
+		r->rowslen += len;
+	}
+	r->counts[0] += ar->count;
+	for (i = 0; i < 4; i++)
+		r->counts[i + 1] += ar->counts[i];
+	admin_reply_free(ar);
+	if (r->pending > 0 && --r->pending > 0)
+		return;
+	*pp = r->next;
+	c->nreqs--;
+	console_req_done(c, r);
+	console_req_free(r);
+}
+
+/* A request has all its answers. */
+static void
+console_req_done(struct console *c, struct console_req *r)
+{
+	struct session	*s = c->s;
+	char		*rows;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	switch (r->kind) {
+	case CONSOLE_REQ_SESSIONS:
+	case CONSOLE_REQ_REPORTS:
+	case CONSOLE_REQ_BANS:
+		if (r->error) {
+			console_say(c, 1, "%s", r->text != NULL ? r->text :
+			    "failed");
+			break;
+		}
+		rows = r->rows;
+		r->rows = NULL;
+		console_table_set(c, (enum console_pane)r->kind, rows);
+		if (r->print)
+			console_table_print(c, (enum console_pane)r->kind);
+		break;
+	case CONSOLE_REQ_STATS:
+		if (r->error) {
+			console_say(c, 1, "%s", r->text != NULL ? r->text :
+			    "failed");
+			break;
+		}
+		console_stats_set(c, r);
+		if (r->print)
+			console_stats_print(c);
+		break;
+	case CONSOLE_REQ_ACTION:
+	case CONSOLE_REQ_KICK:
+		console_say(c, r->error, "%s", r->text != NULL ? r->text :
+		    (r->error ? "failed" : "done"));
+		if (r->error)
+			break;
+		if (r->kind == CONSOLE_REQ_KICK)
+			console_audit(c, "kick", r->target, r->text);
+		if (r->report > 0) {
+			char	id[32];
+
+			snprintf(id, sizeof id, "%lld", (long long)r->report);
+			console_report(c, id, REPORT_ACTIONED);
+		}
+		if (s->term != NULL)
+			console_refresh_all(c);
+		break;
+	case CONSOLE_REQ_AUDIT:
+		if (r->error)
+			console_say(c, 1, "audit log: %s", r->text != NULL ?
+			    r->text : "failed");
+		break;
+	}
+}
+
+/* Free a table's rows. */
+static void
+console_table_free(struct console_table *t)
+{
+	free(t->cells);
+	free(t->buf);
+	memset(t, 0, sizeof *t);
+}
+
+/*
+ * Take rows (owned, "row" lines in control encoding) as a pane's
+ * table, keeping the selection on the same row (by its first field)
+ * where it still exists.
+ */
+static void
+console_table_set(struct console *c, enum console_pane pane, char *rows)
+{
+	struct console_table	*t = &c->tables[pane], nt;
+	char			*line, *next, *f[CONSOLE_COLS + 1], *keep = NULL;
+	u_int			 i, n, size = 0;
+	int			 nf;
+
+	memset(&nt, 0, sizeof nt);
+	nt.ncols = CONSOLE_COLS;
+	nt.buf = rows;
+	for (line = rows; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((nf = control_split(line, f, CONSOLE_COLS + 1)) < 2 ||
+		    strcmp(f[0], "row") != 0)
+			continue;
+		if (nt.nrows == size) {
+			size = size == 0 ? 32 : size * 2;
+			nt.cells = xreallocarray(nt.cells, size,
+			    CONSOLE_COLS * sizeof *nt.cells);
+		}
+		/* A missing field is empty: the NUL that ends "row". */
+		for (i = 0; i < CONSOLE_COLS; i++)
+			nt.cells[nt.nrows * CONSOLE_COLS + i] =
+			    (int)i + 1 < nf ? f[i + 1] : f[0] + 3;
+		nt.nrows++;
+	}
+	if (t->nrows > 0 && c->sel[pane] < t->nrows)
+		keep = xstrdup(CONSOLE_CELL(t, c->sel[pane], 0));
+	console_table_free(t);
+	*t = nt;
+	c->loaded[pane] = 1;
+	n = c->sel[pane];
+	if (keep != NULL) {
+		for (i = 0; i < t->nrows; i++)
+			if (strcmp(CONSOLE_CELL(t, i, 0), keep) == 0)
+				break;
+		if (i < t->nrows)
+			n = i;
+		if (i != c->sel[pane] && pane == CONSOLE_REPORTS)
+			c->evscroll = 0;
+		free(keep);
+	}
+	c->sel[pane] = t->nrows == 0 ? 0 : (n < t->nrows ? n : t->nrows - 1);
+	console_changed(c);
+}
+
+/* The counts from the workers' and the store's answers. */
+static void
+console_stats_set(struct console *c, struct console_req *r)
+{
+	char	*line, *next, *f[4];
+	u_int	 i, v;
+
+	for (i = 0; i < 5; i++)
+		c->counts[CONSOLE_ONLINE + i] = r->counts[i];
+	c->counts[CONSOLE_POOL] = match_waiting();
+	for (line = r->rows; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (control_split(line, f, 4) != 3 || strcmp(f[0], "row") != 0)
+			continue;
+		v = (u_int)strtoul(f[2], NULL, 10);
+		if (strcmp(f[1], "bans") == 0)
+			i = CONSOLE_NBANS;
+		else if (strcmp(f[1], "reports_open") == 0)
+			i = CONSOLE_OPEN;
+		else if (strcmp(f[1], "reports") == 0)
+			i = CONSOLE_NREPORTS;
+		else
+			continue;
+		/* A change the tables do not show yet: ask for them. */
+		if (c->have_counts && c->counts[i] != v && c->s->term != NULL)
+			console_refresh(c, i == CONSOLE_NBANS ?
+			    CONSOLE_REQ_BANS : CONSOLE_REQ_REPORTS, 0);
+		c->counts[i] = v;
+	}
+	c->pairings = metrics_get(METRIC_PAIRINGS);
+	c->have_counts = 1;
+	console_changed(c);
+}
+
+/* Line mode: the counts. */
+static void
+console_stats_print(struct console *c)
+{
+	const u_int	*n = c->counts;
+
+	console_print(c, "%u online: %u on the welcome screen, %u waiting, "
+	    "%u chatting (%u pairs), %u alone.", n[CONSOLE_ONLINE],
+	    n[CONSOLE_WELCOME], n[CONSOLE_WAITING], n[CONSOLE_CHATTING],
+	    n[CONSOLE_CHATTING] / 2, n[CONSOLE_ALONE]);
+	console_print(c, "%llu pairings since the start. %u open reports "
+	    "(%u kept), %u bans in force.", (unsigned long long)c->pairings,
+	    n[CONSOLE_OPEN], n[CONSOLE_NREPORTS], n[CONSOLE_NBANS]);
+}
+
+/* Line mode: a table as aligned columns, evidence under each report. */
+static void
+console_table_print(struct console *c, enum console_pane pane)
+{
+	const struct console_table	*t = &c->tables[pane];
+	const struct console_column	*cols = console_columns[pane], *col;
+	char				*line, *p, *ev, *evl, *evn;
+	u_int				 w[CONSOLE_COLS], i, j, cw;
+	size_t				 size;
+
+	if (t->nrows == 0) {
+		console_print(c, "(no %s)", console_pane_names[pane]);
+		return;
+	}
+	for (col = cols; col->title != NULL; col++) {
+		j = (u_int)(col - cols);
+		w[j] = (u_int)strlen(col->title);
+		for (i = 0; i < t->nrows; i++) {
+			cw = (u_int)utf8_strwidth(CONSOLE_CELL(t, i, col->field),
+			    strlen(CONSOLE_CELL(t, i, col->field)));
+			if (cw > w[j])
+				w[j] = cw;
+		}
+		if (w[j] > CONSOLE_PLAIN_FIELD)
+			w[j] = CONSOLE_PLAIN_FIELD;
+	}
+	size = 4 * (CONSOLE_PLAIN_FIELD + 2) * CONSOLE_COLS + 1;
+	line = xmalloc(size);
+	for (i = 0; i <= t->nrows; i++) {
+		p = line;
+		for (col = cols; col->title != NULL; col++) {
+			const char	*v = i == 0 ? col->title :
+			    CONSOLE_CELL(t, i - 1, col->field);
+			size_t		 vl = strlen(v), k;
+
+			j = (u_int)(col - cols);
+			/* Cut at the width, by characters, then pad. */
+			cw = 0;
+			for (k = 0; k < vl && cw < w[j]; ) {
+				uint32_t	cp;
+				size_t		n = utf8_decode(v + k, vl - k,
+				    &cp);
+				int		uw = utf8_width(cp);
+
+				if (cp == '\n' || cp == '\t')
+					break;
+				if (uw < 0)
+					uw = 0;
+				if (cw + (u_int)uw > w[j])
+					break;
+				memcpy(p, v + k, n);
+				p += n;
+				k += n;
+				cw += (u_int)uw;
+			}
+			if (col[1].title != NULL) {
+				for (; cw < w[j] + 2; cw++)
+					*p++ = ' ';
+			}
+		}
+		*p = '\0';
+		console_print(c, "%s", line);
+		if (i == 0 || pane != CONSOLE_REPORTS)
+			continue;
+		ev = xstrdup(CONSOLE_CELL(t, i - 1, CONSOLE_R_EVIDENCE));
+		for (evl = ev; evl != NULL && *evl != '\0'; evl = evn) {
+			if ((evn = strchr(evl, '\n')) != NULL)
+				*evn++ = '\0';
+			console_print(c, "    | %s", evl);
+		}
+		free(ev);
+	}
+	free(line);
+}
+
+/* One audit log entry for an action the store had no part in. */
+static void
+console_audit(struct console *c, const char *action, const char *target,
+    const char *detail)
+{
+	struct console_req	*r;
+	struct store_req	*sr;
+
+	r = console_req_new(c, CONSOLE_REQ_AUDIT, 1);
+	console_ask_store(c, STORE_AUDIT, r, &sr);
+	sr->action = action;
+	snprintf(sr->target.text, sizeof sr->target.text, "%s",
+	    target != NULL ? target : "");
+	sr->reason = xstrdup(detail != NULL ? detail : "");
+	store_request(sr);
+}
+
+/* Forget a prepared action. */
+static void
+console_action_clear(struct console_action *a)
+{
+	free(a->target);
+	free(a->reason);
+	free(a->duration);
+	free(a->what);
+	memset(a, 0, sizeof *a);
+}
+
+/* ban TARGET, for duration ("" for ever), because reason. */
+static void
+console_ban(struct console *c, const char *target, const char *duration,
+    const char *reason, int64_t report)
+{
+	struct console_req	*r;
+	struct store_req	*sr;
+	struct ban_target	 t;
+	time_t			 secs = 0;
+	char			*cause = NULL;
+
+	if (ban_parse(target, &t, &cause) != 0 ||
+	    (*duration != '\0' &&
+	    ban_parse_duration(duration, &secs, &cause) != 0)) {
+		console_say(c, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (strlen(reason) > REPORT_REASON_MAX) {
+		console_say(c, 1, "reason longer than %d bytes",
+		    REPORT_REASON_MAX);
+		return;
+	}
+	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
+	r->report = report;
+	console_ask_store(c, STORE_BAN_ADD, r, &sr);
+	sr->target = t;
+	/* The reason is shown to the banned visitor: make it safe. */
+	sr->reason = sanitize_text(reason, strlen(reason), NULL);
+	sr->duration = secs;
+	store_request(sr);
+	log_info("%s: moderator %s bans %s", c->s->id, c->s->key, t.text);
+}
+
+/* unban TARGET */
+static void
+console_unban(struct console *c, const char *target)
+{
+	struct console_req	*r;
+	struct store_req	*sr;
+	struct ban_target	 t;
+	char			*cause = NULL;
+
+	if (ban_parse(target, &t, &cause) != 0) {
+		console_say(c, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
+	console_ask_store(c, STORE_BAN_DEL, r, &sr);
+	sr->target = t;
+	store_request(sr);
+}
+
+/* kick ID, where ID is a session id from the sessions table: w.slot.gen */
+static void
+console_kick(struct console *c, const char *id)
+{
+	struct console_req	*r;
+	struct admin_query	*q;
+	struct msg		*m;
+	u_int			 w, slot, gen;
+	int			 used = 0;
+
+	if (sscanf(id, "%u.%u.%u%n", &w, &slot, &gen, &used) != 3 ||
+	    id[used] != '\0' || id[0] < '0' || id[0] > '9' ||
+	    w >= nworkers || gen == 0 || gen > 0xffffff) {
+		console_say(c, 1, "%.40s: no such session", id);
+		return;
+	}
+	r = console_req_new(c, CONSOLE_REQ_KICK, 1);
+	r->target = xstrdup(id);
+	q = xcalloc(1, sizeof *q);
+	q->op = ADMIN_KICK;
+	q->conn = r->conn;
+	q->target = HANDLE_MAKE(w, slot, gen);
+	m = msg_new(MSG_QUERY);
+	m->ptr = q;
+	m->to = q->target;
+	inbox_post(workers[w]->inbox, m);
+}
+
+/* report dismiss|action ID */
+static void
+console_report(struct console *c, const char *id, enum report_status status)
+{
+	struct console_req	*r;
+	struct store_req	*sr;
+	char			*end;
+	long long		 n;
+
+	n = strtoll(id, &end, 10);
+	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n <= 0) {
+		console_say(c, 1, "%.32s: not a report number", id);
+		return;
+	}
+	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
+	console_ask_store(c, STORE_REPORT_SET, r, &sr);
+	sr->id = n;
+	sr->status = status;
+	store_request(sr);
+}
+
+/* A notice to every visitor on every worker, and in the audit log. */
+static void
+console_notice(struct console *c, const char *text)
+{
+	struct msg	*m;
+	char		*clean, *line;
+	size_t		 len;
+
+	clean = sanitize_text(text, strlen(text), &len);
+	if (len == 0) {
+		console_say(c, 1, "an empty notice is not sent");
+		free(clean);
+		return;
+	}
+	xasprintf(&line, "Notice from the moderators: %s", clean);
+	m = msg_new(MSG_NOTICE);
+	m->len = strlen(line);
+	m->text = line;
+	worker_broadcast(m);
+	console_audit(c, "notice", "", clean);
+	log_info("%s: moderator %s sent a notice", c->s->id, c->s->key);
+	console_say(c, 0, "Notice sent to everyone online.");
+	free(clean);
+}
+
+/* Run the confirmed action. */
+static void
+console_run(struct console *c)
+{
+	struct console_action	*a = &c->act;
+
+	switch (a->op) {
+	case CONSOLE_OP_BAN:
+		console_ban(c, a->target, a->duration != NULL ? a->duration :
+		    "", a->reason != NULL ? a->reason : "", a->report);
+		break;
+	case CONSOLE_OP_UNBAN:
+		console_unban(c, a->target);
+		break;
+	case CONSOLE_OP_KICK:
+		console_kick(c, a->target);
+		break;
+	case CONSOLE_OP_DISMISS:
+		console_report(c, a->target, REPORT_DISMISSED);
+		break;
+	case CONSOLE_OP_ACTION:
+		console_report(c, a->target, REPORT_ACTIONED);
+		break;
+	case CONSOLE_OP_NOTICE:
+		console_notice(c, a->reason != NULL ? a->reason : "");
+		break;
+	}
+	console_action_clear(a);
+}
+
+/* Put a question on the input line. */
+static void
+console_ask(struct console *c, enum console_ask ask, const char *fmt)
+{
+	c->ask = ask;
+	free(c->ask_prompt);
+	c->ask_prompt = xstrdup(fmt);
+	editor_clear(&c->s->editor);
+	console_changed(c);
+}
+
+/*
+ * "telnet 192.0.2.1" or "ssh 192.0.2.1 SHA256:..." (a report's
+ * reported column): the key if there is one, else the address.
+ */
+static const char *
+console_reported_target(const char *who, char *buf, size_t size)
+{
+	const char	*p;
+
+	if ((p = strstr(who, "SHA256:")) != NULL) {
+		snprintf(buf, size, "%.*s", (int)strcspn(p, " "), p);
+		return (buf);
+	}
+	if ((p = strchr(who, ' ')) == NULL)
+		return (NULL);
+	p++;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, " "), p);
+	return (buf[0] != '\0' ? buf : NULL);
+}
+
+/* A single-letter action on the selected row. */
+static void
+console_letter(struct console *c, uint32_t ch)
+{
+	const struct console_table	*t = &c->tables[c->pane];
+	struct console_action		*a = &c->act;
+	const char			*id = NULL, *target;
+	char				 buf[BAN_TEXT_MAX], *q;
+	u_int				 sel = c->sel[c->pane];
+
+	if (t->nrows > 0 && sel < t->nrows)
+		id = CONSOLE_CELL(t, sel, 0);
+	console_action_clear(a);
+	switch (ch) {
+	case 'k':
+		if (c->pane != CONSOLE_SESSIONS || id == NULL)
+			break;
+		a->op = CONSOLE_OP_KICK;
+		a->target = xstrdup(id);
+		xasprintf(&q, "Kick %s (%s %s)? y/n ", id,
+		    CONSOLE_CELL(t, sel, CONSOLE_S_TRANSPORT),
+		    CONSOLE_CELL(t, sel, CONSOLE_S_ADDRESS));
+		console_ask(c, CONSOLE_ASK_CONFIRM, q);
+		free(q);
+		return;
+	case 'b':
+		a->op = CONSOLE_OP_BAN;
+		target = NULL;
+		if (c->pane == CONSOLE_SESSIONS && id != NULL) {
+			target = CONSOLE_CELL(t, sel, CONSOLE_S_KEY);
+			if (strcmp(target, "-") == 0 || *target == '\0')
+				target = CONSOLE_CELL(t, sel,
+				    CONSOLE_S_ADDRESS);
+		} else if (c->pane == CONSOLE_REPORTS && id != NULL) {
+			target = console_reported_target(CONSOLE_CELL(t, sel,
+			    CONSOLE_R_REPORTED), buf, sizeof buf);
+			if (target == NULL) {
+				console_say(c, 1, "Report %s: the reported "
+				    "visitor is unknown; type a target.", id);
+				console_ask(c, CONSOLE_ASK_TARGET,
+				    "Ban whom (address, CIDR, SHA256:...): ");
+				return;
+			}
+			a->report = strtoll(id, NULL, 10);
+			a->reason = xstrdup(CONSOLE_CELL(t, sel,
+			    CONSOLE_R_REASON));
+		}
+		if (target == NULL) {
+			console_ask(c, CONSOLE_ASK_TARGET,
+			    "Ban whom (address, CIDR, SHA256:...): ");
+			return;
+		}
+		a->target = xstrdup(target);
+		xasprintf(&q, "Ban %s, reason: ", target);
+		console_ask(c, CONSOLE_ASK_REASON, q);
+		free(q);
+		/* A report's reason is offered, to edit or keep. */
+		if (a->reason != NULL) {
+			const char	*p;
+			struct key	 k;
+			uint32_t	 cp;
+			size_t		 n, len = strlen(a->reason);
+
+			k.type = KEYC_CHAR;
+			for (p = a->reason; p < a->reason + len; p += n) {
+				n = utf8_decode(p, len - (size_t)(p -
+				    a->reason), &cp);
+				k.cp = cp;
+				editor_key(&c->s->editor, &k);
+			}
+		}
+		return;
+	case 'u':
+		if (c->pane != CONSOLE_BANS || id == NULL)
+			break;
+		a->op = CONSOLE_OP_UNBAN;
+		a->target = xstrdup(CONSOLE_CELL(t, sel, CONSOLE_B_TARGET));
+		xasprintf(&q, "Unban %s? y/n ", a->target);
+		console_ask(c, CONSOLE_ASK_CONFIRM, q);
+		free(q);
+		return;
+	case 'd':
+	case 'a':
+		if (c->pane != CONSOLE_REPORTS || id == NULL)
+			break;
+		a->op = ch == 'd' ? CONSOLE_OP_DISMISS : CONSOLE_OP_ACTION;
+		a->target = xstrdup(id);
+		xasprintf(&q, "%s report %s (%s)? y/n ", ch == 'd' ?
+		    "Dismiss" : "Mark as actioned", id,
+		    CONSOLE_CELL(t, sel, CONSOLE_R_REPORTED));
+		console_ask(c, CONSOLE_ASK_CONFIRM, q);
+		free(q);
+		return;
+	case 'n':
+		a->op = CONSOLE_OP_NOTICE;
+		console_ask(c, CONSOLE_ASK_NOTICE, "Notice to everyone: ");
+		return;
+	case 'r':
+		console_refresh_all(c);
+		console_say(c, 0, "Refreshing.");
+		return;
+	case 'q':
+		session_close(c->s, "quit");
+		return;
+	case '?':
+	case 'h':
+		c->help = !c->help;
+		console_changed(c);
+		return;
+	case '1':
+	case '2':
+	case '3':
+		c->pane = (enum console_pane)(ch - '1');
+		c->help = c->evidence = 0;
+		console_refresh(c, (enum console_req_kind)c->pane, 0);
+		console_changed(c);
+		return;
+	default:
+		console_say(c, 0, "Unknown key. ? for help, / for a command.");
+		return;
+	}
+	console_say(c, 1, "Nothing selected for that here. ? for help.");
+}
+
+/* The moderator answered the question on the input line. */
+static void
+console_answer(struct console *c, char *text)
+{
+	struct console_action	*a = &c->act;
+	struct ban_target	 t;
+	time_t			 secs;
+	char			*q, *cause = NULL, when[32];
+
+	switch (c->ask) {
+	case CONSOLE_ASK_NONE:
+		break;
+	case CONSOLE_ASK_TARGET:
+		if (ban_parse(text, &t, &cause) != 0) {
+			console_say(c, 1, "%s", cause);
+			free(cause);
+			console_ask(c, CONSOLE_ASK_TARGET,
+			    "Ban whom (address, CIDR, SHA256:...): ");
+			break;
+		}
+		a->target = xstrdup(t.text);
+		xasprintf(&q, "Ban %s, reason: ", a->target);
+		console_ask(c, CONSOLE_ASK_REASON, q);
+		free(q);
+		break;
+	case CONSOLE_ASK_REASON:
+		free(a->reason);
+		a->reason = xstrdup(text);
+		console_ask(c, CONSOLE_ASK_DURATION,
+		    "For how long (30m, 2h, 7d; Enter: for ever): ");
+		break;
+	case CONSOLE_ASK_DURATION:
+		if (*text != '\0' &&
+		    ban_parse_duration(text, &secs, &cause) != 0) {
+			console_say(c, 1, "%s", cause);
+			free(cause);
+			console_ask(c, CONSOLE_ASK_DURATION,
+			    "For how long (30m, 2h, 7d; Enter: for ever): ");
+			break;
+		}
+		a->duration = xstrdup(text);
+		if (*text != '\0')
+			snprintf(when, sizeof when, "for %s", text);
+		else
+			snprintf(when, sizeof when, "for ever");
+		xasprintf(&q, "Ban %s %s%s? y/n ", a->target, when,
+		    a->report > 0 ? " and close the report" : "");
+		console_ask(c, CONSOLE_ASK_CONFIRM, q);
+		free(q);
+		break;
+	case CONSOLE_ASK_NOTICE:
+		free(a->reason);
+		a->reason = xstrdup(text);
+		xasprintf(&q, "Send \"%.40s%s\" to everyone? y/n ", text,
+		    strlen(text) > 40 ? "\xe2\x80\xa6" : "");
+		console_ask(c, CONSOLE_ASK_CONFIRM, q);
+		free(q);
+		break;
+	case CONSOLE_ASK_CONFIRM:
+		break;
+	}
+}
+
+/*
+ * A command line: "ban TARGET [DURATION] [REASON]", "kick ID", ... (the
+ * leading / is optional).  Typing one is deliberate: no confirmation.
+ */
+static void
+console_command(struct console *c, char *line)
+{
+	char		*cmd, *arg, *arg2, *rest, *p;
+	time_t		 secs;
+	char		*cause = NULL;
+	const char *const *l;
+	enum console_pane pane;
+
+	while (*line == ' ')
+		line++;
+	if (*line == '/')
+		line++;
+	cmd = line;
+	p = cmd + strcspn(cmd, " ");
+	if (*p != '\0')
+		*p++ = '\0';
+	rest = p + strspn(p, " ");
+	if (*cmd == '\0')
+		return;
+	if (c->s->term == NULL)
+		console_write(c, "\r\n", 2);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "?") == 0) {
+		if (c->s->term != NULL) {
+			c->help = 1;
+			console_changed(c);
+			return;
+		}
+		for (l = console_help_lines; *l != NULL; l++)
+			console_print(c, "%s", *l);
+		return;
+	}
+	if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "exit") == 0) {
+		session_close(c->s, "quit");
+		return;
+	}
+	if (strcmp(cmd, "sessions") == 0 || strcmp(cmd, "reports") == 0 ||
+	    strcmp(cmd, "bans") == 0) {
+		pane = cmd[0] == 's' ? CONSOLE_SESSIONS : cmd[0] == 'r' ?
+		    CONSOLE_REPORTS : CONSOLE_BANS;
+		if (c->s->term != NULL) {
+			c->pane = pane;
+			c->help = c->evidence = 0;
+			console_changed(c);
+		}
+		console_refresh(c, (enum console_req_kind)pane,
+		    c->s->term == NULL);
+		return;
+	}
+	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "refresh") == 0) {
+		if (c->s->term != NULL)
+			console_refresh_all(c);
+		else
+			console_refresh(c, CONSOLE_REQ_STATS, 1);
+		return;
+	}
+	if (strcmp(cmd, "notice") == 0) {
+		console_notice(c, rest);
+		return;
+	}
+	if (strcmp(cmd, "ban") != 0 && strcmp(cmd, "unban") != 0 &&
+	    strcmp(cmd, "kick") != 0 && strcmp(cmd, "dismiss") != 0 &&
+	    strcmp(cmd, "action") != 0 && strcmp(cmd, "report") != 0) {
+		console_say(c, 1, "unknown command %.32s; help lists them",
+		    cmd);
+		return;
+	}
+	arg = rest;
+	p = arg + strcspn(arg, " ");
+	if (*p != '\0')
+		*p++ = '\0';
+	rest = p + strspn(p, " ");
+	if (*arg == '\0') {
+		console_say(c, 1, "%s: what? help lists the commands", cmd);
+		return;
+	}
+	if (strcmp(cmd, "ban") == 0) {
+		/* A second word that reads as a duration is one. */
+		arg2 = rest;
+		p = arg2 + strcspn(arg2, " ");
+		if (*arg2 != '\0') {
+			char	save = *p;
+
+			*p = '\0';
+			if (ban_parse_duration(arg2, &secs, &cause) == 0) {
+				rest = p + (save != '\0');
+				rest += strspn(rest, " ");
+			} else {
+				*p = save;
+				arg2 = (char *)"";
+				free(cause);
+			}
+		}
+		console_ban(c, arg, arg2, rest, 0);
+	} else if (strcmp(cmd, "unban") == 0)
+		console_unban(c, arg);
+	else if (strcmp(cmd, "kick") == 0)
+		console_kick(c, arg);
+	else if (strcmp(cmd, "dismiss") == 0)
+		console_report(c, arg, REPORT_DISMISSED);
+	else if (strcmp(cmd, "action") == 0)
+		console_report(c, arg, REPORT_ACTIONED);
+	else if (strcmp(cmd, "report") == 0 && (strcmp(arg, "dismiss") == 0 ||
+	    strcmp(arg, "action") == 0))
+		console_report(c, rest, arg[0] == 'd' ? REPORT_DISMISSED :
+		    REPORT_ACTIONED);
+	else
+		console_say(c, 1, "report dismiss|action ID");
+}
+
+/* Arrows, pages, Home and End move the selection (or the evidence). */
+static void
+console_move(struct console *c, const struct key *k)
+{
+	const struct console_table	*t = &c->tables[c->pane];
+	u_int				*sel = &c->sel[c->pane], page, old;
+
+	page = c->s->sy > 8 ? c->s->sy - 8 : 1;
+	if (c->evidence) {
+		switch (k->type) {
+		case KEYC_UP:
+			if (c->evscroll > 0)
+				c->evscroll--;
+			break;
+		case KEYC_DOWN:
+			c->evscroll++;
+			break;
+		case KEYC_PGUP:
+			c->evscroll = c->evscroll > page ? c->evscroll - page :
+			    0;
+			break;
+		case KEYC_PGDN:
+			c->evscroll += page;
+			break;
+		case KEYC_HOME:
+			c->evscroll = 0;
+			break;
+		default:
+			break;
+		}
+		console_changed(c);
+		return;
+	}
+	if (t->nrows == 0)
+		return;
+	old = *sel;
+	switch (k->type) {
+	case KEYC_UP:
+		if (*sel > 0)
+			(*sel)--;
+		break;
+	case KEYC_DOWN:
+		if (*sel + 1 < t->nrows)
+			(*sel)++;
+		break;
+	case KEYC_PGUP:
+		*sel = *sel > page ? *sel - page : 0;
+		break;
+	case KEYC_PGDN:
+		*sel = *sel + page < t->nrows ? *sel + page : t->nrows - 1;
+		break;
+	case KEYC_HOME:
+		*sel = 0;
+		break;
+	case KEYC_END:
+		*sel = t->nrows - 1;
+		break;
+	default:
+		break;
+	}
+	if (*sel != old)
+		c->evscroll = 0;
+	console_changed(c);
+}
+
+/* One key for the console. */
+void
+console_key(struct session *s, const struct key *k)
+{
+	struct console		*c = s->console;
+	enum editor_result	 er;
+	char			*line;
+
+	if (k->type == KEYC_CTRL && k->cp == 'c') {
+		session_close(s, "quit");
+		return;
+	}
+	if (k->type == KEYC_CTRL && k->cp == 'd' && editor_empty(&s->editor) &&
+	    c->ask == CONSOLE_ASK_NONE) {
+		session_close(s, "quit");
+		return;
+	}
+	if (k->type == KEYC_CTRL && k->cp == 'l') {
+		session_refresh(s, 1);
+		return;
+	}
+	/* Line mode: every line is a command. */
+	if (s->term == NULL) {
+		if (editor_key(&s->editor, k) == EDITOR_SUBMIT) {
+			line = editor_take(&s->editor);
+			console_command(c, line);
+			free(line);
+		}
+		return;
+	}
+	if (c->ask == CONSOLE_ASK_CONFIRM) {
+		if (k->type == KEYC_CHAR && (k->cp == 'y' || k->cp == 'Y')) {
+			c->ask = CONSOLE_ASK_NONE;
+			console_run(c);
+		} else {
+			c->ask = CONSOLE_ASK_NONE;
+			console_action_clear(&c->act);
+			console_say(c, 0, "Cancelled.");
+		}
+		console_changed(c);
+		return;
+	}
+	if (k->type == KEYC_ESC) {
+		if (c->ask != CONSOLE_ASK_NONE) {
+			c->ask = CONSOLE_ASK_NONE;
+			console_action_clear(&c->act);
+			console_say(c, 0, "Cancelled.");
+		} else if (c->help || c->evidence)
+			c->help = c->evidence = 0;
+		editor_clear(&s->editor);
+		console_changed(c);
+		return;
+	}
+	/* A question, or a command being typed: the editor has the keys. */
+	if (c->ask != CONSOLE_ASK_NONE || !editor_empty(&s->editor) ||
+	    (k->type == KEYC_CHAR && (k->cp == '/' || k->cp == ':'))) {
+		if (c->ask == CONSOLE_ASK_NONE && k->type == KEYC_CHAR &&
+		    k->cp == ':' && editor_empty(&s->editor)) {
+			struct key	slash = { KEYC_CHAR, '/' };
+
+			editor_key(&s->editor, &slash);
+			console_changed(c);
+			return;
+		}
+		er = editor_key(&s->editor, k);
+		if (er == EDITOR_SUBMIT) {
+			line = editor_take(&s->editor);
+			if (c->ask != CONSOLE_ASK_NONE)
+				console_answer(c, line);
+			else
+				console_command(c, line);
+			free(line);
+		}
+		console_changed(c);
+		return;
+	}
+	switch (k->type) {
+	case KEYC_TAB:
+	case KEYC_RIGHT:
+		c->pane = (c->pane + 1) % CONSOLE_PANES;
+		c->help = c->evidence = 0;
+		console_refresh(c, (enum console_req_kind)c->pane, 0);
+		console_changed(c);
+		break;
+	case KEYC_LEFT:
+		c->pane = (c->pane + CONSOLE_PANES - 1) % CONSOLE_PANES;
+		c->help = c->evidence = 0;
+		console_refresh(c, (enum console_req_kind)c->pane, 0);
+		console_changed(c);
+		break;
+	case KEYC_ENTER:
+		if (c->pane == CONSOLE_REPORTS &&
+		    c->tables[c->pane].nrows > 0) {
+			c->evidence = !c->evidence;
+			c->evscroll = 0;
+			console_changed(c);
+		}
+		break;
+	case KEYC_CHAR:
+		console_letter(c, k->cp);
+		break;
+	default:
+		console_move(c, k);
+		break;
+	}
+}
+
+/*
+ * Once a second: drop overdue requests, end the console of a key that
+ * is no longer listed, and ask again for what is on screen.
+ */
+void
+console_tick(struct session *s)
+{
+	struct console		*c = s->console;
+	struct console_req	*r, **pp;
+	uint64_t		 now = now_ms();
+
+	if (c == NULL || s->state == SESSION_CLOSING)
+		return;
+	if (!moderators_is_listed(s->key)) {
+		log_info("%s: key %s no longer in the moderators file", s->id,
+		    s->key);
+		session_notice(s, "Your key is no longer a moderator's.");
+		session_close(s, "no longer a moderator");
+		return;
+	}
+	for (pp = &c->reqs; (r = *pp) != NULL; ) {
+		if (now - r->sent < CONSOLE_REQ_TIMEOUT_MS) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		c->nreqs--;
+		console_say(c, 1, "no answer in time; try again");
+		console_req_free(r);
+	}
+	if (s->term == NULL)
+		return;
+	if (now - c->stats_at >= CONSOLE_STATS_MS)
+		console_refresh(c, CONSOLE_REQ_STATS, 0);
+	if (c->pane == CONSOLE_SESSIONS &&
+	    now - c->refreshed[CONSOLE_SESSIONS] >= CONSOLE_SESSIONS_MS)
+		console_refresh(c, CONSOLE_REQ_SESSIONS, 0);
+	else if (c->pane != CONSOLE_SESSIONS &&
+	    now - c->refreshed[c->pane] >= CONSOLE_TABLE_MS)
+		console_refresh(c, (enum console_req_kind)c->pane, 0);
+}
