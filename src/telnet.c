@@ -214,6 +214,15 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		if (ev->ttype.cmd == TELNET_TTYPE_IS && !c->started)
 			telnet_got_ttype(c, ev->ttype.name);
 		break;
+	case TELNET_EV_IAC:
+		/*
+		 * Interrupt Process and Abort are how a telnet client in
+		 * line mode says Ctrl-C: treat them as the key.
+		 */
+		if (c->s != NULL && (ev->iac.cmd == TELNET_IP ||
+		    ev->iac.cmd == TELNET_ABORT))
+			session_input(c->s, "\003", 1);
+		break;
 	case TELNET_EV_WARNING:
 		log_debug("telnet: %s", ev->error.msg);
 		break;
