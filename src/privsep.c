@@ -23,7 +23,7 @@
 
 #include "strangerd.h"
 
-/* Find a user's uid and primary gid; a numeric uid needs no passwd line. */
+/* Find a user's uid and primary gid; root is refused. */
 int
 privsep_lookup(const char *user, uid_t *uid, gid_t *gid, char **cause)
 {
