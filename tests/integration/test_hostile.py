@@ -204,16 +204,26 @@ class TestAbrupt(HostileTest):
             c.send_raw(p)
             c.abort()
         self.assertUnaffected()
+        self.assertCountsBack()
+
+    def assertCountsBack(self):
+        """Only the canary pair is left: the counts on the status line
+        say so (no session or waiting entry leaked)."""
+        self.a.wait_for(r"\b2 online\b.*\b0 waiting|\b0 waiting.*\b2 online",
+                        regex=True, msg="counts back to the canary pair")
 
     def test_disconnect_while_searching_and_paired(self):
         for i in range(10):
             c = RawTelnet(self.port, name="quick%d" % i, source=new_source())
             self.agree(c)
+            if i % 3 == 0:
+                c.wait_for("stranger")
             if i % 2:
                 c.abort()
             else:
                 c.close()
         self.assertUnaffected()
+        self.assertCountsBack()
 
     def test_many_connections_at_once(self):
         socks = []
@@ -229,7 +239,7 @@ class TestAbrupt(HostileTest):
         self.assertUnaffected()
         for s in socks:
             s.close()
-        time.sleep(0.5)
+        self.assertCountsBack()
         self.assertUnaffected()
         # Their sessions are gone: the count of file descriptors is back.
         self.assertTrue(poll(lambda: self.daemon.nfds() < 100),
