@@ -87,6 +87,20 @@ class TestNegotiation(HostileTest):
         self.flood(s, bytes(data))
         self.assertUnaffected()
 
+    def test_naws_storm(self):
+        """Twenty thousand window sizes in a row: each may cost a redraw,
+        none may cost the others their chat."""
+        import struct
+        c = self.visitor("raw", source=new_source())
+        data = b"".join(bytes([IAC, SB, OPT_NAWS]) +
+                        struct.pack(">HH", 20 + i % 280, 5 + i % 95)
+                        .replace(b"\xff", b"\xff\xff") + bytes([IAC, SE])
+                        for i in range(20000))
+        c.send_raw(data)
+        self.assertUnaffected()
+        c.resize(80, 24)
+        c.wait_for("looking for a stranger")
+
     def test_option_ping_pong(self):
         """Answering every DO with WILL and then flipping, many times."""
         s = self.attacker()
