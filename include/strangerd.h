@@ -468,7 +468,8 @@ struct worker {
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
-void		 workers_start(void);
+void		 workers_init(void);
+void		 workers_run(void);
 void		 workers_stop(void);
 u_int		 workers_online(void);
 uint64_t	 worker_attach(struct worker *, struct session *);

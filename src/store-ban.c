@@ -147,6 +147,7 @@ store_ban_add(struct store_req *r)
 	} else
 		xasprintf(&text, "banned %s", r->target.text);
 	log_info("store: %s: %s", r->who, text);
+	metrics_inc(METRIC_BANS);
 	/* The list first: admin.c's barrier relies on the order. */
 	store_ban_publish();
 	admin_reply_post(r->conn, 0, text, NULL);

@@ -231,6 +231,7 @@ store_report_autoban(const struct report *rp, time_t now, int *banned)
 	    "autoban") != 0)
 		return (-1);
 	log_info("store: automatic ban on %s: %s", t.text, reason);
+	metrics_inc(METRIC_BANS);
 	*banned = 1;
 	return (0);
 }

@@ -359,16 +359,14 @@ main(int argc, char **argv)
 	/* Bans are loaded before the first accept: store.c. */
 	if (store_open(c->dir) != 0)
 		fatalx("cannot open the database in %s", c->dir);
-	match_start();
-	workers_start();
-	store_start();
-	if (metrics_start(c) != 0)
-		fatalx("cannot serve metrics on %s", c->metrics_name);
+	workers_init();
 
 	/*
-	 * Every port is bound and the state is open: give up root.  The
-	 * state directory goes to the user so that what is created in it
-	 * later (database, control socket) stays usable.
+	 * Every port is bound and the state is open: give up root before
+	 * any thread starts, so that none ever runs as root and every one
+	 * inherits no_new_privs.  The state directory goes to the user so
+	 * that what is created in it later (database, control socket)
+	 * stays usable.
 	 */
 	if (drop) {
 		privsep_chown_dir(c->dir, uid, gid);
@@ -378,6 +376,11 @@ main(int argc, char **argv)
 		log_warnx("running as root: set user in strangerd.conf(5)");
 	else if (c->user != NULL)
 		log_info("not started as root: user %s not needed", c->user);
+	match_start();
+	workers_run();
+	store_start();
+	if (metrics_start(c) != 0)
+		fatalx("cannot serve metrics on %s", c->metrics_name);
 
 	/* After the drop, so that the socket is the daemon user's. */
 	admin_start(c->dir);

@@ -451,9 +451,9 @@ worker_main(void *arg)
 	return (NULL);
 }
 
-/* Create the workers and start their threads. */
+/* Create the workers and bind their listening sockets; no thread yet. */
 void
-workers_start(void)
+workers_init(void)
 {
 	struct worker		*w;
 	struct worker_private	*wp;
@@ -484,6 +484,18 @@ workers_start(void)
 			fatalx("worker %u: SSH set-up failed", i);
 		worker_listen(w);
 	}
+}
+
+/*
+ * Start the worker threads.  Separate from workers_init() so that root
+ * can be given up in between: no thread ever runs as root.
+ */
+void
+workers_run(void)
+{
+	struct worker_private	*wp;
+	u_int			 i;
+
 	for (i = 0; i < nworkers; i++) {
 		wp = workers[i]->thread;
 		if (pthread_create(&wp->thread, NULL, worker_main,
