@@ -72,6 +72,7 @@ static void	 session_command(struct session *, const char *);
 static void	 session_search(struct session *);
 static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
+static void	 session_unpair(struct session *);
 static void	 session_add_line(struct session *, enum line_kind,
 		     const char *);
 static void	 session_system(struct session *, const char *);
@@ -769,6 +770,13 @@ session_leave(struct session *s)
 	m = msg_new(MSG_LEFT);
 	m->from = s->handle;
 	worker_post(s->partner, m);
+	session_unpair(s);
+}
+
+/* The chat is over, whoever ended it: alone, remembering who it was. */
+static void
+session_unpair(struct session *s)
+{
 	s->last_partner = s->partner;
 	s->partner = HANDLE_NONE;
 	metrics_session_state(s->transport, s->state, SESSION_ALONE);
@@ -855,14 +863,7 @@ session_message(struct session *s, struct msg *m)
 	case MSG_LEFT:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
 			break;
-		s->last_partner = s->partner;
-		s->partner = HANDLE_NONE;
-		metrics_session_state(s->transport, s->state, SESSION_ALONE);
-		s->state = SESSION_ALONE;
-		s->typing_sent = 0;
-		s->partner_typing = 0;
-		evtimer_del(s->typing_ev);
-		evtimer_del(s->partner_typing_ev);
+		session_unpair(s);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
 		break;
