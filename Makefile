@@ -60,7 +60,9 @@ strangerd: $(DAEMON_OBJS)
 strangerctl: $(CTL_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LDLIBS)
 
-src/%.o: src/%.c include/strangerd.h
+HEADERS	 = $(wildcard include/*.h)
+
+src/%.o: src/%.c $(HEADERS)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 tests/unit/test-%: tests/unit/test-%.c $(PURE_OBJS)
@@ -123,7 +125,7 @@ FUZZ_OBJS = $(PURE_OBJS:%=build/fuzz/%)
 SAN_CTL	  = $(if $(wildcard src/strangerctl.c),strangerctl)
 
 define san_variant
-build/$(1)/src/%.o: src/%.c include/strangerd.h
+build/$(1)/src/%.o: src/%.c $$(HEADERS)
 	@mkdir -p $$(@D)
 	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) -c -o $$@ $$<
 
