@@ -75,6 +75,17 @@ class TestSigterm(DaemonTest):
                          self.daemon.log()[-2000:])
         a.wait_for("going down", timeout=2)
 
+    def test_sigterm_during_negotiation_still_says_goodbye(self):
+        """A visitor who connected a moment ago (the daemon still waits
+        for telnet options) is a visitor too."""
+        n = self.nc()
+        time.sleep(0.2)
+        rc = self.daemon.terminate()
+        self.assertEqual(rc, 0)
+        n.wait_for("going down", timeout=2)
+        self.assertNotIn(b"\x1b", n.received(), "ESC to a client that "
+                         "never negotiated")
+
     def test_sigterm_with_nobody_online(self):
         rc = self.daemon.terminate(timeout=5)
         self.assertEqual(rc, 0, self.daemon.log())
