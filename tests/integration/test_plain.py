@@ -101,3 +101,17 @@ class TestPlain(DaemonTest):
         self.assertLessEqual(lines[0].count(b"A"), 500,
                              "a line longer than 500 characters relayed")
         self.assertGreater(lines[0].count(b"A"), 0)
+
+    def test_blank_lines_are_not_relayed(self):
+        a = self.visitor("raw")
+        b = self.visitor("nc")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        m = b.mark()
+        for line in (b"", b"   ", b"\t", "\u200b\u200b".encode(),
+                     b"\x01\x02"):
+            a.send(line + b"\r")
+        a.type_line("end")
+        b.wait_for("Stranger: end")
+        self.assertEqual(b.since(m), b"Stranger: end\r\n",
+                         "blank lines were relayed")
