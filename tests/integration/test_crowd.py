@@ -52,3 +52,11 @@ class TestCrowd(DaemonTest):
         self.assertTrue(poll(lambda: log_ends() >= N),
                         "%d of %d session ends logged" % (log_ends(), N))
         self.assertStaysUp()
+
+
+class TestCrowdOneWorker(TestCrowd):
+    workers = 1
+
+
+class TestCrowdFourWorkers(TestCrowd):
+    workers = 4
