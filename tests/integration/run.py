@@ -138,8 +138,8 @@ def run(args, tmp):
         # The per-test verdicts of the failed groups, for a quick look.
         for name, _, _, _, out in failed:
             for line in out.splitlines():
-                if line.endswith(("FAIL", "ERROR")) or \
-                   line.startswith(("FAIL:", "ERROR:")):
+                if line.startswith(("FAIL:", "ERROR:")) or \
+                   line.startswith("run.py: killed"):
                     print("  " + line)
     return 1 if failed or errors or not results else 0
 
