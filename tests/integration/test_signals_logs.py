@@ -159,3 +159,10 @@ class TestLogs(DaemonTest):
         for s in (secret_a, secret_b):
             self.assertNotIn(s, log, "chat text in the log")
         self.assertIn("start", log)
+
+
+class TestLogsVerbose(DaemonTest):
+    """Debug logging (-v) may say more, but never what people typed."""
+
+    daemon_args = ("-v",)
+    test_chat_text_never_logged = TestLogs.test_chat_text_never_logged
