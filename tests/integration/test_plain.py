@@ -115,3 +115,13 @@ class TestPlain(DaemonTest):
         b.wait_for("Stranger: end")
         self.assertEqual(b.since(m), b"Stranger: end\r\n",
                          "blank lines were relayed")
+
+    def test_enter_before_the_welcome_does_not_agree(self):
+        """Nobody agrees to rules they have not been shown."""
+        c = self.nc()
+        c.send(b"\n")			# at once, during negotiation
+        c.wait_for("Press Enter")
+        time.sleep(0.5)
+        self.assertFalse(c.has("looking for a stranger"), c.describe())
+        c.send(b"\n")
+        c.wait_for("looking for a stranger")
