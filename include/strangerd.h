@@ -920,7 +920,6 @@ struct console_action {
 	char		*target;	/* owned: ban target, session, report */
 	char		*reason;	/* owned: ban reason, notice text */
 	char		*duration;	/* owned: "" or NULL for ever */
-	char		*what;		/* owned, or NULL */
 	int64_t		 report;	/* ban from the queue: then actioned */
 };
 enum console_count {

@@ -272,6 +272,7 @@ console_free(struct console *c)
 	for (i = 0; i < CONSOLE_PANES; i++)
 		console_table_free(&c->tables[i]);
 	console_action_clear(&c->act);
+	free(c->ask_prompt);
 	free(c->message);
 	c->s->console = NULL;
 	free(c);
@@ -767,7 +768,6 @@ console_action_clear(struct console_action *a)
 	free(a->target);
 	free(a->reason);
 	free(a->duration);
-	free(a->what);
 	memset(a, 0, sizeof *a);
 }
 

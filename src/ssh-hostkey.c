@@ -176,9 +176,7 @@ ssh_hostkey_load(const char *dir)
 {
 	ssh_key		 key = NULL;
 	struct stat	 sb;
-	unsigned char	*hash = NULL;
-	size_t		 hlen;
-	char		*path, *pubpath, *text = NULL, *fp;
+	char		*path, *pubpath, *text = NULL;
 	int		 rc = -1;
 
 	if (ssh_hostkey_text != NULL)
@@ -204,16 +202,10 @@ ssh_hostkey_load(const char *dir)
 		log_warnx("%s: not an ed25519 key", path);
 		goto out;
 	}
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0) {
+	if ((ssh_hostkey_fp = ssh_key_fingerprint(key)) == NULL) {
 		log_warnx("%s: cannot hash the host key", path);
 		goto out;
 	}
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	if (fp == NULL)
-		goto out;
-	ssh_hostkey_fp = xstrdup(fp);
-	ssh_string_free_char(fp);
 	log_info("SSH host key %s ED25519 (%s)", ssh_hostkey_fp, path);
 	ssh_hostkey_text = text;
 	text = NULL;
@@ -223,7 +215,6 @@ out:
 		explicit_bzero(text, strlen(text));
 		free(text);
 	}
-	ssh_clean_pubkey_hash(&hash);
 	ssh_key_free(key);
 	free(path);
 	free(pubpath);

@@ -938,8 +938,6 @@ ssh_conn_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *k
     char state, void *arg)
 {
 	struct ssh_conn	*c = arg;
-	unsigned char	*hash = NULL;
-	size_t		 hlen;
 	char		*fp;
 
 	(void)ssh;
@@ -952,16 +950,11 @@ ssh_conn_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *k
 		log_debug("ssh %s: bad publickey signature", c->addr);
 		return (SSH_AUTH_DENIED);
 	}
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0)
-		return (SSH_AUTH_DENIED);
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	ssh_clean_pubkey_hash(&hash);
-	if (fp == NULL)
+	/* The same string moderators.c computes for DIR/moderators. */
+	if ((fp = ssh_key_fingerprint(key)) == NULL)
 		return (SSH_AUTH_DENIED);
 	free(c->key);
-	c->key = xstrdup(fp);
-	ssh_string_free_char(fp);
+	c->key = fp;
 	free(c->keytype);
 	c->keytype = xstrdup(ssh_key_type_to_char(ssh_key_type(key)));
 	c->method = "publickey";

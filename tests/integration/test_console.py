@@ -222,6 +222,7 @@ class TestConsoleActions(ConsoleTest):
 
         # k: kick d from the sessions pane.
         m.send(b"1")
+        m.wait_for("ADDRESS")
         m.wait_for(sd)
         row = self.select(m, sd)
         sid = row.split()[0]
@@ -236,6 +237,7 @@ class TestConsoleActions(ConsoleTest):
 
         # u: unban from the bans pane.
         m.send(b"3")
+        m.wait_for("EXPIRES")
         m.wait_for(sb)
         self.select(m, sb)
         m.send(b"u")
