@@ -70,7 +70,7 @@ static struct event		*admin_listen_ev;
 static int			 admin_fd = -1;
 static char			*admin_path;
 static pthread_t		 admin_thread;
-static int			 admin_running;
+static _Atomic int		 admin_running;
 static struct admin_conn	*admin_conns;
 static u_int			 admin_nconns;
 static uint64_t			 admin_next_req = 1;

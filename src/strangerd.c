@@ -376,14 +376,19 @@ main(int argc, char **argv)
 		log_warnx("running as root: set user in strangerd.conf(5)");
 	else if (c->user != NULL)
 		log_info("not started as root: user %s not needed", c->user);
+	/*
+	 * Everything a worker may post to exists before the workers run,
+	 * and after the drop so that the control socket is the daemon user's:
+	 * the store (reports, bans), the control socket (answers) and the
+	 * matchmaker.
+	 */
+	store_start();
+	admin_start(c->dir);
 	match_start();
 	workers_run();
-	store_start();
 	if (metrics_start(c) != 0)
 		fatalx("cannot serve metrics on %s", c->metrics_name);
 
-	/* After the drop, so that the socket is the daemon user's. */
-	admin_start(c->dir);
 	for (i = 0; i < c->nlisten; i++)
 		log_info("listening: %s", c->listen[i].name);
 	log_info("strangerd %s started: %u workers, at most %u sessions, "
