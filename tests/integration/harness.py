@@ -122,6 +122,18 @@ def new_source():
     return "127.0.%d.%d" % (n >> 8, n & 0xff or 1)
 
 
+current_daemon = None		# the running test's, for failure messages
+
+
+def daemon_log_tail(n=15):
+    """The end of the running test's daemon log, for a failure message."""
+    if current_daemon is None:
+        return ""
+    lines = current_daemon.log().splitlines()[-n:]
+    return "\n---- strangerd log (last %d lines) ----\n%s" % (
+        len(lines), "\n".join(lines))
+
+
 class DaemonError(Exception):
     pass
 
@@ -273,10 +285,10 @@ class Client:
         if not found:
             raise AssertionError(
                 "%s: timed out after %.1fs waiting for %r%s\n"
-                "---- %s sees ----\n%s\n-------------------" %
+                "---- %s sees ----\n%s\n-------------------%s" %
                 (self.name, timeout, pattern,
                  (" (" + msg + ")") if msg else "", self.name,
-                 self.describe()))
+                 self.describe(), daemon_log_tail()))
         return found
 
     def wait_gone(self, pattern, timeout=None, regex=False):
@@ -640,6 +652,8 @@ class DaemonTest(unittest.TestCase):
         self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh)
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
+        global current_daemon
+        current_daemon = self.daemon
         self.port = self.daemon.port
         self.ssh_port = self.daemon.ssh_port
         self.clients = []
