@@ -277,6 +277,12 @@ session_key(const struct key *k, void *arg)
 	if (s->state == SESSION_CLOSING)
 		return;
 	s->last_active = now_ms();
+	/*
+	 * Nobody agrees to rules they have not been shown: keys typed while
+	 * the terminal is still being negotiated are dropped, but Ctrl-C.
+	 */
+	if (!s->ready && !(k->type == KEYC_CTRL && k->cp == 'c'))
+		return;
 	if (s->console != NULL) {
 		console_key(s, k);
 		return;
@@ -1084,6 +1090,15 @@ session_close(struct session *s, const char *reason)
 		 */
 		evbuffer_add_printf(s->w->out, "strangerd: %s\r\n",
 		    s->farewell != NULL ? s->farewell : "Goodbye.");
+		session_write(s, NULL, 0);
+	} else if (!s->ready && s->farewell != NULL) {
+		/*
+		 * Still negotiating, so nothing was shown yet: the last word
+		 * as a plain line, which any client can read.
+		 */
+		evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+		evbuffer_add_printf(s->w->out, "strangerd: %s\r\n",
+		    s->farewell);
 		session_write(s, NULL, 0);
 	}
 	metrics_session_state(s->transport, s->state, SESSION_CLOSING);
