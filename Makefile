@@ -97,6 +97,26 @@ integration: all
 lint:
 	mandoc -Tlint -Wwarning man/*.[0-9]
 
+# Benchmarks beside the peers (OpenSSH's sshd, ngircd), each started on a
+# loopback port with a throwaway configuration: `make bench` is the quick
+# run (under three minutes), `make bench FULL=1` the one in
+# bench/RESULTS.md.
+DEB_BENCH = openssh-server openssh-client ngircd python3
+LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
+	    bench/lg-irc.c bench/lg-ssh.c
+
+.PHONY: bench deps-bench
+
+bench/loadgen: $(LOADGEN_SRCS) bench/loadgen.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LOADGEN_SRCS) $(LDLIBS)
+
+deps-bench:
+	@sh tests/deps.sh $(DEB_BUILD) $(DEB_BENCH)
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory strangerd bench/loadgen
+	$(PYTHON) bench/run.py $(if $(FULL),--full)
+
 # Sanitizer and fuzzer builds: the same sources built with clang into
 # build/<variant>/, so their objects never mix with the ones above.
 #
@@ -208,5 +228,5 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/strangerd.service
 
 clean:
-	rm -f strangerd strangerctl src/*.o $(UNIT_TESTS)
+	rm -f strangerd strangerctl src/*.o $(UNIT_TESTS) bench/loadgen
 	rm -rf build

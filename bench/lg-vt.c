@@ -196,7 +196,7 @@ vt_find(struct vt *vt, const char *text)
 }
 
 /*
- * Find every token "~SENDER.MICROSECONDS~" in buf and hand it to the
+ * Find every token "~SENDER.MICROSECONDS.CHECK~" in buf and hand it to the
  * client; the caller dedups.
  */
 void
@@ -204,6 +204,7 @@ scan_tokens(const char *buf, size_t len, struct client *c)
 {
 	const char	*p = buf, *end = buf + len, *q;
 	uint64_t	 sender, t;
+	u_int		 check;
 
 	while ((p = memchr(p, '~', (size_t)(end - p))) != NULL) {
 		q = p + 1;
@@ -218,11 +219,19 @@ scan_tokens(const char *buf, size_t len, struct client *c)
 		q++;
 		while (q < end && *q >= '0' && *q <= '9')
 			t = t * 10 + (uint64_t)(*q++ - '0');
+		if (q >= end || *q != '.') {
+			p++;
+			continue;
+		}
+		check = 0;
+		q++;
+		while (q < end && *q >= '0' && *q <= '9')
+			check = check * 10 + (u_int)(*q++ - '0');
 		if (q >= end || *q != '~') {
 			p++;
 			continue;
 		}
-		lg_token(c, (u_int)sender, t);
+		lg_token(c, (u_int)sender, t, check);
 		p = q + 1;
 	}
 }

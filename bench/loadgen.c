@@ -68,6 +68,7 @@ static u_int		 nopen;		/* sockets open now */
 static u_int		 npaired;	/* clients paired now */
 static u_int		 nfailed;
 static u_int		 nsetup;	/* SSH set-ups completed */
+static u_int		 nstuck;	/* cycles: reconnected after 3 s */
 static int		 measuring;	/* inside the measured window */
 static uint64_t		 t_measure0, t_measure1;
 static uint64_t		 n_sent_window, n_recv_window, n_recv_total;
@@ -238,22 +239,38 @@ lg_app_data(struct client *c, const char *buf, size_t len)
 		vt_scan_tokens(c->vt, c);
 }
 
+/*
+ * The check digits of a token.  A row the server redraws arrives as a
+ * diff, possibly split over two reads; half old digits and half new
+ * would read as a wrong time, so such a token must not check.
+ */
+u_int
+token_check(u_int sender, uint64_t t)
+{
+	return ((u_int)(((t * 2654435761u) ^ (sender * 40503u)) % 9973));
+}
+
 /* A token in what a client received. */
 void
-lg_token(struct client *c, u_int sender, uint64_t t)
+lg_token(struct client *c, u_int sender, uint64_t t, u_int check)
 {
 	uint64_t	now;
 
 	if (sender == c->id || t <= c->t_partner || t <= c->t_want ||
-	    c->phase != C_PAIRED)
+	    c->phase != C_PAIRED || check != token_check(sender, t))
 		return;
 	now = now_us();
+	if (t > now)
+		return;
 	c->t_partner = t;
 	n_recv_total++;
 	if (t >= t_measure0 && t_measure0 != 0 &&
 	    (t_measure1 == 0 || t < t_measure1)) {
 		n_recv_window++;
 		samples_add(&lat, now - t);
+		if (opt_verbose && now - t > 100000)
+			fprintf(stderr, "slow %u<-%u at %.3f: %.1f ms\n", c->id,
+			    sender, (now - t_measure0) / 1e6, (now - t) / 1e3);
 	}
 	if (opt_mode == M_CYCLES) {
 		c->got_line = 1;
@@ -277,8 +294,8 @@ send_line(struct client *c, const char *text)
 	if (text[0] == '/')
 		n = snprintf(buf, sizeof buf, "%s", text);
 	else {
-		n = snprintf(buf, sizeof buf, "~%u.%llu~ %s", c->id,
-		    (unsigned long long)t, text);
+		n = snprintf(buf, sizeof buf, "~%u.%llu.%u~ %s", c->id,
+		    (unsigned long long)t, token_check(c->id, t), text);
 		n_sent_total++;
 		if (measuring)
 			n_sent_window++;
@@ -348,9 +365,9 @@ client_close(struct client *c)
 		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 		nopen--;
 	}
-	if (c->ssh != NULL)
-		lgssh_free(c);		/* closes the socket */
-	else if (c->fd != -1)
+	/* libssh leaves a socket it was given (SSH_OPTIONS_FD) open. */
+	lgssh_free(c);
+	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
 	free(c->obuf);
@@ -475,6 +492,28 @@ client_event(struct client *c, uint32_t events)
 		telnet_input(c, (u_char *)buf, (size_t)n);
 }
 
+/* Say where the clients that are not in place got stuck. */
+static void
+report_stragglers(void)
+{
+	struct client	*c;
+	u_int		 i, y, shown = 0;
+
+	for (i = 0; i < nstarted && shown < 3; i++) {
+		c = &clients[i];
+		if (c->phase == C_PAIRED || c->phase == C_DONE ||
+		    opt_mode == M_SETUP)
+			continue;
+		shown++;
+		fprintf(stderr, "loadgen: client %u stuck in phase %d\n",
+		    c->id, c->phase);
+		if (c->vt != NULL && opt_verbose)
+			for (y = 0; y < VT_ROWS; y++)
+				fprintf(stderr, "  |%.*s|\n", VT_COLS,
+				    c->vt->cell[y]);
+	}
+}
+
 static void
 on_signal(int sig)
 {
@@ -504,7 +543,8 @@ main(int argc, char **argv)
 	uint64_t		 t0, now, t_ready = 0, t_run0 = 0, t_end = 0;
 	uint64_t		 due;
 	double			 cpu0 = 0, cpu1, elapsed;
-	u_int			 i, want, cursor = 0, ready = 0;
+	uint64_t		 t_progress = 0, t_sweep = 0;
+	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
 	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:m:Nn:P:p:R:r:T:vW:")) !=
@@ -592,8 +632,17 @@ main(int argc, char **argv)
 				client_start(&clients[i]);
 		}
 
-		/* Everyone in place (or the deadline passed): start timing. */
+		/*
+		 * Everyone in place, or no progress for 2 s, or the deadline
+		 * passed: start timing.
+		 */
+		if (npaired != last_npaired) {
+			last_npaired = npaired;
+			t_progress = now;
+		}
 		if (!ready && (opt_mode == M_SETUP ||
+		    (nstarted == opt_n && npaired > 0 &&
+		    now - t_progress > 2000000) ||
 		    (nstarted == opt_n && npaired + nfailed >= opt_n) ||
 		    (now - t0) / 1e6 > opt_ready_timeout ||
 		    (opt_mode == M_CYCLES && nstarted == opt_n &&
@@ -602,6 +651,7 @@ main(int argc, char **argv)
 			t_ready = now;
 			printf("READY %u paired=%u failed=%u after=%.1fs\n",
 			    opt_n, npaired, nfailed, (now - t0) / 1e6);
+			report_stragglers();
 			t_run0 = now;
 		}
 		if (ready && !measuring && t_measure0 == 0 &&
@@ -633,6 +683,23 @@ main(int argc, char **argv)
 				n_sent_total = due;	/* nobody paired */
 		}
 
+		/*
+		 * Cycles: a client left waiting 3 s for a stranger (or for a
+		 * line) while others cycle is stuck; count it and reconnect.
+		 */
+		if (opt_mode == M_CYCLES && ready && now - t_sweep > 500000) {
+			t_sweep = now;
+			for (i = 0; i < opt_n; i++) {
+				c = &clients[i];
+				if ((c->phase != C_WAITING && c->phase != C_PAIRED) ||
+				    now - c->t_want < 3000000)
+					continue;
+				nstuck++;
+				client_close(c);
+				client_start(c);
+			}
+		}
+
 		timeout = opt_mode == M_LATENCY ? 1 : 20;
 		n = epoll_wait(ep, evs, 256, timeout);
 		for (i = 0; n > 0 && i < (u_int)n; i++)
@@ -648,7 +715,7 @@ main(int argc, char **argv)
 	printf("RESULT mode=%d proto=%d n=%u open=%u paired=%u failed=%u "
 	    "secs=%.2f gen_cpu=%.3f sent=%llu recv=%llu "
 	    "p50=%.3f p90=%.3f p99=%.3f p999=%.3f max=%.3f samples=%zu "
-	    "setups=%u pairings=%llu pair_p50=%.3f pair_p99=%.3f\n",
+	    "setups=%u pairings=%llu pair_p50=%.3f pair_p99=%.3f stuck=%u\n",
 	    opt_mode, opt_proto, opt_n, nopen, npaired, nfailed, elapsed,
 	    cpu1 - cpu0, (unsigned long long)n_sent_window,
 	    (unsigned long long)n_recv_window,
@@ -656,6 +723,6 @@ main(int argc, char **argv)
 	    quantile_ms(&lat, 0.99), quantile_ms(&lat, 0.999),
 	    lat.n ? lat.v[lat.n - 1] / 1000.0 : -1.0, lat.n, nsetup,
 	    (unsigned long long)n_pairings_window,
-	    quantile_ms(&pairlat, 0.5), quantile_ms(&pairlat, 0.99));
+	    quantile_ms(&pairlat, 0.5), quantile_ms(&pairlat, 0.99), nstuck);
 	return (0);
 }

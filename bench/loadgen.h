@@ -4,7 +4,7 @@
  * peer (ngircd over IRC, OpenSSH's sshd), each from its own loopback
  * source address.
  *
- * A chat line carries a token "~SENDER.MICROSECONDS~": the receiver
+ * A chat line carries a token "~SENDER.MICROSECONDS.CHECK~": the receiver
  * finds it in what its terminal would show and takes the latency from
  * the time inside, so partners need not live in the same process.
  */
@@ -73,7 +73,8 @@ int		  lg_send_raw(struct client *, const void *, size_t);
 void		  lg_app_data(struct client *, const char *, size_t);
 void		  lg_setup_done(struct client *);
 void		  lg_fail(struct client *, const char *);
-void		  lg_token(struct client *, u_int, uint64_t);
+void		  lg_token(struct client *, u_int, uint64_t, u_int);
+u_int		  token_check(u_int, uint64_t);
 
 /* lg-vt.c */
 void		  vt_init(struct vt *);
