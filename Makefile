@@ -125,6 +125,7 @@ bench: deps-bench
 #                  the integration tests against build/tsan/strangerd
 #   make tsan      the ThreadSanitizer half alone
 #   make fuzz      every tests/fuzz/fuzz-*.c for FUZZ_TIME seconds each
+#   make fuzz-long ten million executions of each (tests/fuzz/long.sh)
 #
 # Every report fails the run: the sanitizers halt on the first error and
 # write it under build/<variant>/log/, which must stay empty.
@@ -171,7 +172,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) tests/fuzz/fuzz.h
 	    $< $(FUZZ_OBJS) $(FUZZ_EXTRA_fuzz-$*:%=build/fuzz/%) $(LDLIBS) \
 	    $(FUZZ_LIBS_fuzz-$*)
 
-.PHONY: sanitize asan tsan fuzz fuzz-build deps-san
+.PHONY: sanitize asan tsan fuzz fuzz-build fuzz-long deps-san
 
 deps-san:
 	@sh tests/deps.sh $(DEB_SAN)
@@ -201,6 +202,10 @@ tsan: deps-san
 
 fuzz-build: deps-san
 	@$(MAKE) --no-print-directory $(FUZZERS:%=build/fuzz/%)
+
+# Ten million executions of each harness, one at a time (long).
+fuzz-long: fuzz-build
+	sh tests/fuzz/long.sh
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
