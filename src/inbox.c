@@ -21,6 +21,31 @@
 
 #include "strangerd.h"
 
+/*
+ * ThreadSanitizer cannot see the queue's synchronisation: the wfcqueue
+ * functions run inside liburcu-cds.so, which is not instrumented, and
+ * the eventfd is written only for the first of a burst.  Tell it what
+ * the queue guarantees - everything written to a message before
+ * cds_wfcq_enqueue() is visible to whoever dequeues it - so that a
+ * message touched after posting is still reported.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define INBOX_TSAN	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define INBOX_TSAN	1
+#endif
+#endif
+#ifdef INBOX_TSAN
+void	__tsan_acquire(void *);
+void	__tsan_release(void *);
+#define inbox_tsan_release(p)	__tsan_release(p)
+#define inbox_tsan_acquire(p)	__tsan_acquire(p)
+#else
+#define inbox_tsan_release(p)	((void)(p))
+#define inbox_tsan_acquire(p)	((void)(p))
+#endif
+
 /* How many messages one wake-up handles before letting I/O run. */
 #define INBOX_BATCH	1024
 
@@ -96,6 +121,7 @@ inbox_free(struct inbox *ib)
 	    &ib->tail)) != NULL) {
 		struct inbox_node *n = caa_container_of(node,
 		    struct inbox_node, node);
+		inbox_tsan_acquire(n);
 		msg_free(&n->msg);
 	}
 	event_free(ib->ev);
@@ -116,6 +142,7 @@ inbox_post(struct inbox *ib, struct msg *m)
 	 * owner: the owner reads the eventfd before it empties the queue,
 	 * so anything queued behind this message is seen in that pass.
 	 */
+	inbox_tsan_release(n);
 	if (!cds_wfcq_enqueue(&ib->head, &ib->tail, &n->node)) {
 		while (write(ib->fd, &one, sizeof one) == -1 &&
 		    errno == EINTR)
@@ -139,6 +166,8 @@ inbox_wake(evutil_socket_t fd, short events, void *arg)
 		node = __cds_wfcq_dequeue_blocking(&ib->head, &ib->tail);
 		if (node == NULL)
 			return;
+		inbox_tsan_acquire(caa_container_of(node, struct inbox_node,
+		    node));
 		ib->cb(&caa_container_of(node, struct inbox_node, node)->msg,
 		    ib->arg);
 	}
