@@ -223,6 +223,19 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		    ev->iac.cmd == TELNET_ABORT))
 			session_input(c->s, "\003", 1);
 		break;
+	case TELNET_EV_COMPRESS:
+		/*
+		 * IAC SB COMPRESS2 IAC SE, unasked, makes libtelnet inflate
+		 * all that follows: a thousand bytes of input for each one
+		 * sent.  Nobody needs it to type, so it ends the visit and
+		 * nothing more is read.
+		 */
+		if (ev->compress.state == 0 || c->s == NULL)
+			break;
+		c->dead = 1;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		session_close(c->s, "telnet compression refused");
+		break;
 	case TELNET_EV_WARNING:
 		log_debug("telnet: %s", ev->error.msg);
 		break;
@@ -245,7 +258,7 @@ telnet_read(struct bufferevent *bev, void *arg)
 	int			 n;
 
 	while ((n = evbuffer_remove(in, buf, sizeof buf)) > 0) {
-		if (c->s == NULL)
+		if (c->s == NULL || c->dead)
 			continue;
 		telnet_recv(c->tn, buf, (size_t)n);
 	}
