@@ -72,13 +72,14 @@ def proc_fds(pid):
 def wait_port(port, timeout=10):
     import socket
     end = time.time() + timeout
-    while time.time() < end:
+    while True:
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return True
         except OSError:
+            if time.time() >= end:
+                return False
             time.sleep(0.05)
-    return False
 
 
 class Server:
@@ -86,6 +87,10 @@ class Server:
 
     def __init__(self, name, argv, port, log):
         self.name = name
+        # SO_REUSEPORT would let a leftover server share the port and
+        # take half the connections: refuse to start beside one.
+        if wait_port(port, 0):
+            sys.exit("bench: port %d is already in use" % port)
         self.log = open(log, "w")
         self.p = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
                                   preexec_fn=lambda: os.nice(NICE))
