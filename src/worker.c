@@ -31,6 +31,8 @@
 
 /* Accept at most this many connections per wake-up, to stay fair. */
 #define WORKER_ACCEPT_BATCH	64
+/* Sessions are ticked once a second, in this many slices. */
+#define WORKER_TICK_SLICES	10
 /* Listen backlog; the kernel caps it at somaxconn. */
 #define WORKER_BACKLOG		4096
 
@@ -430,11 +432,19 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	for (i = 0; i < w->nslots; i++)
+	/*
+	 * Each session is ticked once a second, a tenth of them at each
+	 * tick: when the number online changes, every status line is
+	 * redrawn, and doing them all at once would stall the chat lines
+	 * queued behind them.
+	 */
+	w->ticks++;
+	for (i = w->ticks % WORKER_TICK_SLICES; i < w->nslots;
+	    i += WORKER_TICK_SLICES)
 		if ((s = w->slots[i]) != NULL)
 			session_tick(s);
 	/* One worker forgets idle addresses, once a minute. */
-	if (w->idx == 0 && ++w->ticks % 60 == 0) {
+	if (w->idx == 0 && w->ticks % (60 * WORKER_TICK_SLICES) == 0) {
 		pthread_mutex_lock(&limit_lock);
 		limit_sweep(limit_table, &cfg->limits, now_ms());
 		pthread_mutex_unlock(&limit_lock);
@@ -457,7 +467,7 @@ workers_init(void)
 {
 	struct worker		*w;
 	struct worker_private	*wp;
-	struct timeval		 tv = { 1, 0 };
+	struct timeval		 tick = { 0, 1000000 / WORKER_TICK_SLICES };
 	u_int			 i, j;
 	int			 need_ssh = 0;
 
@@ -476,7 +486,7 @@ workers_init(void)
 		w->inbox = inbox_new(w->base, worker_message, w);
 		w->reap_ev = event_new(w->base, -1, 0, worker_reap, w);
 		w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick, w);
-		event_add(w->tick_ev, &tv);
+		event_add(w->tick_ev, &tick);
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
 		w->thread = wp = xcalloc(1, sizeof *wp);
