@@ -22,6 +22,16 @@ else
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+
+# The benchmark's peers (openssh-server, ngircd) are packages with
+# services: install them without starting anything (invoke-rc.d asks
+# policy-rc.d; 101 means "no"), unless the machine has a policy already.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -q
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing
