@@ -138,7 +138,7 @@ SAN_fuzz  = -fsanitize=fuzzer-no-link,address,undefined \
 	    -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	    -DSTRANGERD_FUZZ
 SAN_ENV	  = ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$(CURDIR)/build/$(1)/log/asan \
-	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/build/$(1)/log/ubsan \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/build/$(1)/log/$(if $(filter tsan,$(1)),tsan,ubsan) \
 	    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$(CURDIR)/build/$(1)/log/tsan
 FUZZERS	  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_TIME ?= 20
