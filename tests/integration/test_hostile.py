@@ -58,6 +58,18 @@ class TestNegotiation(HostileTest):
         self.flood(s2, bytes([IAC, SB, OPT_NAWS]) + bytes(range(255)) * 4000)
         self.assertUnaffected()
 
+    def test_compression_bomb_refused(self):
+        """IAC SB COMPRESS2 IAC SE, unasked, would make libtelnet inflate
+        all that follows (about 1000:1): the visit ends at once instead,
+        and a megabyte of deflated zeros costs nothing."""
+        import zlib
+        s = self.attacker()
+        bomb = zlib.compress(b"\0" * (64 << 20), 9)
+        self.flood(s, bytes([IAC, SB, 86, IAC, SE]) + bomb)
+        self.assertTrue(poll(lambda: "telnet compression refused" in
+                             self.daemon.log()), self.daemon.log())
+        self.assertUnaffected()
+
     def test_random_iac_sequences(self):
         rnd = random.Random(1234)
         s = self.attacker()
