@@ -44,6 +44,7 @@ struct admin_conn {
 	int		 closing;	/* close once out is written */
 	int		 eof;		/* the peer has sent all */
 	int		 sync;		/* then wait for the workers */
+	char		 kicked[24];	/* then audit this kick: the id */
 
 	/* The answer being gathered. */
 	u_int		 pending;	/* replies still to come */
@@ -401,6 +402,7 @@ admin_finish(struct admin_conn *ac)
 	ac->rowslen = 0;
 	ac->error = 0;
 	ac->sync = 0;
+	ac->kicked[0] = '\0';
 	ac->req = 0;
 	memset(ac->counts, 0, sizeof ac->counts);
 	evtimer_del(ac->timer_ev);
@@ -618,6 +620,7 @@ admin_cmd_kick(struct admin_conn *ac, char **argv, u_int argc)
 	m->to = q->target;
 	ac->pending++;
 	inbox_post(workers[w]->inbox, m);
+	snprintf(ac->kicked, sizeof ac->kicked, "%u.%u.%u", w, slot, gen);
 }
 
 /* stats: the workers' counts, then the store's. */
@@ -707,6 +710,23 @@ admin_message(struct msg *m, void *arg)
 				break;
 		}
 		ac->sync = 0;
+		if (ac->kicked[0] != '\0' && !ac->error) {
+			/*
+			 * The store had no part in a kick: write it to the
+			 * audit log, and answer once that is committed.
+			 */
+			struct store_req *r;
+
+			r = store_req_new(STORE_AUDIT, ac->req, ac->who);
+			r->action = "kick";
+			snprintf(r->target.text, sizeof r->target.text, "%s",
+			    ac->kicked);
+			r->reason = xstrdup(ac->message != NULL ?
+			    ac->message : "");
+			ac->kicked[0] = '\0';
+			admin_to_store(ac, r);
+			break;
+		}
 		if (ac->cols != NULL && strcmp(ac->cols,
 		    "cols\tname\tvalue\n") == 0) {
 			/* stats: the workers' counts go first. */

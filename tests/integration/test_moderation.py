@@ -5,6 +5,7 @@ no acknowledged ban is lost to a SIGKILL."""
 
 import json
 import os
+import sqlite3
 import shutil
 import signal
 import socket
@@ -187,6 +188,17 @@ class TestBans(ModTest):
         self.assertEqual(stats["chatting"], 2)
         _, out, _ = self.ctl("kick", rows[0]["id"])
         self.assertIn("kicked", out)
+        # The kick is in the audit log, with who asked, before the answer.
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.daemon.statedir, "strangerd.db"), uri=True)
+        try:
+            kicks = db.execute("SELECT who, target FROM audit WHERE "
+                               "action = 'kick'").fetchall()
+        finally:
+            db.close()
+        self.assertEqual(len(kicks), 1, kicks)
+        self.assertEqual(kicks[0][1], rows[0]["id"])
+        self.assertTrue(kicks[0][0], kicks)
         poll(lambda: a.closed or b.closed)
         gone, stayed = (a, b) if a.closed else (b, a)
         self.assertTrue(gone.closed)
