@@ -163,11 +163,15 @@ size_t		 editor_width_to(const struct editor *, size_t);
 #define ATTR_DIM	0x04
 #define ATTR_FGMASK	0xf0	/* colour index + 1 in the high nibble, 0: default */
 #define ATTR_FG(c)	((((c) + 1) & 0xf) << 4)
+/*
+ * Eight bytes and no padding: every bit belongs to a field, so render.c
+ * can compare rows with memcmp().  A code point needs 21 bits.
+ */
 struct cell {
-	uint32_t	 cp;		/* 0: the right half of a wide character */
+	uint32_t	 cp:22;		/* 0: the right half of a wide character */
+	uint32_t	 width:2;	/* 1 or 2; 0 for a right half */
+	uint32_t	 attr:8;
 	uint32_t	 comb;		/* one combining mark, or 0 */
-	uint8_t		 attr;
-	uint8_t		 width;		/* 1 or 2; 0 for a right half */
 };
 struct screen {
 	u_int		 sx;
@@ -208,9 +212,15 @@ struct term {
 	char		*rmcup;
 	char		*bel;
 	char		*setaf[TERM_NCOLOURS];
+	char		*csr;		/* owned: raw csr, for tiparm; "" if none */
+	char		*ind;		/* owned: scroll up one line */
+	int		 ansi_csr;	/* csr is ESC [ top;bot r */
+	uint8_t		 attr_map[256];	/* what of each attr it can show */
+	char		*attr_set[256];	/* owned: sgr0 then attr_map[i] */
 };
 const struct term *term_get(const char *);
 void		 term_cup(const struct term *, struct evbuffer *, u_int, u_int);
+void		 term_csr(const struct term *, struct evbuffer *, u_int, u_int);
 void		 term_free_all(void);
 
 /* render.c: the difference between two screens as terminal bytes. */

@@ -57,6 +57,8 @@ static void		 term_strip_pad(char *);
 static char		*term_string(const char *);
 static struct term	*term_new(const char *);
 static void		 term_free(struct term *);
+static void		 term_attr_table(struct term *);
+static int		 term_ansi(const char *, int);
 static void		 term_builtin(void);
 static struct term	*term_load(const char *);
 
@@ -139,6 +141,8 @@ term_new(const char *name)
 	t->bel = xstrdup("");
 	for (i = 0; i < TERM_NCOLOURS; i++)
 		t->setaf[i] = xstrdup("");
+	t->csr = xstrdup("");
+	t->ind = xstrdup("");
 	return (t);
 }
 
@@ -165,7 +169,92 @@ term_free(struct term *t)
 	free(t->bel);
 	for (i = 0; i < TERM_NCOLOURS; i++)
 		free(t->setaf[i]);
+	free(t->csr);
+	free(t->ind);
+	for (i = 0; i < 256; i++) {
+		/* Attributes it cannot show share their shown value's. */
+		if (t->attr_map[i] == i)
+			free(t->attr_set[i]);
+	}
 	free(t);
+}
+
+/*
+ * Work out, once per terminal, what of each attribute value it can show
+ * (so that cells differing only in what it cannot show compare equal)
+ * and the bytes that switch to it from anything: sgr0, then each part.
+ */
+static void
+term_attr_table(struct term *t)
+{
+	u_int	i, fg;
+	uint8_t	a;
+	size_t	len;
+	char	*s;
+
+	for (i = 0; i < 256; i++) {
+		a = i & (ATTR_BOLD|ATTR_REVERSE|ATTR_DIM|ATTR_FGMASK);
+		fg = (a & ATTR_FGMASK) >> 4;
+		if ((a & ATTR_BOLD) && *t->bold == '\0')
+			a &= ~ATTR_BOLD;
+		if ((a & ATTR_REVERSE) && *t->rev == '\0')
+			a &= ~ATTR_REVERSE;
+		if ((a & ATTR_DIM) && *t->dim == '\0')
+			a &= ~ATTR_DIM;
+		if (fg != 0 && (t->colours < 8 || fg > TERM_NCOLOURS ||
+		    *t->setaf[fg - 1] == '\0'))
+			a &= ~ATTR_FGMASK;
+		t->attr_map[i] = a;
+	}
+	for (i = 0; i < 256; i++) {
+		if (t->attr_map[i] != i)
+			continue;
+		fg = (i & ATTR_FGMASK) >> 4;
+		len = strlen(t->sgr0) + strlen(t->bold) + strlen(t->dim) +
+		    strlen(t->rev) + (fg != 0 ? strlen(t->setaf[fg - 1]) : 0);
+		s = t->attr_set[i] = xmalloc(len + 1);
+		s = stpcpy(s, t->sgr0);
+		if (i & ATTR_BOLD)
+			s = stpcpy(s, t->bold);
+		if (i & ATTR_DIM)
+			s = stpcpy(s, t->dim);
+		if (i & ATTR_REVERSE)
+			s = stpcpy(s, t->rev);
+		if (fg != 0)
+			stpcpy(s, t->setaf[fg - 1]);
+	}
+	for (i = 0; i < 256; i++)
+		t->attr_set[i] = t->attr_set[t->attr_map[i]];
+}
+
+/*
+ * Does capability cap, formatted with each pair of probe values, give
+ * ESC [ a;b followed by final, a and b being the values plus one?  Then it can be formatted without
+ * tiparm() and so without the lock.  Called with term_lock held.
+ */
+static int
+term_ansi(const char *cap, int final)
+{
+	static const u_int	 probe[][2] = {
+		{ 0, 0 }, { 4, 9 }, { 23, 79 }, { 99, 299 }, { 9, 123 }
+	};
+	char			 want[32], *s;
+	u_int			 i;
+	int			 ok = 1;
+
+	for (i = 0; ok && i < sizeof probe / sizeof probe[0]; i++) {
+		snprintf(want, sizeof want, "\033[%u;%u%c", probe[i][0] + 1,
+		    probe[i][1] + 1, final);
+		s = tiparm(cap, (int)probe[i][0], (int)probe[i][1]);
+		if (s == NULL)
+			return (0);
+		s = xstrdup(s);
+		term_strip_pad(s);
+		if (strcmp(s, want) != 0)
+			ok = 0;
+		free(s);
+	}
+	return (ok);
 }
 
 /* Replace string field *f with a copy of s. */
@@ -193,6 +282,7 @@ term_builtin(void)
 	t = term_plain = term_new("dumb");
 	t->plain = 1;
 	TERM_SET(t->bel, "\007");
+	term_attr_table(t);
 
 	t = term_default = term_new("default");
 	t->colours = 8;
@@ -213,6 +303,10 @@ term_builtin(void)
 		snprintf(buf, sizeof buf, "\033[3%um", i);
 		TERM_SET(t->setaf[i], buf);
 	}
+	TERM_SET(t->csr, "\033[%i%p1%d;%p2%dr");
+	TERM_SET(t->ind, "\n");
+	t->ansi_csr = 1;
+	term_attr_table(t);
 }
 
 /*
@@ -223,11 +317,8 @@ term_builtin(void)
 static struct term *
 term_load(const char *name)
 {
-	static const u_int	 probe[][2] = {
-		{ 0, 0 }, { 4, 9 }, { 23, 79 }, { 99, 299 }, { 9, 123 }
-	};
 	struct term		*t;
-	char			 want[32], *cup, *s;
+	char			 *cup, *s;
 	int			 err = 0, n;
 	u_int			 i;
 
@@ -297,21 +388,21 @@ term_load(const char *name)
 	 * Almost every terminal's cup is ESC [ y;x H; if this one's is, it
 	 * can be formatted without tiparm() and so without the lock.
 	 */
-	t->ansi_cup = 1;
-	for (i = 0; i < sizeof probe / sizeof probe[0]; i++) {
-		snprintf(want, sizeof want, "\033[%u;%uH", probe[i][0] + 1,
-		    probe[i][1] + 1);
-		s = tiparm(t->cup, (int)probe[i][0], (int)probe[i][1]);
-		if (s == NULL) {
-			t->ansi_cup = 0;
-			break;
-		}
-		s = xstrdup(s);
-		term_strip_pad(s);
-		if (strcmp(s, want) != 0)
-			t->ansi_cup = 0;
-		free(s);
-	}
+	t->ansi_cup = term_ansi(t->cup, 'H');
+
+	/*
+	 * A scroll region lets render.c move the conversation up with a
+	 * few bytes instead of rewriting it.  It needs a way to scroll too.
+	 */
+	free(t->ind);
+	t->ind = term_string("ind");
+	free(t->csr);
+	t->csr = term_string("csr");
+	if (*t->ind == '\0')
+		*t->csr = '\0';
+	if (*t->csr != '\0')
+		t->ansi_csr = term_ansi(t->csr, 'r');
+	term_attr_table(t);
 
 out:
 	del_curterm(cur_term);
@@ -405,6 +496,35 @@ term_cup(const struct term *t, struct evbuffer *out, u_int x, u_int y)
 
 	pthread_mutex_lock(&term_lock);
 	s = tiparm(t->cup, (int)y, (int)x);
+	if (s != NULL) {
+		s = xstrdup(s);
+		term_strip_pad(s);
+	}
+	pthread_mutex_unlock(&term_lock);
+	if (s != NULL) {
+		evbuffer_add(out, s, strlen(s));
+		free(s);
+	}
+}
+
+/*
+ * Append the sequence making rows top to bottom (from 0) the scroll
+ * region; the cursor is then somewhere the caller does not know.
+ */
+void
+term_csr(const struct term *t, struct evbuffer *out, u_int top, u_int bottom)
+{
+	char	*s;
+
+	if (t->ansi_csr) {
+		evbuffer_add_printf(out, "\033[%u;%ur", top + 1, bottom + 1);
+		return;
+	}
+	if (*t->csr == '\0')
+		return;
+
+	pthread_mutex_lock(&term_lock);
+	s = tiparm(t->csr, (int)top, (int)bottom);
 	if (s != NULL) {
 		s = xstrdup(s);
 		term_strip_pad(s);

@@ -8,9 +8,16 @@
  * views do), read terminfo (render-term.c) or write to any socket (the
  * session does).  Plain terminals, in line mode, never come here.
  *
+ * When a band of rows has moved up (a new line in the conversation), it
+ * is scrolled with a scroll region first, so that only the rows that
+ * came free are written.  Output is gathered in a buffer on the stack
+ * and handed to the evbuffer in a few calls, not one per cell.
+ *
  * Rules the terminal is held to:
  * - the bottom-right cell is never written, so that a terminal with
  *   automatic margins never scrolls; it stays blank;
+ * - only a scroll region that leaves out the top and bottom rows is
+ *   ever scrolled, and the region is the whole terminal again after;
  * - after a character in the last column the cursor position is taken
  *   as unknown (terminals differ on where a pending wrap leaves it);
  * - every render ends with attributes reset, so the next starts from 0.
@@ -28,109 +35,196 @@
 #define RENDER_GAP	4
 /* Cursor column when the terminal's cursor position is not known. */
 #define RENDER_NOWHERE	UINT_MAX
+/* Bytes gathered before they are handed to the evbuffer. */
+#define RENDER_BUF	4096
+/* Most rows a band of the screen is scrolled by at once. */
+#define RENDER_SCROLL_MAX 4
+/* A code point no screen holds: the cell is not known. */
+#define RENDER_UNKNOWN	0x3fffff
 
 #define RENDER_FLAGS	(ATTR_BOLD|ATTR_REVERSE|ATTR_DIM)
 
 struct render_ctx {
 	const struct term	*term;
-	const struct screen	*shown;	/* what the terminal shows */
+	const uint8_t		*map;	/* term->attr_map */
 	const struct screen	*next;	/* what it should show */
 	struct evbuffer		*out;
 	u_int			 cx;	/* cursor, or NOWHERE */
 	u_int			 cy;
-	uint8_t			 attr;	/* current attributes */
-	struct cell		 blank;	/* the bottom-right cell */
-	struct cell		 space;	/* wide char next to it */
+	uint8_t			 attr;	/* current attributes, as mapped */
+
+	u_int			 y;	/* the row want and have are */
+	const struct cell	*want;	/* that row as it should be shown */
+	const struct cell	*have;	/* and as the terminal shows it */
+	/*
+	 * The bottom row as it should be shown: its right-hand cell stays
+	 * blank, and a wide character that would reach into it becomes a
+	 * space.
+	 */
+	struct cell		 last[SCREEN_MAX_X];
+
+	size_t			 len;	/* bytes in buf */
+	char			 buf[RENDER_BUF];
 };
 
+static void	 render_flush(struct render_ctx *);
+static void	 render_bytes(struct render_ctx *, const char *, size_t);
 static void	 render_add(struct render_ctx *, const char *);
-static uint8_t	 render_attr(const struct render_ctx *, uint8_t);
-static const struct cell *render_want(struct render_ctx *, u_int, u_int);
-static const struct cell *render_have(const struct render_ctx *, u_int,
+static char	*render_number(char *, u_int);
+static void	 render_cup(struct render_ctx *, u_int, u_int);
+static void	 render_csr(struct render_ctx *, u_int, u_int);
+static void	 render_set_row(struct render_ctx *, const struct screen *,
 		     u_int);
-static int	 render_same(struct render_ctx *, u_int, u_int);
+static int	 render_same(const struct render_ctx *, const struct cell *,
+		     const struct cell *);
 static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
 static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
 static void	 render_move(struct render_ctx *, u_int, u_int);
-static void	 render_row(struct render_ctx *, u_int);
+static void	 render_row(struct render_ctx *, struct screen *, u_int);
+static int	 render_rows_equal(const struct screen *, u_int,
+		     const struct screen *, u_int);
+static void	 render_scroll(struct render_ctx *, struct screen *);
 static void	 render_draw(const struct term *, struct screen *,
 		     const struct screen *, struct evbuffer *, int);
+
+/* Hand what is gathered to the evbuffer. */
+static void
+render_flush(struct render_ctx *rc)
+{
+	if (rc->len != 0) {
+		evbuffer_add(rc->out, rc->buf, rc->len);
+		rc->len = 0;
+	}
+}
+
+/* Append n bytes. */
+static void
+render_bytes(struct render_ctx *rc, const char *p, size_t n)
+{
+	if (n > sizeof rc->buf - rc->len) {
+		render_flush(rc);
+		if (n > sizeof rc->buf) {
+			evbuffer_add(rc->out, p, n);
+			return;
+		}
+	}
+	memcpy(rc->buf + rc->len, p, n);
+	rc->len += n;
+}
 
 /* Append a capability string; absent ones are "". */
 static void
 render_add(struct render_ctx *rc, const char *s)
 {
 	if (*s != '\0')
-		evbuffer_add(rc->out, s, strlen(s));
+		render_bytes(rc, s, strlen(s));
 }
 
-/*
- * Return the attributes this terminal can actually show out of attr, so
- * that cells differing only in what it cannot show compare equal.
- */
-static uint8_t
-render_attr(const struct render_ctx *rc, uint8_t attr)
+/* Write n in decimal at p and return the end. */
+static char *
+render_number(char *p, u_int n)
 {
-	const struct term	*t = rc->term;
-	u_int			 fg = (attr & ATTR_FGMASK) >> 4;
+	char	tmp[16];
+	u_int	i = 0;
 
-	if ((attr & ATTR_BOLD) && *t->bold == '\0')
-		attr &= ~ATTR_BOLD;
-	if ((attr & ATTR_REVERSE) && *t->rev == '\0')
-		attr &= ~ATTR_REVERSE;
-	if ((attr & ATTR_DIM) && *t->dim == '\0')
-		attr &= ~ATTR_DIM;
-	if (fg != 0 && (t->colours < 8 || fg > TERM_NCOLOURS ||
-	    *t->setaf[fg - 1] == '\0'))
-		attr &= ~ATTR_FGMASK;
-	return (attr & (RENDER_FLAGS|ATTR_FGMASK));
+	do {
+		tmp[i++] = '0' + n % 10;
+		n /= 10;
+	} while (n != 0);
+	while (i > 0)
+		*p++ = tmp[--i];
+	return (p);
+}
+
+/* Append the sequence moving the cursor to x, y. */
+static void
+render_cup(struct render_ctx *rc, u_int x, u_int y)
+{
+	char	*p;
+
+	if (!rc->term->ansi_cup) {
+		render_flush(rc);
+		term_cup(rc->term, rc->out, x, y);
+		return;
+	}
+	if (sizeof rc->buf - rc->len < 32)
+		render_flush(rc);
+	p = rc->buf + rc->len;
+	*p++ = '\033';
+	*p++ = '[';
+	p = render_number(p, y + 1);
+	*p++ = ';';
+	p = render_number(p, x + 1);
+	*p++ = 'H';
+	rc->len = p - rc->buf;
 }
 
 /*
- * Return the cell to show at x, y: the next screen's, except in the
- * bottom-right corner, which stays blank, and for a wide character
- * that would reach into it, which becomes a space.
+ * Make rows top to bottom the scroll region, or with bottom 0 the whole
+ * terminal again.  The cursor is then somewhere unknown.
  */
-static const struct cell *
-render_want(struct render_ctx *rc, u_int x, u_int y)
+static void
+render_csr(struct render_ctx *rc, u_int top, u_int bottom)
+{
+	char	*p;
+
+	rc->cx = RENDER_NOWHERE;
+	if (!rc->term->ansi_csr) {
+		render_flush(rc);
+		if (bottom == 0)
+			bottom = rc->next->sy - 1;
+		term_csr(rc->term, rc->out, top, bottom);
+		return;
+	}
+	if (sizeof rc->buf - rc->len < 32)
+		render_flush(rc);
+	p = rc->buf + rc->len;
+	*p++ = '\033';
+	*p++ = '[';
+	/*
+	 * With no numbers the region is the whole terminal, even if it is
+	 * bigger than the screen (which is clamped to SCREEN_MAX_X/Y).
+	 */
+	if (bottom != 0) {
+		p = render_number(p, top + 1);
+		*p++ = ';';
+		p = render_number(p, bottom + 1);
+	}
+	*p++ = 'r';
+	rc->len = p - rc->buf;
+}
+
+/* Point want and have at row y of next and shown. */
+static void
+render_set_row(struct render_ctx *rc, const struct screen *shown, u_int y)
 {
 	const struct screen	*s = rc->next;
-	const struct cell	*c = &s->cells[(size_t)y * s->sx + x];
 
-	if (y == s->sy - 1) {
-		if (x == s->sx - 1)
-			return (&rc->blank);
-		if (x == s->sx - 2 && c->width == 2) {
-			rc->space = rc->blank;
-			rc->space.attr = c->attr;
-			return (&rc->space);
-		}
-	}
-	return (c);
+	rc->y = y;
+	rc->have = shown->cells + (size_t)y * s->sx;
+	if (y == s->sy - 1)
+		rc->want = rc->last;
+	else
+		rc->want = s->cells + (size_t)y * s->sx;
 }
 
-/* Return the cell the terminal shows at x, y. */
-static const struct cell *
-render_have(const struct render_ctx *rc, u_int x, u_int y)
+/* Does the terminal show a what it should show, b? */
+static inline int
+render_same(const struct render_ctx *rc, const struct cell *a,
+    const struct cell *b)
 {
-	const struct screen	*s = rc->shown;
+	uint64_t	ua, ub;
 
-	return (&s->cells[(size_t)y * s->sx + x]);
-}
-
-/* Does the terminal already show at x, y what it should? */
-static int
-render_same(struct render_ctx *rc, u_int x, u_int y)
-{
-	const struct cell	*a = render_have(rc, x, y);
-	const struct cell	*b = render_want(rc, x, y);
-
+	/* A cell is two words and no padding (strangerd.h). */
+	memcpy(&ua, a, sizeof ua);
+	memcpy(&ub, b, sizeof ub);
+	if (ua == ub)
+		return (1);
 	return (a->cp == b->cp && a->comb == b->comb &&
-	    a->width == b->width &&
-	    render_attr(rc, a->attr) == render_attr(rc, b->attr));
+	    a->width == b->width && rc->map[a->attr] == rc->map[b->attr]);
 }
 
 /* Is c what el leaves behind: a space without attributes? */
@@ -138,7 +232,7 @@ static int
 render_blank(const struct render_ctx *rc, const struct cell *c)
 {
 	return (c->cp == ' ' && c->comb == 0 && c->width == 1 &&
-	    render_attr(rc, c->attr) == 0);
+	    rc->map[c->attr] == 0);
 }
 
 /*
@@ -152,14 +246,20 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 	uint8_t			 old = rc->attr;
 	u_int			 fg;
 
-	attr = render_attr(rc, attr);
+	attr = rc->map[attr];
 	if (attr == old)
 		return;
+	rc->attr = attr;
 
+	if (old == 0 && *t->sgr0 != '\0') {
+		/* The table's string without its leading sgr0. */
+		render_add(rc, t->attr_set[attr] + strlen(t->sgr0));
+		return;
+	}
 	if ((old & ~attr & RENDER_FLAGS) ||
 	    ((old & ATTR_FGMASK) && !(attr & ATTR_FGMASK))) {
-		render_add(rc, t->sgr0);
-		old = 0;
+		render_add(rc, t->attr_set[attr]);
+		return;
 	}
 	if ((attr & ATTR_BOLD) && !(old & ATTR_BOLD))
 		render_add(rc, t->bold);
@@ -170,7 +270,6 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 	fg = (attr & ATTR_FGMASK) >> 4;
 	if (fg != 0 && (attr & ATTR_FGMASK) != (old & ATTR_FGMASK))
 		render_add(rc, t->setaf[fg - 1]);
-	rc->attr = attr;
 }
 
 /*
@@ -182,20 +281,31 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 static void
 render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 {
-	char	buf[8];
-	size_t	n;
-	u_int	width = c->width;
+	char	*p;
+	u_int	 width = c->width, cp = c->cp;
 
-	render_set_attr(rc, c->attr);
-	if (width == 0 || (width == 2 && x + 1 >= rc->next->sx))
-		width = 1;
-	if (c->cp == 0 || utf8_width(c->cp) != (int)width) {
-		evbuffer_add(rc->out, "  ", width);
+	if (rc->map[c->attr] != rc->attr)
+		render_set_attr(rc, c->attr);
+	if (sizeof rc->buf - rc->len < 16)
+		render_flush(rc);
+	p = rc->buf + rc->len;
+
+	if (cp >= 0x20 && cp < 0x7f && width == 1 && c->comb == 0) {
+		/* Printable ASCII, the common case. */
+		*p = cp;
+		rc->len++;
 	} else {
-		n = utf8_encode(c->cp, buf);
-		if (c->comb != 0 && utf8_width(c->comb) == 0)
-			n += utf8_encode(c->comb, buf + n);
-		evbuffer_add(rc->out, buf, n);
+		if (width == 0 || (width == 2 && x + 1 >= rc->next->sx))
+			width = 1;
+		if (cp == 0 || utf8_width(cp) != (int)width) {
+			memset(p, ' ', width);
+			rc->len += width;
+		} else {
+			rc->len += utf8_encode(cp, p);
+			if (c->comb != 0 && utf8_width(c->comb) == 0)
+				rc->len += utf8_encode(c->comb,
+				    rc->buf + rc->len);
+		}
 	}
 
 	rc->cx = x + width;
@@ -235,14 +345,14 @@ render_cheap(struct render_ctx *rc, u_int x, u_int y)
 		move = 8;
 
 	for (i = rc->cx; i < x; i += c->width) {
-		c = render_want(rc, i, y);
+		c = &rc->want[i];
 		if (c->width == 0 || i + c->width > x)
 			return (0);
-		cost += utf8_encode(c->cp, buf);
+		cost += c->cp < 0x80 ? 1 : utf8_encode(c->cp, buf);
 		if (c->comb != 0)
 			cost += utf8_encode(c->comb, buf);
-		if (render_attr(rc, c->attr) != attr) {
-			attr = render_attr(rc, c->attr);
+		if (rc->map[c->attr] != attr) {
+			attr = rc->map[c->attr];
 			cost += 6;
 		}
 		if (cost > move)
@@ -251,7 +361,7 @@ render_cheap(struct render_ctx *rc, u_int x, u_int y)
 	return (1);
 }
 
-/* Put the cursor at x, y by the cheapest way. */
+/* Put the cursor at x, y (the row render_set_row chose) the cheapest way. */
 static void
 render_move(struct render_ctx *rc, u_int x, u_int y)
 {
@@ -264,33 +374,41 @@ render_move(struct render_ctx *rc, u_int x, u_int y)
 	if (rc->cy == y && rc->cx != RENDER_NOWHERE && rc->cx < x &&
 	    x - rc->cx <= RENDER_GAP && render_cheap(rc, x, y)) {
 		for (i = rc->cx; i < x; i += c->width) {
-			c = render_want(rc, i, y);
+			c = &rc->want[i];
 			render_put(rc, i, c);
 		}
 		return;
 	}
 
-	term_cup(rc->term, rc->out, x, y);
+	render_cup(rc, x, y);
 	rc->cx = x;
 	rc->cy = y;
 }
 
 /*
  * Bring row y up to date: each run of changed cells is written in one
- * go, and a changed tail that should be blank is erased with el.
+ * go, and a changed tail that should be blank is erased with el.  The
+ * row of shown then holds what was drawn.
  */
 static void
-render_row(struct render_ctx *rc, u_int y)
+render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 {
 	const struct screen	*s = rc->next;
-	const struct cell	*c;
+	const struct cell	*want, *have, *c;
 	u_int			 x, i, w, start, end, tail, limit;
+
+	render_set_row(rc, shown, y);
+	want = rc->want;
+	have = rc->have;
+
+	/* Most rows of most frames have not changed at all. */
+	if (memcmp(want, have, s->sx * sizeof *want) == 0)
+		return;
 
 	/* Columns from tail onwards should all be blank. */
 	tail = s->sx;
 	if (*rc->term->el != '\0') {
-		while (tail > 0 &&
-		    render_blank(rc, render_want(rc, tail - 1, y)))
+		while (tail > 0 && render_blank(rc, &want[tail - 1]))
 			tail--;
 	}
 
@@ -300,38 +418,124 @@ render_row(struct render_ctx *rc, u_int y)
 
 	x = 0;
 	while (x < limit) {
-		if (render_same(rc, x, y)) {
+		if (render_same(rc, &have[x], &want[x])) {
 			x++;
 			continue;
 		}
 
 		/* Never start on the right half of a wide character. */
 		start = x;
-		if (start > 0 && render_want(rc, start, y)->width == 0)
+		if (start > 0 && want[start].width == 0)
 			start--;
 		end = x + 1;
-		while (end < limit && !render_same(rc, end, y))
+		while (end < limit && !render_same(rc, &have[end], &want[end]))
 			end++;
 
 		render_move(rc, start, y);
 		for (i = start; i < end; i += w) {
-			c = render_want(rc, i, y);
+			c = &want[i];
 			render_put(rc, i, c);
 			w = c->width != 0 ? c->width : 1;
 		}
 		x = i;
 	}
 
-	if (tail == s->sx)
-		return;
-	for (x = tail; x < s->sx; x++) {
-		if (!render_same(rc, x, y))
-			break;
+	if (tail != s->sx) {
+		for (x = tail; x < s->sx; x++) {
+			if (!render_same(rc, &have[x], &want[x]))
+				break;
+		}
+		if (x < s->sx) {
+			render_move(rc, x, y);
+			render_set_attr(rc, 0);
+			render_add(rc, rc->term->el);
+		}
 	}
-	if (x < s->sx) {
-		render_move(rc, x, y);
-		render_set_attr(rc, 0);
-		render_add(rc, rc->term->el);
+	memcpy(shown->cells + (size_t)y * s->sx, want, s->sx * sizeof *want);
+}
+
+/* Is row ya of a the same as row yb of b, byte for byte? */
+static int
+render_rows_equal(const struct screen *a, u_int ya, const struct screen *b,
+    u_int yb)
+{
+	return (memcmp(a->cells + (size_t)ya * a->sx,
+	    b->cells + (size_t)yb * b->sx, a->sx * sizeof *a->cells) == 0);
+}
+
+/*
+ * If a band of rows in next is what shown has a few rows lower down, as
+ * when a new line moves the conversation up, scroll that band on the
+ * terminal with a scroll region, as tmux does, and shift shown to match,
+ * so that the diff then finds those rows equal.  The band never holds
+ * the top row (so a terminal without an alternate screen keeps nothing
+ * in its history) nor the bottom one (whose corner is never written).
+ */
+static void
+render_scroll(struct render_ctx *rc, struct screen *shown)
+{
+	const struct term	*t = rc->term;
+	const struct screen	*next = rc->next;
+	u_int			 sx = next->sx, sy = next->sy;
+	u_int			 k, y, start, gain, best = 1;
+	u_int			 top = 0, bottom = 0, by = 0, i;
+	struct cell		*c;
+
+	if (*t->csr == '\0' || *t->ind == '\0' || sy < 4)
+		return;
+	/*
+	 * The scroll region is put back by number without ansi_csr, which
+	 * is wrong if the terminal is bigger than the clamped screen.
+	 */
+	if (!t->ansi_csr && sy >= SCREEN_MAX_Y)
+		return;
+
+	for (k = 1; k <= RENDER_SCROLL_MAX && k + 2 < sy; k++) {
+		y = 1;
+		while (y + k <= sy - 2) {
+			if (!render_rows_equal(next, y, shown, y + k)) {
+				y++;
+				continue;
+			}
+			/* Rows start.. of next are rows start + k.. of shown. */
+			start = y;
+			gain = 0;
+			for (; y + k <= sy - 2 &&
+			    render_rows_equal(next, y, shown, y + k); y++) {
+				if (!render_rows_equal(next, y, shown, y))
+					gain++;
+			}
+			/* Rows that would be rewritten without scrolling. */
+			if (gain > best) {
+				best = gain;
+				top = start;
+				bottom = y - 1 + k;
+				by = k;
+			}
+		}
+	}
+	if (by == 0)
+		return;
+
+	/* Erased rows take the current attributes on some terminals. */
+	render_set_attr(rc, 0);
+	render_csr(rc, top, bottom);
+	render_cup(rc, 0, bottom);
+	for (i = 0; i < by; i++)
+		render_add(rc, t->ind);
+	render_csr(rc, 0, 0);
+
+	memmove(shown->cells + (size_t)top * sx,
+	    shown->cells + (size_t)(top + by) * sx,
+	    (size_t)(bottom + 1 - top - by) * sx * sizeof *shown->cells);
+	for (y = bottom + 1 - by; y <= bottom; y++) {
+		c = shown->cells + (size_t)y * sx;
+		for (i = 0; i < sx; i++) {
+			c[i].cp = ' ';
+			c[i].comb = 0;
+			c[i].attr = 0;
+			c[i].width = 1;
+		}
 	}
 }
 
@@ -345,43 +549,51 @@ render_draw(const struct term *t, struct screen *shown,
     const struct screen *next, struct evbuffer *out, int at_home)
 {
 	struct render_ctx	 rc;
-	struct cell		*c;
+	struct cell		*c, blank;
 	u_int			 y, sx = next->sx, sy = next->sy;
 
-	memset(&rc, 0, sizeof rc);
 	rc.term = t;
-	rc.shown = shown;
+	rc.map = t->attr_map;
 	rc.next = next;
 	rc.out = out;
 	rc.cx = at_home ? 0 : shown->cx;
 	rc.cy = at_home ? 0 : shown->cy;
 	rc.attr = 0;
-	rc.blank.cp = ' ';
-	rc.blank.width = 1;
+	rc.len = 0;
+
+	memset(&blank, 0, sizeof blank);
+	blank.cp = ' ';
+	blank.width = 1;
+	memcpy(rc.last, next->cells + (size_t)(sy - 1) * sx,
+	    sx * sizeof *rc.last);
+	if (sx >= 2 && rc.last[sx - 2].width == 2) {
+		c = &rc.last[sx - 2];
+		c->cp = ' ';
+		c->comb = 0;
+		c->width = 1;
+	}
+	rc.last[sx - 1] = blank;
 
 	/* Hide the cursor first, so it does not flicker across the screen. */
 	if (shown->cursor_visible && !next->cursor_visible)
 		render_add(&rc, t->civis);
 
+	if (!at_home)
+		render_scroll(&rc, shown);
 	for (y = 0; y < sy; y++)
-		render_row(&rc, y);
+		render_row(&rc, shown, y);
 
+	render_set_row(&rc, shown, next->cy);
 	render_move(&rc, next->cx, next->cy);
 	render_set_attr(&rc, 0);
 	if (!shown->cursor_visible && next->cursor_visible)
 		render_add(&rc, t->cnorm);
+	render_flush(&rc);
 
-	/* Remember what was really drawn, corner included. */
-	screen_copy(shown, next);
-	shown->cells[(size_t)sy * sx - 1] = rc.blank;
-	if (sx >= 2) {
-		c = &shown->cells[(size_t)sy * sx - 2];
-		if (c->width == 2) {
-			c->cp = ' ';
-			c->comb = 0;
-			c->width = 1;
-		}
-	}
+	/* Each row of shown was brought up to date by render_row. */
+	shown->cx = next->cx;
+	shown->cy = next->cy;
+	shown->cursor_visible = next->cursor_visible;
 }
 
 /* Clear the terminal and draw all of next; shown becomes a copy of it. */
@@ -410,7 +622,7 @@ render_full(const struct term *t, struct screen *shown,
 	 */
 	n = (size_t)shown->sx * shown->sy;
 	for (i = 0; i < n; i++)
-		shown->cells[i].cp = UINT32_MAX;
+		shown->cells[i].cp = RENDER_UNKNOWN;
 	term_cup(t, out, 0, 0);
 	render_draw(t, shown, next, out, 1);
 }

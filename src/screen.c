@@ -102,10 +102,12 @@ screen_resize(struct screen *s, u_int sx, u_int sy)
 void
 screen_clear(struct screen *s)
 {
-	size_t	i, n = (size_t)s->sx * s->sy;
+	struct cell	blank;
+	size_t		i, n = (size_t)s->sx * s->sy;
 
+	screen_blank(&blank, 0);
 	for (i = 0; i < n; i++)
-		screen_blank(&s->cells[i], 0);
+		s->cells[i] = blank;
 }
 
 /* Make dst an exact copy of src, resizing dst if needed. */
@@ -184,6 +186,19 @@ screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
 	row = s->cells + (size_t)y * s->sx;
 
 	while (off < len && x < maxx) {
+		/* Printable ASCII, most text, is one column and one byte. */
+		if ((u_char)text[off] >= 0x20 && (u_char)text[off] < 0x7f) {
+			last = &row[x];
+			if (last->width != 1)
+				screen_split(s, x, y, 1);
+			last->cp = (u_char)text[off++];
+			last->comb = 0;
+			last->attr = attr;
+			last->width = 1;
+			x++;
+			continue;
+		}
+
 		off += utf8_decode(text + off, len - off, &cp);
 		if (cp == 0 || (w = utf8_width(cp)) < 0)
 			continue;

@@ -286,8 +286,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vterm_set_size(v->vt, sy, sx);
 			break;
 		case 6:
-			if (fuzz_byte(&in) & 1)
+			n = fuzz_byte(&in);
+			if (n & 1)
 				screen_clear(&next);
+			else if (n & 2) {
+				/*
+				 * Rows move up within a band, as the
+				 * conversation does: render.c may scroll.
+				 */
+				y = fuzz_byte(&in) % next.sy;
+				maxx = y + fuzz_byte(&in) % (next.sy - y);
+				x = 1 + fuzz_byte(&in) % 5;
+				if (x <= maxx - y)
+					memmove(next.cells +
+					    (size_t)y * next.sx,
+					    next.cells +
+					    (size_t)(y + x) * next.sx,
+					    (size_t)(maxx + 1 - y - x) *
+					    next.sx * sizeof *next.cells);
+			}
 			break;
 		case 7:
 			/* Few renders an input, so that each run stays quick. */

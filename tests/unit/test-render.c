@@ -378,6 +378,117 @@ test_random_other_terms(void **state)
 	run_random("XTERM", 20, 5, 500);
 }
 
+/*
+ * Move rows top + k to bottom of s up by k, as a new line moves the
+ * conversation, and write random text in the k rows that come free.
+ */
+static void
+rnd_shift(struct screen *s, u_int top, u_int bottom, u_int k)
+{
+	char	 text[256];
+	size_t	 len;
+	u_int	 y, i;
+
+	memmove(s->cells + top * s->sx, s->cells + (top + k) * s->sx,
+	    (bottom + 1 - top - k) * s->sx * sizeof *s->cells);
+	for (y = bottom + 1 - k; y <= bottom; y++) {
+		screen_fill(s, 0, y, s->sx, 0);
+		len = 0;
+		for (i = rnd(60); i > 0; i--)
+			len += rnd_char(text + len);
+		screen_puts(s, rnd(4), y, s->sx, text, len, rnd_attr());
+	}
+}
+
+/*
+ * Frames where a band of rows moves up by a few rows, plus random
+ * changes: the scroll region path, read back through libvterm.  Return
+ * how many frames used a scroll region.
+ */
+static u_int
+run_scroll(const char *name, u_int sx, u_int sy, u_int iterations)
+{
+	const struct term	*t = term_get(name);
+	struct screen		 shown, next;
+	struct evbuffer		*out = evbuffer_new();
+	struct vt		 v;
+	u_int			 i, y, top, bottom, k, scrolled = 0;
+	char			 text[256];
+	size_t			 len, n;
+	const char		*p;
+
+	rng_state = 0x5c5011ULL + sx * 1000 + sy;
+	vt_open(&v, sx, sy);
+	screen_init(&shown, sx, sy);
+	screen_init(&next, sx, sy);
+	render_enter(t, out);
+	vt_feed(&v, out);
+
+	/* Start with every row holding something. */
+	for (y = 0; y < sy; y++) {
+		len = 0;
+		for (i = 10 + rnd(50); i > 0; i--)
+			len += rnd_char(text + len);
+		screen_puts(&next, 0, y, sx, text, len, rnd_attr());
+	}
+	render_diff(t, &shown, &next, out);
+	vt_feed(&v, out);
+	vt_check(&v, t, &shown);
+
+	for (i = 0; i < iterations; i++) {
+		/* Mostly the conversation's band: row 1 to sy - 3. */
+		if (rnd(4) != 0) {
+			top = 1;
+			bottom = sy - 3;
+		} else {
+			top = rnd(sy);
+			bottom = top + rnd(sy - top);
+		}
+		k = 1 + rnd(5);
+		if (bottom > top && k <= bottom - top)
+			rnd_shift(&next, top, bottom, k);
+		if (rnd(3) == 0)
+			rnd_change(&next);
+		else
+			screen_cursor(&next, rnd(sx), sy - 1, rnd(10) != 0);
+		check_grid(&next);
+		render_diff(t, &shown, &next, out);
+		n = evbuffer_get_length(out);
+		p = (const char *)evbuffer_pullup(out, -1);
+		if (n > 0 && memmem(p, n, "\033[r", 3) != NULL)
+			scrolled++;
+		vt_feed(&v, out);
+		check_shown(&shown, &next);
+		vt_check(&v, t, &shown);
+	}
+
+	render_diff(t, &shown, &next, out);
+	assert_int_equal(evbuffer_get_length(out), 0);
+
+	screen_free(&shown);
+	screen_free(&next);
+	vt_close(&v);
+	evbuffer_free(out);
+	return (scrolled);
+}
+
+/* A band moving up is scrolled with a region, and the screen stays right. */
+static void
+test_scroll(void **state)
+{
+	(void)state;
+	assert_true(run_scroll("xterm-256color", 80, 24, 2000) > 500);
+	(void)run_scroll("xterm-256color", 20, 5, 1000);	/* too few rows */
+	assert_true(run_scroll("xterm-256color", 40, 12, 1000) > 250);
+	assert_true(run_scroll("xterm-256color", 300, 100, 300) > 75);
+	assert_true(run_scroll("vt100", 80, 24, 500) > 125);
+	assert_true(run_scroll("linux", 80, 24, 500) > 125);
+	assert_true(run_scroll("screen", 40, 12, 500) > 125);
+	assert_true(run_scroll("no-such-term", 80, 24, 500) > 125);
+	/* No scroll region: plain diffs, still right. */
+	assert_int_equal(run_scroll("ansi", 80, 24, 300), 0);
+}
+
 /* A full render, then a resize redraws everything at the new size. */
 static void
 test_full_and_resize(void **state)
@@ -698,6 +809,7 @@ main(void)
 		cmocka_unit_test(test_random_80x24),
 		cmocka_unit_test(test_random_300x100),
 		cmocka_unit_test(test_random_other_terms),
+		cmocka_unit_test(test_scroll),
 	};
 	int	rc;
 
