@@ -536,6 +536,8 @@ enum line_kind {
 struct chat_line {
 	enum line_kind	 kind;
 	char		*text;		/* owned, sanitised UTF-8 */
+	u_int		 rows;		/* view.c: rows it takes at width */
+	u_int		 rows_sx;	/* that width; 0: not known */
 };
 /* What the conversation keeps: bounded in lines and in bytes. */
 #define CHAT_MAX_LINES	200

@@ -966,6 +966,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	cl = &s->lines[(s->line_first + s->nlines) % CHAT_MAX_LINES];
 	cl->kind = kind;
 	cl->text = xstrdup(text);
+	cl->rows_sx = 0;
 	s->line_bytes += len;
 	s->nlines++;
 	/* Scrolled back: keep the view where it is and count what came. */
@@ -1019,7 +1020,10 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	if (s->term == NULL || s->state == SESSION_CLOSING)
 		return;
 	s->shown_online = workers_online();
-	screen_resize(&w->scratch, s->sx, s->sy);
+	/* The views clear the screen themselves; resizing clears it too. */
+	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||
+	    w->scratch.sy != s->sy)
+		screen_resize(&w->scratch, s->sx, s->sy);
 	if (s->console != NULL)
 		console_view_draw(s, &w->scratch);
 	else

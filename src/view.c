@@ -21,6 +21,8 @@
 
 /* Continuation rows of a wrapped line start this far in. */
 #define VIEW_INDENT	2
+/* Prefix and text up to this many bytes are joined on the stack. */
+#define VIEW_JOIN_MAX	(16 + LINE_MAX_CHARS * 4 + 1)
 
 #define VIEW_ATTR_STATUS	ATTR_REVERSE
 #define VIEW_ATTR_HINT		ATTR_DIM
@@ -48,6 +50,8 @@ static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
 static void	view_put_row(const char *, size_t, u_int, void *);
 static const char *view_prefix(enum line_kind);
+static char	*view_join(char *, size_t, const char *, const char *);
+static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
 static void	view_clock(char *, size_t, uint64_t, int);
 
@@ -74,10 +78,17 @@ view_wrap(const char *text, u_int width, u_int indent,
 		used = 0;
 		brk = 0;
 		for (i = pos; i < len; i += n) {
-			n = utf8_decode(text + i, len - i, &cp);
-			cw = utf8_width(cp);
-			if (cw < 0)
-				cw = 0;
+			if ((u_char)text[i] >= 0x20 && (u_char)text[i] < 0x7f) {
+				/* Printable ASCII: one byte, one column. */
+				n = 1;
+				cp = (u_char)text[i];
+				cw = 1;
+			} else {
+				n = utf8_decode(text + i, len - i, &cp);
+				cw = utf8_width(cp);
+				if (cw < 0)
+					cw = 0;
+			}
 			if (used + cw > avail)
 				break;
 			if (cp == ' ')
@@ -272,17 +283,48 @@ view_status(struct session *s, struct screen *scr)
 	}
 }
 
+/*
+ * Join prefix and text into buf if they fit (a typed line always does),
+ * else into a new string: the caller frees the result if it is not buf.
+ */
+static char *
+view_join(char *buf, size_t size, const char *prefix, const char *text)
+{
+	size_t	plen = strlen(prefix), tlen = strlen(text);
+	char	*full;
+
+	if (plen + tlen < size) {
+		memcpy(buf, prefix, plen);
+		memcpy(buf + plen, text, tlen + 1);
+		return (buf);
+	}
+	xasprintf(&full, "%s%s", prefix, text);
+	return (full);
+}
+
 /* How many rows a conversation line takes at a width. */
 u_int
 view_line_rows(enum line_kind kind, const char *text, u_int width)
 {
-	char	*full;
+	char	 buf[VIEW_JOIN_MAX], *full;
 	u_int	 rows;
 
-	xasprintf(&full, "%s%s", view_prefix(kind), text);
+	full = view_join(buf, sizeof buf, view_prefix(kind), text);
 	rows = view_wrap(full, width, VIEW_INDENT, NULL, NULL);
-	free(full);
+	if (full != buf)
+		free(full);
 	return (rows);
+}
+
+/* The same for a line of the conversation, remembered per width. */
+static u_int
+view_cl_rows(struct chat_line *cl, u_int width)
+{
+	if (cl->rows_sx != width) {
+		cl->rows = view_line_rows(cl->kind, cl->text, width);
+		cl->rows_sx = width;
+	}
+	return (cl->rows);
 }
 
 /*
@@ -295,8 +337,8 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
     u_int bottom)
 {
 	struct view_row		 vr;
-	const struct chat_line	*cl;
-	char			*full, mark[96];
+	struct chat_line	*cl;
+	char			 buf[VIEW_JOIN_MAX], *full, mark[96];
 	u_int			 height = bottom - top, rows = 0, i, first;
 	u_int			 want;
 
@@ -310,7 +352,7 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	while (first > 0 && rows < want) {
 		first--;
 		cl = &s->lines[(s->line_first + first) % CHAT_MAX_LINES];
-		rows += view_line_rows(cl->kind, cl->text, scr->sx);
+		rows += view_cl_rows(cl, scr->sx);
 	}
 	if (rows < want)
 		s->scroll = rows > height ? rows - height : 0;
@@ -341,9 +383,11 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 			vr.attr = 0;
 			break;
 		}
-		xasprintf(&full, "%s%s", view_prefix(cl->kind), cl->text);
+		full = view_join(buf, sizeof buf, view_prefix(cl->kind),
+		    cl->text);
 		view_wrap(full, scr->sx, VIEW_INDENT, view_put_row, &vr);
-		free(full);
+		if (full != buf)
+			free(full);
 	}
 	if (s->scroll == 0)
 		return;

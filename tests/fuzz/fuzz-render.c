@@ -216,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 tl, n, i;
 	uint8_t		 sel, op, attr;
 	u_int		 sx, sy, x, y, maxx, nops = 0, nrenders = 0;
-	int		 full;
+	int		 full, resized = 0;
 
 	sel = fuzz_byte(&in);
 	sx = pick_size(fuzz_byte(&in), SCREEN_MIN_X, SCREEN_MAX_X);
@@ -284,6 +284,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			screen_resize(&next, sx, sy);
 			if (v != NULL)
 				vterm_set_size(v->vt, sy, sx);
+			/*
+			 * As session_resize() does: even back at the old
+			 * size, the terminal's contents and cursor are not
+			 * known (libvterm clamps the cursor).
+			 */
+			resized = 1;
 			break;
 		case 6:
 			n = fuzz_byte(&in);
@@ -310,7 +316,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* Few renders an input, so that each run stays quick. */
 			if (nrenders++ >= FUZZ_MAXRENDERS)
 				break;
-			full = fuzz_byte(&in) & 1;
+			full = (fuzz_byte(&in) & 1) || resized;
+			resized = 0;
 			check_cells(&next);
 			if (full)
 				render_full(t, &shown, &next, out);
@@ -325,7 +332,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	check_cells(&next);
-	render_diff(t, &shown, &next, out);
+	if (resized)
+		render_full(t, &shown, &next, out);
+	else
+		render_diff(t, &shown, &next, out);
 	flush_out(v);
 	if (!t->plain) {
 		check_shown(&shown, &next);
