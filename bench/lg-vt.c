@@ -1,6 +1,8 @@
 /*
  * A terminal model just big enough for the load generator: cursor
- * addressing, erase, and printable text written into an 80x24 grid, so
+ * addressing, erase, a scroll region scrolled by LF at its bottom (as
+ * strangerd moves the conversation) and printable text written into an
+ * 80x24 grid, so
  * that a token the server sent as a diff (only the cells that changed)
  * is read back whole.  Attributes, charsets and modes are skipped.  A
  * BEL outside any sequence is counted: strangerd rings it on pairing.
@@ -17,6 +19,7 @@ enum { VT_GROUND, VT_ESC, VT_CSI, VT_OSC, VT_OSC_ESC, VT_CHARSET, VT_UTF8 };
 
 static void	vt_csi(struct vt *, int);
 static void	vt_clear_row(struct vt *, u_int, u_int);
+static void	vt_newline(struct vt *);
 
 /* An empty screen, cursor at the top left. */
 void
@@ -34,6 +37,27 @@ vt_clear_row(struct vt *vt, u_int y, u_int x)
 		return;
 	memset(&vt->cell[y][x], ' ', VT_COLS - x);
 	vt->dirty |= 1u << y;
+}
+
+/*
+ * LF: down a row, or at the bottom of the scroll region move the region
+ * up one.  A row's dirty bit moves with it: one written but not yet
+ * scanned (two frames in one read) must still be scanned.
+ */
+static void
+vt_newline(struct vt *vt)
+{
+	u_int		bot = vt->bot != 0 ? vt->bot : VT_ROWS - 1;
+	uint32_t	band;
+
+	if (vt->y == bot && vt->top < bot) {
+		memmove(vt->cell[vt->top], vt->cell[vt->top + 1],
+		    (size_t)(bot - vt->top) * VT_COLS);
+		band = (uint32_t)((2ull << bot) - (1ull << vt->top));
+		vt->dirty = (vt->dirty & ~band) | ((vt->dirty >> 1) & band);
+		vt_clear_row(vt, bot, 0);
+	} else if (vt->y < VT_ROWS - 1)
+		vt->y++;
 }
 
 /* The end of a control sequence ESC [ params final. */
@@ -77,6 +101,15 @@ vt_csi(struct vt *vt, int final)
 		else if (p0 == 2)
 			vt_clear_row(vt, vt->y, 0);
 		break;
+	case 'r':
+		vt->top = p0 > 0 ? (u_int)p0 - 1 : 0;
+		vt->bot = p1 > 0 && p1 <= VT_ROWS ? (u_int)p1 - 1 : 0;
+		if (vt->bot != 0 && vt->top >= vt->bot)
+			vt->top = vt->bot = 0;
+		if (vt->top >= VT_ROWS)
+			vt->top = 0;
+		vt->x = vt->y = 0;
+		break;
 	case 'J':
 		if (p0 == 2 || p0 == 3) {
 			for (y = 0; y < VT_ROWS; y++)
@@ -119,8 +152,7 @@ vt_feed(struct vt *vt, const char *buf, size_t len)
 			} else if (ch == '\r') {
 				vt->x = 0;
 			} else if (ch == '\n') {
-				if (vt->y < VT_ROWS - 1)
-					vt->y++;
+				vt_newline(vt);
 			} else if (ch == '\b') {
 				if (vt->x > 0)
 					vt->x--;

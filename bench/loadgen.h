@@ -28,6 +28,7 @@ struct vt {
 	int		 params[4];
 	int		 nparams;
 	int		 bels;		/* BEL seen outside sequences */
+	u_int		 top, bot;	/* scroll region; bot 0: last row */
 };
 
 enum proto { P_TELNET, P_SSH, P_IRC, P_SSHD };
