@@ -37,6 +37,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@
  * IPv6 /64), cfg->ssh_preauth_max (in the whole daemon, read at start)
  * and cfg->ssh_auth_tries (authentication requests).
  */
+#define SSH_SILENT_MS		1000	/* a client says nothing this long */
 #define SSH_ADDR_BUCKETS	4096	/* counters for ssh_preauth_per_addr */
 
 #define SSH_REFUSED_MAX		64	/* refused requests and channels */
@@ -138,6 +140,8 @@ struct ssh_conn {
 	int			 in_process;
 
 	int			 preauth;	/* counted in the caps */
+	u_int			 reads;		/* times the socket was readable */
+	uint64_t		 accepted;	/* now_ms() at accept */
 	uint32_t		 bucket;
 	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
 	LIST_ENTRY(ssh_conn)	 entry;
@@ -177,6 +181,7 @@ static uint32_t	 ssh_addr_bucket(const struct sockaddr *);
 static void	 ssh_drop_log(struct ssh_worker *, const char *, const char *);
 static void	 ssh_conn_free(struct ssh_conn *, const char *);
 static void	 ssh_conn_preauth_done(struct ssh_conn *);
+static struct ssh_conn *ssh_conn_victim(struct ssh_worker *);
 static void	 ssh_conn_schedule(struct ssh_conn *);
 static void	 ssh_conn_io(evutil_socket_t, short, void *);
 static void	 ssh_conn_timer(evutil_socket_t, short, void *);
@@ -404,9 +409,10 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 
 	/*
 	 * Caps on handshakes in progress.  A new connection pushes out
-	 * the oldest one still in its handshake (from the same address
-	 * if that address is at its cap) rather than being refused, so
-	 * that idle or stalled sockets can never keep a real visitor out.
+	 * one still in its handshake (the oldest from the same address if
+	 * that address is at its cap, else ssh_conn_victim()'s choice)
+	 * rather than being refused, so that idle or stalled sockets can
+	 * never keep a real visitor out.
 	 */
 	bucket = ssh_addr_bucket(sa);
 	if (atomic_fetch_add(&ssh_addr_count[bucket], 1) >=
@@ -428,7 +434,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 		    "address");
 	}
 	if (sw->npreauth >= sw->preauth_max)
-		ssh_conn_free(TAILQ_FIRST(&sw->preauth),
+		ssh_conn_free(ssh_conn_victim(sw),
 		    "dropped: too many handshakes in progress");
 
 	c = xcalloc(1, sizeof *c);
@@ -443,6 +449,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	c->sslen = salen;
 	memcpy(c->addr, addr, sizeof c->addr);
 	c->preauth = 1;
+	c->accepted = now_ms();
 	c->bucket = bucket;
 	TAILQ_INSERT_TAIL(&sw->preauth, c, preauth_entry);
 	sw->npreauth++;
@@ -485,6 +492,34 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	evtimer_add(c->timer_ev, &tv);
 	/* Send our version string now: clients wait for it. */
 	ssh_conn_io(fd, EV_WRITE, c);
+}
+
+/*
+ * The handshake to drop when there are too many: the one that has made
+ * the least progress (still in key exchange before authenticating, and
+ * fewest reads), the oldest of those.  Idle and half-open sockets, and
+ * ones that sent a version line and stalled, go before a real login,
+ * however slow its round trips; one just accepted is not taken for
+ * silent before its first bytes can have arrived.
+ */
+static struct ssh_conn *
+ssh_conn_victim(struct ssh_worker *sw)
+{
+	struct ssh_conn	*c, *victim = NULL;
+	uint64_t	 now = now_ms();
+	u_int		 score, best = UINT_MAX;
+
+	TAILQ_FOREACH(c, &sw->preauth, preauth_entry) {
+		if (c->reads == 0 && now - c->accepted < SSH_SILENT_MS)
+			continue;
+		score = (c->state == SSH_CONN_KEX ? 0 : 1000) +
+		    (c->reads < 999 ? c->reads : 999);
+		if (score < best) {
+			best = score;
+			victim = c;
+		}
+	}
+	return (victim != NULL ? victim : TAILQ_FIRST(&sw->preauth));
 }
 
 /*
@@ -557,9 +592,10 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 	int		 rc;
 
 	(void)fd;
-	(void)events;
 	if (c->dead)
 		return;
+	if ((events & EV_READ) && c->reads < UINT_MAX)
+		c->reads++;
 	c->in_io = 1;
 	if (c->state == SSH_CONN_KEX) {
 		rc = ssh_handle_key_exchange(c->ssh);
