@@ -634,6 +634,17 @@ const char *const *rules_get(void);
 const char *const *rules_default(void);
 
 /* view.c: lays out a session's screen. */
+struct view_row {
+	struct screen	*scr;
+	u_int		 y;
+	u_int		 skip;		/* rows above the top to leave out */
+	u_int		 ymax;		/* first row below the area */
+	uint8_t		 attr;
+	uint8_t		 prefix_attr;
+	size_t		 prefix_len;	/* bytes of the prefix in row one */
+	int		 first;
+};
+void		 view_put_row(const char *, size_t, u_int, void *);
 void		 view_draw(struct session *, struct screen *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);

@@ -74,16 +74,6 @@ const char *const console_pane_names[CONSOLE_PANES] = {
 	"sessions", "reports", "bans"
 };
 
-struct console_wrap {
-	struct screen	*scr;
-	u_int		 y;
-	u_int		 ymax;
-	u_int		 skip;		/* rows above the top to leave out */
-	u_int		 prefix_len;	/* bytes of row one in prefix_attr */
-	uint8_t		 prefix_attr;
-	uint8_t		 attr;
-	int		 first;
-};
 
 static u_int	 console_view_width(const char *);
 static void	 console_view_best(struct screen *, u_int, u_int,
@@ -96,7 +86,6 @@ static u_int	 console_view_evidence(struct console *, struct screen *,
 		     u_int, u_int);
 static void	 console_view_help(struct screen *, u_int, u_int);
 static void	 console_view_bottom(struct console *, struct screen *);
-static void	 console_view_put_row(const char *, size_t, u_int, void *);
 
 /* Display width of a string, up to a newline. */
 static u_int
@@ -304,32 +293,6 @@ console_view_table(struct console *c, struct screen *scr, u_int top,
 	}
 }
 
-/* One wrapped row of evidence, if it is on screen. */
-static void
-console_view_put_row(const char *text, size_t len, u_int x, void *arg)
-{
-	struct console_wrap	*cw = arg;
-	size_t			 plen;
-
-	if (cw->skip > 0) {
-		cw->skip--;
-		cw->first = 0;
-		return;
-	}
-	if (cw->y >= cw->ymax)
-		return;
-	if (cw->first && cw->prefix_len > 0) {
-		plen = cw->prefix_len < len ? cw->prefix_len : len;
-		x += screen_puts(cw->scr, x, cw->y, cw->scr->sx, text, plen,
-		    cw->prefix_attr);
-		text += plen;
-		len -= plen;
-	}
-	screen_puts(cw->scr, x, cw->y, cw->scr->sx, text, len, cw->attr);
-	cw->first = 0;
-	cw->y++;
-}
-
 /*
  * The selected report in full between rows top and bottom: who, why,
  * then the evidence, scrolled by c->evscroll rows.  Returns the rows
@@ -340,7 +303,7 @@ console_view_evidence(struct console *c, struct screen *scr, u_int top,
     u_int bottom)
 {
 	const struct console_table	*t = &c->tables[CONSOLE_REPORTS];
-	struct console_wrap		 cw;
+	struct view_row			 cw;
 	char				*text, *copy, *line, *next;
 	char				 head[160];
 	const char			*colon;
@@ -395,7 +358,7 @@ console_view_evidence(struct console *c, struct screen *scr, u_int top,
 			    CONSOLE_ATTR_REPORTER : strncmp(line, "reported:",
 			    9) == 0 ? CONSOLE_ATTR_REPORTED : ATTR_BOLD;
 		}
-		view_wrap(line, scr->sx, 2, console_view_put_row, &cw);
+		view_wrap(line, scr->sx, 2, view_put_row, &cw);
 	}
 	free(text);
 	return (total);

@@ -54,6 +54,7 @@ static struct term	*term_plain;	/* line mode */
 
 static int		 term_name_ok(const char *);
 static void		 term_strip_pad(char *);
+static void		 term_tiparm(const char *, int, int, struct evbuffer *);
 static char		*term_string(const char *);
 static struct term	*term_new(const char *);
 static void		 term_free(struct term *);
@@ -481,21 +482,19 @@ out:
 	return (t);
 }
 
-/* Append the sequence moving the cursor to column x, row y (from 0). */
-void
-term_cup(const struct term *t, struct evbuffer *out, u_int x, u_int y)
+/*
+ * Append a capability with two parameters, through tiparm(): not
+ * thread-safe (its result is a static buffer), hence the lock.
+ */
+static void
+term_tiparm(const char *cap, int a, int b, struct evbuffer *out)
 {
 	char	*s;
 
-	if (t->ansi_cup) {
-		evbuffer_add_printf(out, "\033[%u;%uH", y + 1, x + 1);
+	if (*cap == '\0')
 		return;
-	}
-	if (*t->cup == '\0')
-		return;
-
 	pthread_mutex_lock(&term_lock);
-	s = tiparm(t->cup, (int)y, (int)x);
+	s = tiparm(cap, a, b);
 	if (s != NULL) {
 		s = xstrdup(s);
 		term_strip_pad(s);
@@ -507,6 +506,17 @@ term_cup(const struct term *t, struct evbuffer *out, u_int x, u_int y)
 	}
 }
 
+/* Append the sequence moving the cursor to column x, row y (from 0). */
+void
+term_cup(const struct term *t, struct evbuffer *out, u_int x, u_int y)
+{
+	if (t->ansi_cup) {
+		evbuffer_add_printf(out, "\033[%u;%uH", y + 1, x + 1);
+		return;
+	}
+	term_tiparm(t->cup, (int)y, (int)x, out);
+}
+
 /*
  * Append the sequence making rows top to bottom (from 0) the scroll
  * region; the cursor is then somewhere the caller does not know.
@@ -514,26 +524,11 @@ term_cup(const struct term *t, struct evbuffer *out, u_int x, u_int y)
 void
 term_csr(const struct term *t, struct evbuffer *out, u_int top, u_int bottom)
 {
-	char	*s;
-
 	if (t->ansi_csr) {
 		evbuffer_add_printf(out, "\033[%u;%ur", top + 1, bottom + 1);
 		return;
 	}
-	if (*t->csr == '\0')
-		return;
-
-	pthread_mutex_lock(&term_lock);
-	s = tiparm(t->csr, (int)top, (int)bottom);
-	if (s != NULL) {
-		s = xstrdup(s);
-		term_strip_pad(s);
-	}
-	pthread_mutex_unlock(&term_lock);
-	if (s != NULL) {
-		evbuffer_add(out, s, strlen(s));
-		free(s);
-	}
+	term_tiparm(t->csr, (int)top, (int)bottom, out);
 }
 
 /* Free every cached entry; for tests and leak checkers, at exit. */

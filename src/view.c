@@ -32,23 +32,11 @@
 #define VIEW_ATTR_YOU		(ATTR_BOLD | ATTR_FG(6))
 #define VIEW_ATTR_STRANGER	(ATTR_BOLD | ATTR_FG(5))
 
-struct view_row {
-	struct screen	*scr;
-	u_int		 y;
-	u_int		 skip;		/* rows above the top to leave out */
-	u_int		 ymax;		/* first row below the conversation */
-	uint8_t		 attr;
-	uint8_t		 prefix_attr;
-	size_t		 prefix_len;	/* bytes of the prefix in row one */
-	int		 first;
-};
-
 static void	view_status(struct session *, struct screen *);
 static void	view_conversation(struct session *, struct screen *, u_int,
 		    u_int);
 static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
-static void	view_put_row(const char *, size_t, u_int, void *);
 static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
 static u_int	view_cl_rows(struct chat_line *, u_int);
@@ -115,8 +103,11 @@ view_wrap(const char *text, u_int width, u_int indent,
 	return (rows);
 }
 
-/* Draw one wrapped row of the conversation, if it is on screen. */
-static void
+/*
+ * view_wrap()'s callback: draw one wrapped row (the prefix of row one in
+ * its own attribute), unless it is scrolled off above or below.
+ */
+void
 view_put_row(const char *text, size_t len, u_int x, void *arg)
 {
 	struct view_row	*vr = arg;
