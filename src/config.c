@@ -140,7 +140,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "ssh_max_preauth_per_address", CONFIG_UINT,
 	  F(ssh_preauth_per_addr), 1, 65535, 0, "10", 0 },
 	{ "ssh_max_preauth", CONFIG_UINT, F(ssh_preauth_max), 1, 1000000,
-	  CONFIG_FIXED, "500", 0 },
+	  CONFIG_FIXED, "4000", 0 },
 	{ "ssh_max_auth_tries", CONFIG_UINT, F(ssh_auth_tries), 1, 1000, 0,
 	  "32", 0 },
 

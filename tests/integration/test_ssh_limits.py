@@ -4,6 +4,8 @@ disconnect with a logged reason, and nobody else notices."""
 
 import os
 import random
+import shutil
+import tempfile
 import socket
 import struct
 import time
@@ -16,7 +18,8 @@ from test_ssh import SshTest
 LOGIN_MAX = 2.0
 
 
-class TestSshLimits(SshTest):
+class PreauthTest(SshTest):
+    """Idle sockets and timed logins."""
 
     def idle(self, n, source=lambda i: "127.0.0.1", banner=False):
         """n TCP connections that never finish a handshake."""
@@ -42,6 +45,9 @@ class TestSshLimits(SshTest):
         self.assertLess(took, LOGIN_MAX, "login took %.2fs" % took)
         return took
 
+
+class TestSshLimits(PreauthTest):
+
     def test_200_idle_from_one_address(self):
         # worker.c admits at most a few connections per address; the
         # rest are refused at accept, before any crypto.
@@ -60,9 +66,32 @@ class TestSshLimits(SshTest):
         self.timed_login()
         self.timed_login("ssh_pty")
 
+    def test_200_stalled_mid_handshake(self):
+        self.idle(200, lambda i: "127.0.%d.%d" % (4 + i // 250,
+                                                  2 + i % 250),
+                  banner=True)
+        time.sleep(0.3)
+        self.timed_login()
+        self.timed_login("ssh_pty")
+        self.assertStaysUp()
+
+
+
+class TestSshOverallCap(PreauthTest):
+    """ssh_max_preauth 500 in the configuration file."""
+
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix="strangerd-preauth-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "strangerd.conf")
+        with open(path, "w") as f:
+            f.write("ssh_max_preauth 500\n")
+        self.daemon_args = ("-c", path)
+        PreauthTest.setUp(self)
+
     def test_600_idle_over_the_overall_cap(self):
-        # Past the cap on handshakes in progress (500) a new connection
-        # pushes out the oldest one still in its handshake.
+        # Past the cap on handshakes in progress (set to 500 here) a new
+        # connection pushes out one still in its handshake.
         base = self.daemon.nfds()
         self.idle(600, lambda i: "127.0.%d.%d" % (1 + i // 250,
                                                   2 + i % 250))
@@ -72,15 +101,6 @@ class TestSshLimits(SshTest):
         self.assertGreater(held, 400, "daemon holds %d sockets" % held)
         self.timed_login()
         self.assertIn("too many handshakes in progress", self.daemon.log())
-
-    def test_200_stalled_mid_handshake(self):
-        self.idle(200, lambda i: "127.0.%d.%d" % (4 + i // 250,
-                                                  2 + i % 250),
-                  banner=True)
-        time.sleep(0.3)
-        self.timed_login()
-        self.timed_login("ssh_pty")
-        self.assertStaysUp()
 
 
 class TestSshBadInput(SshTest):
