@@ -138,6 +138,7 @@ struct ssh_conn {
 	int			 dead;		/* connection gone: free soon */
 	int			 in_io;		/* inside ssh_conn_io */
 	int			 in_process;
+	int			 again;		/* scheduled while busy */
 
 	int			 preauth;	/* counted in the caps */
 	u_int			 reads;		/* times the socket was readable */
@@ -579,8 +580,18 @@ ssh_conn_preauth_done(struct ssh_conn *c)
 static void
 ssh_conn_schedule(struct ssh_conn *c)
 {
-	if (c->dead || c->in_io || c->in_process)
+	if (c->dead)
 		return;
+	if (c->in_io || c->in_process) {
+		/*
+		 * ssh_conn_io() processes once libssh returns; but inside
+		 * ssh_conn_process(), libssh may read and hand us data from
+		 * within ssh_channel_write(): come back for it, or it would
+		 * wait for the client's next packet.
+		 */
+		c->again = 1;
+		return;
+	}
 	event_active(c->process_ev, EV_TIMEOUT, 0);
 }
 
@@ -612,6 +623,7 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 	} else
 		(void)ssh_event_dopoll(c->sev, 0);
 	c->in_io = 0;
+	c->again = 0;		/* what libssh handed us is processed now */
 	ssh_conn_process(c);
 }
 
@@ -774,6 +786,10 @@ ssh_conn_process(struct ssh_conn *c)
 	}
 	if (ssh_get_status(c->ssh) & SSH_WRITE_PENDING)
 		event_add(c->write_ev, NULL);
+	if (c->again) {
+		c->again = 0;
+		event_active(c->process_ev, EV_TIMEOUT, 0);
+	}
 }
 
 /* The shell request came: hand the visitor to a chat session. */
