@@ -547,9 +547,10 @@ class TestConnectRate(LimitTest):
     new connection from that address is refused with a line, logged
     and counted, until the rate lets one more in."""
 
-    # One every two seconds: slow enough that opening seven sockets
-    # never earns a token in between, even under a sanitizer.
-    conf = {"max_per_address": 50, "connect_rate": 0.5, "connect_burst": 5}
+    # One every five seconds: slow enough that opening seven sockets and
+    # reading their answers never earns a token in between, even under
+    # ThreadSanitizer.
+    conf = {"max_per_address": 50, "connect_rate": 0.2, "connect_burst": 5}
 
     def outcome(self, socks):
         """How many of socks the daemon admitted (it talks telnet or SSH
@@ -568,10 +569,12 @@ class TestConnectRate(LimitTest):
         # first: the kernel spreads connections over their listeners.)
         socks = [connect(self.port, src) for i in range(6)]
         socks.append(connect(self.ssh_port, src))
+        t0 = time.monotonic()
         self.addCleanup(lambda: [s.close() for s in socks])
         self.assertEqual(self.outcome(socks), (5, 2))
-        # Two seconds later (one every two) one more may come, not two.
-        time.sleep(2.2)
+        # Five seconds later (one every five) one more may come, not two.
+        time.sleep(max(0.0, 5.5 - (time.monotonic() - t0)))
+        self.assertLess(time.monotonic() - t0, 9.5, "too slow to tell")
         later = [connect(self.port, src), connect(self.ssh_port, src)]
         self.addCleanup(lambda: [s.close() for s in later])
         self.assertEqual(self.outcome(later), (1, 1))

@@ -291,7 +291,9 @@ class TestMetrics(ConfTest):
         return "metrics_listen %d\n" % self.metrics_port
 
     def test_scripted_chat(self):
-        # Served on loopback (a bare port), in the text format.
+        # Served on loopback (a bare port), in the text format, once the
+        # metrics thread listens (it starts after the workers).
+        self.assertTrue(poll(lambda: listening(self.metrics_port)))
         status, ctype, text = scrape(self.metrics_port)
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
