@@ -365,25 +365,17 @@ class ScreenClient(Client):
         self.cols, self.rows = cols, rows
 
 
-class PtyTelnet(ScreenClient):
-    """/usr/bin/telnet in a pseudo-terminal of cols x rows."""
+class PtyClient(ScreenClient):
+    """A real client program in a pseudo-terminal of cols x rows, its
+    output read into the screen."""
 
-    name = "telnet"
-
-    def __init__(self, port, cols=80, rows=24, term="xterm-256color",
-                 host="127.0.0.1", name=None, source=None):
+    def __init__(self, argv, env, cols, rows, name=None):
         ScreenClient.__init__(self, cols, rows)
         if name:
             self.name = name
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ,
                     struct.pack("HHHH", rows, cols, 0, 0))
-        env = dict(os.environ)
-        env["TERM"] = term
-        env.pop("TELNET_OPTIONS", None)
-        argv = [TELNET, host, str(port)]
-        if source:
-            argv[1:1] = ["-b", source]
         self.proc = subprocess.Popen(
             argv, stdin=slave, stdout=slave,
             stderr=slave, env=env, start_new_session=True,
@@ -409,8 +401,8 @@ class PtyTelnet(ScreenClient):
         os.write(self.master, data)
 
     def resize(self, cols, rows):
-        """Resize the pty: the kernel sends telnet SIGWINCH, and telnet
-        sends the daemon a new NAWS."""
+        """Resize the pty: the kernel sends the program SIGWINCH (telnet
+        then sends a new NAWS, ssh a window-change)."""
         self._resize_screen(cols, rows)
         fcntl.ioctl(self.master, termios.TIOCSWINSZ,
                     struct.pack("HHHH", rows, cols, 0, 0))
@@ -429,6 +421,22 @@ class PtyTelnet(ScreenClient):
             os.close(self.master)
         except OSError:
             pass
+
+
+class PtyTelnet(PtyClient):
+    """/usr/bin/telnet in a pseudo-terminal of cols x rows."""
+
+    name = "telnet"
+
+    def __init__(self, port, cols=80, rows=24, term="xterm-256color",
+                 host="127.0.0.1", name=None, source=None):
+        env = dict(os.environ)
+        env["TERM"] = term
+        env.pop("TELNET_OPTIONS", None)
+        argv = [TELNET, host, str(port)]
+        if source:
+            argv[1:1] = ["-b", source]
+        PtyClient.__init__(self, argv, env, cols, rows, name)
 
 
 class RawTelnet(ScreenClient):

@@ -8,13 +8,10 @@ import os
 import re
 import subprocess
 import threading
-import fcntl
-import struct
-import termios
 import time
 import warnings
 
-from harness import DaemonTest, ScreenClient, Client, poll, TIMEOUT
+from harness import DaemonTest, PtyClient, ScreenClient, poll, TIMEOUT
 
 with warnings.catch_warnings():
     # Debian's cryptography warns about ciphers asyncssh merely imports.
@@ -68,7 +65,7 @@ def make_key(directory, name="id_ed25519"):
     return path, out.split()[1]
 
 
-class PtySsh(ScreenClient):
+class PtySsh(PtyClient):
     """OpenSSH's ssh in a pseudo-terminal of cols x rows: it sends
     pty-req with TERM and the size, and window-change on SIGWINCH."""
 
@@ -76,56 +73,8 @@ class PtySsh(ScreenClient):
 
     def __init__(self, port, cols=80, rows=24, term="xterm-256color",
                  key=None, args=(), name=None):
-        ScreenClient.__init__(self, cols, rows)
-        if name:
-            self.name = name
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ,
-                    struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(
-            ssh_argv(port, key, args), stdin=slave, stdout=slave,
-            stderr=slave, env=ssh_env(term), start_new_session=True,
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
-        os.close(slave)
-        self.thread = threading.Thread(target=self._reader, daemon=True)
-        self.thread.start()
-
-    def _reader(self):
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            self._received(data)
-        self.closed = True
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        os.write(self.master, data)
-
-    def resize(self, cols, rows):
-        """Resize the pty: ssh gets SIGWINCH and sends window-change."""
-        self._resize_screen(cols, rows)
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ,
-                    struct.pack("HHHH", rows, cols, 0, 0))
-
-    def exited(self):
-        return self.proc.poll() is not None
-
-    def wait_exit(self, timeout=TIMEOUT):
-        return poll(self.exited, timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        try:
-            os.close(self.master)
-        except OSError:
-            pass
+        PtyClient.__init__(self, ssh_argv(port, key, args), ssh_env(term),
+                           cols, rows, name)
 
 
 class _NoKeyClient(asyncssh.SSHClient):
