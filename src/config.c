@@ -667,6 +667,11 @@ config_parse(struct config *c, const char *name, const char *buf,
 		line[n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[n - 1] = '\0';
+		/* A name or a path has no business with control bytes. */
+		for (s = line; *s != '\0'; s++)
+			if ((*s > 0 && *s < 0x20 && *s != '\t') || *s == 0x7f)
+				return (config_error(cause, &p, "control "
+				    "character 0x%02x in line", (u_char)*s));
 
 		/* "#" starts a comment at the start or after a blank. */
 		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
