@@ -645,6 +645,7 @@ struct view_row {
 	int		 first;
 };
 void		 view_put_row(const char *, size_t, u_int, void *);
+void		 view_editor(struct screen *, const struct editor *, u_int, u_int);
 void		 view_draw(struct session *, struct screen *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);

@@ -423,9 +423,7 @@ console_view_bottom(struct console *c, struct screen *scr)
 	};
 	const struct editor	*ed = &c->s->editor;
 	const char		*prompt;
-	char			*buf, *p;
-	size_t			 start = 0, i;
-	u_int			 y = scr->sy - 1, x, avail, cx;
+	u_int			 y = scr->sy - 1, x;
 	int			 has_msg = c->message != NULL;
 
 	/* Short screens: the answer takes the hints' row. */
@@ -459,19 +457,7 @@ console_view_bottom(struct console *c, struct screen *scr)
 		x = screen_puts(scr, 0, y, scr->sx / 3, "> ", 2,
 		    CONSOLE_ATTR_ASK);
 	}
-	avail = scr->sx > x + 1 ? scr->sx - x - 1 : 1;
-	while (editor_width_to(ed, ed->cursor) - editor_width_to(ed, start) >=
-	    avail && start < ed->cursor)
-		start++;
-	buf = p = xmalloc((ed->len - start) * 4 + 1);
-	for (i = start; i < ed->len; i++)
-		p += utf8_encode(ed->text[i], p);
-	*p = '\0';
-	screen_puts(scr, x, y, scr->sx, buf, (size_t)(p - buf), 0);
-	free(buf);
-	cx = x + (u_int)(editor_width_to(ed, ed->cursor) -
-	    editor_width_to(ed, start));
-	screen_cursor(scr, cx < scr->sx ? cx : scr->sx - 1, y, 1);
+	view_editor(scr, ed, x, y);
 }
 
 /* Lay the console out onto scr, which has the session's size. */

@@ -437,9 +437,7 @@ view_input(struct session *s, struct screen *scr, u_int y)
 	static const char	 prompt[] = "> ";
 	static const char	 wprompt[] = "interests> ";
 	const struct editor	*ed = &s->editor;
-	char			*buf, *p;
-	size_t			 start = 0, i;
-	u_int			 avail, x, cx;
+	u_int			 x;
 
 	/* On the welcome screen the line takes interests (or a command). */
 	if (s->state == SESSION_WELCOME && scr->sx >= 30)
@@ -448,19 +446,38 @@ view_input(struct session *s, struct screen *scr, u_int y)
 	else
 		x = screen_puts(scr, 0, y, scr->sx, prompt,
 		    sizeof prompt - 1, ATTR_BOLD);
+	view_editor(scr, ed, x, y);
+}
+
+/*
+ * The editor's text from column x of row y, scrolled sideways so that the
+ * cursor stays in view, and the cursor placed.  The widths are summed in
+ * one pass: a hostile 500-character line must not cost a quadratic scan
+ * on every keystroke.
+ */
+void
+view_editor(struct screen *scr, const struct editor *ed, u_int x, u_int y)
+{
+	char	*buf, *p;
+	size_t	 start = 0, i;
+	u_int	 avail, width;
+	int	 cw;
+
 	avail = scr->sx > x + 1 ? scr->sx - x - 1 : 1;
-	while (editor_width_to(ed, ed->cursor) - editor_width_to(ed, start) >=
-	    avail && start < ed->cursor)
+	width = (u_int)editor_width_to(ed, ed->cursor);
+	while (width >= avail && start < ed->cursor) {
+		if ((cw = utf8_width(ed->text[start])) > 0)
+			width -= (u_int)cw;
 		start++;
+	}
 	buf = p = xmalloc((ed->len - start) * 4 + 1);
 	for (i = start; i < ed->len; i++)
 		p += utf8_encode(ed->text[i], p);
 	*p = '\0';
 	screen_puts(scr, x, y, scr->sx, buf, (size_t)(p - buf), 0);
 	free(buf);
-	cx = x + (u_int)(editor_width_to(ed, ed->cursor) -
-	    editor_width_to(ed, start));
-	screen_cursor(scr, cx < scr->sx ? cx : scr->sx - 1, y, 1);
+	x += width;
+	screen_cursor(scr, x < scr->sx ? x : scr->sx - 1, y, 1);
 }
 
 /* Lay the whole session out onto scr, which has the session's size. */
