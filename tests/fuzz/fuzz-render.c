@@ -77,7 +77,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The model of the terminal matches what was asked for. */
-static void
+FUZZ_CHECKER static void
 check_shown(const struct screen *shown, const struct screen *next)
 {
 	const struct cell	*a, *b;
@@ -99,7 +99,7 @@ check_shown(const struct screen *shown, const struct screen *next)
 }
 
 /* Cells as screen_puts() makes them: a wide one has its right half. */
-static void
+FUZZ_CHECKER static void
 check_cells(const struct screen *s)
 {
 	const struct cell	*row;
@@ -124,7 +124,7 @@ check_cells(const struct screen *s)
 }
 
 /* libvterm, fed the output, shows what shown says. */
-static void
+FUZZ_CHECKER static void
 check_vterm(struct vt *v, const struct term *t, const struct screen *s)
 {
 	VTermScreenCell	 vc;
