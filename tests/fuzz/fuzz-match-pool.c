@@ -29,7 +29,7 @@ struct model_entry {
 static struct model_entry	 model[MODEL_MAX];
 static u_int			 nmodel;
 
-static long
+FUZZ_CHECKER static long
 model_find(uint64_t h)
 {
 	u_int	i;
@@ -47,11 +47,22 @@ model_del(u_int i)
 	model[i] = model[--nmodel];
 }
 
-static int
+FUZZ_CHECKER static int
 model_eligible(const struct model_entry *e, uint64_t h, uint64_t last)
 {
 	return (e->handle != h && e->last != h &&
 	    (last == HANDLE_NONE || e->handle != last));
+}
+
+/* How many waiting may meet h, whose last partner was last. */
+FUZZ_CHECKER static u_int
+model_count_eligible(uint64_t h, uint64_t last)
+{
+	u_int	k, n = 0;
+
+	for (k = 0; k < nmodel; k++)
+		n += model_eligible(&model[k], h, last);
+	return (n);
 }
 
 /* A handle from a byte: never HANDLE_NONE. */
@@ -120,8 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* The requester is not waiting while it asks. */
 			if (model_find(h) != -1)
 				break;
-			for (eligible = 0, k = 0; k < nmodel; k++)
-				eligible += model_eligible(&model[k], h, last);
+			eligible = model_count_eligible(h, last);
 			r = match_pool_pick(mp, h, last, &partner);
 			FUZZ_ASSERT((r == 0) == (eligible > 0));
 			if (r != 0)

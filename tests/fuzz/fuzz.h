@@ -29,9 +29,10 @@
  * For a harness's own property checks: they are the oracle, not the
  * code under test, so they feed no coverage to libFuzzer (whose
  * comparison tracing in a loop over every cell of a screen otherwise
- * costs more than the renderer it checks).  Sanitizers still apply.
+ * costs more than the renderer it checks).  Not inlined, so that the
+ * attribute holds.  Sanitizers still apply.
  */
-#define FUZZ_CHECKER __attribute__((no_sanitize("coverage")))
+#define FUZZ_CHECKER __attribute__((no_sanitize("coverage"), noinline))
 
 /* Input consumed from the front. */
 struct fuzz_in {
