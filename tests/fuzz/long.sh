@@ -2,7 +2,8 @@
 # Long fuzzing runs, one harness at a time and niced, so that the machine
 # stays usable: each harness named (default: all that are built) runs
 # RUNS executions (default 10 million) on its corpus, logging to
-# build/fuzz/long/NAME.log.  A summary line per harness goes to stdout:
+# build/fuzz/long/NAME.log, at niceness NICE (default 10).  A summary
+# line per harness goes to stdout:
 # executions done and whether libFuzzer found anything.
 #
 #   make fuzz-build && sh tests/fuzz/long.sh [NAME...]
@@ -18,7 +19,7 @@ for name in "$@"; do
 	mkdir -p "build/fuzz/corpus/$name"
 	log="build/fuzz/long/$name.log"
 	start=$(date +%s)
-	nice -n 10 "./build/fuzz/fuzz-$name" -runs="$RUNS" -max_len="$MAXLEN" \
+	nice -n "${NICE:-10}" "./build/fuzz/fuzz-$name" -runs="$RUNS" -max_len="$MAXLEN" \
 	    -print_final_stats=1 -artifact_prefix="build/fuzz/long/$name-" \
 	    "build/fuzz/corpus/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1
 	rc=$?
