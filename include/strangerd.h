@@ -469,6 +469,7 @@ struct worker {
 	struct screen		 scratch;	/* owned: the next frame */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
+	_Atomic u_int		 nfds;		/* descriptors they hold, same */
 	int			 stopping;
 	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
@@ -478,6 +479,7 @@ struct worker {
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
+extern u_int		  worker_fd_budget;
 void		 workers_init(void);
 void		 workers_run(void);
 void		 workers_stop(void);
@@ -487,7 +489,9 @@ void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
-void		 worker_conn_done(struct worker *, const struct sockaddr *);
+u_int		 worker_proto_fds(enum proto);
+void		 worker_conn_done(struct worker *, const struct sockaddr *,
+		     enum proto);
 uint64_t	 now_ms(void);
 
 /* telnet.c: the telnet front end (libtelnet). */

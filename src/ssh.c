@@ -24,6 +24,13 @@
  *    the channel window is open; the rest waits in outq, which is capped.
  *  - A connection is freed from the loop (ssh_conn_process or a timer),
  *    never from a libssh callback.
+ *  - libssh closes its socket by itself when the client goes or a write
+ *    fails, from inside any call.  So libssh gets a duplicate of the
+ *    descriptor and our events watch the original, which only
+ *    ssh_conn_free() closes, after it has deleted them: the number our
+ *    events use can never be reused by another worker's accept while
+ *    they still watch it (which would register that worker's socket in
+ *    our epoll set).  A connection holds two descriptors.
  */
 
 #include <sys/types.h>
@@ -31,9 +38,9 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -99,7 +106,8 @@ struct ssh_conn {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 
-	ssh_session		 ssh;		/* owned */
+	int			 fd;		/* owned: our events' */
+	ssh_session		 ssh;		/* owned: on a dup of fd */
 	ssh_event		 sev;		/* owned, once keys are agreed */
 	ssh_channel		 chan;		/* owned by ssh */
 	struct ssh_server_callbacks_struct server_cb;
@@ -402,10 +410,8 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	struct timeval		 tv = { 0, 0 };
 	char			 addr[INET6_ADDRSTRLEN];
 	uint32_t		 bucket;
-	int			 one = 1;
+	int			 sfd;
 
-	/* Without it each login stalls ~40 ms on delayed ACKs. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	ssh_addr_string(sa, addr, sizeof addr);
 
 	/*
@@ -428,7 +434,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 			ssh_drop_log(sw, addr,
 			    "refused: too many handshakes from this address");
 			close(fd);
-			worker_conn_done(w, sa);
+			worker_conn_done(w, sa, PROTO_SSH);
 			return;
 		}
 		ssh_conn_free(old, "dropped: too many handshakes from its "
@@ -437,8 +443,16 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	if (sw->npreauth >= sw->preauth_max)
 		ssh_conn_free(ssh_conn_victim(sw),
 		    "dropped: too many handshakes in progress");
+	if ((sfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("ssh %s: dup", addr);
+		atomic_fetch_sub(&ssh_addr_count[bucket], 1);
+		close(fd);
+		worker_conn_done(w, sa, PROTO_SSH);
+		return;
+	}
 
 	c = xcalloc(1, sizeof *c);
+	c->fd = fd;
 	c->w = w;
 	c->sw = sw;
 	c->state = SSH_CONN_KEX;
@@ -468,10 +482,10 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 
 	if ((c->ssh = ssh_new()) == NULL)
 		fatalx("ssh: out of memory");
-	if (ssh_bind_accept_fd(sw->bind, c->ssh, fd) != SSH_OK) {
+	if (ssh_bind_accept_fd(sw->bind, c->ssh, sfd) != SSH_OK) {
 		log_warnx("ssh %s: %s", c->addr, ssh_get_error(sw->bind));
-		if (ssh_get_fd(c->ssh) != fd)
-			close(fd);
+		if (ssh_get_fd(c->ssh) != sfd)
+			close(sfd);
 		ssh_conn_free(c, NULL);
 		return;
 	}
@@ -551,8 +565,9 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	if (c->ssh != NULL) {
 		if (ssh_is_connected(c->ssh))
 			ssh_disconnect(c->ssh);
-		ssh_free(c->ssh);	/* closes the socket, frees the channel */
+		ssh_free(c->ssh);	/* closes its socket, frees the channel */
 	}
+	close(c->fd);		/* the events that watched it are gone */
 	if (c->outq != NULL)
 		evbuffer_free(c->outq);
 	if (c->inq != NULL)
@@ -560,7 +575,7 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	free(c->key);
 	free(c->keytype);
 	free(c->term);
-	worker_conn_done(c->w, (struct sockaddr *)&c->ss);
+	worker_conn_done(c->w, (struct sockaddr *)&c->ss, PROTO_SSH);
 	free(c);
 }
 

@@ -61,7 +61,7 @@ struct override {
 };
 static struct override	 *overrides;	/* from the command line */
 static u_int		  noverrides;
-static u_int		  nofile_cap;	/* sessions the descriptors allow */
+static u_int		  nofile_cap;	/* descriptors for connections */
 
 static __dead void usage(void);
 static void	 add_override(const char *, const char *);
@@ -132,7 +132,10 @@ fail:
 	return (NULL);
 }
 
-/* Use every descriptor we may, and work out how many sessions fit. */
+/*
+ * Use every descriptor we may, and work out how many connections fit:
+ * the workers refuse one ("server full") rather than run out.
+ */
 static void
 raise_nofile(void)
 {
@@ -151,6 +154,7 @@ raise_nofile(void)
 		    rl.rlim_cur) - STRANGERD_FD_RESERVE;
 	else
 		nofile_cap = (u_int)rl.rlim_cur / 2;
+	worker_fd_budget = nofile_cap;
 }
 
 /* Keep the session cap below what the descriptors allow; 0 is "all". */

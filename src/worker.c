@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 
 struct worker		**workers;
 u_int			  nworkers;
+u_int			  worker_fd_budget = UINT_MAX;	/* for connections */
 
 /*
  * Connections per address must be counted across workers (the kernel
@@ -122,6 +124,33 @@ worker_conns(void)
 	return (n);
 }
 
+/*
+ * Descriptors the connections of all workers hold.  Each front end
+ * holds a fixed number per connection (worker_proto_fds()), reserved
+ * at accept and given back by worker_conn_done().
+ */
+static u_int
+worker_fds(void)
+{
+	u_int	i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += atomic_load_explicit(&workers[i]->nfds,
+		    memory_order_relaxed);
+	return (n);
+}
+
+/*
+ * Descriptors a connection holds: the socket, and for SSH a second
+ * number for the same socket, which libssh owns and may close whenever
+ * it fails while the event loop's stays valid (ssh.c).
+ */
+u_int
+worker_proto_fds(enum proto proto)
+{
+	return (proto == PROTO_SSH ? 2 : 1);
+}
+
 /* Take new connections from a listening socket. */
 static void
 worker_accept(evutil_socket_t fd, short events, void *arg)
@@ -166,6 +195,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			close(c);
 			continue;
 		}
+		/* Without it each SSH login stalls ~40 ms on delayed ACKs. */
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* Bans first, before any crypto: admin-worker.c. */
 		if ((banned = admin_worker_refuse(w,
@@ -175,7 +205,9 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			free(banned);
 			continue;
 		}
-		if (worker_conns() >= cfg->max_sessions) {
+		if (worker_conns() >= cfg->max_sessions ||
+		    worker_fds() + worker_proto_fds(l->la->proto) >
+		    worker_fd_budget) {
 			metrics_inc(METRIC_REFUSED_FULL);
 			worker_refuse(c, &ss, l, "server full", full);
 			continue;
@@ -192,6 +224,8 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			continue;
 		}
 		atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&w->nfds,
+		    worker_proto_fds(l->la->proto), memory_order_relaxed);
 		switch (l->la->proto) {
 		case PROTO_TELNET:
 			telnet_accept(w, c, (struct sockaddr *)&ss, sslen);
@@ -228,9 +262,12 @@ worker_refuse(int c, const struct sockaddr_storage *ss,
 
 /* A connection accepted by this worker has gone; front ends call this. */
 void
-worker_conn_done(struct worker *w, const struct sockaddr *sa)
+worker_conn_done(struct worker *w, const struct sockaddr *sa,
+    enum proto proto)
 {
 	atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&w->nfds, worker_proto_fds(proto),
+	    memory_order_relaxed);
 	pthread_mutex_lock(&limit_lock);
 	limit_release(limit_table, sa);
 	pthread_mutex_unlock(&limit_lock);

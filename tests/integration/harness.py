@@ -19,6 +19,7 @@ import errno
 import fcntl
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -142,10 +143,11 @@ class Daemon:
     """One strangerd in the foreground on a free loopback port, with a
     temporary state directory and its stderr captured to a file."""
 
-    def __init__(self, workers=2, args=(), ssh=False):
+    def __init__(self, workers=2, args=(), ssh=False, nofile=None):
         self.workers = workers
         self.args = list(args)
         self.ssh = ssh			# also listen for SSH on ssh_port
+        self.nofile = nofile		# a descriptor limit (soft and hard)
         self.proc = None
         self.dir = None
         self.port = None
@@ -170,9 +172,13 @@ class Daemon:
                     "-t", "127.0.0.1:%d" % self.port, "-s", ssh,
                     "-w", str(self.workers)] + self.args
             self.argv = argv
+            limit = None
+            if self.nofile is not None:
+                limit = lambda: resource.setrlimit(
+                    resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=self._log, stderr=self._log,
-                                         cwd=self.dir)
+                                         cwd=self.dir, preexec_fn=limit)
             up = lambda: listening(self.port) and (
                 not self.ssh or listening(self.ssh_port))
             if poll(lambda: up() or self.proc.poll() is not None,
@@ -203,6 +209,20 @@ class Daemon:
 
     def nfds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def nsockets(self):
+        """Distinct sockets the daemon holds open: an SSH connection
+        holds its socket under two descriptor numbers (src/ssh.c)."""
+        d = "/proc/%d/fd" % self.proc.pid
+        seen = set()
+        for fd in os.listdir(d):
+            try:
+                target = os.readlink(os.path.join(d, fd))
+            except OSError:
+                continue        # closed meanwhile
+            if target.startswith("socket:"):
+                seen.add(target)
+        return len(seen)
 
     def terminate(self, timeout=None):
         """SIGTERM and wait; returns the exit status (None: still up)."""
@@ -655,9 +675,11 @@ class DaemonTest(unittest.TestCase):
     workers = 2
     daemon_args = ()
     ssh = False			# True: also an SSH listener on self.ssh_port
+    nofile = None		# the daemon's descriptor limit, if not ours
 
     def setUp(self):
-        self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh)
+        self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh,
+                             nofile=self.nofile)
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
         global current_daemon

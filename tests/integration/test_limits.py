@@ -359,7 +359,7 @@ class IdleCrowd(LimitTest):
         return socks
 
     def crowd(self):
-        base = self.daemon.nfds()
+        base = self.daemon.nsockets()
         tsrc = [new_source() for _ in range(3)]
         ssrc = [new_source() for _ in range(3)]
         tel = self.hold(self.port, 300, tsrc)
@@ -396,7 +396,7 @@ class TestIdleCrowdDefault(IdleCrowd):
 
     def test_300_idle_on_each_port(self):
         base, tel, ssh = self.crowd()
-        held = self.daemon.nfds() - base
+        held = self.daemon.nsockets() - base
         self.assertLessEqual(held, 60 + 5, "daemon holds %d sockets" % held)
         self.assertVisitorsPair()
         lines = [refusal(*r) for r in sweep(tel + ssh, 1.0)]
@@ -423,9 +423,9 @@ class TestIdleCrowdHeld(IdleCrowd):
 
     def test_300_idle_on_each_port(self):
         base, tel, ssh = self.crowd()
-        self.assertTrue(poll(lambda: self.daemon.nfds() - base >= 590),
+        self.assertTrue(poll(lambda: self.daemon.nsockets() - base >= 590),
                         "daemon holds only %d of 600" %
-                        (self.daemon.nfds() - base))
+                        (self.daemon.nsockets() - base))
         self.assertVisitorsPair()
         self.assertMetric('strangerd_refused_total{reason="address_limit"}',
                           0)
@@ -623,6 +623,42 @@ class TestFull(LimitTest):
         self.assertTrue(poll(lambda: ": end telnet from " in
                              self.daemon.log()))
         self.raw(source=new_source(), name="next").wait_for("Welcome")
+
+
+class TestDescriptorLimit(LimitTest):
+    """A descriptor limit of 200 and no session cap: the daemon serves
+    what its descriptors allow (200 less a reserve of 64, an SSH
+    connection holding two) and tells the next visitors the server is
+    full; it never runs out of descriptors, so accept never fails, and
+    when the crowd leaves a visitor gets in at once."""
+
+    nofile = 200
+    conf = {"max_per_address": 500, "connect_burst": 500,
+            "ssh_max_preauth_per_address": 500, "ssh_max_preauth": 1000}
+    FULL = TestFull.FULL
+
+    def test_ssh_crowd_within_the_descriptors(self):
+        srcs = [new_source() for _ in range(4)]
+        socks = [connect(self.ssh_port, srcs[i % 4]) for i in range(100)]
+        self.addCleanup(lambda: [s.close() for s in socks])
+        got = [refusal(*r) or r[0][:4] for r in sweep(socks, 1.0)]
+        held, full = got.count(b"SSH-"), got.count(self.FULL)
+        self.assertEqual(held + full, 100, set(got))
+        # 136 descriptors for connections: 68 SSH ones (fewer when the
+        # test's own visitors still hold some).
+        self.assertGreaterEqual(held, 60, got)
+        self.assertLessEqual(held, 68, got)
+        self.assertLessEqual(self.daemon.nfds(), 200)
+        self.assertEqual(refused_line(connect(self.port, new_source())),
+                         self.FULL)
+        self.assertMetric('strangerd_refused_total{reason="full"}', full + 1)
+        for s in socks:
+            s.close()
+        self.assertTrue(poll(lambda: self.daemon.nsockets() < 20),
+                        self.daemon.nsockets())
+        self.ssh_visitor("ssh_async", name="after").wait_for("Enter")
+        self.assertNotIn("Too many open files", self.daemon.log())
+        self.assertStaysUp()
 
 
 class TestIdleTimeouts(LimitTest):

@@ -51,10 +51,10 @@ class TestSshLimits(PreauthTest):
     def test_200_idle_from_one_address(self):
         # worker.c admits at most a few connections per address; the
         # rest are refused at accept, before any crypto.
-        base = self.daemon.nfds()
+        base = self.daemon.nsockets()
         self.idle(200, lambda i: "127.0.0.2")
         time.sleep(0.3)
-        held = self.daemon.nfds() - base
+        held = self.daemon.nsockets() - base
         self.assertLessEqual(held, 12, "daemon holds %d sockets" % held)
         self.timed_login()
         self.timed_login("ssh_pty")
@@ -92,11 +92,11 @@ class TestSshOverallCap(PreauthTest):
     def test_600_idle_over_the_overall_cap(self):
         # Past the cap on handshakes in progress (set to 500 here) a new
         # connection pushes out one still in its handshake.
-        base = self.daemon.nfds()
+        base = self.daemon.nsockets()
         self.idle(600, lambda i: "127.0.%d.%d" % (1 + i // 250,
                                                   2 + i % 250))
         time.sleep(0.5)
-        held = self.daemon.nfds() - base
+        held = self.daemon.nsockets() - base
         self.assertLessEqual(held, 505, "daemon holds %d sockets" % held)
         self.assertGreater(held, 400, "daemon holds %d sockets" % held)
         self.timed_login()
