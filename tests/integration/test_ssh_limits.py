@@ -8,9 +8,10 @@ import shutil
 import tempfile
 import socket
 import struct
+import threading
 import time
 
-from harness import SANITIZED, poll, scaled
+from harness import SANITIZED, new_source, poll, scaled
 from test_ssh import SshTest
 
 # A real login with this many idle sockets around must still take no
@@ -101,6 +102,48 @@ class TestSshOverallCap(PreauthTest):
         self.assertGreater(held, 400, "daemon holds %d sockets" % held)
         self.timed_login()
         self.assertIn("too many handshakes in progress", self.daemon.log())
+
+
+class TestSshChurn(PreauthTest):
+    """2,400 connections on two workers, each gone at once with a reset,
+    half after sending a version line: libssh closes its socket by
+    itself in the middle of a handshake, and the descriptor number is
+    at once accepted again, often by the other worker.  The daemon must
+    not touch a number it no longer owns (under ThreadSanitizer that
+    is a reported race, which stops the daemon), must keep no socket,
+    and must still let a real visitor in."""
+
+    def churn(self, n):
+        for i in range(n):
+            s = socket.socket()
+            try:
+                s.bind((new_source(), 0))
+                s.connect(("127.0.0.1", self.ssh_port))
+                if i % 2:
+                    s.sendall(b"SSH-2.0-churn\r\n")
+                    time.sleep(0.002)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            s.close()
+
+    def test_connections_reset_mid_handshake(self):
+        base = self.daemon.nsockets()
+        threads = [threading.Thread(target=self.churn, args=(400,))
+                   for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertTrue(poll(lambda: self.daemon.nsockets() <= base,
+                             timeout=scaled(5)),
+                        "holds %d sockets, %d before" %
+                        (self.daemon.nsockets(), base))
+        self.assertDaemonUp()
+        self.timed_login()
+        self.assertNotIn("Too many open files", self.daemon.log())
+        self.assertStaysUp()
 
 
 class TestSshBadInput(SshTest):
