@@ -69,7 +69,7 @@ static void	 worker_message(struct msg *, void *);
 static void	 worker_reap(evutil_socket_t, short, void *);
 static void	 worker_tick(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
-static u_int	 worker_conns(void);
+static int	 worker_room(enum proto);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
 		     const struct listener *, const char *, const char *);
 
@@ -112,32 +112,25 @@ worker_listen(struct worker *w)
 	}
 }
 
-/* Connections open on every worker; approximate, from any thread. */
-static u_int
-worker_conns(void)
-{
-	u_int	i, n = 0;
-
-	for (i = 0; i < nworkers; i++)
-		n += atomic_load_explicit(&workers[i]->nconns,
-		    memory_order_relaxed);
-	return (n);
-}
-
 /*
- * Descriptors the connections of all workers hold.  Each front end
- * holds a fixed number per connection (worker_proto_fds()), reserved
- * at accept and given back by worker_conn_done().
+ * Is there room for one more connection of proto: fewer connections
+ * than max_sessions on all workers together, and the descriptors it
+ * needs (worker_proto_fds(), reserved at accept and given back by
+ * worker_conn_done()) within the budget?  Approximate, from any thread.
  */
-static u_int
-worker_fds(void)
+static int
+worker_room(enum proto proto)
 {
-	u_int	i, n = 0;
+	u_int	i, conns = 0, fds = 0;
 
-	for (i = 0; i < nworkers; i++)
-		n += atomic_load_explicit(&workers[i]->nfds,
+	for (i = 0; i < nworkers; i++) {
+		conns += atomic_load_explicit(&workers[i]->nconns,
 		    memory_order_relaxed);
-	return (n);
+		fds += atomic_load_explicit(&workers[i]->nfds,
+		    memory_order_relaxed);
+	}
+	return (conns < cfg->max_sessions &&
+	    fds + worker_proto_fds(proto) <= worker_fd_budget);
 }
 
 /*
@@ -205,9 +198,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			free(banned);
 			continue;
 		}
-		if (worker_conns() >= cfg->max_sessions ||
-		    worker_fds() + worker_proto_fds(l->la->proto) >
-		    worker_fd_budget) {
+		if (!worker_room(l->la->proto)) {
 			metrics_inc(METRIC_REFUSED_FULL);
 			worker_refuse(c, &ss, l, "server full", full);
 			continue;
