@@ -788,6 +788,15 @@ void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
 /* The rest runs on the store thread only. */
 struct sqlite3;
+struct sqlite3_stmt;
+/* A prepared statement of a store module: where it is kept, its SQL. */
+struct store_stmt {
+	struct sqlite3_stmt	**st;
+	const char		 *sql;
+};
+int		 store_prepare(struct sqlite3 *, const struct store_stmt *,
+		     size_t);
+void		 store_finalize(const struct store_stmt *, size_t);
 int		 store_audit(const char *, const char *, const char *,
 		     const char *);
 void		 store_audit_add(struct store_req *);

@@ -29,49 +29,34 @@ static sqlite3_stmt	*stmt_count;
 static const char	*store_ban_kind(enum ban_kind);
 static int		 store_ban_row(sqlite3_stmt *, struct ban *);
 
-/* Prepare the statements once; they live as long as the connection. */
+/* The statements, prepared once: they live as long as the connection. */
+static const struct store_stmt ban_stmts[] = {
+	{ &stmt_upsert, "INSERT INTO bans (target, kind, reason, created, "
+	    "expires, who) VALUES (?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, "
+	    "reason = excluded.reason, created = excluded.created, "
+	    "expires = excluded.expires, who = excluded.who" },
+	{ &stmt_delete, "DELETE FROM bans WHERE target = ?" },
+	{ &stmt_active, "SELECT id, target, reason, created, expires, who "
+	    "FROM bans WHERE expires IS NULL OR expires > ? "
+	    "ORDER BY created, id" },
+	{ &stmt_expire, "DELETE FROM bans WHERE expires IS NOT NULL "
+	    "AND expires <= ?" },
+	{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS NULL OR "
+	    "expires > ?" },
+};
+
 int
 store_ban_prepare(struct sqlite3 *db)
 {
-	static const struct {
-		sqlite3_stmt	**st;
-		const char	 *sql;
-	} list[] = {
-		{ &stmt_upsert, "INSERT INTO bans (target, kind, reason, "
-		    "created, expires, who) VALUES (?, ?, ?, ?, ?, ?) "
-		    "ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, "
-		    "reason = excluded.reason, created = excluded.created, "
-		    "expires = excluded.expires, who = excluded.who" },
-		{ &stmt_delete, "DELETE FROM bans WHERE target = ?" },
-		{ &stmt_active, "SELECT id, target, reason, created, expires, "
-		    "who FROM bans WHERE expires IS NULL OR expires > ? "
-		    "ORDER BY created, id" },
-		{ &stmt_expire, "DELETE FROM bans WHERE expires IS NOT NULL "
-		    "AND expires <= ?" },
-		{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS "
-		    "NULL OR expires > ?" },
-	};
-	u_int	i;
-
 	ban_db = db;
-	for (i = 0; i < sizeof list / sizeof *list; i++)
-		if (sqlite3_prepare_v3(db, list[i].sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
-			return (-1);
-	return (0);
+	return (store_prepare(db, ban_stmts, sizeof ban_stmts / sizeof *ban_stmts));
 }
 
-/* Free the statements. */
 void
 store_ban_finalize(void)
 {
-	sqlite3_finalize(stmt_upsert);
-	sqlite3_finalize(stmt_delete);
-	sqlite3_finalize(stmt_active);
-	sqlite3_finalize(stmt_expire);
-	sqlite3_finalize(stmt_count);
-	stmt_upsert = stmt_delete = stmt_active = stmt_expire = NULL;
-	stmt_count = NULL;
+	store_finalize(ban_stmts, sizeof ban_stmts / sizeof *ban_stmts);
 }
 
 /* The kind as the table spells it. */

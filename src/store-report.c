@@ -80,66 +80,49 @@ store_report_submit(struct report *rp)
 	store_request(r);
 }
 
-/* Prepare the statements once. */
+/* The statements, prepared once. */
+static const struct store_stmt report_stmts[] = {
+	{ &stmt_insert, "INSERT INTO reports (created, reporter_addr, "
+	    "reporter_key, reporter_transport, reported_addr, "
+	    "reported_key, reported_transport, reason, evidence) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+	{ &stmt_by_key, "SELECT count(DISTINCT coalesce(reporter_key, "
+	    "reporter_addr)) FROM reports WHERE reported_key = ? AND "
+	    "created > ?" },
+	{ &stmt_by_addr, "SELECT count(DISTINCT coalesce(reporter_key, "
+	    "reporter_addr)) FROM reports WHERE reported_key IS NULL "
+	    "AND reported_addr = ? AND created > ?" },
+	{ &stmt_banned, "SELECT 1 FROM bans WHERE target = ? AND "
+	    "(expires IS NULL OR expires > ?)" },
+	{ &stmt_list, "SELECT id, created, status, reporter_transport, "
+	    "reporter_addr, reporter_key, reported_transport, "
+	    "reported_addr, reported_key, reason, evidence, closed_by "
+	    "FROM reports ORDER BY status = 'open' DESC, "
+	    "created DESC, id DESC LIMIT 500" },
+	{ &stmt_set, "UPDATE reports SET status = ?, closed = ?, "
+	    "closed_by = ? WHERE id = ? AND status = 'open'" },
+	{ &stmt_status, "SELECT status FROM reports WHERE id = ?" },
+	{ &stmt_purge_evidence, "UPDATE reports SET evidence = NULL "
+	    "WHERE evidence IS NOT NULL AND created < ?" },
+	{ &stmt_purge_closed, "DELETE FROM reports WHERE status != "
+	    "'open' AND created < ?" },
+	{ &stmt_counts, "SELECT count(*), coalesce(sum(status = "
+	    "'open'), 0) FROM reports" },
+};
+
 int
 store_report_prepare(struct sqlite3 *db)
 {
-	static const struct {
-		sqlite3_stmt	**st;
-		const char	 *sql;
-	} list[] = {
-		{ &stmt_insert, "INSERT INTO reports (created, reporter_addr, "
-		    "reporter_key, reporter_transport, reported_addr, "
-		    "reported_key, reported_transport, reason, evidence) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
-		{ &stmt_by_key, "SELECT count(DISTINCT coalesce(reporter_key, "
-		    "reporter_addr)) FROM reports WHERE reported_key = ? AND "
-		    "created > ?" },
-		{ &stmt_by_addr, "SELECT count(DISTINCT coalesce(reporter_key, "
-		    "reporter_addr)) FROM reports WHERE reported_key IS NULL "
-		    "AND reported_addr = ? AND created > ?" },
-		{ &stmt_banned, "SELECT 1 FROM bans WHERE target = ? AND "
-		    "(expires IS NULL OR expires > ?)" },
-		{ &stmt_list, "SELECT id, created, status, reporter_transport, "
-		    "reporter_addr, reporter_key, reported_transport, "
-		    "reported_addr, reported_key, reason, evidence, closed_by "
-		    "FROM reports ORDER BY status = 'open' DESC, "
-		    "created DESC, id DESC LIMIT 500" },
-		{ &stmt_set, "UPDATE reports SET status = ?, closed = ?, "
-		    "closed_by = ? WHERE id = ? AND status = 'open'" },
-		{ &stmt_status, "SELECT status FROM reports WHERE id = ?" },
-		{ &stmt_purge_evidence, "UPDATE reports SET evidence = NULL "
-		    "WHERE evidence IS NOT NULL AND created < ?" },
-		{ &stmt_purge_closed, "DELETE FROM reports WHERE status != "
-		    "'open' AND created < ?" },
-		{ &stmt_counts, "SELECT count(*), coalesce(sum(status = "
-		    "'open'), 0) FROM reports" },
-	};
-	u_int	i;
-
 	report_db = db;
-	for (i = 0; i < sizeof list / sizeof *list; i++)
-		if (sqlite3_prepare_v3(db, list[i].sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
-			return (-1);
-	return (0);
+	return (store_prepare(db, report_stmts,
+	    sizeof report_stmts / sizeof *report_stmts));
 }
 
-/* Free the statements. */
 void
 store_report_finalize(void)
 {
-	sqlite3_stmt	**all[] = {
-		&stmt_insert, &stmt_by_key, &stmt_by_addr, &stmt_banned,
-		&stmt_list, &stmt_set, &stmt_status, &stmt_purge_evidence,
-		&stmt_purge_closed, &stmt_counts,
-	};
-	u_int		 i;
-
-	for (i = 0; i < sizeof all / sizeof *all; i++) {
-		sqlite3_finalize(*all[i]);
-		*all[i] = NULL;
-	}
+	store_finalize(report_stmts,
+	    sizeof report_stmts / sizeof *report_stmts);
 }
 
 /*

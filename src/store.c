@@ -167,6 +167,31 @@ store_migrate(char **cause)
 	return (0);
 }
 
+/* Prepare a module's statements; -1 (store_error() says why) if one fails. */
+int
+store_prepare(struct sqlite3 *db, const struct store_stmt *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (sqlite3_prepare_v3(db, list[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
+			return (-1);
+	return (0);
+}
+
+/* Free a module's statements (those prepared; the others are NULL). */
+void
+store_finalize(const struct store_stmt *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		sqlite3_finalize(*list[i].st);
+		*list[i].st = NULL;
+	}
+}
+
 /*
  * Open the database and load the bans, on the main thread before the
  * workers start, so that the first connection is already checked.
