@@ -47,6 +47,8 @@ import time
 import urllib.request
 import warnings
 
+from procfs import proc_fds, proc_rss_kib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
 # On a shared machine, run ahead of others' jobs (root only): server,
@@ -62,18 +64,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def nfds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def quantile(v, q):
@@ -347,7 +337,7 @@ def bench_halfopen(a, out):
                          "%d/%d" % (len(far[2]), len(far[2]) + len(far[1])),
                          quantile(far[2], 0.5) * 1000,
                          quantile(far[2], 0.99) * 1000,
-                         nfds(d.pid), rss_kib(d.pid)))
+                         proc_fds(d.pid), proc_rss_kib(d.pid)))
             for f in (fails, far[1]):
                 if f:
                     print("  asyncssh failures: %s" % sorted(set(f))[:3])
@@ -625,7 +615,7 @@ def bench_window(a, out):
         d = Daemon(a.strangerd, "max_per_address 1000\nconnect_burst 1000\n")
         try:
             time.sleep(0.5)
-            rss0 = rss_kib(d.pid)
+            rss0 = proc_rss_kib(d.pid)
             if kind == "telnet":
                 h = TelnetHolder(d.telnet, n, cols, rows, 0)
                 if not h.wait_paired():
@@ -634,7 +624,7 @@ def bench_window(a, out):
             else:
                 close = ssh_sessions(d.ssh, n, cols, rows)
             time.sleep(1.5)		# redraws done, status line ticked
-            rss = rss_kib(d.pid)
+            rss = proc_rss_kib(d.pid)
             out.append("%-28s %5d %9d %9d %12.1f" %
                        (label, n, rss0, rss, (rss - rss0) / float(n)))
             close()

@@ -20,9 +20,10 @@ import sys
 import tempfile
 import time
 
+from procfs import proc_cpu, proc_fds, proc_rss_kib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
-HZ = os.sysconf("SC_CLK_TCK")
 PORT_TELNET, PORT_SSH, PORT_IRC, PORT_SSHD = 24023, 24022, 24667, 24122
 SSHD_USER = "strangerd-bench"
 # On a shared machine, run ahead of others' jobs (root only; servers and
@@ -48,25 +49,6 @@ QUICK = dict(idle=2000, idle_hold=4, setup_conc=32, setup_secs=5,
 FULL = dict(idle=10000, idle_hold=10, setup_conc=64, setup_secs=15,
             pairs=[500, 2500], rates=[1000, 5000, 10000], lat_secs=10,
             warm=2, cycle_clients=2000, cycle_secs=15, ssh_latency=None)
-
-
-def proc_cpu(pid):
-    """CPU seconds of pid and its reaped children (sshd forks)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / HZ
-
-
-def proc_rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def proc_fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def wait_port(port, timeout=10):
