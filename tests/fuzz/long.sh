@@ -1,15 +1,20 @@
 #!/bin/sh
 # Long fuzzing runs, one harness at a time and niced, so that the machine
 # stays usable: each harness named (default: all that are built) runs
-# RUNS executions (default 10 million) on its corpus, logging to
-# build/fuzz/long/NAME.log, at niceness NICE (default 10).  A summary
-# line per harness goes to stdout:
-# executions done and whether libFuzzer found anything.
+# RUNS executions (default 10 million) on its corpus, at niceness NICE
+# (default 10).  JOBS=n (default 1) splits them over n processes side by
+# side, RUNS/n each, sharing the corpus (libFuzzer reloads it every
+# second), for a harness too slow for one core: the logs are
+# build/fuzz/long/NAME.log, or NAME.1.log ... NAME.n.log.  A summary line
+# per harness goes to stdout: executions done in all, and the first
+# finding if libFuzzer made one.
 #
 #   make fuzz-build && sh tests/fuzz/long.sh [NAME...]
+#   make fuzz-build && JOBS=2 sh tests/fuzz/long.sh render
 set -u
 RUNS=${RUNS:-10000000}
 MAXLEN=${MAXLEN:-1024}
+JOBS=${JOBS:-1}
 cd "$(dirname "$0")/../.."
 mkdir -p build/fuzz/long
 if [ $# -eq 0 ]; then
@@ -17,13 +22,37 @@ if [ $# -eq 0 ]; then
 fi
 for name in "$@"; do
 	mkdir -p "build/fuzz/corpus/$name"
-	log="build/fuzz/long/$name.log"
+	logs=""
+	pids=""
 	start=$(date +%s)
-	nice -n "${NICE:-10}" "./build/fuzz/fuzz-$name" -runs="$RUNS" -max_len="$MAXLEN" \
-	    -print_final_stats=1 -artifact_prefix="build/fuzz/long/$name-" \
-	    "build/fuzz/corpus/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1
-	rc=$?
-	done=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
-	echo "$name: rc=$rc runs=${done:-?} seconds=$(($(date +%s) - start))" \
-	    "$(grep -m1 -E '^==[0-9]+== ERROR|property failed' "$log")"
+	j=1
+	while [ "$j" -le "$JOBS" ]; do
+		if [ "$JOBS" -eq 1 ]; then
+			log="build/fuzz/long/$name.log"
+		else
+			log="build/fuzz/long/$name.$j.log"
+		fi
+		logs="$logs $log"
+		nice -n "${NICE:-10}" "./build/fuzz/fuzz-$name" \
+		    -runs=$((RUNS / JOBS)) -max_len="$MAXLEN" \
+		    -print_final_stats=1 \
+		    -artifact_prefix="build/fuzz/long/$name-" \
+		    "build/fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
+		    >"$log" 2>&1 &
+		pids="$pids $!"
+		j=$((j + 1))
+	done
+	rc=0
+	for pid in $pids; do
+		wait "$pid" || rc=$?
+	done
+	done=0
+	for log in $logs; do
+		n=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
+		done=$((done + ${n:-0}))
+	done
+	# shellcheck disable=SC2086
+	echo "$name: rc=$rc runs=$done seconds=$(($(date +%s) - start))" \
+	    "$(grep -h -m1 -E '^==[0-9]+== ERROR|property failed' $logs |
+	    head -1)"
 done
