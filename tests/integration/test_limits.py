@@ -625,6 +625,40 @@ class TestFull(LimitTest):
         self.raw(source=new_source(), name="next").wait_for("Welcome")
 
 
+class TestStalledReader(LimitTest):
+    """A client that stops reading (its channel window closed) while
+    the daemon has ever more to send: the output queue fills up to its
+    cap and the visitor is let go; memory stays bounded.  The cap is
+    set low (16 KiB; the default is 256 KiB) so that a few redraws fill
+    it, however the window changes that cause them arrive."""
+
+    conf = {"output_queue_max": "16k"}
+
+    def test_reader_that_stops_is_disconnected(self):
+        c = self.ssh_async(window=16384)
+        c.wait_for("Press Enter")
+        rss = self.daemon.rss()
+        c.loop.call_soon_threadsafe(c.chan.pause_reading)
+        # Window changes in batches until the queue overflows: the
+        # daemon redraws once per batch it reads.
+        deadline = time.monotonic() + scaled(10)
+        i = 0
+        while "output queue full" not in self.daemon.log() and \
+                time.monotonic() < deadline:
+            for _ in range(100):
+                c.loop.call_soon_threadsafe(c.chan.change_terminal_size,
+                                            100 + i % 100, 30 + i % 50)
+                i += 1
+            time.sleep(0.02)
+        self.assertIn("output queue full", self.daemon.log(),
+                      "%d window changes sent; outq drops metric %s" %
+                      (i, self.metric("strangerd_output_queue_drops_total")))
+        self.assertMetric("strangerd_output_queue_drops_total", 1)
+        if not SANITIZED:		# shadow memory is not ours
+            self.assertLess(self.daemon.rss() - rss, 8 * 1024)
+        self.assertStaysUp()
+
+
 class TestDescriptorLimit(LimitTest):
     """A descriptor limit of 200 and no session cap: the daemon serves
     what its descriptors allow (200 less a reserve of 64, an SSH
