@@ -627,9 +627,14 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 		rc = ssh_handle_key_exchange(c->ssh);
 		if (rc == SSH_OK) {
 			c->state = SSH_CONN_AUTH;
-			if ((c->sev = ssh_event_new()) == NULL ||
-			    ssh_event_add_session(c->sev, c->ssh) != SSH_OK)
+			if ((c->sev = ssh_event_new()) == NULL)
 				fatalx("ssh: out of memory");
+			if (ssh_event_add_session(c->sev, c->ssh) != SSH_OK) {
+				/* One connection's trouble, not the server's. */
+				c->in_io = 0;
+				ssh_conn_lost(c, "libssh: cannot watch the session");
+				return;
+			}
 		} else if (rc == SSH_ERROR) {
 			c->in_io = 0;
 			ssh_conn_lost(c, ssh_conn_error(c));
