@@ -560,6 +560,7 @@ struct session {
 	enum session_state	 state;
 	int			 ready;		/* session_start was called */
 	const char		*close_reason;
+	int			 closing;	/* inside session_close() */
 
 	const struct term	*term;		/* NULL: plain line mode */
 	u_int			 sx;

@@ -1075,8 +1075,14 @@ session_close(struct session *s, const char *reason)
 	struct msg	*m;
 	long		 ms;
 
-	if (s->state == SESSION_CLOSING)
+	/*
+	 * The farewell below goes through session_write(), which closes
+	 * the session when the output queue is full: that must not come
+	 * back here (it recursed until the stack overflowed).
+	 */
+	if (s->state == SESSION_CLOSING || s->closing)
 		return;
+	s->closing = 1;
 	if (s->state == SESSION_PAIRED)
 		session_leave(s);
 	else if (s->state == SESSION_WAITING) {
