@@ -1058,7 +1058,8 @@ session_write(struct session *s, const void *buf, size_t len)
 		evbuffer_drain(out, len);
 	} else
 		r = s->ops->write(s->fe, buf, len);
-	if (r == -1) {
+	/* A farewell that does not fit is dropped, not counted again. */
+	if (r == -1 && !s->closing) {
 		metrics_inc(METRIC_OUTQ_DROPS);
 		session_close(s, "output queue full");
 	}
