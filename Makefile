@@ -213,7 +213,8 @@ fuzz: fuzz-build
 	    echo "== $$f ($(FUZZ_TIME)s)"; \
 	    ./build/fuzz/$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 	        -artifact_prefix=build/fuzz/$$f- \
-	        build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+	        build/fuzz/corpus/$$name \
+	        $$(ls -d tests/fuzz/corpus/$$name 2>/dev/null) || exit 1; \
 	done
 
 # The programs, every manual page, the example configuration and the

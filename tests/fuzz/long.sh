@@ -22,6 +22,10 @@ if [ $# -eq 0 ]; then
 fi
 for name in "$@"; do
 	mkdir -p "build/fuzz/corpus/$name"
+	# The seed corpus in the tree is optional: libFuzzer exits when
+	# given a directory that does not exist.
+	seeds=""
+	[ -d "tests/fuzz/corpus/$name" ] && seeds="tests/fuzz/corpus/$name"
 	logs=""
 	pids=""
 	start=$(date +%s)
@@ -37,7 +41,7 @@ for name in "$@"; do
 		    -runs=$((RUNS / JOBS)) -max_len="$MAXLEN" \
 		    -print_final_stats=1 \
 		    -artifact_prefix="build/fuzz/long/$name-" \
-		    "build/fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
+		    "build/fuzz/corpus/$name" $seeds \
 		    >"$log" 2>&1 &
 		pids="$pids $!"
 		j=$((j + 1))
