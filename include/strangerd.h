@@ -377,6 +377,7 @@ struct config {
 	u_int			 max_sessions;
 	size_t			 outq_max;	/* bytes queued to one client */
 	u_int			 negotiate_ms;	/* telnet: wait for options */
+	u_int			 telnet_changes; /* answers about one option */
 	u_int			 esc_ms;	/* a lone ESC resolves after */
 	u_int			 drain_ms;	/* SIGTERM: time to say goodbye */
 	struct limit_conf	 limits;	/* per address */
@@ -622,7 +623,9 @@ struct session	*session_new(struct worker *, const struct session_ops *,
 		     void *, const struct sockaddr *, socklen_t);
 void		 session_start(struct session *, const char *, u_int, u_int);
 void		 session_resize(struct session *, u_int, u_int);
+int		 session_received(struct session *, size_t);
 void		 session_input(struct session *, const void *, size_t);
+void		 session_feed(struct session *, const void *, size_t);
 void		 session_set_key(struct session *, const char *);
 void		 session_close(struct session *, const char *);
 void		 session_free(struct session *);

@@ -30,6 +30,7 @@ static int	 ban_parse_ipv4(const char *, uint8_t *, char **);
 static int	 ban_parse_prefix(const char *, const char *, u_int, u_int *,
 		     char **);
 static int	 ban_addr_of(const struct sockaddr *, int *, uint8_t *);
+static void	 ban_unmap(int *, uint8_t *, u_int *);
 static int	 ban_prefix_equal(const uint8_t *, const uint8_t *, u_int);
 static int	 ban_is_b64(int);
 
@@ -115,7 +116,9 @@ ban_parse_prefix(const char *whole, const char *s, u_int max, u_int *out,
 /*
  * Parse a ban target.  Host bits of a CIDR block are cleared; a block
  * of one address (/32, /128) is the address itself, so that "unban
- * 1.2.3.4/32" finds "ban 1.2.3.4".
+ * 1.2.3.4/32" finds "ban 1.2.3.4"; and an IPv4-mapped IPv6 address or
+ * block (::ffff:1.2.3.4, ::ffff:10.0.0.0/104) is the IPv4 one, as a
+ * visitor's address is (ban_addr_of()).
  */
 int
 ban_parse(const char *s, struct ban_target *t, char **cause)
@@ -172,6 +175,8 @@ ban_parse(const char *s, struct ban_target *t, char **cause)
 	if (slash != NULL &&
 	    ban_parse_prefix(s, slash, max, &bits, cause) != 0)
 		return (-1);
+	ban_unmap(&t->family, t->addr, &bits);
+	max = t->family == AF_INET ? 32 : 128;
 	/* Clear the host bits. */
 	for (i = 0; i < max / 8; i++) {
 		if (i * 8 >= bits)
@@ -281,29 +286,46 @@ ban_format_duration(time_t secs, char *buf, size_t size)
 		    units[i].c);
 }
 
+/*
+ * An IPv4-mapped IPv6 address (::ffff:0:0/96) as the IPv4 address it
+ * stands for, in place; bits, if given, is a prefix length and is
+ * unmapped too (a block shorter than /96 reaches beyond the mapped
+ * addresses and stays IPv6).  Targets and visitors go through this
+ * same test, so that they compare alike.
+ */
+static void
+ban_unmap(int *family, uint8_t *addr, u_int *bits)
+{
+	static const uint8_t	mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (*family != AF_INET6 || memcmp(addr, mapped, 12) != 0)
+		return;
+	if (bits != NULL) {
+		if (*bits < 96)
+			return;
+		*bits -= 96;
+	}
+	*family = AF_INET;
+	memmove(addr, addr + 12, 4);
+	memset(addr + 4, 0, 12);
+}
+
 /* The address of a socket, IPv4-mapped IPv6 as IPv4. */
 static int
 ban_addr_of(const struct sockaddr *sa, int *family, uint8_t *addr)
 {
-	const struct sockaddr_in6	*sin6;
-	static const uint8_t		 mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-
 	if (sa->sa_family == AF_INET) {
 		*family = AF_INET;
 		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 		return (0);
 	}
 	if (sa->sa_family == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)sa;
-		if (memcmp(sin6->sin6_addr.s6_addr, mapped, 12) == 0) {
-			*family = AF_INET;
-			memcpy(addr, sin6->sin6_addr.s6_addr + 12, 4);
-		} else {
-			*family = AF_INET6;
-			memcpy(addr, sin6->sin6_addr.s6_addr, 16);
-		}
+		*family = AF_INET6;
+		memcpy(addr, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr,
+		    16);
+		ban_unmap(family, addr, NULL);
 		return (0);
 	}
 	return (-1);

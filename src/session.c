@@ -219,21 +219,45 @@ session_resize(struct session *s, u_int sx, u_int sy)
 	session_dirty(s);
 }
 
-/* Bytes typed by the visitor, as the front end received them. */
-void
-session_input(struct session *s, const void *buf, size_t len)
+/*
+ * Bytes read from the client, whatever they turn out to be (typing or
+ * protocol), against the raw input rate: -1 once over it, and the
+ * session is closing.
+ */
+int
+session_received(struct session *s, size_t len)
 {
-	struct timeval	tv;
-
 	if (s->state == SESSION_CLOSING)
-		return;
+		return (-1);
 	if (bucket_take(&s->flood_input, cfg->flood.input_rate,
 	    cfg->flood.input_burst, (double)len, now_ms()) == -1) {
 		session_notice(s, "You are sending too much data.");
 		metrics_inc(METRIC_FLOOD_KICKS);
 		session_close(s, "input flood");
-		return;
+		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * Bytes typed by the visitor, for a front end that sees nothing else
+ * of what the client sends: metered here.
+ */
+void
+session_input(struct session *s, const void *buf, size_t len)
+{
+	if (session_received(s, len) == 0)
+		session_feed(s, buf, len);
+}
+
+/* Bytes typed by the visitor, already metered by session_received(). */
+void
+session_feed(struct session *s, const void *buf, size_t len)
+{
+	struct timeval	tv;
+
+	if (s->state == SESSION_CLOSING)
+		return;
 	input_feed(&s->input, buf, len, session_key, s);
 	if (s->state == SESSION_CLOSING)
 		return;

@@ -5,6 +5,13 @@
  * session.  A client that never answers (netcat) gets plain line mode
  * once the negotiation deadline passes.
  *
+ * Everything queued to the client, libtelnet's own answers included,
+ * goes through telnet_queue() and counts against output_queue_max;
+ * every byte read counts against the session's raw input rate before
+ * libtelnet sees it; and a client that makes us answer about one
+ * option more than telnet_option_changes times is let go, so that
+ * option ping-pong cannot turn our answers into a flood of its own.
+ *
  * Owns: the socket, the bufferevent, the telnet_t and the timers of
  * each telnet connection.  The session is told to let go through
  * session_close(); it calls back through telnet_ops.close.
@@ -40,6 +47,11 @@ struct telnet_conn {
 	char			 ttype[TELNET_TTYPE_MAX + 1];
 	u_int			 sx;
 	u_int			 sy;
+	const char		*drop;		/* end the visit, after this read */
+	u_int			 changes[256];	/* answers about each option */
+	u_int			 warnings;	/* libtelnet warnings seen */
+	int			 ours;		/* sending by choice, not answering */
+	int			 over;		/* output_queue_max reached */
 	int			 answered;	/* the client negotiated at all */
 	int			 naws_done;
 	int			 ttype_done;
@@ -65,6 +77,8 @@ static void	telnet_handler(telnet_t *, telnet_event_t *, void *);
 static void	telnet_negotiated(evutil_socket_t, short, void *);
 static void	telnet_maybe_start(struct telnet_conn *);
 static void	telnet_got_ttype(struct telnet_conn *, const char *);
+static void	telnet_queue(struct telnet_conn *, const char *, size_t);
+static void	telnet_warning(struct telnet_conn *, const char *);
 
 static const struct session_ops telnet_ops = {
 	"telnet",
@@ -99,10 +113,12 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	bufferevent_setcb(c->bev, telnet_read, NULL, telnet_event, c);
 	bufferevent_enable(c->bev, EV_READ);
 
+	c->ours = 1;
 	telnet_negotiate(c->tn, TELNET_WILL, TELNET_TELOPT_ECHO);
 	telnet_negotiate(c->tn, TELNET_WILL, TELNET_TELOPT_SGA);
 	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_NAWS);
 	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_TTYPE);
+	c->ours = 0;
 
 	c->negotiate_ev = evtimer_new(w->base, telnet_negotiated, c);
 	tv.tv_sec = cfg->negotiate_ms / 1000;
@@ -114,7 +130,7 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 static void
 telnet_maybe_start(struct telnet_conn *c)
 {
-	if (c->started || c->s == NULL)
+	if (c->started || c->s == NULL || c->dead || c->drop != NULL)
 		return;
 	if (!c->naws_done || !c->ttype_done)
 		return;
@@ -133,7 +149,8 @@ telnet_negotiated(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (c->started || c->s == NULL)
+	/* A visit that ended while negotiating is not started. */
+	if (c->started || c->s == NULL || c->dead || c->drop != NULL)
 		return;
 	if (!c->answered) {
 		/* Never negotiated: a raw socket such as netcat. */
@@ -169,13 +186,16 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 	const u_char		*p;
 	u_int			 sx, sy;
 
+	/* The visit is ending: what was read after the reason is ignored. */
+	if (c->drop != NULL && ev->type != TELNET_EV_SEND)
+		return;
 	switch (ev->type) {
 	case TELNET_EV_DATA:
 		if (c->s != NULL)
-			session_input(c->s, ev->data.buffer, ev->data.size);
+			session_feed(c->s, ev->data.buffer, ev->data.size);
 		break;
 	case TELNET_EV_SEND:
-		bufferevent_write(c->bev, ev->data.buffer, ev->data.size);
+		telnet_queue(c, ev->data.buffer, ev->data.size);
 		break;
 	case TELNET_EV_WILL:
 		c->answered = 1;
@@ -221,7 +241,7 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		 */
 		if (c->s != NULL && (ev->iac.cmd == TELNET_IP ||
 		    ev->iac.cmd == TELNET_ABORT))
-			session_input(c->s, "\003", 1);
+			session_feed(c->s, "\003", 1);
 		break;
 	case TELNET_EV_COMPRESS:
 		/*
@@ -237,11 +257,10 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		session_close(c->s, "telnet compression refused");
 		break;
 	case TELNET_EV_WARNING:
-		log_debug("telnet: %s", ev->error.msg);
+		telnet_warning(c, ev->error.msg);
 		break;
 	case TELNET_EV_ERROR:
-		if (c->s != NULL)
-			session_close(c->s, "telnet protocol error");
+		c->drop = "telnet protocol error";
 		break;
 	default:
 		break;
@@ -258,10 +277,67 @@ telnet_read(struct bufferevent *bev, void *arg)
 	int			 n;
 
 	while ((n = evbuffer_remove(in, buf, sizeof buf)) > 0) {
-		if (c->s == NULL || c->dead)
+		if (c->s == NULL || c->dead || c->drop != NULL)
 			continue;
+		/* Whatever it turns out to be, it was read. */
+		if (session_received(c->s, (size_t)n) == -1) {
+			c->drop = "input flood";
+			continue;
+		}
 		telnet_recv(c->tn, buf, (size_t)n);
 	}
+	if (c->drop != NULL && c->s != NULL) {
+		bufferevent_disable(c->bev, EV_READ);
+		session_close(c->s, c->drop);
+	}
+}
+
+/*
+ * Queue bytes for the client, whoever sends them, within
+ * output_queue_max: past it nothing more is queued and the visit ends.
+ * An answer libtelnet makes on its own (IAC WILL/WONT/DO/DONT option
+ * while we are not sending by choice) counts against that option's
+ * changes.
+ */
+static void
+telnet_queue(struct telnet_conn *c, const char *buf, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	const u_char	*p = (const u_char *)buf;
+
+	if (c->dead || c->over)
+		return;
+	/* Once the visit is ending, nothing more is answered. */
+	if (!c->ours && c->drop != NULL)
+		return;
+	if (!c->ours && len == 3 && p[0] == TELNET_IAC &&
+	    p[1] >= TELNET_WILL && p[1] <= TELNET_DONT &&
+	    ++c->changes[p[2]] > cfg->telnet_changes) {
+		c->drop = "telnet option negotiation loop";
+		return;
+	}
+	if (evbuffer_get_length(out) + len > cfg->outq_max) {
+		c->over = 1;
+		if (!c->ours) {
+			/* telnet_write() reports its own overflow. */
+			metrics_inc(METRIC_OUTQ_DROPS);
+			c->drop = "output queue full";
+		}
+		return;
+	}
+	evbuffer_add(out, buf, len);
+}
+
+/*
+ * A protocol warning: the first goes to the debug log, the rest are
+ * counted and summed up once when the connection is let go.  One packet
+ * can hold thousands.
+ */
+static void
+telnet_warning(struct telnet_conn *c, const char *msg)
+{
+	if (c->warnings++ == 0 && c->s != NULL)
+		log_debug("%s: telnet: %s", session_id(c->s), msg);
 }
 
 /* The socket closed or failed. */
@@ -292,11 +368,10 @@ telnet_write(void *arg, const void *buf, size_t len)
 
 	if (c->dead)
 		return (0);
+	c->ours = 1;
 	telnet_send(c->tn, buf, len);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	    cfg->outq_max)
-		return (-1);
-	return (0);
+	c->ours = 0;
+	return (c->over ? -1 : 0);
 }
 
 /* The session is done: flush what is queued, briefly, then free. */
@@ -307,10 +382,13 @@ telnet_close(void *arg)
 	struct timeval		 tv = { TELNET_LINGER_SEC, 0 };
 	size_t			 pending;
 
+	if (c->warnings > 1)
+		log_debug("%s: telnet: %u more warnings", session_id(c->s),
+		    c->warnings - 1);
 	c->s = NULL;
 	evtimer_del(c->negotiate_ev);
 	pending = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (c->dead || pending == 0 || pending > cfg->outq_max ||
+	if (c->dead || pending == 0 || c->over ||
 	    c->w->stopping > 1) {
 		telnet_free_conn(c);
 		return;

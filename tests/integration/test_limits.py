@@ -42,9 +42,10 @@ def scrape(port):
 
 class LimitTest(SshTest):
     """A daemon on telnet and SSH, started with -c FILE made from conf
-    (keyword: value), and serving metrics."""
+    (keyword: value) and the options in args, and serving metrics."""
 
     conf = {}
+    args = ()
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="strangerd-limits-")
@@ -55,7 +56,7 @@ class LimitTest(SshTest):
         path = os.path.join(self.tmp, "strangerd.conf")
         with open(path, "w") as f:
             f.write(text)
-        self.daemon_args = ("-c", path)
+        self.daemon_args = ("-c", path) + tuple(self.args)
         SshTest.setUp(self)
 
     def metric(self, name):

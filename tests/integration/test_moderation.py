@@ -103,6 +103,19 @@ class TestBans(ModTest):
         self.assertEqual(bans[0]["kind"], "cidr")
         self.assertIsNone(bans[0]["expires"])
 
+    def test_ipv4_mapped_target_bans_the_ipv4_visitor(self):
+        """ban ::ffff:A.B.C.D said "banned" and banned nobody: visitors
+        are compared as IPv4, and so is the target now."""
+        _, out, _ = self.ctl("ban", "::ffff:127.0.0.12", "-r", "mapped")
+        self.assertIn("banned 127.0.0.12", out)
+        self.assertRefused("127.0.0.12", "mapped")
+        self.ctl("ban", "::ffff:127.13.0.0/112")
+        self.assertRefused("127.13.9.9")
+        self.assertEqual(sorted(b["target"] for b in self.bans()),
+                         ["127.0.0.12", "127.13.0.0/16"])
+        self.ctl("unban", "::ffff:127.0.0.12")
+        self.assertWelcome("127.0.0.12")
+
     def test_expiry_without_restart(self):
         self.ctl("ban", "127.0.0.6", "-t", "2s", "-r", "cool off")
         self.assertRefused("127.0.0.6", "cool off", "until")

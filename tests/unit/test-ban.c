@@ -76,6 +76,15 @@ test_parse_targets(void **state)
 	parse_ok("2001:db8::1/128", BAN_ADDR, "2001:db8::1");
 	parse_ok("2001:db8::/33", BAN_CIDR, "2001:db8::/33");
 	parse_ok(FP_A, BAN_KEY, FP_A);
+	/* IPv4-mapped IPv6 is IPv4, as a visitor's address is. */
+	parse_ok("::ffff:192.0.2.7", BAN_ADDR, "192.0.2.7");
+	parse_ok("::FFFF:c000:0207", BAN_ADDR, "192.0.2.7");
+	parse_ok("::ffff:192.0.2.7/128", BAN_ADDR, "192.0.2.7");
+	parse_ok("::ffff:10.1.2.3/104", BAN_CIDR, "10.0.0.0/8");
+	parse_ok("::ffff:0:0/96", BAN_CIDR, "0.0.0.0/0");
+	/* Shorter than /96 reaches past the mapped block: stays IPv6. */
+	parse_ok("::ffff:10.1.2.3/80", BAN_CIDR, "::/80");
+	parse_ok("::192.0.2.7", BAN_ADDR, "::192.0.2.7");
 }
 
 static void
@@ -169,7 +178,7 @@ add_ban(struct ban *b, const char *target, time_t expires, const char *why)
 static void
 test_matching(void **state)
 {
-	struct ban		*bans;
+	struct ban		*bans, mapped;
 	struct banlist		*bl;
 	struct sockaddr_storage	 ss;
 	const struct ban	*b;
@@ -207,6 +216,17 @@ test_matching(void **state)
 	/* IPv4-mapped IPv6 is the IPv4 address. */
 	ss = sa_of("::ffff:192.0.2.7");
 	assert_non_null(banlist_match_addr(bl, (struct sockaddr *)&ss, 3000));
+
+	/* And a mapped target is the IPv4 target, whoever connects. */
+	add_ban(&mapped, "::ffff:198.51.100.9", 0, "mapped");
+	ss = sa_of("198.51.100.9");
+	assert_true(ban_target_match(&mapped.target, (struct sockaddr *)&ss));
+	ss = sa_of("::ffff:198.51.100.9");
+	assert_true(ban_target_match(&mapped.target, (struct sockaddr *)&ss));
+	ss = sa_of("198.51.100.10");
+	assert_false(ban_target_match(&mapped.target, (struct sockaddr *)&ss));
+	free(mapped.reason);
+	free(mapped.who);
 
 	/* Expired: no longer applies. */
 	ss = sa_of("203.0.113.9");

@@ -1,0 +1,165 @@
+"""Telnet protocol traffic under the same limits as chat (issue 14,
+findings 1 and 7): libtelnet's own answers count against the output
+queue cap, every byte read counts against the raw input rate, an option
+toggled over and over ends the visit, and one packet of broken
+subnegotiations is one line in the debug log, not thousands.
+
+The attack as it was found: a client waits for plain line mode, shrinks
+its receive window, never reads, and sends IAC WILL NAWS, IAC WONT
+NAWS, IAC WILL TTYPE, IAC WONT TTYPE in a loop; every toggle made the
+daemon queue an answer, outside any cap, and the daemon's memory grew by
+about 1.5 MiB per MiB sent.
+"""
+
+import re
+import socket
+
+from harness import (IAC, SB, SE, WILL, WONT, NOP, OPT_NAWS, OPT_TTYPE,
+                     SANITIZED, TIMEOUT, new_source, poll)
+from test_limits import LimitTest, read_all
+
+TOGGLES = bytes([IAC, WILL, OPT_NAWS, IAC, WONT, OPT_NAWS,
+                 IAC, WILL, OPT_TTYPE, IAC, WONT, OPT_TTYPE])
+
+
+class TelnetLimitTest(LimitTest):
+    ssh = False
+
+    def silent_client(self):
+        """A telnet client that never negotiates, reads the plain line
+        mode welcome, then shrinks its window and stops reading."""
+        s = socket.socket()
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind((new_source(), 0))
+        s.settimeout(TIMEOUT)
+        s.connect(("127.0.0.1", self.port))
+        got = b""
+        while b"Press Enter" not in got:
+            b = s.recv(4096)
+            self.assertTrue(b, "closed before the welcome: %r" % got)
+            got += b
+        return s
+
+    def send_until_cut(self, s, data, total):
+        """Send data over and over, total bytes at most; how much went
+        before the daemon hung up."""
+        sent = 0
+        try:
+            while sent < total:
+                sent += s.send(data)
+        except OSError:
+            pass
+        return sent
+
+    def assertCutOff(self, s, reason):
+        """The daemon closed s, and logged why."""
+        _, closed = read_all(s, timeout=10, closed=True)
+        self.assertTrue(closed, "the daemon kept the connection open")
+        self.assertLogged(r": end telnet from .*: %s$" % re.escape(reason))
+
+    def assertGrewLess(self, rss0, kib):
+        if not SANITIZED:		# shadow memory is not ours
+            grown = self.daemon.rss() - rss0
+            self.assertLess(grown, kib, "VmRSS grew by %d KiB" % grown)
+
+
+class TestOptionPingPong(TelnetLimitTest):
+    """The attack as found, with the default limits."""
+
+    def test_toggling_client_that_never_reads(self):
+        a, b = self.pair("raw", "raw", {"source": new_source()},
+                         {"source": new_source()})
+        s = self.silent_client()
+        rss0 = self.daemon.rss()
+        sent = self.send_until_cut(s, TOGGLES * 5000, 16 << 20)
+        self.assertLess(sent, 16 << 20, "16 MiB of toggles went in")
+        self.assertCutOff(s, "telnet option negotiation loop")
+        self.assertGrewLess(rss0, 4096)
+        self.assertChat(a, b, "still here")
+        self.assertStaysUp()
+
+
+class TestAnswersAgainstOutputCap(TelnetLimitTest):
+    """Only the output cap stands in the way (input rate and option
+    changes set out of reach): libtelnet's answers fill the queue to
+    output_queue_max and the visit ends there."""
+
+    conf = {"output_queue_max": "64k", "flood_input_rate": "1e9",
+            "flood_input_burst": "1e9", "telnet_option_changes": 1000000}
+
+    def test_answers_fill_the_queue_to_the_cap(self):
+        s = self.silent_client()
+        rss0 = self.daemon.rss()
+        sent = self.send_until_cut(s, TOGGLES * 5000, 16 << 20)
+        self.assertLess(sent, 16 << 20, "16 MiB of toggles went in")
+        self.assertCutOff(s, "output queue full")
+        self.assertMetric("strangerd_output_queue_drops_total", 1)
+        self.assertGrewLess(rss0, 4096)
+        self.assertStaysUp()
+
+
+class TestProtocolBytesMetered(TelnetLimitTest):
+    """A megabyte of IAC NOP reaches no session as typing, and is read
+    all the same: it counts against flood_input_rate."""
+
+    def test_megabyte_of_nops_is_an_input_flood(self):
+        s = self.silent_client()
+        # The kernel's buffers may take all of it: what counts is that
+        # the daemon hangs up.
+        self.send_until_cut(s, bytes([IAC, NOP]) * 32768, 1 << 20)
+        self.assertCutOff(s, "input flood")
+        self.assertMetric("strangerd_flood_disconnects_total", 1)
+        self.assertStaysUp()
+
+
+class TestOptionChanges(TelnetLimitTest):
+    """telnet_option_changes: answers about one option, per visit."""
+
+    conf = {"telnet_option_changes": 4}
+
+    def test_a_few_changes_are_fine(self):
+        c = self.raw(source=new_source())
+        c.wait_for("Press Enter")
+        # WONT, WILL: two answers (DONT, DO) each time.
+        c.send_raw(bytes([IAC, WONT, OPT_NAWS, IAC, WILL, OPT_NAWS]) * 2)
+        self.agree(c)
+        c.wait_for("looking for a stranger")
+        d = self.visitor("raw", source=new_source())
+        c.wait_for("connected to a stranger")
+        self.assertChat(c, d, "after some changes")
+
+    def test_one_more_ends_the_visit(self):
+        s = self.silent_client()
+        # Never having answered our DO, the first WONT needs no answer:
+        # five answers (DO, DONT, DO, DONT, DO).
+        s.sendall(bytes([IAC, WONT, OPT_NAWS, IAC, WILL, OPT_NAWS]) * 3)
+        self.assertCutOff(s, "telnet option negotiation loop")
+        self.assertStaysUp()
+
+    def test_refusals_count_too(self):
+        """An option we do not support gets a refusal each time, with
+        no event from libtelnet: those answers count as well."""
+        s = self.silent_client()
+        s.sendall(bytes([IAC, WILL, 42]) * 5)
+        self.assertCutOff(s, "telnet option negotiation loop")
+
+
+class TestWarningsOnce(TelnetLimitTest):
+    """With -v, IAC SB IAC SE repeated: libtelnet warns about each;
+    the log has one line per visit and a count."""
+
+    args = ("-v",)
+
+    def test_one_line_per_visit(self):
+        s = self.silent_client()
+        s.sendall(bytes([IAC, SB, IAC, SE]) * 5000)
+        s.close()
+        self.assertLogged(r": end telnet from ")
+        self.assertTrue(poll(lambda: re.search(
+            r"telnet: \d+ more warnings", self.daemon.log())),
+            self.daemon.log()[-2000:])
+        warned = [l for l in self.daemon.log().splitlines()
+                  if re.search(r": telnet: (?!\d+ more)", l)]
+        self.assertEqual(len(warned), 1, warned[:5])
+        self.assertStaysUp()
