@@ -75,6 +75,7 @@
  * and cfg->ssh_auth_tries (authentication requests).
  */
 #define SSH_ADDR_BUCKETS	4096	/* counters for ssh_preauth_per_addr */
+#define SSH_KEYS_SHIFT		3	/* a stall after key exchange: / 8 */
 
 #define SSH_REFUSED_MAX		64	/* refused requests and channels */
 #define SSH_INQ_MAX		(64 * 1024)	/* input not yet handed over */
@@ -545,13 +546,14 @@ ssh_conn_progress(struct ssh_conn *c)
 
 /*
  * The handshake to drop when there are too many: the one stalled
- * longest since it last reached a new protocol state, a stall counting
- * half as much for each state reached (a person may read a host key
- * prompt once keys are agreed), the oldest of equals.  A real client
- * moves on every round trip, so to push it out an attacker must open
- * more connections in one round trip than there are slots; sending
- * bytes, garbage or not, never helps, and a connection just accepted
- * has stalled for no time at all.
+ * longest since it last reached a new protocol state, the oldest of
+ * equals.  A real client moves on every round trip, so to push it out
+ * an attacker must open more connections in one round trip than there
+ * are slots; sending bytes, garbage or not, never helps, and a
+ * connection just accepted has stalled for no time at all.  Once keys
+ * are agreed a stall counts an eighth (SSH_KEYS_SHIFT): a person may be
+ * reading a host key prompt, and getting there cost the client a key
+ * exchange, while a version line and a KEXINIT cost nothing.
  */
 static struct ssh_conn *
 ssh_conn_victim(struct ssh_worker *sw)
@@ -560,7 +562,9 @@ ssh_conn_victim(struct ssh_worker *sw)
 	uint64_t	 now = now_ms(), stalled, worst = 0;
 
 	TAILQ_FOREACH(c, &sw->preauth, preauth_entry) {
-		stalled = (now - c->progressed) >> c->level;
+		stalled = now - c->progressed;
+		if (c->level == SSH_LEVEL_KEYS)
+			stalled >>= SSH_KEYS_SHIFT;
 		if (victim == NULL || stalled > worst) {
 			worst = stalled;
 			victim = c;
