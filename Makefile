@@ -105,7 +105,7 @@ DEB_BENCH = openssh-server openssh-client ngircd python3
 LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 	    bench/lg-irc.c bench/lg-ssh.c
 
-.PHONY: bench deps-bench
+.PHONY: bench deps-bench soak
 
 bench/loadgen: $(LOADGEN_SRCS) bench/loadgen.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LOADGEN_SRCS) $(LDLIBS)
@@ -116,6 +116,16 @@ deps-bench:
 bench: deps-bench
 	@$(MAKE) --no-print-directory strangerd bench/loadgen
 	$(PYTHON) bench/run.py $(if $(FULL),--full)
+
+# The soak (issue 14): one daemon for SECS seconds (default 1800) with
+# SESSIONS visitors (default 10000, half SSH, half telnet), churn and
+# attacks at a low rate; bench/soak.py prints the figures.  Not part of
+# check.  STRANGERD=build/asan/strangerd soaks the ASan build.
+soak: deps-bench
+	@$(MAKE) --no-print-directory strangerd bench/loadgen
+	$(PYTHON) bench/soak.py $(if $(SECS),--secs $(SECS)) \
+	    $(if $(SESSIONS),--sessions $(SESSIONS)) \
+	    $(if $(STRANGERD),--strangerd $(STRANGERD))
 
 # Sanitizer and fuzzer builds: the same sources built with clang into
 # build/<variant>/, so their objects never mix with the ones above.

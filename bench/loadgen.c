@@ -4,7 +4,10 @@
  *
  *   loadgen -m idle    -p telnet|ssh|irc -n N            hold N sessions
  *   loadgen -m latency -p telnet|ssh|irc -n 2P -r LINES   line latency
- *   loadgen -m cycles  -p telnet|ssh -n N                 pairing cycles
+ *   loadgen -m cycles  -p telnet|ssh -n N [-L secs]       pairing cycles
+ *							  (-L: and each client
+ *							  reconnects after
+ *							  0.5-1.5 x secs)
  *   loadgen -m setup   -p ssh|sshd -c K                   SSH set-ups
  *
  * Prints "READY n" once every client is in place (the driver samples
@@ -59,6 +62,7 @@ static u_int		 opt_idbase;
 static u_int		 opt_addrbase;
 static const char	*opt_key;
 static double		 opt_ready_timeout = 120;
+static double		 opt_life;		/* cycles: mean connection life */
 
 static int		 ep;
 static struct client	*clients;
@@ -69,6 +73,7 @@ static u_int		 npaired;	/* clients paired now */
 static u_int		 nfailed;
 static u_int		 nsetup;	/* SSH set-ups completed */
 static u_int		 nstuck;	/* cycles: reconnected after 3 s */
+static u_int		 nleft;		/* cycles -L: reconnected on purpose */
 static int		 measuring;	/* inside the measured window */
 static uint64_t		 t_measure0, t_measure1;
 static uint64_t		 n_sent_window, n_recv_window, n_recv_total;
@@ -412,6 +417,8 @@ client_start(struct client *c)
 	c->phase = C_CONNECTING;
 	c->t_start = now_us();
 	c->t_want = 0;
+	c->t_leave = opt_life <= 0 ? 0 : c->t_start + (uint64_t)(opt_life *
+	    1e6 * (0.5 + (double)random() / RAND_MAX));
 	c->ssh_step = 0;
 	c->chan = NULL;
 	c->tn_state = 0;
@@ -530,7 +537,8 @@ usage(void)
 	    "\t[-H host] [-P port] [-n clients] [-c concurrency] "
 	    "[-r lines/s]\n"
 	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
-	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout]\n");
+	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout] "
+	    "[-L life-seconds]\n");
 	exit(2);
 }
 
@@ -547,7 +555,7 @@ main(int argc, char **argv)
 	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
-	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:m:Nn:P:p:R:r:T:vW:")) !=
+	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a': opt_addrbase = (u_int)strtoul(optarg, NULL, 10); break;
@@ -556,6 +564,7 @@ main(int argc, char **argv)
 		case 'H': opt_host = optarg; break;
 		case 'i': opt_idbase = (u_int)strtoul(optarg, NULL, 10); break;
 		case 'k': opt_key = optarg; break;
+		case 'L': opt_life = strtod(optarg, NULL); break;
 		case 'N': lgssh_pty = 0; break;
 		case 'n': opt_n = (u_int)strtoul(optarg, NULL, 10); break;
 		case 'P': opt_port = atoi(optarg); break;
@@ -686,11 +695,19 @@ main(int argc, char **argv)
 		/*
 		 * Cycles: a client left waiting 3 s for a stranger (or for a
 		 * line) while others cycle is stuck; count it and reconnect.
+		 * With -L, a client also hangs up at the end of its life
+		 * (churn: connects and disconnects) and connects again.
 		 */
 		if (opt_mode == M_CYCLES && ready && now - t_sweep > 500000) {
 			t_sweep = now;
 			for (i = 0; i < opt_n; i++) {
 				c = &clients[i];
+				if (c->t_leave != 0 && now >= c->t_leave) {
+					nleft++;
+					client_close(c);
+					client_start(c);
+					continue;
+				}
 				if ((c->phase != C_WAITING && c->phase != C_PAIRED) ||
 				    now - c->t_want < 3000000)
 					continue;
@@ -715,7 +732,8 @@ main(int argc, char **argv)
 	printf("RESULT mode=%d proto=%d n=%u open=%u paired=%u failed=%u "
 	    "secs=%.2f gen_cpu=%.3f sent=%llu recv=%llu "
 	    "p50=%.3f p90=%.3f p99=%.3f p999=%.3f max=%.3f samples=%zu "
-	    "setups=%u pairings=%llu pair_p50=%.3f pair_p99=%.3f stuck=%u\n",
+	    "setups=%u pairings=%llu pair_p50=%.3f pair_p99=%.3f stuck=%u "
+	    "left=%u started=%u\n",
 	    opt_mode, opt_proto, opt_n, nopen, npaired, nfailed, elapsed,
 	    cpu1 - cpu0, (unsigned long long)n_sent_window,
 	    (unsigned long long)n_recv_window,
@@ -723,6 +741,7 @@ main(int argc, char **argv)
 	    quantile_ms(&lat, 0.99), quantile_ms(&lat, 0.999),
 	    lat.n ? lat.v[lat.n - 1] / 1000.0 : -1.0, lat.n, nsetup,
 	    (unsigned long long)n_pairings_window,
-	    quantile_ms(&pairlat, 0.5), quantile_ms(&pairlat, 0.99), nstuck);
+	    quantile_ms(&pairlat, 0.5), quantile_ms(&pairlat, 0.99), nstuck,
+	    nleft, nstarted);
 	return (0);
 }

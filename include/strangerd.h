@@ -389,9 +389,11 @@ struct config {
 	u_int			 ssh_preauth_per_addr;	/* handshakes at once */
 	u_int			 ssh_preauth_max;	/* in the whole daemon */
 	u_int			 ssh_auth_tries;	/* requests per connection */
-	u_int			 autoban_reports;	/* reports that ban ... */
+	u_int			 autoban_reports;	/* networks that ban ... */
 	u_int			 autoban_window;	/* ... within seconds ... */
 	u_int			 autoban_time;		/* ... for seconds */
+	u_int			 autoban_prefix4;	/* a network: IPv4 /n ... */
+	u_int			 autoban_prefix6;	/* ... IPv6 /n */
 	u_int			 retention;		/* seconds evidence is kept */
 	u_int			 interest_wait;	/* seconds for a shared interest */
 	u_int			 typing_ms;	/* typing shown this long idle */
@@ -775,9 +777,11 @@ struct store_req {
 	const char	*action;	/* AUDIT (static); target.text, reason */
 };
 struct store_conf {
-	u_int		 report_threshold;	/* K reports ... */
+	u_int		 report_threshold;	/* K reporting networks ... */
 	u_int		 report_window;		/* ... in T seconds ... */
 	u_int		 report_ban;		/* ... ban for this long */
+	u_int		 report_prefix4;	/* a network: IPv4 /n ... */
+	u_int		 report_prefix6;	/* ... IPv6 /n */
 	u_int		 retention;		/* seconds evidence is kept */
 };
 extern struct store_conf store_conf;

@@ -155,7 +155,11 @@ static const struct config_keyword config_keywords[] = {
 	{ "autoban_window", CONFIG_SECS, F(autoban_window), 60, 30 * 86400,
 	  CONFIG_FIXED, "1h", 0 },
 	{ "autoban_time", CONFIG_SECS, F(autoban_time), 0, 3650 * 86400,
-	  CONFIG_FIXED, "1d", 0 },
+	  CONFIG_FIXED, "1h", 0 },
+	{ "autoban_prefix_ipv4", CONFIG_UINT, F(autoban_prefix4), 8, 24,
+	  CONFIG_FIXED, "24", 0 },
+	{ "autoban_prefix_ipv6", CONFIG_UINT, F(autoban_prefix6), 16, 48,
+	  CONFIG_FIXED, "48", 0 },
 	{ "retention", CONFIG_SECS, F(retention), 0, 3650 * 86400,
 	  CONFIG_FIXED, "30d", 0 },
 };
@@ -1011,5 +1015,7 @@ config_keep_fixed(struct config *new, const struct config *old)
 	new->autoban_reports = old->autoban_reports;
 	new->autoban_window = old->autoban_window;
 	new->autoban_time = old->autoban_time;
+	new->autoban_prefix4 = old->autoban_prefix4;
+	new->autoban_prefix6 = old->autoban_prefix6;
 	new->retention = old->retention;
 }

@@ -44,7 +44,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,8 +74,8 @@
  * IPv6 /64), cfg->ssh_preauth_max (in the whole daemon, read at start)
  * and cfg->ssh_auth_tries (authentication requests).
  */
-#define SSH_SILENT_MS		1000	/* a client says nothing this long */
 #define SSH_ADDR_BUCKETS	4096	/* counters for ssh_preauth_per_addr */
+#define SSH_KEYS_SHIFT		3	/* a stall after key exchange: / 8 */
 
 #define SSH_REFUSED_MAX		64	/* refused requests and channels */
 #define SSH_INQ_MAX		(64 * 1024)	/* input not yet handed over */
@@ -87,6 +86,19 @@
 
 static const char ssh_exec_refused[] =
     "strangerd is a chat: connect without a command (ssh HOST).";
+
+/*
+ * How far a handshake has come, for the choice of which one makes way
+ * when too many are in progress (ssh_conn_victim).  Only a protocol
+ * state the client reached counts, never bytes or reads: garbage sent
+ * slowly never moves a connection on.
+ */
+enum ssh_level {
+	SSH_LEVEL_ACCEPTED,	/* nothing yet */
+	SSH_LEVEL_VERSION,	/* its version line is in */
+	SSH_LEVEL_PACKET,	/* a whole binary packet (its KEXINIT) */
+	SSH_LEVEL_KEYS,		/* keys agreed: authenticating */
+};
 
 enum ssh_conn_state {
 	SSH_CONN_KEX,		/* key exchange */
@@ -149,8 +161,9 @@ struct ssh_conn {
 	int			 again;		/* scheduled while busy */
 
 	int			 preauth;	/* counted in the caps */
-	u_int			 reads;		/* times the socket was readable */
-	uint64_t		 accepted;	/* now_ms() at accept */
+	enum ssh_level		 level;		/* reached so far */
+	uint64_t		 progressed;	/* now_ms() when it got there */
+	struct ssh_counter_struct rcounter;	/* packets in, kept by libssh */
 	uint32_t		 bucket;
 	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
 	LIST_ENTRY(ssh_conn)	 entry;
@@ -190,6 +203,7 @@ static uint32_t	 ssh_addr_bucket(const struct sockaddr *);
 static void	 ssh_drop_log(struct ssh_worker *, const char *, const char *);
 static void	 ssh_conn_free(struct ssh_conn *, const char *);
 static void	 ssh_conn_preauth_done(struct ssh_conn *);
+static void	 ssh_conn_progress(struct ssh_conn *);
 static struct ssh_conn *ssh_conn_victim(struct ssh_worker *);
 static void	 ssh_conn_schedule(struct ssh_conn *);
 static void	 ssh_conn_io(evutil_socket_t, short, void *);
@@ -464,7 +478,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	c->sslen = salen;
 	memcpy(c->addr, addr, sizeof c->addr);
 	c->preauth = 1;
-	c->accepted = now_ms();
+	c->progressed = now_ms();
 	c->bucket = bucket;
 	TAILQ_INSERT_TAIL(&sw->preauth, c, preauth_entry);
 	sw->npreauth++;
@@ -492,6 +506,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	/* Compression would multiply the memory of each session by ~14. */
 	ssh_options_set(c->ssh, SSH_OPTIONS_COMPRESSION, "none");
 	ssh_set_blocking(c->ssh, 0);
+	ssh_set_counters(c->ssh, NULL, &c->rcounter);
 	ssh_set_auth_methods(c->ssh,
 	    SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_callbacks_init(&c->server_cb);
@@ -509,32 +524,53 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	ssh_conn_io(fd, EV_WRITE, c);
 }
 
+/* Note a protocol state the connection has newly reached. */
+static void
+ssh_conn_progress(struct ssh_conn *c)
+{
+	enum ssh_level	level;
+
+	if (c->state != SSH_CONN_KEX)
+		level = SSH_LEVEL_KEYS;
+	else if (c->rcounter.in_packets > 0)
+		level = SSH_LEVEL_PACKET;
+	else if (ssh_get_clientbanner(c->ssh) != NULL)
+		level = SSH_LEVEL_VERSION;
+	else
+		level = SSH_LEVEL_ACCEPTED;
+	if (level > c->level) {
+		c->level = level;
+		c->progressed = now_ms();
+	}
+}
+
 /*
- * The handshake to drop when there are too many: the one that has made
- * the least progress (still in key exchange before authenticating, and
- * fewest reads), the oldest of those.  Idle and half-open sockets, and
- * ones that sent a version line and stalled, go before a real login,
- * however slow its round trips; one just accepted is not taken for
- * silent before its first bytes can have arrived.
+ * The handshake to drop when there are too many: the one stalled
+ * longest since it last reached a new protocol state, the oldest of
+ * equals.  A real client moves on every round trip, so to push it out
+ * an attacker must open more connections in one round trip than there
+ * are slots; sending bytes, garbage or not, never helps, and a
+ * connection just accepted has stalled for no time at all.  Once keys
+ * are agreed a stall counts an eighth (SSH_KEYS_SHIFT): a person may be
+ * reading a host key prompt, and getting there cost the client a key
+ * exchange, while a version line and a KEXINIT cost nothing.
  */
 static struct ssh_conn *
 ssh_conn_victim(struct ssh_worker *sw)
 {
 	struct ssh_conn	*c, *victim = NULL;
-	uint64_t	 now = now_ms();
-	u_int		 score, best = UINT_MAX;
+	uint64_t	 now = now_ms(), stalled, worst = 0;
 
 	TAILQ_FOREACH(c, &sw->preauth, preauth_entry) {
-		if (c->reads == 0 && now - c->accepted < SSH_SILENT_MS)
-			continue;
-		score = (c->state == SSH_CONN_KEX ? 0 : 1000) +
-		    (c->reads < 999 ? c->reads : 999);
-		if (score < best) {
-			best = score;
+		stalled = now - c->progressed;
+		if (c->level == SSH_LEVEL_KEYS)
+			stalled >>= SSH_KEYS_SHIFT;
+		if (victim == NULL || stalled > worst) {
+			worst = stalled;
 			victim = c;
 		}
 	}
-	return (victim != NULL ? victim : TAILQ_FIRST(&sw->preauth));
+	return (victim);
 }
 
 /*
@@ -618,10 +654,9 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 	int		 rc;
 
 	(void)fd;
+	(void)events;
 	if (c->dead)
 		return;
-	if ((events & EV_READ) && c->reads < UINT_MAX)
-		c->reads++;
 	c->in_io = 1;
 	if (c->state == SSH_CONN_KEX) {
 		rc = ssh_handle_key_exchange(c->ssh);
@@ -642,6 +677,8 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 		}
 	} else
 		(void)ssh_event_dopoll(c->sev, 0);
+	if (c->preauth)
+		ssh_conn_progress(c);
 	c->in_io = 0;
 	c->again = 0;		/* what libssh handed us is processed now */
 	ssh_conn_process(c);

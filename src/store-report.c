@@ -1,8 +1,20 @@
 /*
  * Reports, on the store thread: a visitor's /report with its evidence,
- * the automatic ban after enough reports from distinct reporters, the
+ * the automatic ban after enough reports from distinct networks, the
  * moderators' queue (list, dismiss, action) and the retention purge.
  * Every moderator action and automatic ban goes to the audit log.
+ *
+ * The automatic ban must not be a weapon: anyone can report anyone,
+ * and one person can come back with a fresh SSH key or a neighbouring
+ * address as often as they like.  So a report counts only if the
+ * evidence holds a line the reported visitor said (so the reporter
+ * really talked with them) and it has not been dismissed; reporters
+ * count by network (store_conf.report_prefix4/6: an IPv4 /24, an IPv6
+ * /48), never by key or address; a report from the reported visitor's
+ * own network counts for nothing (their flatmate, or an attacker
+ * behind the same NAT); and the ban itself is narrow and short: the
+ * key if the visitor had one, else that one address, for
+ * store_conf.report_ban.  strangerd.conf(5) says what is left.
  *
  * Evidence is the only chat content strangerd ever writes down; it is
  * purged store_conf.retention seconds after the report, with closed
@@ -14,6 +26,9 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +57,10 @@ static const char *const report_status_names[] = {
 };
 
 static int	 store_report_autoban(const struct report *, time_t, int *);
-static int	 store_report_count(sqlite3_stmt *, const char *, time_t);
+static int	 store_report_count(sqlite3_stmt *, const char *, time_t,
+		     const char *);
+static int	 store_report_net(const char *, char *, size_t);
+static int	 store_report_said(const char *);
 static void	 store_report_who(sqlite3_stmt *, int, char *, size_t);
 static void	 store_report_clip(char **, size_t, int);
 
@@ -84,14 +102,17 @@ store_report_submit(struct report *rp)
 static const struct store_stmt report_stmts[] = {
 	{ &stmt_insert, "INSERT INTO reports (created, reporter_addr, "
 	    "reporter_key, reporter_transport, reported_addr, "
-	    "reported_key, reported_transport, reason, evidence) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
-	{ &stmt_by_key, "SELECT count(DISTINCT coalesce(reporter_key, "
-	    "reporter_addr)) FROM reports WHERE reported_key = ? AND "
-	    "created > ?" },
-	{ &stmt_by_addr, "SELECT count(DISTINCT coalesce(reporter_key, "
-	    "reporter_addr)) FROM reports WHERE reported_key IS NULL "
-	    "AND reported_addr = ? AND created > ?" },
+	    "reported_key, reported_transport, reason, evidence, "
+	    "reporter_net, reported_said) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+#define REPORT_COUNTS \
+	"AND created > ?2 AND reported_said > 0 AND status != 'dismissed' " \
+	"AND reporter_net IS NOT NULL AND reporter_net IS NOT ?3"
+	{ &stmt_by_key, "SELECT count(DISTINCT reporter_net) FROM reports "
+	    "WHERE reported_key = ?1 " REPORT_COUNTS },
+	{ &stmt_by_addr, "SELECT count(DISTINCT reporter_net) FROM reports "
+	    "WHERE reported_key IS NULL AND reported_addr = ?1 "
+	    REPORT_COUNTS },
 	{ &stmt_banned, "SELECT 1 FROM bans WHERE target = ? AND "
 	    "(expires IS NULL OR expires > ?)" },
 	{ &stmt_list, "SELECT id, created, status, reporter_transport, "
@@ -150,14 +171,85 @@ store_report_clip(char **sp, size_t max, int keep_end)
 	s[max] = '\0';
 }
 
-/* Distinct reporters of an identity since a time. */
+/*
+ * The network an address belongs to for the automatic ban, "a.b.c.0/24"
+ * or "2001:db8:1::/48"; an IPv4-mapped IPv6 address is its IPv4 one.
+ * -1 if addr is not an address.
+ */
 static int
-store_report_count(sqlite3_stmt *st, const char *who, time_t since)
+store_report_net(const char *addr, char *buf, size_t size)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	uint32_t	 mask;
+	u_int		 bits, i;
+	int		 af = AF_INET6;
+	void		*a = &a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return (-1);
+	else if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], sizeof a4);
+		af = AF_INET;
+	}
+	if (af == AF_INET) {
+		bits = store_conf.report_prefix4;
+		mask = bits == 0 ? 0 : htonl(~0U << (32 - bits));
+		a4.s_addr &= mask;
+		a = &a4;
+	} else {
+		bits = store_conf.report_prefix6;
+		for (i = 0; i < 16; i++) {
+			if (i * 8 >= bits)
+				a6.s6_addr[i] = 0;
+			else if (i * 8 + 8 > bits)
+				a6.s6_addr[i] &= 0xff << (8 - (bits - i * 8));
+		}
+	}
+	if (inet_ntop(af, a, buf, (socklen_t)size) == NULL)
+		return (-1);
+	i = strlen(buf);
+	snprintf(buf + i, size - i, "/%u", bits);
+	return (0);
+}
+
+/*
+ * Lines of the evidence that the reported visitor said: admin-worker.c
+ * starts each of theirs with "reported: ", and a sanitised line holds
+ * no newline, so a reporter cannot forge one.  Counted before the
+ * evidence is clipped, when every line is whole.
+ */
+static int
+store_report_said(const char *ev)
+{
+	static const char	 tag[] = "reported: ";
+	int			 n = 0;
+
+	while (ev != NULL && *ev != '\0') {
+		if (strncmp(ev, tag, sizeof tag - 1) == 0)
+			n++;
+		if ((ev = strchr(ev, '\n')) != NULL)
+			ev++;
+	}
+	return (n);
+}
+
+/*
+ * Reporting networks that count against an identity since a time:
+ * those other than its own (net, may be NULL) whose reports hold a
+ * line it said and were not dismissed.
+ */
+static int
+store_report_count(sqlite3_stmt *st, const char *who, time_t since,
+    const char *net)
 {
 	int	n = -1;
 
 	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	sqlite3_bind_text(st, 3, net, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
@@ -167,31 +259,33 @@ store_report_count(sqlite3_stmt *st, const char *who, time_t since)
 
 /*
  * After a report: has the reported identity (its key if it had one,
- * else its address) been reported by enough distinct reporters within
- * the window?  Then ban it for a while, unless a ban already holds.
- * Inside the caller's transaction; *banned says whether it banned.
+ * else its address) been reported from enough networks within the
+ * window (store_report_count says which reports count)?  Then ban that
+ * identity alone for a while, unless a ban already holds.  Inside the
+ * caller's transaction; *banned says whether it banned.
  */
 static int
 store_report_autoban(const struct report *rp, time_t now, int *banned)
 {
 	struct ban_target	 t;
-	const char		*who;
-	char			*cause = NULL, reason[128];
+	const char		*who, *netp = NULL;
+	char			*cause = NULL, reason[128], net[64];
 	int			 n, exists;
 
 	*banned = 0;
-	if (store_conf.report_threshold == 0)
+	if (store_conf.report_threshold == 0 || rp->reported.addr == NULL)
 		return (0);
+	if (store_report_net(rp->reported.addr, net, sizeof net) == 0)
+		netp = net;
 	if (rp->reported.key != NULL) {
 		who = rp->reported.key;
 		n = store_report_count(stmt_by_key, who,
-		    now - store_conf.report_window);
-	} else if (rp->reported.addr != NULL) {
+		    now - store_conf.report_window, netp);
+	} else {
 		who = rp->reported.addr;
 		n = store_report_count(stmt_by_addr, who,
-		    now - store_conf.report_window);
-	} else
-		return (0);
+		    now - store_conf.report_window, netp);
+	}
 	if (n < 0)
 		return (-1);
 	if ((u_int)n < store_conf.report_threshold)
@@ -208,8 +302,8 @@ store_report_autoban(const struct report *rp, time_t now, int *banned)
 	sqlite3_clear_bindings(stmt_banned);
 	if (exists)
 		return (0);
-	snprintf(reason, sizeof reason, "automatic: reported by %d people "
-	    "within %u minutes", n, store_conf.report_window / 60);
+	snprintf(reason, sizeof reason, "automatic: reported from %d "
+	    "networks within %u minutes", n, store_conf.report_window / 60);
 	if (store_ban_insert(&t, reason, store_conf.report_ban, "auto",
 	    "autoban") != 0)
 		return (-1);
@@ -225,11 +319,12 @@ store_report_add(struct store_req *r)
 {
 	struct report	*rp = r->report;
 	time_t		 now = time(NULL);
-	char		*cause = NULL;
-	int		 rc, banned = 0;
+	char		*cause = NULL, net[64];
+	int		 rc, banned = 0, said;
 
 	if (rp == NULL || rp->reporter.addr == NULL)
 		return;
+	said = store_report_said(rp->evidence);
 	store_report_clip(&rp->reason, REPORT_REASON_MAX, 0);
 	store_report_clip(&rp->evidence, REPORT_EVIDENCE_MAX, 1);
 	if (store_begin(&cause) != 0)
@@ -247,6 +342,9 @@ store_report_add(struct store_req *r)
 	    -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt_insert, 9, rp->evidence != NULL ?
 	    rp->evidence : "", -1, SQLITE_STATIC);
+	if (store_report_net(rp->reporter.addr, net, sizeof net) == 0)
+		sqlite3_bind_text(stmt_insert, 10, net, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt_insert, 11, said);
 	rc = sqlite3_step(stmt_insert);
 	sqlite3_reset(stmt_insert);
 	sqlite3_clear_bindings(stmt_insert);

@@ -41,7 +41,9 @@
 struct store_conf store_conf = {
 	.report_threshold = 3,
 	.report_window = 60 * 60,
-	.report_ban = 24 * 60 * 60,
+	.report_ban = 60 * 60,
+	.report_prefix4 = 24,
+	.report_prefix6 = 48,
 	.retention = 30 * 24 * 60 * 60,
 };
 
@@ -107,6 +109,14 @@ static const char *const store_migrations[] = {
 	"  target  TEXT NOT NULL DEFAULT '',"
 	"  detail  TEXT NOT NULL DEFAULT ''"
 	");",
+	/*
+	 * 2: what the automatic ban counts (store-report.c): the
+	 * reporter's network, and how many lines of the evidence the
+	 * reported visitor said.  Older reports count for nothing.
+	 */
+	"ALTER TABLE reports ADD COLUMN reporter_net TEXT;"
+	"ALTER TABLE reports ADD COLUMN reported_said INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 static int	 store_exec(const char *, char **);

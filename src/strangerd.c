@@ -344,6 +344,8 @@ main(int argc, char **argv)
 	store_conf.report_threshold = c->autoban_reports;
 	store_conf.report_window = c->autoban_window;
 	store_conf.report_ban = c->autoban_time;
+	store_conf.report_prefix4 = c->autoban_prefix4;
+	store_conf.report_prefix6 = c->autoban_prefix6;
 	store_conf.retention = c->retention;
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < c->nlisten; i++)

@@ -260,32 +260,105 @@ class TestReports(ModTest):
         a.type_line("/report")
         a.wait_for("Nobody to report")
 
-    def test_automatic_ban_after_three_reporters(self):
-        target = From(self.port, "127.0.0.9", "target")
-        self._track(target)
-        self.agree(target)
-        for n, source in enumerate(("127.0.0.11", "127.0.0.12",
-                                    "127.0.0.13")):
-            r = self.from_addr(source, "reporter%d" % n)
-            self.agree(r)
-            r.wait_for("connected to a stranger")
-            mark = target.mark()
-            r.type_line("/report rude")
-            r.wait_for("Thank you")
-            if n < 2:
-                self.assertTrue(poll(lambda: b"stranger left" in
-                                     target.since(mark).lower()),
-                                target.text())
-                target.send(b"\n")
-            r.close()
+
+class TestAutoBan(SshTest, ModTest):
+    """The automatic ban (strangerd.conf(5), autoban_reports): it needs
+    reporters in autoban_reports different networks (IPv4 /24 here),
+    each report carrying a line the reported visitor said, and one
+    person who comes back with fresh keys or from a neighbouring
+    address counts once."""
+
+    def reported_by(self, target, reporter, say=True):
+        """reporter meets target (who is searching), target says a line
+        unless say is False, reporter reports them and leaves; target
+        searches again.  Returns once the report is stored."""
+        before = len(self.ctl("reports", json_out=True)[1])
+        self.agree(reporter)
+        reporter.wait_for("connected to a stranger")
+        mark = target.mark()
+        if say:
+            target.type_line("you are all idiots %d" % before)
+            reporter.wait_for("Stranger: you are all idiots %d" % before)
+        reporter.type_line("/report rude")
+        reporter.wait_for("Thank you")
+        self.assertTrue(poll(lambda: len(self.ctl(
+            "reports", json_out=True)[1]) == before + 1),
+                        "report %d was not stored" % (before + 1))
+        reporter.close()
+        self.clients.remove(reporter)
+        if self.bans():
+            return
+        self.assertTrue(poll(lambda: b"stranger left" in
+                             target.since(mark).lower()), target.text())
+        target.send(b"\n" if isinstance(target, Netcat) else b"\r")
+        target.wait_for("looking for a stranger")
+
+    def target(self, source):
+        t = self.from_addr(source, "target")
+        self.agree(t)
+        t.wait_for("looking for a stranger")
+        return t
+
+    def test_automatic_ban_after_three_networks(self):
+        target = self.target("127.0.30.9")
+        for n, source in enumerate(("127.31.0.11", "127.32.0.12",
+                                    "127.33.0.13")):
+            self.reported_by(target, self.from_addr(source,
+                                          "reporter%d" % n))
         self.assertTrue(target.wait_closed(), target.text())
         self.assertIn("banned", target.text().lower())
         bans = self.bans()
         self.assertEqual(len(bans), 1, bans)
-        self.assertEqual(bans[0]["target"], "127.0.0.9")
+        self.assertEqual(bans[0]["target"], "127.0.30.9")
         self.assertEqual(bans[0]["by"], "auto")
         self.assertIsNotNone(bans[0]["expires"])
-        self.assertRefused("127.0.0.9", "automatic")
+        self.assertRefused("127.0.30.9", "automatic")
+        # Only that address: a neighbour behind the same NAT is not.
+        self.assertWelcome("127.0.30.10")
+
+    def test_one_person_with_fresh_keys_counts_once(self):
+        target = self.target("127.0.34.9")
+        for n in range(3):
+            key, _ = make_key(self.tmpdir(), "fresh%d" % n)
+            self.reported_by(target, self.ssh_pty(
+                key=key, args=("-b", "127.35.0.1"), name="reporter%d" % n))
+        self.assertEqual(self.bans(), [])
+        self.assertIn("Looking for a stranger", target.text())
+        self.assertFalse(target.wait_closed(0.5), target.text())
+
+    def test_neighbouring_addresses_count_once(self):
+        target = self.target("127.0.36.9")
+        for n in range(3):
+            self.reported_by(target, self.from_addr("127.37.0.%d" % (n + 1),
+                                          "reporter%d" % n))
+        self.assertEqual(self.bans(), [])
+        self.assertFalse(target.wait_closed(0.5), target.text())
+
+    def test_reports_without_evidence_do_not_count(self):
+        # Three networks, but the target said nothing to any of them.
+        target = self.target("127.0.38.9")
+        for n, source in enumerate(("127.39.0.1", "127.40.0.1",
+                                    "127.41.0.1")):
+            self.reported_by(target, self.from_addr(source,
+                                          "reporter%d" % n), say=False)
+        self.assertEqual(self.bans(), [])
+        self.assertFalse(target.wait_closed(0.5), target.text())
+
+    def test_key_holder_is_banned_by_key_only(self):
+        key, fp = make_key(self.tmpdir())
+        target = self.ssh_pty(key=key, args=("-b", "127.0.42.9"),
+                              name="target")
+        self.agree(target)
+        target.wait_for("looking for a stranger")
+        for n, source in enumerate(("127.43.0.1", "127.44.0.1",
+                                    "127.45.0.1")):
+            self.reported_by(target, self.from_addr(source,
+                                          "reporter%d" % n))
+        self.assertTrue(target.wait_exit(), target.describe())
+        bans = self.bans()
+        self.assertEqual([b["target"] for b in bans], [fp], bans)
+        # Someone else at the same address, without that key, gets in.
+        self.assertWelcome("127.0.42.9")
 
 
 class TestControlSocket(ModTest):

@@ -146,6 +146,113 @@ class TestSshChurn(PreauthTest):
         self.assertStaysUp()
 
 
+class Trickler(threading.Thread):
+    """An attacker that opens rate connections a second, each from a
+    new loopback address, and sends each open one byte of a version
+    line that never ends every tick seconds: busy sockets that never
+    get anywhere in the protocol."""
+
+    def __init__(self, port, rate, tick=0.05, net=64):
+        threading.Thread.__init__(self, daemon=True)
+        self.port = port
+        self.rate = rate
+        self.tick = tick
+        self.net = net
+        self.opened = 0
+        self.halted = threading.Event()
+
+    def source(self):
+        n = self.opened
+        return "127.%d.%d.%d" % (self.net + (n >> 16) % 32, (n >> 8) & 255,
+                                 (n & 255) or 1)
+
+    def run(self):
+        socks = []
+        line = b"SSH-2.0-" + b"x" * 200
+        next_open = time.monotonic()
+        while not self.halted.is_set():
+            while time.monotonic() >= next_open:
+                next_open += 1.0 / self.rate
+                self.opened += 1
+                s = socket.socket()
+                try:
+                    s.bind((self.source(), 0))
+                    s.setblocking(False)
+                    s.connect_ex(("127.0.0.1", self.port))
+                except OSError:
+                    s.close()
+                    continue
+                socks.append([s, 0])
+            alive = []
+            for entry in socks:
+                s, sent = entry
+                try:
+                    s.send(line[sent % len(line):sent % len(line) + 1])
+                    entry[1] += 1
+                    alive.append(entry)
+                except BlockingIOError:
+                    alive.append(entry)
+                except OSError:
+                    s.close()
+            socks = alive
+            time.sleep(self.tick)
+        for s, _ in socks:
+            s.close()
+
+    def halt(self):
+        self.halted.set()
+        self.join(10)
+
+
+class TestSshTrickle(PreauthTest):
+    """One worker, ssh_max_preauth 40, and an attacker who keeps the
+    handshake slots full with connections from many addresses that
+    trickle a byte at a time and never reach the next protocol state:
+    every real login must still get through (issue 14, finding 3)."""
+
+    workers = 1
+
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix="strangerd-trickle-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "strangerd.conf")
+        with open(path, "w") as f:
+            f.write("ssh_max_preauth 40\n")
+        self.daemon_args = ("-c", path)
+        PreauthTest.setUp(self)
+
+    def login(self, kind, name):
+        """A real login to the welcome screen: None, or why it failed."""
+        try:
+            c = getattr(self, kind)(name=name)
+            c.wait_for("Press Enter", timeout=scaled(10))
+        except Exception as e:		# connection lost, timeout
+            return "%s: %s: %s" % (name, type(e).__name__,
+                                    str(e).splitlines()[0][:120])
+        c.close()
+        self.clients.remove(c)
+        return None
+
+    def test_real_logins_pass_a_trickle_of_garbage(self):
+        attacker = Trickler(self.ssh_port, rate=60)
+        attacker.start()
+        self.addCleanup(attacker.halt)
+        self.assertTrue(poll(lambda: "too many handshakes in progress" in
+                             self.daemon.log(), timeout=scaled(10)),
+                        "the attack never filled the handshake slots")
+        failed = [f for f in
+                  [self.login("ssh_async", "asyncssh%d" % i)
+                   for i in range(6)] +
+                  [self.login("ssh_pty", "openssh%d" % i)
+                   for i in range(4)] if f is not None]
+        opened = attacker.opened
+        attacker.halt()
+        self.assertFalse(failed, "%d of 10 real logins failed while %d "
+                         "trickling connections were opened:\n%s" %
+                         (len(failed), opened, "\n".join(failed)))
+        self.assertStaysUp()
+
+
 class TestSshBadInput(SshTest):
 
     def garbage(self, data, wait_close=True):

@@ -1,0 +1,389 @@
+#!/usr/bin/python3
+"""The soak (issue 14, item 8): one daemon, a long run, churn and attacks
+at once; figures, not a test.  `make soak` runs it (not part of check).
+
+    bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
+                  [--rate 1000] [--life 30] [--early 300]
+                  [--attack-every 2] [--strangerd PATH]
+
+One strangerd (two workers, the default configuration plus
+metrics_listen) on free loopback ports, then, from bench/loadgen:
+
+held     (1 - churn) x sessions visitors, half telnet and half SSH
+         (libssh, pty-req), each process pairing its own clients; once
+         all are paired they chat at --rate lines a second in all for
+         --secs, and every line is checked at the receiver (lines lost =
+         sent - received).  They never leave: a held visitor who loses
+         their partner or their connection is a fault.
+churn    churn x sessions visitors, half telnet and half SSH, in
+         pairing cycles (paired, a line each way, /next) who also hang
+         up after 0.5-1.5 x --life seconds and connect again from a new
+         address (connects, pairings, /next, disconnects).
+attacks  every --attack-every seconds, one of issue 14's attacks from a
+         new address: telnet option toggling into a closed window
+         (finding 1), an IAC NOP burst, IAC SB IAC SE repeated (finding
+         7), SSH handshakes trickling garbage (finding 3), connections
+         held on the metrics port (finding 4), and a /report of
+         whoever the attacker is paired with (finding 2).
+
+Every 5 s the daemon's RSS and descriptors are sampled.  The report:
+crashes (the daemon gone, or not exiting 0 on SIGTERM, or a sanitizer
+report in its log), RSS --early seconds into the steady state and at the
+end (drift), descriptors, lines lost, logins refused (clients that failed
+and the daemon's refused counter).  Every process started here is ended
+by its pid.  Needs bench/loadgen (make bench/loadgen).
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from hostile import Daemon, LOADGEN, NICE, free_port
+from procfs import proc_fds, proc_rss_kib
+
+IAC, SB, SE, NOP, WILL, WONT = 255, 250, 240, 241, 251, 252
+NAWS, TTYPE = 31, 24
+
+
+class Loadgen:
+    """A bench/loadgen process whose output is read as it comes."""
+
+    def __init__(self, name, args, key=None):
+        self.name = name
+        argv = [LOADGEN] + [str(a) for a in args]
+        if key is not None:
+            argv += ["-k", key]
+        self.ready = threading.Event()
+        self.result = None
+        self.lines = []
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  preexec_fn=lambda: os.nice(NICE))
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            line = line.rstrip("\n")
+            self.lines.append(line)
+            if line.startswith("READY"):
+                self.ready.set()
+            elif line.startswith("RESULT"):
+                self.result = dict(kv.split("=", 1)
+                                   for kv in line.split()[1:])
+        self.ready.set()
+
+    def wait(self, timeout):
+        try:
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.terminate()
+            self.p.wait(10)
+        self.t.join(5)
+        return self.result
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(10)
+
+
+# --- attacks ----------------------------------------------------------------
+
+class Attacker(threading.Thread):
+    """Runs one attack every `every` seconds, round robin, each from a
+    new loopback address in 127.240.0.0 and up, until stopped."""
+
+    def __init__(self, d, every):
+        threading.Thread.__init__(self, daemon=True)
+        self.d = d
+        self.every = every
+        self.halted = threading.Event()
+        self.n = 0
+        self.runs = {}
+        self.kinds = [self.toggle, self.nop_burst, self.sb_iac_se,
+                      self.ssh_trickle, self.metrics_hold, self.report]
+
+    def source(self):
+        self.n += 1
+        return "127.%d.%d.%d" % (240 + (self.n >> 16) % 15,
+                                 (self.n >> 8) & 255, (self.n & 255) or 1)
+
+    def sock(self, port, rcvbuf=None):
+        s = socket.socket()
+        if rcvbuf is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.bind((self.source(), 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", port))
+        return s
+
+    def pour(self, s, data, secs):
+        """Send data again and again for secs, never reading."""
+        s.setblocking(False)
+        end = time.monotonic() + secs
+        while time.monotonic() < end and not self.halted.is_set():
+            try:
+                s.send(data)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                return
+
+    def toggle(self):
+        # Finding 1: plain line mode, a shrunk window, never read.
+        s = self.sock(self.d.telnet, rcvbuf=1024)
+        time.sleep(1.3)
+        self.pour(s, bytes([IAC, WILL, NAWS, IAC, WONT, NAWS, IAC, WILL,
+                            TTYPE, IAC, WONT, TTYPE]) * 1024, 2)
+        s.close()
+
+    def nop_burst(self):
+        s = self.sock(self.d.telnet)
+        self.pour(s, bytes([IAC, NOP]) * (512 * 1024), 1)
+        s.close()
+
+    def sb_iac_se(self):
+        # Finding 7: one packet, a log line per byte before the fix.
+        s = self.sock(self.d.telnet)
+        self.pour(s, bytes([IAC, SB, IAC, SE]) * 16384, 0.5)
+        s.close()
+
+    def ssh_trickle(self):
+        # Finding 3: busy handshakes that never get anywhere.
+        socks = [self.sock(self.d.ssh) for _ in range(20)]
+        line = b"SSH-2.0-" + b"x" * 200
+        for i in range(30):
+            for s in socks:
+                try:
+                    s.send(line[i:i + 1])
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        for s in socks:
+            s.close()
+
+    def metrics_hold(self):
+        # Finding 4: connections held open on the metrics listener.
+        socks = []
+        for _ in range(100):
+            try:
+                socks.append(self.sock(self.d.metrics))
+            except OSError:
+                break
+        time.sleep(3)
+        for s in socks:
+            s.close()
+
+    def report(self):
+        # Finding 2: report whoever we meet, having said nothing.
+        s = self.sock(self.d.telnet)
+        got, end = b"", time.monotonic() + 8
+        agreed = False
+        while time.monotonic() < end:
+            try:
+                got = (got + s.recv(65536))[-8192:]
+            except socket.timeout:
+                break
+            if not agreed and b"Press Enter" in got:
+                s.sendall(b"\r\n")
+                agreed = True
+            if b"onnected to a stranger" in got:
+                s.sendall(b"/report soak\r\n")
+                time.sleep(0.3)
+                break
+        s.close()
+
+    def run(self):
+        i = 0
+        while not self.halted.wait(self.every):
+            kind = self.kinds[i % len(self.kinds)]
+            i += 1
+            name = kind.__name__
+            ok, bad = self.runs.get(name, (0, 0))
+            try:
+                kind()
+                self.runs[name] = (ok + 1, bad)
+            except OSError:		# refused, reset: the daemon's choice
+                self.runs[name] = (ok, bad + 1)
+
+    def halt(self):
+        self.halted.set()
+        self.join(30)
+
+
+# --- the run ----------------------------------------------------------------
+
+def refused(d):
+    """The daemon's strangerd_refused_total, all reasons."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" %
+                                    d.metrics, timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return -1
+    return sum(float(l.split()[-1]) for l in text.splitlines()
+               if l.startswith("strangerd_refused_total"))
+
+
+class Sampler(threading.Thread):
+    """RSS and descriptors of the daemon every 5 s."""
+
+    def __init__(self, pid):
+        threading.Thread.__init__(self, daemon=True)
+        self.pid = pid
+        self.samples = []		# (monotonic, rss KiB, fds)
+        self.halted = threading.Event()
+
+    def run(self):
+        while not self.halted.wait(5):
+            try:
+                self.samples.append((time.monotonic(),
+                                     proc_rss_kib(self.pid),
+                                     proc_fds(self.pid)))
+            except OSError:
+                return		# gone: reported as a crash
+
+    def at(self, t):
+        """The first sample at or after t (or the last)."""
+        for s in self.samples:
+            if s[0] >= t:
+                return s
+        return self.samples[-1] if self.samples else (t, 0, 0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--secs", type=float, default=1800)
+    ap.add_argument("--sessions", type=int, default=10000)
+    ap.add_argument("--churn", type=float, default=0.1)
+    ap.add_argument("--rate", type=float, default=1000)
+    ap.add_argument("--life", type=float, default=30)
+    ap.add_argument("--early", type=float, default=300)
+    ap.add_argument("--attack-every", type=float, default=2)
+    ap.add_argument("--strangerd", default=os.path.join(
+        os.path.dirname(LOADGEN), "..", "strangerd"))
+    a = ap.parse_args()
+    if not os.access(LOADGEN, os.X_OK):
+        sys.exit("bench/loadgen is missing: make bench/loadgen")
+    churn = int(a.sessions * a.churn) // 4 * 2	# even, per transport
+    held = (a.sessions - 2 * churn) // 4 * 2
+    early = min(a.early, a.secs / 2)
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print("soak: %s, %d s, %d held (%d telnet + %d ssh), %d churning, "
+          "%.0f lines/s, load before %s" % (a.strangerd, a.secs, 2 * held,
+                                            held, held, 2 * churn, a.rate,
+                                            load), flush=True)
+
+    d = Daemon(a.strangerd)
+    key = os.path.join(d.tmp, "client_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    key], check=True)
+    procs = []
+    sampler = Sampler(d.pid)
+    attacker = Attacker(d, a.attack_every)
+    try:
+        t0 = time.monotonic()
+        sampler.start()
+        # The held visitors, one transport after the other so that each
+        # process pairs its own (lines are checked inside a process).
+        for name, proto, port, base in (("held-telnet", "telnet", d.telnet,
+                                         0),
+                                        ("held-ssh", "ssh", d.ssh,
+                                         1000000)):
+            lg = Loadgen(name, ["-m", "latency", "-p", proto, "-P", port,
+                                "-n", held, "-r", a.rate / 2, "-R", 500,
+                                "-W", 2, "-d", a.secs, "-i", base, "-a",
+                                base, "-T", 900],
+                         key if proto == "ssh" else None)
+            procs.append(lg)
+            lg.ready.wait(960)
+            print("%s: %s (%.0f s)" % (name, lg.lines[-1] if lg.lines
+                                       else "?", time.monotonic() - t0),
+                  flush=True)
+        steady = time.monotonic()
+        for name, proto, port, base in (("churn-telnet", "telnet",
+                                         d.telnet, 2000000),
+                                        ("churn-ssh", "ssh", d.ssh,
+                                         3000000)):
+            procs.append(Loadgen(name, ["-m", "cycles", "-p", proto, "-P",
+                                        port, "-n", churn, "-L", a.life,
+                                        "-R", 200, "-W", 0, "-d",
+                                        a.secs - 5, "-i", base, "-a", base,
+                                        "-T", 900],
+                                 key if proto == "ssh" else None))
+        attacker.start()
+        for lg in procs:
+            lg.wait(a.secs + 1200)
+        attacker.halt()
+        end = time.monotonic()
+        refused_n = refused(d)
+        alive = d.p.poll() is None
+    finally:
+        attacker.halted.set()
+        for lg in procs:
+            lg.stop()
+        sampler.halted.set()
+    rc = None
+    if d.p.poll() is None:
+        d.p.send_signal(signal.SIGTERM)
+        try:
+            rc = d.p.wait(30)
+        except subprocess.TimeoutExpired:
+            rc = "hung on SIGTERM"
+    else:
+        rc = d.p.returncode
+    log = d.logtext()
+    d.stop()
+
+    # The last sample while everyone is still connected.
+    s_early = sampler.at(steady + early)
+    s_end = sampler.at(min(steady + a.secs, end) - 10)
+    sanitizer = len(re.findall(r"ERROR: \w+Sanitizer|runtime error:", log))
+    print("\n== soak figures")
+    print("crashes: %d (alive at the end: %s, exit on SIGTERM: %s, "
+          "sanitizer reports: %d)" % (0 if alive and rc == 0 and
+                                      not sanitizer else 1, alive, rc,
+                                      sanitizer))
+    print("RSS: %d KiB at %.0f s into the steady state, %d KiB at the end "
+          "(%.0f s): drift %+.1f %%; max %d KiB" %
+          (s_early[1], s_early[0] - steady, s_end[1], s_end[0] - steady,
+           100.0 * (s_end[1] - s_early[1]) / max(s_early[1], 1),
+           max([s[1] for s in sampler.samples] or [0])))
+    print("descriptors: %d then %d; max %d" %
+          (s_early[2], s_end[2], max([s[2] for s in sampler.samples] or
+                                     [0])))
+    failed = 0
+    for lg in procs:
+        r = lg.result or {}
+        failed += int(r.get("failed", 0))
+        if lg.name.startswith("held"):
+            print("%s: %s paired of %s at the end, failed %s, sent %s, "
+                  "received %s, lost %d, p99 %s ms" %
+                  (lg.name, r.get("paired"), r.get("n"), r.get("failed"),
+                   r.get("sent"), r.get("recv"),
+                   int(r.get("sent", 0)) - int(r.get("recv", 0)),
+                   r.get("p99")))
+        else:
+            print("%s: connections %s, hung up on purpose %s, stuck %s, "
+                  "failed %s, pairings %s" %
+                  (lg.name, r.get("started"), r.get("left"),
+                   r.get("stuck"), r.get("failed"), r.get("pairings")))
+    print("logins refused: %d clients failed; daemon refused %d "
+          "connections (attacks included)" % (failed, refused_n))
+    print("attacks (done, refused): %s" %
+          ", ".join("%s %d/%d" % (k, v[0], v[1])
+                    for k, v in sorted(attacker.runs.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
