@@ -215,11 +215,22 @@ store_open(const char *dir)
 	xasprintf(&path, "%s/%s", dir, STORE_FILE);
 	/* SQLite gives the -wal and -shm files the database's mode. */
 	old = umask(077);
+	/*
+	 * This runs as root, in a directory the daemon's user owns: a
+	 * symbolic link planted there must not make root create or write
+	 * a file elsewhere.  NOFOLLOW refuses one as the database; SQLite
+	 * opens the -wal, -shm and -journal files with O_NOFOLLOW itself.
+	 */
 	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL) != SQLITE_OK) {
 		umask(old);
-		log_warnx("store: %s: %s", path, store_db != NULL ?
-		    sqlite3_errmsg(store_db) : "out of memory");
+		if (store_db != NULL && sqlite3_extended_errcode(store_db) ==
+		    SQLITE_CANTOPEN_SYMLINK)
+			log_warnx("store: %s is a symbolic link: refused", path);
+		else
+			log_warnx("store: %s: %s", path, store_db != NULL ?
+			    sqlite3_errmsg(store_db) : "out of memory");
 		goto fail;
 	}
 	umask(old);

@@ -530,6 +530,32 @@ class TestPrivilegeDrop(TmpDir):
         self.assertEqual(rc, 1)
         self.assertIn("user root is root", err)
 
+    def test_symlinked_database_is_refused(self):
+        """The daemon's user owns the state directory: a symbolic link
+        it plants as the database must not make root create and use a
+        file elsewhere (SQLite itself refuses links as -wal, -shm and
+        -journal)."""
+        state = os.path.join(self.tmp, "state")
+        os.mkdir(state, 0o700)
+        outside = os.path.join(self.tmp, "outside.db")
+        os.symlink(outside, os.path.join(state, "strangerd.db"))
+        p = subprocess.Popen([DAEMON, "-f", "-c", self.conf("user nobody\n"),
+                              "-d", state, "-s", "none", "-t",
+                              "127.0.0.1:%d" % free_port(), "-w", "1"],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = p.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+            self.fail("started with a linked database; %s exists: %s" %
+                      (outside, os.path.exists(outside)))
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn("strangerd.db is a symbolic link: refused", err)
+        self.assertFalse(os.path.exists(outside))
+
 
 if __name__ == "__main__":
     unittest.main()
