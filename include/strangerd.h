@@ -50,7 +50,15 @@ char		*xstrndup(const char *, size_t);
 int		 xasprintf(char **, const char *, ...) printflike(2, 3);
 
 /* log.c */
+struct log_limit {			/* one thread's, for one kind of line */
+	time_t		 sec;		/* the second being counted */
+	u_int		 logged;	/* lines written in it */
+	u_int		 quiet;		/* lines left out since */
+	const char	*fmt;		/* the format of those */
+};
 void		 log_init(int foreground, int debug);
+void		 log_limited(struct log_limit *, u_int, int, const char *, ...)
+		     printflike(4, 5);
 void		 log_warn(const char *, ...) printflike(1, 2);
 void		 log_warnx(const char *, ...) printflike(1, 2);
 void		 log_info(const char *, ...) printflike(1, 2);
@@ -374,6 +382,7 @@ struct config {
 	struct sockaddr_storage	 metrics_ss;	/* metrics_sslen 0: none */
 	socklen_t		 metrics_sslen;
 	char			*metrics_name;	/* owned, or NULL */
+	u_int			 metrics_maxconns; /* connections at once */
 	u_int			 max_sessions;
 	size_t			 outq_max;	/* bytes queued to one client */
 	u_int			 negotiate_ms;	/* telnet: wait for options */
@@ -450,6 +459,11 @@ uint64_t	 metrics_get(enum metric);
 char		*metrics_text(void);
 int		 metrics_start(const struct config *);
 void		 metrics_stop(void);
+
+/* metrics-http.c: the thread that serves metrics_text() over HTTP. */
+u_int		 metrics_http_fds(const struct config *);
+int		 metrics_http_start(const struct config *);
+void		 metrics_http_stop(void);
 
 /* privsep.c: giving up root once the ports and the state are open. */
 int		 privsep_lookup(const char *, uid_t *, gid_t *, char **);

@@ -79,6 +79,8 @@ static const struct config_keyword config_keywords[] = {
 	  CONFIG_FIXED | CONFIG_NONE, "23", PROTO_TELNET },
 	{ "metrics_listen", CONFIG_METRICS, F(metrics_name), 0, 0,
 	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
+	{ "metrics_max_connections", CONFIG_UINT, F(metrics_maxconns), 1,
+	  1024, CONFIG_FIXED, "8", 0 },
 	{ "rules_file", CONFIG_STRING, F(rules_file), 0, 0, CONFIG_NONE,
 	  "none", 0 },
 

@@ -18,6 +18,7 @@ static int	log_foreground = 1;
 static int	log_debugging;
 
 static void	log_vwrite(int, const char *, va_list, int);
+static void	log_vprint(int, int, const char *, ...) printflike(3, 4);
 
 /* Choose where log lines go. */
 void
@@ -53,6 +54,51 @@ log_vwrite(int pri, const char *fmt, va_list ap, int witherr)
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(stderr, "%s %s\n", stamp, msg);
 	errno = saved;
+}
+
+/*
+ * A line that can repeat as fast as a peer can make it (a failing
+ * accept, a refused connection): at most max a second through lim.
+ * The first line of a later second is preceded by one that says how
+ * many were left out, and in what format.  warn: a warning with
+ * strerror(errno) appended, as log_warn(); else as log_info().  Each
+ * limit belongs to one thread.
+ */
+void
+log_limited(struct log_limit *lim, u_int max, int warn, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	time_t	 now = time(NULL);
+
+	if (now != lim->sec) {
+		if (lim->quiet > 0)
+			log_vprint(LOG_INFO, 0, "%u more lines like \"%s\" not "
+			    "logged", lim->quiet, lim->fmt);
+		lim->sec = now;
+		lim->logged = 0;
+		lim->quiet = 0;
+	}
+	if (lim->logged >= max) {
+		lim->quiet++;
+		lim->fmt = fmt;
+		return;
+	}
+	lim->logged++;
+	va_start(ap, fmt);
+	log_vwrite(warn ? LOG_WARNING : LOG_INFO, fmt, ap, warn);
+	va_end(ap);
+}
+
+/* log_vwrite() with arguments. */
+static void
+log_vprint(int pri, int witherr, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(pri, fmt, ap, witherr);
+	va_end(ap);
 }
 
 /* Warn, appending strerror(errno). */

@@ -1,37 +1,25 @@
 /*
  * Metrics: counters and gauges that any thread updates with relaxed
- * atomics, and a thread of its own that serves them over HTTP
- * (libevent's evhttp) in the Prometheus text format at /metrics.
+ * atomics, written out in the Prometheus text format; metrics-http.c
+ * serves them at /metrics from a thread of its own.
  *
- * Owns: the counters, the time-to-pair histogram, the per transport and
- * state session gauges, and the metrics thread with its event_base,
- * listening socket and inbox.  It reads the workers' own counters
+ * Owns: the counters, the time-to-pair histogram and the per transport
+ * and state session gauges.  It reads the workers' own counters
  * (connections, sessions) and the matchmaker's but changes nothing
  * outside this file.  Nothing here is ever chat content.
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "strangerd.h"
-
-/* A scrape is small: refuse anything that is not. */
-#define METRICS_HEADERS_MAX	8192
-#define METRICS_TIMEOUT_SEC	10
 
 /* What each counter is called and how it is labelled, in enum order. */
 static const struct {
@@ -96,17 +84,6 @@ static const char *const metrics_state_names[METRICS_NSTATES] = {
 };
 
 static time_t		 metrics_started;
-
-/* The metrics thread. */
-static struct event_base *metrics_base;
-static struct evhttp	*metrics_http;
-static struct inbox	*metrics_inbox;
-static pthread_t	 metrics_thread;
-static int		 metrics_running;
-
-static void	 metrics_request(struct evhttp_request *, void *);
-static void	 metrics_message(struct msg *, void *);
-static void	*metrics_main(void *);
 
 /* Count one event. */
 void
@@ -274,107 +251,17 @@ metrics_text(void)
 	return (out);
 }
 
-/* Answer one HTTP request: /metrics, or 404. */
-static void
-metrics_request(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*body;
-	const char	*uri = evhttp_request_get_uri(req);
-	char		*text;
-
-	(void)arg;
-	if (uri == NULL || (strcmp(uri, "/metrics") != 0 &&
-	    strncmp(uri, "/metrics?", 9) != 0)) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
-		return;
-	}
-	text = metrics_text();
-	body = evbuffer_new();
-	evbuffer_add(body, text, strlen(text));
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
-	evbuffer_free(body);
-}
-
-/* The only message is MSG_STOP. */
-static void
-metrics_message(struct msg *m, void *arg)
-{
-	(void)arg;
-	if (m->type == MSG_STOP)
-		event_base_loopbreak(metrics_base);
-	msg_free(m);
-}
-
-/* The metrics thread: serve until told to stop. */
-static void *
-metrics_main(void *arg)
-{
-	(void)arg;
-	event_base_loop(metrics_base, EVLOOP_NO_EXIT_ON_EMPTY);
-	return (NULL);
-}
-
-/*
- * Bind the metrics address and start serving, if one is configured.
- * Called before privileges are dropped, after the fork to background.
- */
+/* Note when the daemon started, and serve the metrics if configured. */
 int
 metrics_start(const struct config *c)
 {
-	int	fd, one = 1;
-
 	metrics_started = time(NULL);
-	if (c->metrics_sslen == 0)
-		return (0);
-	fd = socket(c->metrics_ss.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		log_warn("metrics: socket");
-		return (-1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (const struct sockaddr *)&c->metrics_ss,
-	    c->metrics_sslen) == -1 || listen(fd, 64) == -1) {
-		log_warn("metrics: bind %s", c->metrics_name);
-		close(fd);
-		return (-1);
-	}
-	if ((metrics_base = event_base_new()) == NULL)
-		fatalx("metrics: event_base_new failed");
-	if ((metrics_http = evhttp_new(metrics_base)) == NULL)
-		fatalx("metrics: evhttp_new failed");
-	evhttp_set_allowed_methods(metrics_http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_max_headers_size(metrics_http, METRICS_HEADERS_MAX);
-	evhttp_set_max_body_size(metrics_http, 0);
-	evhttp_set_timeout(metrics_http, METRICS_TIMEOUT_SEC);
-	evhttp_set_gencb(metrics_http, metrics_request, NULL);
-	if (evhttp_accept_socket_with_handle(metrics_http, fd) == NULL) {
-		log_warnx("metrics: cannot serve on %s", c->metrics_name);
-		close(fd);
-		return (-1);
-	}
-	metrics_inbox = inbox_new(metrics_base, metrics_message, NULL);
-	if (pthread_create(&metrics_thread, NULL, metrics_main, NULL) != 0)
-		fatalx("metrics: pthread_create failed");
-	metrics_running = 1;
-	log_info("metrics: http://%s/metrics", c->metrics_name);
-	return (0);
+	return (metrics_http_start(c));
 }
 
-/* Stop the metrics thread and free what it held. */
+/* Stop serving the metrics. */
 void
 metrics_stop(void)
 {
-	if (!metrics_running)
-		return;
-	inbox_post(metrics_inbox, msg_new(MSG_STOP));
-	pthread_join(metrics_thread, NULL);
-	evhttp_free(metrics_http);
-	inbox_free(metrics_inbox);
-	event_base_free(metrics_base);
-	metrics_running = 0;
+	metrics_http_stop();
 }

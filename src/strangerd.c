@@ -66,7 +66,7 @@ static u_int		  nofile_cap;	/* descriptors for connections */
 static __dead void usage(void);
 static void	 add_override(const char *, const char *);
 static struct config *load_config(char **);
-static void	 raise_nofile(void);
+static void	 raise_nofile(struct config *);
 static void	 apply_cap(struct config *);
 static void	 prepare_dir(struct config *);
 static void	 reload(void);
@@ -134,10 +134,12 @@ fail:
 
 /*
  * Use every descriptor we may, and work out how many connections fit:
- * the workers refuse one ("server full") rather than run out.
+ * the workers refuse one ("server full") rather than run out.  What
+ * the metrics listener may hold is set aside first, at most half of
+ * them: metrics_max_connections is lowered to fit.
  */
 static void
-raise_nofile(void)
+raise_nofile(struct config *c)
 {
 	struct rlimit	rl;
 
@@ -154,6 +156,14 @@ raise_nofile(void)
 		    rl.rlim_cur) - STRANGERD_FD_RESERVE;
 	else
 		nofile_cap = (u_int)rl.rlim_cur / 2;
+	if (metrics_http_fds(c) > nofile_cap / 2 && nofile_cap >= 4) {
+		log_warnx("metrics_max_connections %u: only %u descriptors "
+		    "allow it, using %u", c->metrics_maxconns, nofile_cap,
+		    nofile_cap / 2 - 1);
+		c->metrics_maxconns = nofile_cap / 2 - 1;
+	}
+	nofile_cap -= metrics_http_fds(c) < nofile_cap ? metrics_http_fds(c) :
+	    nofile_cap;
 	worker_fd_budget = nofile_cap;
 }
 
@@ -337,7 +347,7 @@ main(int argc, char **argv)
 	}
 	log_init(foreground, debug);
 	prepare_dir(c);
-	raise_nofile();
+	raise_nofile(c);
 	apply_cap(c);
 	atomic_store(&cfg, c);
 	/* store.c keeps its own copy, set before its thread starts. */

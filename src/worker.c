@@ -36,6 +36,8 @@
 #define WORKER_TICK_SLICES	10
 /* Listen backlog; the kernel caps it at somaxconn. */
 #define WORKER_BACKLOG		4096
+/* Refusals logged a second per listener; the rest are counted. */
+#define WORKER_REFUSE_LOG_PER_SEC 10
 
 struct worker		**workers;
 u_int			  nworkers;
@@ -55,6 +57,8 @@ struct listener {
 	int			 fd;
 	struct event		*ev;
 	struct event		*retry_ev;	/* out of descriptors: pause */
+	struct log_limit	 log_accept;	/* accept() failing */
+	struct log_limit	 log_refused;	/* visitors turned away */
 };
 
 struct worker_private {
@@ -71,7 +75,7 @@ static void	 worker_tick(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
 static int	 worker_room(enum proto);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
-		     const struct listener *, const char *, const char *);
+		     struct listener *, const char *, const char *);
 
 /* Open this worker's listening sockets. */
 static void
@@ -176,12 +180,14 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 				 * moment rather than spin on a socket that
 				 * stays readable.
 				 */
-				log_warn("accept on %s", l->la->name);
+				log_limited(&l->log_accept, 1, 1,
+				    "accept on %s", l->la->name);
 				event_del(l->ev);
 				evtimer_add(l->retry_ev, &tv);
 				return;
 			}
-			log_warn("accept on %s", l->la->name);
+			log_limited(&l->log_accept, 1, 1, "accept on %s",
+			    l->la->name);
 			return;
 		}
 		if (w->stopping) {
@@ -233,8 +239,8 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
  * the version string, where RFC 4253 allows other lines of text.
  */
 static void
-worker_refuse(int c, const struct sockaddr_storage *ss,
-    const struct listener *l, const char *why, const char *line)
+worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
+    const char *why, const char *line)
 {
 	char	host[INET6_ADDRSTRLEN];
 
@@ -246,7 +252,8 @@ worker_refuse(int c, const struct sockaddr_storage *ss,
 		inet_ntop(AF_INET6,
 		    &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
 		    sizeof host);
-	log_info("refused %s on %s: %s", host, l->la->name, why);
+	log_limited(&l->log_refused, WORKER_REFUSE_LOG_PER_SEC, 0,
+	    "refused %s on %s: %s", host, l->la->name, why);
 	(void)write(c, line, strlen(line));
 	close(c);
 }
