@@ -117,6 +117,23 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE reports ADD COLUMN reporter_net TEXT;"
 	"ALTER TABLE reports ADD COLUMN reported_said INTEGER NOT NULL "
 	"  DEFAULT 0;",
+	/*
+	 * 3: an IPv4-mapped target is stored as the IPv4 one, as
+	 * ban_parse() now makes it (::ffff:192.0.2.7 is 192.0.2.7,
+	 * ::ffff:10.0.0.0/104 is 10.0.0.0/8), so that unban finds it.
+	 * A block shorter than /96 stays IPv6.
+	 */
+	"UPDATE OR REPLACE bans SET target = substr(target, 8) "
+	"  WHERE kind = 'address' AND target LIKE '::ffff:%.%';"
+	"UPDATE OR REPLACE bans SET"
+	"  target = CASE WHEN p = 32 THEN a ELSE a || '/' || p END,"
+	"  kind = CASE WHEN p = 32 THEN 'address' ELSE 'cidr' END"
+	"  FROM (SELECT id AS i,"
+	"    substr(target, 8, instr(target, '/') - 8) AS a,"
+	"    CAST(substr(target, instr(target, '/') + 1) AS INTEGER) - 96"
+	"      AS p"
+	"    FROM bans WHERE kind = 'cidr' AND target LIKE '::ffff:%.%/%')"
+	"  WHERE id = i AND p >= 0;",
 };
 
 static int	 store_exec(const char *, char **);

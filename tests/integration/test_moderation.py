@@ -116,6 +116,38 @@ class TestBans(ModTest):
         self.ctl("unban", "::ffff:127.0.0.12")
         self.assertWelcome("127.0.0.12")
 
+    def test_mapped_targets_stored_before_are_migrated(self):
+        """Bans stored as ::ffff:A.B.C.D before ban_parse() unmapped
+        them apply as the IPv4 ones after a restart and unban finds
+        them (store.c, migration 3)."""
+        statedir = self.daemon.statedir
+        self.assertEqual(self.daemon.terminate(), 0)
+        db = sqlite3.connect(os.path.join(statedir, "strangerd.db"))
+        rows = [("::ffff:127.0.0.14", "address"),
+                ("::ffff:127.15.0.0/112", "cidr"),
+                ("::ffff:127.0.0.16/128", "cidr"),
+                ("::/80", "cidr")]
+        db.executemany("INSERT INTO bans (target, kind, reason, created, "
+                       "who) VALUES (?, ?, 'old', 1, 'test')", rows)
+        db.execute("PRAGMA user_version = 2")
+        db.commit()
+        db.close()
+        self.daemon.cleanup = lambda: None
+        self.addCleanup(shutil.rmtree, self.daemon.dir, True)
+        again = Daemon(self.workers, ["-d", statedir])
+        self.addCleanup(again.cleanup)
+        again.start()
+        self.daemon = again
+        self.port = again.port
+        self.daemon.statedir = statedir
+        self.assertEqual(sorted((b["target"], b["kind"]) for b in self.bans()),
+                         [("127.0.0.14", "address"), ("127.0.0.16", "address"),
+                          ("127.15.0.0/16", "cidr"), ("::/80", "cidr")])
+        self.assertRefused("127.0.0.14", "old")
+        self.assertRefused("127.15.3.3", "old")
+        self.ctl("unban", "127.0.0.14")
+        self.assertWelcome("127.0.0.14")
+
     def test_expiry_without_restart(self):
         self.ctl("ban", "127.0.0.6", "-t", "2s", "-r", "cool off")
         self.assertRefused("127.0.0.6", "cool off", "until")
