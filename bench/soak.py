@@ -388,6 +388,8 @@ def main():
                   "failed %s, pairings %s" %
                   (lg.name, r.get("started"), r.get("left"),
                    r.get("stuck"), r.get("failed"), r.get("pairings")))
+        for line in [l for l in lg.lines if l.startswith("loadgen:")][:5]:
+            print("    " + line)
     print("logins refused: %d clients failed; daemon refused %d "
           "connections (attacks included)" % (failed, refused_n))
     print("attacks (done, refused): %s" %
