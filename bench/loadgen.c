@@ -4,10 +4,12 @@
  *
  *   loadgen -m idle    -p telnet|ssh|irc -n N            hold N sessions
  *   loadgen -m latency -p telnet|ssh|irc -n 2P -r LINES   line latency
- *   loadgen -m cycles  -p telnet|ssh -n N [-L secs]       pairing cycles
- *							  (-L: and each client
- *							  reconnects after
- *							  0.5-1.5 x secs)
+ *   loadgen -m cycles  -p telnet|ssh -n N [-L secs] [-G secs]
+ *							  pairing cycles (-L: each
+ *							  client also reconnects
+ *							  after 0.5-1.5 x secs;
+ *							  -G: waits that long
+ *							  before each /next)
  *   loadgen -m setup   -p ssh|sshd -c K                   SSH set-ups
  *
  * Prints "READY n" once every client is in place (the driver samples
@@ -63,6 +65,7 @@ static u_int		 opt_addrbase;
 static const char	*opt_key;
 static double		 opt_ready_timeout = 120;
 static double		 opt_life;		/* cycles: mean connection life */
+static double		 opt_gap;		/* cycles: pause before /next */
 
 static int		 ep;
 static struct client	*clients;
@@ -86,6 +89,7 @@ static volatile sig_atomic_t stop;
 static void	client_start(struct client *);
 static void	client_close(struct client *);
 static void	send_line(struct client *, const char *);
+static void	cycle_next(struct client *);
 
 /* Microseconds on the monotonic clock, the same in every process. */
 uint64_t
@@ -279,13 +283,22 @@ lg_token(struct client *c, u_int sender, uint64_t t, u_int check)
 	}
 	if (opt_mode == M_CYCLES) {
 		c->got_line = 1;
-		if (c->sent_line) {
-			npaired--;
-			c->phase = C_WAITING;
-			c->t_want = now_us();
-			send_line(c, "/next");
-		}
+		if (c->sent_line && opt_gap > 0)
+			c->t_next = now + (uint64_t)(opt_gap * 1e6);
+		else if (c->sent_line)
+			cycle_next(c);
 	}
+}
+
+/* Cycles: this pairing is done, ask for the next stranger. */
+static void
+cycle_next(struct client *c)
+{
+	npaired--;
+	c->phase = C_WAITING;
+	c->t_want = now_us();
+	c->t_next = 0;
+	send_line(c, "/next");
 }
 
 /* Send one chat line (a token unless it is a command). */
@@ -417,6 +430,7 @@ client_start(struct client *c)
 	c->phase = C_CONNECTING;
 	c->t_start = now_us();
 	c->t_want = 0;
+	c->t_next = 0;
 	c->t_leave = opt_life <= 0 ? 0 : c->t_start + (uint64_t)(opt_life *
 	    1e6 * (0.5 + (double)random() / RAND_MAX));
 	c->ssh_step = 0;
@@ -538,7 +552,7 @@ usage(void)
 	    "[-r lines/s]\n"
 	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
 	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout] "
-	    "[-L life-seconds]\n");
+	    "[-L life-seconds] [-G gap-seconds]\n");
 	exit(2);
 }
 
@@ -555,7 +569,7 @@ main(int argc, char **argv)
 	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
-	while ((ch = getopt(argc, argv, "a:c:d:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
+	while ((ch = getopt(argc, argv, "a:c:d:G:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a': opt_addrbase = (u_int)strtoul(optarg, NULL, 10); break;
@@ -563,6 +577,7 @@ main(int argc, char **argv)
 		case 'd': opt_dur = strtod(optarg, NULL); break;
 		case 'H': opt_host = optarg; break;
 		case 'i': opt_idbase = (u_int)strtoul(optarg, NULL, 10); break;
+		case 'G': opt_gap = strtod(optarg, NULL); break;
 		case 'k': opt_key = optarg; break;
 		case 'L': opt_life = strtod(optarg, NULL); break;
 		case 'N': lgssh_pty = 0; break;
@@ -695,13 +710,20 @@ main(int argc, char **argv)
 		/*
 		 * Cycles: a client left waiting 3 s for a stranger (or for a
 		 * line) while others cycle is stuck; count it and reconnect.
-		 * With -L, a client also hangs up at the end of its life
-		 * (churn: connects and disconnects) and connects again.
+		 * With -G, a client that has had its partner's line says
+		 * /next only after the gap (a person, not a flood); with -L,
+		 * it also hangs up at the end of its life (churn: connects
+		 * and disconnects) and connects again.
 		 */
-		if (opt_mode == M_CYCLES && ready && now - t_sweep > 500000) {
+		if (opt_mode == M_CYCLES && ready && now - t_sweep > 100000) {
 			t_sweep = now;
 			for (i = 0; i < opt_n; i++) {
 				c = &clients[i];
+				if (c->phase == C_PAIRED && c->t_next != 0 &&
+				    now >= c->t_next) {
+					cycle_next(c);
+					continue;
+				}
 				if (c->t_leave != 0 && now >= c->t_leave) {
 					nleft++;
 					client_close(c);

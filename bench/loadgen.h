@@ -51,6 +51,7 @@ struct client {
 	uint64_t	 t_want;	/* agreed or /next */
 	uint64_t	 t_partner;	/* newest partner token seen */
 	uint64_t	 t_leave;	/* cycles -L: disconnect then */
+	uint64_t	 t_next;	/* cycles -G: /next then */
 	int		 sent_line;	/* this pairing (cycles) */
 	int		 got_line;
 	int		 tn_state;	/* telnet parser */

@@ -4,7 +4,8 @@ at once; figures, not a test.  `make soak` runs it (not part of check).
 
     bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
                   [--rate 1000] [--life 30] [--early 300]
-                  [--attack-every 2] [--strangerd PATH]
+                  [--attack-every 2] [--attacks a,b,...|none]
+                  [--strangerd PATH]
 
 One strangerd (two workers, the default configuration plus
 metrics_listen) on free loopback ports, then, from bench/loadgen:
@@ -16,9 +17,10 @@ held     (1 - churn) x sessions visitors, half telnet and half SSH
          sent - received).  They never leave: a held visitor who loses
          their partner or their connection is a fault.
 churn    churn x sessions visitors, half telnet and half SSH, in
-         pairing cycles (paired, a line each way, /next) who also hang
-         up after 0.5-1.5 x --life seconds and connect again from a new
-         address (connects, pairings, /next, disconnects).
+         pairing cycles (paired, a line each way, a second's pause,
+         /next) who also hang up after 0.5-1.5 x --life seconds and
+         connect again from a new address (connects, pairings, /next,
+         disconnects).
 attacks  every --attack-every seconds, one of issue 14's attacks from a
          new address: telnet option toggling into a closed window
          (finding 1), an IAC NOP burst, IAC SB IAC SE repeated (finding
@@ -101,15 +103,17 @@ class Attacker(threading.Thread):
     """Runs one attack every `every` seconds, round robin, each from a
     new loopback address in 127.240.0.0 and up, until stopped."""
 
-    def __init__(self, d, every):
+    KINDS = ("toggle", "nop_burst", "sb_iac_se", "ssh_trickle",
+             "metrics_hold", "report")
+
+    def __init__(self, d, every, kinds):
         threading.Thread.__init__(self, daemon=True)
         self.d = d
         self.every = every
         self.halted = threading.Event()
         self.n = 0
         self.runs = {}
-        self.kinds = [self.toggle, self.nop_burst, self.sb_iac_se,
-                      self.ssh_trickle, self.metrics_hold, self.report]
+        self.kinds = [getattr(self, k) for k in kinds]
 
     def source(self):
         self.n += 1
@@ -203,7 +207,7 @@ class Attacker(threading.Thread):
 
     def run(self):
         i = 0
-        while not self.halted.wait(self.every):
+        while self.kinds and not self.halted.wait(self.every):
             kind = self.kinds[i % len(self.kinds)]
             i += 1
             name = kind.__name__
@@ -268,9 +272,15 @@ def main():
     ap.add_argument("--life", type=float, default=30)
     ap.add_argument("--early", type=float, default=300)
     ap.add_argument("--attack-every", type=float, default=2)
+    ap.add_argument("--attacks", default=",".join(Attacker.KINDS))
     ap.add_argument("--strangerd", default=os.path.join(
         os.path.dirname(LOADGEN), "..", "strangerd"))
     a = ap.parse_args()
+    kinds = [k for k in a.attacks.split(",") if k in Attacker.KINDS]
+    if a.attacks not in ("none", "") and len(kinds) != len(
+            a.attacks.split(",")):
+        sys.exit("--attacks: one or more of %s, or none" %
+                 ",".join(Attacker.KINDS))
     if not os.access(LOADGEN, os.X_OK):
         sys.exit("bench/loadgen is missing: make bench/loadgen")
     churn = int(a.sessions * a.churn) // 4 * 2	# even, per transport
@@ -289,7 +299,7 @@ def main():
                     key], check=True)
     procs = []
     sampler = Sampler(d.pid)
-    attacker = Attacker(d, a.attack_every)
+    attacker = Attacker(d, a.attack_every, kinds)
     try:
         t0 = time.monotonic()
         sampler.start()
@@ -316,6 +326,7 @@ def main():
                                          3000000)):
             procs.append(Loadgen(name, ["-m", "cycles", "-p", proto, "-P",
                                         port, "-n", churn, "-L", a.life,
+                                        "-G", 1,
                                         "-R", 200, "-W", 0, "-d",
                                         a.secs - 5, "-i", base, "-a", base,
                                         "-T", 900],
@@ -377,6 +388,8 @@ def main():
                   "failed %s, pairings %s" %
                   (lg.name, r.get("started"), r.get("left"),
                    r.get("stuck"), r.get("failed"), r.get("pairings")))
+        for line in [l for l in lg.lines if l.startswith("loadgen:")][:5]:
+            print("    " + line)
     print("logins refused: %d clients failed; daemon refused %d "
           "connections (attacks included)" % (failed, refused_n))
     print("attacks (done, refused): %s" %
