@@ -185,7 +185,6 @@ void		 screen_init(struct screen *, u_int, u_int);
 void		 screen_free(struct screen *);
 void		 screen_resize(struct screen *, u_int, u_int);
 void		 screen_clear(struct screen *);
-void		 screen_copy(struct screen *, const struct screen *);
 struct cell	*screen_cell(struct screen *, u_int, u_int);
 u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
 		     size_t, uint8_t);
@@ -279,7 +278,6 @@ enum msg_type {
 	MSG_PAIRED,		/* match -> worker: to is paired with from */
 	MSG_LINE,		/* worker -> worker: text from from to to */
 	MSG_LEFT,		/* worker -> worker: from left to */
-	MSG_KICK,		/* any -> worker: close to, text says why */
 	MSG_NOTICE,		/* any -> worker: show text to every session */
 	MSG_BANS,		/* store -> worker: ban list replaced (ptr) */
 	MSG_QUERY,		/* admin -> worker/store: ptr is a request */
@@ -334,7 +332,6 @@ struct flood_conf {
 };
 struct limit_table;
 int		 bucket_take(struct bucket *, double, double, double, uint64_t);
-int		 limit_keys(const struct sockaddr *, uint8_t [2][17]);
 struct limit_table *limit_table_new(u_int);
 void		 limit_table_free(struct limit_table *);
 const char	*limit_admit(struct limit_table *, const struct sockaddr *,
@@ -443,11 +440,9 @@ enum metric {
 	METRIC__COUNT
 };
 void		 metrics_inc(enum metric);
-void		 metrics_add(enum metric, uint64_t);
 void		 metrics_pair_time(uint64_t);
 void		 metrics_session_state(const char *, int, int);
 uint64_t	 metrics_get(enum metric);
-char		*metrics_text(void);
 int		 metrics_start(const struct config *);
 void		 metrics_stop(void);
 
@@ -468,7 +463,7 @@ struct worker {
 	u_int			 nslots;
 	struct session		*closed;	/* sessions waiting to be freed */
 	struct event		*reap_ev;
-	struct event		*tick_ev;	/* once a second */
+	struct event		*tick_ev;	/* 100 ms: a tenth of the slots */
 	struct screen		 scratch;	/* owned: the next frame */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
@@ -492,7 +487,6 @@ void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
-u_int		 worker_proto_fds(enum proto);
 void		 worker_conn_done(struct worker *, const struct sockaddr *,
 		     enum proto);
 uint64_t	 now_ms(void);
@@ -515,7 +509,6 @@ void		 ssh_worker_accept(struct worker *, int, const struct sockaddr *,
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
-const char	*ssh_hostkey_fingerprint(void);
 
 /* ssh-key.c: SSH public keys and their SHA256 fingerprints (libssh). */
 struct ssh_key_struct;
@@ -634,14 +627,11 @@ void		 session_free(struct session *);
 void		 session_message(struct session *, struct msg *);
 void		 session_notice(struct session *, const char *);
 void		 session_tick(struct session *);
-uint64_t	 session_handle(const struct session *);
 const char	*session_id(const struct session *);
-void		 session_never_again(struct session *);
 void		 session_refresh(struct session *, int);
 
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
-const char *const *rules_default(void);
 
 /* view.c: lays out a session's screen. */
 struct view_row {
@@ -713,7 +703,6 @@ int		 ban_parse_duration(const char *, time_t *, char **);
 void		 ban_format_duration(time_t, char *, size_t);
 int		 ban_target_match(const struct ban_target *,
 		     const struct sockaddr *);
-int		 ban_active(const struct ban *, time_t);
 struct banlist	*banlist_new(struct ban *, u_int);
 struct banlist	*banlist_ref(struct banlist *);
 void		 banlist_unref(struct banlist *);
@@ -723,7 +712,6 @@ const struct ban *banlist_match_key(const struct banlist *, const char *,
 		     time_t);
 int		 ban_check(const struct banlist *, const struct sockaddr *,
 		     const char *, time_t, char **);
-char		*ban_message(const struct ban *);
 void		 ban_free_fields(struct ban *);
 
 /*
@@ -789,7 +777,6 @@ int		 store_open(const char *);
 void		 store_start(void);
 void		 store_quiesce(void);
 void		 store_stop(void);
-void		 store_post(struct msg *);
 void		 store_request(struct store_req *);
 struct store_req *store_req_new(enum store_op, uint64_t, const char *);
 void		 store_req_free(struct store_req *);
@@ -807,7 +794,6 @@ int		 store_prepare(struct sqlite3 *, const struct store_stmt *,
 void		 store_finalize(const struct store_stmt *, size_t);
 int		 store_audit(const char *, const char *, const char *,
 		     const char *);
-void		 store_audit_add(struct store_req *);
 int		 store_begin(char **);
 int		 store_commit(char **);
 void		 store_rollback(void);
@@ -834,7 +820,6 @@ void		 store_report_stats(struct store_req *);
 void		 store_report_purge(time_t);
 void		 store_report_submit(struct report *);
 void		 report_free(struct report *);
-void		 identity_free(struct identity *);
 
 /*
  * admin.c: the control socket (DIR/strangerd.sock) on its own thread.
@@ -869,6 +854,7 @@ void		 admin_stop(void);
 void		 admin_free(void);
 void		 admin_post(struct msg *);
 void		 admin_reply_post(uint64_t, int, char *, char *);
+void		 admin_query_free(struct admin_query *);
 void		 admin_reply_free(struct admin_reply *);
 
 /*
@@ -888,7 +874,6 @@ void		 admin_worker_free(void);
  * format), which each thread reads again when the file changes.
  */
 #define MODERATORS_FILE	"moderators"
-int		 moderators_split(char *, char **, char **, char **);
 int		 moderators_is_listed(const char *);
 
 /*

@@ -284,7 +284,6 @@ admin_worker_query(struct worker *w, struct msg *m)
 {
 	struct admin_query	*q = m->ptr;
 
-	m->ptr = NULL;
 	if (q == NULL)
 		return;
 	switch (q->op) {
@@ -306,9 +305,6 @@ admin_worker_query(struct worker *w, struct msg *m)
 		admin_reply_post(q->conn, 0, NULL, NULL);
 		break;
 	}
-	free(q->text);
-	report_free(q->report);
-	free(q);
 }
 
 /*
@@ -372,10 +368,6 @@ admin_worker_report(struct session *s, const char *reason)
 	q->report = rp;
 	m = msg_new(MSG_QUERY);
 	m->ptr = q;
-	/*
-	 * worker_post drops the message if the worker index is bad; the
-	 * payload would leak, but a handle we were paired with is good.
-	 */
 	worker_post(target, m);
 	return (0);
 }

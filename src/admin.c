@@ -114,6 +114,17 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "stats",	0, 0, admin_cmd_stats },
 };
 
+/* Free a query, from any thread. */
+void
+admin_query_free(struct admin_query *q)
+{
+	if (q == NULL)
+		return;
+	free(q->text);
+	report_free(q->report);
+	free(q);
+}
+
 /* Free a reply, from any thread. */
 void
 admin_reply_free(struct admin_reply *ar)
@@ -158,8 +169,6 @@ admin_post(struct msg *m)
 	if (console_divert(m))
 		return;
 	if (admin_inbox == NULL) {
-		if (m->type == MSG_REPLY)
-			admin_reply_free(m->ptr);
 		msg_free(m);
 		return;
 	}
@@ -660,11 +669,8 @@ admin_message(struct msg *m, void *arg)
 		for (ac = admin_conns; ac != NULL; ac = ac->next)
 			if (ac->req != 0 && ac->req == ar->conn)
 				break;
-		if (ac == NULL || ac->pending == 0) {
-			/* The connection went, or timed out. */
-			admin_reply_free(ar);
-			break;
-		}
+		if (ac == NULL || ac->pending == 0)
+			break;	/* the connection went, or timed out */
 		if (ar->error && !ac->error) {
 			ac->error = 1;
 			free(ac->message);
@@ -693,7 +699,6 @@ admin_message(struct msg *m, void *arg)
 		ac->counts[0] += ar->count;
 		for (i = 0; i < 4; i++)
 			ac->counts[i + 1] += ar->counts[i];
-		admin_reply_free(ar);
 		if (--ac->pending > 0)
 			break;
 		if (ac->sync && !ac->error) {

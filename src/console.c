@@ -425,7 +425,6 @@ console_divert(struct msg *m)
 		return (0);
 	idx = CONSOLE_CONN_WORKER(ar->conn);
 	if (idx >= nworkers) {
-		admin_reply_free(ar);
 		msg_free(m);
 		return (1);
 	}

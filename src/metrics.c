@@ -107,6 +107,7 @@ static int		 metrics_running;
 static void	 metrics_request(struct evhttp_request *, void *);
 static void	 metrics_message(struct msg *, void *);
 static void	*metrics_main(void *);
+static char	*metrics_text(void);
 
 /* Count one event. */
 void
@@ -114,15 +115,6 @@ metrics_inc(enum metric m)
 {
 	if ((u_int)m < METRIC__COUNT)
 		atomic_fetch_add_explicit(&metrics_counters[m], 1,
-		    memory_order_relaxed);
-}
-
-/* Count n events. */
-void
-metrics_add(enum metric m, uint64_t n)
-{
-	if ((u_int)m < METRIC__COUNT)
-		atomic_fetch_add_explicit(&metrics_counters[m], n,
 		    memory_order_relaxed);
 }
 
@@ -181,7 +173,7 @@ metrics_family(struct evbuffer *b, const char *name, const char *type,
 }
 
 /* Everything, in the Prometheus text exposition format (version 0.0.4). */
-char *
+static char *
 metrics_text(void)
 {
 	static const char *const transports[2] = { "telnet", "ssh" };

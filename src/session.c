@@ -92,6 +92,7 @@ static void	 session_interests(struct session *, const char *);
 static void	 session_status(struct session *);
 static void	 session_want(struct session *);
 static uint64_t	 session_ident(const struct session *);
+static void	 session_never_again(struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -748,7 +749,7 @@ session_ident(const struct session *s)
  * Never pair this visitor with its current (or just-left) stranger
  * again, for cfg->block_secs: /block, and /report after it.
  */
-void
+static void
 session_never_again(struct session *s)
 {
 	uint64_t	partner;
@@ -896,11 +897,6 @@ session_message(struct session *s, struct msg *m)
 		session_unpair(s);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
-		break;
-	case MSG_KICK:
-		session_notice(s, m->text != NULL ? m->text :
-		    "A moderator ended your session.");
-		session_close(s, "kicked");
 		break;
 	default:
 		break;
@@ -1184,13 +1180,6 @@ session_refresh(struct session *s, int full)
 	if (full)
 		s->need_full = 1;
 	session_dirty(s);
-}
-
-/* The handle other threads use to name this session. */
-uint64_t
-session_handle(const struct session *s)
-{
-	return (s->handle);
 }
 
 /* The short id that starts the session's log lines. */

@@ -63,9 +63,10 @@ static int	 store_report_net(const char *, char *, size_t);
 static int	 store_report_said(const char *);
 static void	 store_report_who(sqlite3_stmt *, int, char *, size_t);
 static void	 store_report_clip(char **, size_t, int);
+static void	 identity_free(struct identity *);
 
 /* Free what an identity owns. */
-void
+static void
 identity_free(struct identity *id)
 {
 	free(id->addr);

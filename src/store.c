@@ -124,6 +124,8 @@ static int	 store_migrate(char **);
 static void	 store_message(struct msg *, void *);
 static void	 store_sweep(evutil_socket_t, short, void *);
 static void	*store_main(void *);
+static void	 store_audit_add(struct store_req *);
+static void	 store_post(struct msg *);
 
 /* Run SQL with no results. */
 static int
@@ -292,7 +294,7 @@ store_audit(const char *who, const char *action, const char *target,
  * STORE_AUDIT: the entry for a moderator action the store had no part
  * in (a kick, a notice from the console), committed before the answer.
  */
-void
+static void
 store_audit_add(struct store_req *r)
 {
 	char	*cause = NULL;
@@ -395,7 +397,7 @@ store_request(struct store_req *r)
 }
 
 /* Post a message to the store's inbox, from any thread. */
-void
+static void
 store_post(struct msg *m)
 {
 	inbox_post(store_inbox, m);
@@ -441,7 +443,6 @@ store_message(struct msg *m, void *arg)
 			store_audit_add(r);
 			break;
 		}
-		store_req_free(r);
 		break;
 	default:
 		log_warnx("store: unexpected message %d", m->type);

@@ -72,6 +72,7 @@ static void	*worker_main(void *);
 static int	 worker_room(enum proto);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
 		     const struct listener *, const char *, const char *);
+static u_int	 worker_proto_fds(enum proto);
 
 /* Open this worker's listening sockets. */
 static void
@@ -138,7 +139,7 @@ worker_room(enum proto proto)
  * number for the same socket, which libssh owns and may close whenever
  * it fails while the event loop's stays valid (ssh.c).
  */
-u_int
+static u_int
 worker_proto_fds(enum proto proto)
 {
 	return (proto == PROTO_SSH ? 2 : 1);
