@@ -27,9 +27,10 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
-	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o
+	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/table.o
 
-DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
+DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
 	    src/admin-worker.o src/console.o src/console-view.o \
 	    src/moderators.o src/ssh-key.o \

@@ -99,7 +99,7 @@ msg_free(struct msg *m)
 		admin_query_free(m->ptr);
 		break;
 	case MSG_REPLY:
-		admin_reply_free(m->ptr);
+		reply_free(m->ptr);
 		break;
 	case MSG_STORE:
 		store_req_free(m->ptr);

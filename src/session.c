@@ -79,7 +79,6 @@ static void	 session_system(struct session *, const char *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
 static void	 session_esc_timer(evutil_socket_t, short, void *);
-static void	 session_write(struct session *, const void *, size_t);
 static void	 session_plain_line(struct session *, enum line_kind,
 		     const char *);
 static void	 session_clamp(u_int *, u_int *);
@@ -288,8 +287,6 @@ session_set_key(struct session *s, const char *fingerprint)
 {
 	free(s->key);
 	s->key = fingerprint != NULL ? xstrdup(fingerprint) : NULL;
-	/* A banned key gets one line and the session ends. */
-	admin_worker_key(s);
 }
 
 /* One decoded key. */
@@ -891,6 +888,10 @@ session_message(struct session *s, struct msg *m)
 			session_dirty(s);
 		}
 		break;
+	case MSG_REPLY:
+		/* An answer to what this session's console asked. */
+		console_reply(s, m);
+		break;
 	case MSG_LEFT:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
 			break;
@@ -1059,9 +1060,11 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Send bytes to the client: buf if given, else whatever the worker's
- * frame buffer holds.  A client whose queue is over the cap is closed.
+ * frame buffer holds.  The one way out to a client, the console's line
+ * mode included: a client whose queue is over the cap is closed, and
+ * counted.
  */
-static void
+void
 session_write(struct session *s, const void *buf, size_t len)
 {
 	struct evbuffer	*out = s->w->out;
