@@ -8,7 +8,7 @@
  * itself, TAB (\t), LF (\n) and CR (\r), so no field holds a raw one.
  *
  *	ban TARGET REASON DURATION	DURATION "" for ever, else "30m"...
- *	unban TARGET
+ *	unban TARGET|ID
  *	bans
  *	reports
  *	report ID dismiss|action

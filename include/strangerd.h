@@ -370,6 +370,7 @@ char		*table_cols_line(enum table);
 void		 table_append(char **, size_t *, enum table,
 		     const char *const *);
 char		*table_stats_rows(const uint64_t *);
+void		 table_sort_by_id(char *);
 
 /*
  * ask.c: requests between threads carry their reply address; answers
@@ -591,6 +592,7 @@ struct worker {
 	int			 stopping;
 	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
+	_Atomic u_int		 nconsoles;	/* of them moderators', same */
 	struct banlist		*bans;		/* one reference: in force here */
 	pthread_t		 thread;
 	struct listener		*listeners;	/* owned: cfg->nlisten */
@@ -884,7 +886,7 @@ struct store_req {
 	struct ban_target target;	/* BAN_ADD, BAN_DEL */
 	char		*reason;	/* owned: BAN_ADD */
 	time_t		 duration;	/* BAN_ADD: seconds, 0: for ever */
-	int64_t		 id;		/* REPORT_SET */
+	int64_t		 id;		/* REPORT_SET; BAN_DEL: by id */
 	enum report_status status;	/* REPORT_SET */
 	struct report	*report;	/* owned: REPORT_ADD */
 	const char	*action;	/* AUDIT (static); target.text, reason */
@@ -903,6 +905,7 @@ void		 store_start(void);
 void		 store_stop(void);
 void		 store_request(struct store_req *);
 struct store_req *store_req_new(enum store_op, const char *);
+struct store_req *store_req_unban(const char *, const char *, char **);
 void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
 /* The rest runs on the store thread only. */
@@ -1014,6 +1017,7 @@ enum console_op {
 struct console_action {
 	enum console_op	 op;
 	char		*target;	/* owned: ban target, session, report */
+	char		*label;		/* owned: the session banned, or NULL */
 	char		*reason;	/* owned: ban reason, notice text */
 	char		*duration;	/* owned: "" or NULL for ever */
 	int64_t		 report;	/* ban from the queue: then actioned */
@@ -1042,6 +1046,8 @@ struct console {
 	struct console_req	*reqs;		/* owned: in flight */
 	u_int			 nreqs;
 	uint64_t		 seq;		/* the last request's id */
+	char			**queue;	/* owned: line mode, waiting */
+	u_int			 nqueue;
 };
 void		 console_new(struct session *);
 void		 console_start(struct session *);

@@ -46,6 +46,8 @@ admin_query_free(struct admin_query *q)
 static const char *
 admin_worker_state(const struct session *s)
 {
+	if (s->console != NULL)
+		return ("console");
 	switch (s->state) {
 	case SESSION_WELCOME:
 		return ("welcome");
@@ -116,7 +118,7 @@ admin_worker_kick(struct worker *w, struct admin_query *q)
 	reply_post(&q->ret, 0, text, NULL);
 }
 
-/* Counts by state on this worker. */
+/* Visitors by state on this worker; consoles are not visitors. */
 static void
 admin_worker_stats(struct worker *w, const struct reply_to *ret)
 {
@@ -128,6 +130,8 @@ admin_worker_stats(struct worker *w, const struct reply_to *ret)
 	for (i = 0; i < w->nslots; i++) {
 		if ((s = w->slots[i]) == NULL || s->state == SESSION_CLOSING)
 			continue;
+		if (s->console != NULL)
+			continue;	/* a moderator, not a visitor */
 		r->counts[STAT_SESSIONS]++;
 		switch (s->state) {
 		case SESSION_WELCOME:

@@ -429,22 +429,19 @@ fail:
 	free(cause);
 }
 
-/* unban TARGET */
+/* unban TARGET|ID */
 static void
 admin_cmd_unban(struct admin_conn *ac, char **argv, u_int argc)
 {
 	struct store_req	*r;
-	struct ban_target	 t;
 	char			*cause = NULL;
 
 	(void)argc;
-	if (ban_parse(argv[0], &t, &cause) != 0) {
+	if ((r = store_req_unban(argv[0], ac->who, &cause)) == NULL) {
 		admin_fail(ac, "%s", cause);
 		free(cause);
 		return;
 	}
-	r = store_req_new(STORE_BAN_DEL, ac->who);
-	r->target = t;
 	ac->sync = 1;
 	ask_store(&ac->ask, r);
 }
@@ -574,6 +571,8 @@ admin_done(struct admin_conn *ac)
 		ask_store(a, r);
 		return (1);
 	}
+	if (ac->table == TABLE_SESSIONS)
+		table_sort_by_id(a->rows);
 	if (ac->table == TABLE_STATS) {
 		a->counts[STAT_IN_POOL] = match_waiting();
 		a->counts[STAT_UPTIME] = (uint64_t)(time(NULL) -

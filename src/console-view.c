@@ -57,14 +57,15 @@ static const struct console_column console_reports_cols[] = {
 	{ "REPORTER",	RCOL_REPORTER,	40, 5 },
 	{ NULL, 0, 0, 0 }
 };
+/* In strangerctl's order (table.c), so that the two read alike. */
 static const struct console_column console_bans_cols[] = {
-	{ "TARGET",	BCOL_TARGET,	50, 0 },
-	{ "EXPIRES",	BCOL_EXPIRES,	20, 1 },
-	{ "REASON",	BCOL_REASON,	0, 2 },
-	{ "BY",		BCOL_BY,	50, 4 },
-	{ "KIND",	BCOL_KIND,	7, 5 },
-	{ "CREATED",	BCOL_CREATED,	20, 6 },
 	{ "ID",		BCOL_ID,	8, 3 },
+	{ "TARGET",	BCOL_TARGET,	50, 0 },
+	{ "KIND",	BCOL_KIND,	7, 5 },
+	{ "EXPIRES",	BCOL_EXPIRES,	20, 1 },
+	{ "CREATED",	BCOL_CREATED,	20, 6 },
+	{ "BY",		BCOL_BY,	50, 4 },
+	{ "REASON",	BCOL_REASON,	0, 2 },
 	{ NULL, 0, 0, 0 }
 };
 const struct console_column *const console_columns[CONSOLE_PANES] = {

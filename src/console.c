@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@
 #define CONSOLE_TABLE_MS	10000
 /* Longest line of text a console shows of one field in line mode. */
 #define CONSOLE_PLAIN_FIELD	60
+/* Line mode: commands typed ahead that wait for their turn. */
+#define CONSOLE_QUEUE_MAX	32
 
 enum console_req_kind {
 	CONSOLE_REQ_SESSIONS,
@@ -69,7 +72,7 @@ static const char *const console_help_lines[] = {
 	"  Enter  a report's evidence   n  notice to everyone",
 	"  r  refresh   ?  help   q or Ctrl-C  quit;  Esc cancels",
 	"Commands (line mode without the /):",
-	"  /ban TARGET [DURATION] [REASON]   /unban TARGET",
+	"  /ban TARGET [DURATION] [REASON]   /unban TARGET|ID",
 	"  /kick ID   /dismiss ID   /action ID   /notice TEXT",
 	"  /sessions  /reports  /bans  /stats  /refresh  /help  /quit",
 	"TARGET: an address, a CIDR block or SHA256:...; DURATION: 30m, 2h,",
@@ -111,6 +114,8 @@ static void	 console_report(struct console *, const char *,
 		     enum report_status);
 static void	 console_notice(struct console *, const char *);
 static void	 console_command(struct console *, char *);
+static void	 console_line(struct console *, char *);
+static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
 static void	 console_ask(struct console *, enum console_ask, const char *);
 static void	 console_answer(struct console *, char *);
@@ -184,6 +189,8 @@ console_new(struct session *s)
 	c->s = s;
 	c->pane = CONSOLE_SESSIONS;
 	s->console = c;
+	/* A moderator is not a visitor: not in "N online" nor in stats. */
+	atomic_fetch_add_explicit(&s->w->nconsoles, 1, memory_order_relaxed);
 	log_info("%s: moderator console for %s", s->id, s->key);
 }
 
@@ -224,6 +231,11 @@ console_free(struct console *c)
 	console_action_clear(&c->act);
 	free(c->ask_prompt);
 	free(c->message);
+	for (i = 0; i < c->nqueue; i++)
+		free(c->queue[i]);
+	free(c->queue);
+	atomic_fetch_sub_explicit(&c->s->w->nconsoles, 1,
+	    memory_order_relaxed);
 	c->s->console = NULL;
 	free(c);
 }
@@ -355,6 +367,46 @@ console_reply(struct session *s, struct msg *m)
 	c->nreqs--;
 	console_req_done(c, r);
 	console_req_free(r);
+	console_drain(c);
+}
+
+/*
+ * Line mode: run a command now, or after the answers to the ones
+ * before it, so that a burst ("bans", "stats", "quit" piped at once)
+ * gets every answer, in order, before it quits.  Takes line.
+ */
+static void
+console_line(struct console *c, char *line)
+{
+	if (c->nreqs == 0 && c->nqueue == 0) {
+		console_command(c, line);
+		free(line);
+		return;
+	}
+	if (c->nqueue >= CONSOLE_QUEUE_MAX) {
+		console_say(c, 1, "too many commands at once: %.32s dropped",
+		    line);
+		free(line);
+		return;
+	}
+	c->queue = xreallocarray(c->queue, c->nqueue + 1, sizeof *c->queue);
+	c->queue[c->nqueue++] = line;
+}
+
+/* Line mode: the commands that waited, while nothing is in flight. */
+static void
+console_drain(struct console *c)
+{
+	char	*line;
+
+	while (c->nreqs == 0 && c->nqueue > 0 &&
+	    c->s->state != SESSION_CLOSING) {
+		line = c->queue[0];
+		memmove(c->queue, c->queue + 1, --c->nqueue *
+		    sizeof *c->queue);
+		console_command(c, line);
+		free(line);
+	}
 }
 
 /* A request has all its answers. */
@@ -377,6 +429,8 @@ console_req_done(struct console *c, struct console_req *r)
 		}
 		rows = r->ask.rows;
 		r->ask.rows = NULL;
+		if (r->kind == CONSOLE_REQ_SESSIONS)
+			table_sort_by_id(rows);
 		console_table_set(c, (enum console_pane)r->kind, rows);
 		if (r->print)
 			console_table_print(c, (enum console_pane)r->kind);
@@ -612,6 +666,7 @@ static void
 console_action_clear(struct console_action *a)
 {
 	free(a->target);
+	free(a->label);
 	free(a->reason);
 	free(a->duration);
 	memset(a, 0, sizeof *a);
@@ -651,23 +706,20 @@ console_ban(struct console *c, const char *target, const char *duration,
 	log_info("%s: moderator %s bans %s", c->s->id, c->s->key, t.text);
 }
 
-/* unban TARGET */
+/* unban TARGET|ID */
 static void
 console_unban(struct console *c, const char *target)
 {
 	struct console_req	*r;
 	struct store_req	*sr;
-	struct ban_target	 t;
 	char			*cause = NULL;
 
-	if (ban_parse(target, &t, &cause) != 0) {
+	if ((sr = store_req_unban(target, c->s->key, &cause)) == NULL) {
 		console_say(c, 1, "%s", cause);
 		free(cause);
 		return;
 	}
 	r = console_req_new(c, CONSOLE_REQ_ACTION);
-	sr = console_store_req(c, STORE_BAN_DEL);
-	sr->target = t;
 	ask_store(&r->ask, sr);
 }
 
@@ -828,6 +880,12 @@ console_letter(struct console *c, uint32_t ch)
 			if (strcmp(target, "-") == 0 || *target == '\0')
 				target = CONSOLE_CELL(t, sel,
 				    SCOL_ADDRESS);
+			/* Named as the kick prompt names it. */
+			xasprintf(&a->label, "%s (%s %s) by its %s", id,
+			    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
+			    CONSOLE_CELL(t, sel, SCOL_ADDRESS),
+			    strncmp(target, "SHA256:", 7) == 0 ? "key" :
+			    "address");
 		} else if (c->pane == CONSOLE_REPORTS && id != NULL) {
 			target = console_reported_target(CONSOLE_CELL(t, sel,
 			    RCOL_REPORTED), buf, sizeof buf);
@@ -848,7 +906,8 @@ console_letter(struct console *c, uint32_t ch)
 			return;
 		}
 		a->target = xstrdup(target);
-		xasprintf(&q, "Ban %s, reason: ", target);
+		xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
+		    target);
 		console_ask(c, CONSOLE_ASK_REASON, q);
 		free(q);
 		/* A report's reason is offered, to edit or keep. */
@@ -964,7 +1023,8 @@ console_answer(struct console *c, char *text)
 			snprintf(when, sizeof when, "for %s", text);
 		else
 			snprintf(when, sizeof when, "for ever");
-		xasprintf(&q, "Ban %s %s%s? y/n ", a->target, when,
+		xasprintf(&q, "Ban %s %s%s? y/n ", a->label != NULL ?
+		    a->label : a->target, when,
 		    a->report > 0 ? " and close the report" : "");
 		console_ask(c, CONSOLE_ASK_CONFIRM, q);
 		free(q);
@@ -1182,13 +1242,10 @@ console_key(struct session *s, const struct key *k)
 		session_refresh(s, 1);
 		return;
 	}
-	/* Line mode: every line is a command. */
+	/* Line mode: every line is a command, answered in turn. */
 	if (s->term == NULL) {
-		if (editor_key(&s->editor, k) == EDITOR_SUBMIT) {
-			line = editor_take(&s->editor);
-			console_command(c, line);
-			free(line);
-		}
+		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
+			console_line(c, editor_take(&s->editor));
 		return;
 	}
 	if (c->ask == CONSOLE_ASK_CONFIRM) {
@@ -1298,8 +1355,10 @@ console_tick(struct session *s)
 		console_say(c, 1, "no answer in time; try again");
 		console_req_free(r);
 	}
-	if (s->term == NULL)
+	if (s->term == NULL) {
+		console_drain(c);
 		return;
+	}
 	if (now - c->stats_at >= CONSOLE_STATS_MS)
 		console_refresh(c, CONSOLE_REQ_STATS, 0);
 	if (c->pane == CONSOLE_SESSIONS &&

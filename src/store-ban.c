@@ -24,9 +24,11 @@ static sqlite3_stmt	*stmt_delete;
 static sqlite3_stmt	*stmt_active;
 static sqlite3_stmt	*stmt_expire;
 static sqlite3_stmt	*stmt_count;
+static sqlite3_stmt	*stmt_target;
 
 static const char	*store_ban_kind(enum ban_kind);
 static int		 store_ban_row(sqlite3_stmt *, struct ban *);
+static int		 store_ban_target(struct store_req *, char **);
 
 /* The statements, prepared once: they live as long as the connection. */
 static const struct store_stmt ban_stmts[] = {
@@ -43,6 +45,7 @@ static const struct store_stmt ban_stmts[] = {
 	    "AND expires <= ?" },
 	{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS NULL OR "
 	    "expires > ?" },
+	{ &stmt_target, "SELECT target FROM bans WHERE id = ?" },
 };
 
 int
@@ -141,13 +144,37 @@ fail:
 	reply_post(&r->ret, 1, cause, NULL);
 }
 
-/* strangerctl unban. */
+/* An unban by the id bans shows: the target it names; -1 if none. */
+static int
+store_ban_target(struct store_req *r, char **cause)
+{
+	const char	*target;
+	int		 rc = -1;
+
+	sqlite3_bind_int64(stmt_target, 1, r->id);
+	if (sqlite3_step(stmt_target) == SQLITE_ROW &&
+	    (target = (const char *)sqlite3_column_text(stmt_target, 0)) !=
+	    NULL) {
+		snprintf(r->target.text, sizeof r->target.text, "%s", target);
+		rc = 0;
+	} else
+		xasprintf(cause, "no ban %lld", (long long)r->id);
+	sqlite3_reset(stmt_target);
+	sqlite3_clear_bindings(stmt_target);
+	return (rc);
+}
+
+/* strangerctl unban, by target or by id. */
 void
 store_ban_del(struct store_req *r)
 {
 	char	*cause = NULL, *text;
 	int	 rc, changed;
 
+	if (r->id > 0 && store_ban_target(r, &cause) != 0) {
+		reply_post(&r->ret, 1, cause, NULL);
+		return;
+	}
 	if (store_begin(&cause) != 0)
 		goto fail;
 	sqlite3_bind_text(stmt_delete, 1, r->target.text, -1, SQLITE_STATIC);

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +364,35 @@ store_req_new(enum store_op op, const char *who)
 	r = xcalloc(1, sizeof *r);
 	r->op = op;
 	r->who = xstrdup(who != NULL ? who : "?");
+	return (r);
+}
+
+/*
+ * An unban request for what a moderator typed: a target, or the id
+ * that bans shows.  NULL with *cause if it is neither.
+ */
+struct store_req *
+store_req_unban(const char *arg, const char *who, char **cause)
+{
+	struct store_req	*r;
+	struct ban_target	 t;
+	long long		 id;
+	char			*end;
+
+	memset(&t, 0, sizeof t);
+	if (*arg >= '1' && *arg <= '9') {
+		errno = 0;
+		id = strtoll(arg, &end, 10);
+		if (*end == '\0' && errno == 0 && id > 0)
+			goto out;
+	}
+	id = 0;
+	if (ban_parse(arg, &t, cause) != 0)
+		return (NULL);
+out:
+	r = store_req_new(STORE_BAN_DEL, who);
+	r->target = t;
+	r->id = id;
 	return (r);
 }
 

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "strangerd.h"
 #include "control.h"
@@ -127,4 +128,65 @@ table_stats_rows(const uint64_t *counts)
 		table_append(&rows, &len, TABLE_STATS, f);
 	}
 	return (rows);
+}
+
+/* Compare two rows by their first column, read as dotted numbers. */
+static int
+table_cmp_id(const void *a, const void *b)
+{
+	const char		*p = *(const char *const *)a;
+	const char		*q = *(const char *const *)b;
+	char			*e;
+	unsigned long long	 x, y;
+
+	p += strcspn(p, "\t");
+	q += strcspn(q, "\t");
+	while (*p != '\0' && *q != '\0') {
+		x = strtoull(p + 1, &e, 10);
+		p = e;
+		y = strtoull(q + 1, &e, 10);
+		q = e;
+		if (x != y)
+			return (x < y ? -1 : 1);
+		if (*p != '.' || *q != '.')
+			break;
+	}
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/*
+ * Sort rows in place by their first column (a session id, w.slot.gen):
+ * a list merged from several workers then comes out in the same order
+ * whichever worker answered first.
+ */
+void
+table_sort_by_id(char *rows)
+{
+	char	**line = NULL, *copy, *p, *next;
+	size_t	 n = 0, size = 0, i, len;
+	int	 lf;
+
+	if (rows == NULL || *rows == '\0')
+		return;
+	lf = rows[strlen(rows) - 1] == '\n';
+	copy = xstrdup(rows);
+	for (p = copy; p != NULL && *p != '\0'; p = next) {
+		if ((next = strchr(p, '\n')) != NULL)
+			*next++ = '\0';
+		if (n == size) {
+			size = size == 0 ? 64 : size * 2;
+			line = xreallocarray(line, size, sizeof *line);
+		}
+		line[n++] = p;
+	}
+	qsort(line, n, sizeof *line, table_cmp_id);
+	for (p = rows, i = 0; i < n; i++) {
+		len = strlen(line[i]);
+		memcpy(p, line[i], len);
+		p += len;
+		if (i + 1 < n || lf)
+			*p++ = '\n';
+	}
+	free(line);
+	free(copy);
 }

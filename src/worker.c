@@ -644,14 +644,22 @@ workers_free(void)
 	nworkers = 0;
 }
 
-/* People connected on every worker; approximate, from any thread. */
+/*
+ * Visitors on every worker, moderators' consoles left out; approximate,
+ * from any thread.  A console is counted until it is freed, a little
+ * after its session has left nsessions: hence the clamp.
+ */
 u_int
 workers_online(void)
 {
-	u_int	i, n = 0;
+	u_int	i, n = 0, s, c;
 
-	for (i = 0; i < nworkers; i++)
-		n += atomic_load_explicit(&workers[i]->nsessions,
+	for (i = 0; i < nworkers; i++) {
+		s = atomic_load_explicit(&workers[i]->nsessions,
 		    memory_order_relaxed);
+		c = atomic_load_explicit(&workers[i]->nconsoles,
+		    memory_order_relaxed);
+		n += s > c ? s - c : 0;
+	}
 	return (n);
 }
