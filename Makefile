@@ -28,13 +28,13 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
-	    src/table.o
+	    src/table.o src/view.o src/console-view.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
-	    src/admin-worker.o src/console.o src/console-view.o \
+	    src/admin-worker.o src/console.o \
 	    src/moderators.o src/ssh-key.o \
-	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
+	    src/session.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
 	    src/match.o src/rules.o src/metrics.o src/privsep.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
@@ -43,7 +43,8 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-editor tests/unit/test-render \
 	     tests/unit/test-match-pool tests/unit/test-limit \
 	     tests/unit/test-nudge tests/unit/test-interests \
-	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table
+	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
+	     tests/unit/test-view
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \

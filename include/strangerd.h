@@ -773,7 +773,14 @@ struct view_row {
 };
 void		 view_put_row(const char *, size_t, u_int, void *);
 void		 view_editor(struct screen *, const struct editor *, u_int, u_int);
-void		 view_draw(struct session *, struct screen *);
+/* What the chat's screen shows besides the session: read by the caller. */
+struct view_now {
+	uint64_t	 now;		/* ms, now_ms() clock */
+	u_int		 online;	/* visitors on every worker */
+	u_int		 waiting;	/* in the matchmaker's pool */
+};
+void		 view_draw(struct session *, struct screen *,
+		     const struct view_now *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
 u_int		 view_line_rows(enum line_kind, const char *, u_int);

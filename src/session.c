@@ -1034,13 +1034,18 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 {
 	struct session	*s = arg;
 	struct worker	*w = s->w;
+	struct view_now	 vn;
 
 	(void)fd;
 	(void)events;
 	s->dirty = 0;
 	if (s->term == NULL || s->state == SESSION_CLOSING)
 		return;
-	s->shown_online = workers_online();
+	/* What the views show besides the session, and when it changes. */
+	vn.now = now_ms();
+	vn.online = s->shown_online = workers_online();
+	vn.waiting = s->shown_waiting = match_waiting();
+	s->shown_secs = view_status_clock(s, vn.now);
 	/* The views clear the screen themselves; resizing clears it too. */
 	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||
 	    w->scratch.sy != s->sy)
@@ -1048,7 +1053,7 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	if (s->console != NULL)
 		console_view_draw(s, &w->scratch);
 	else
-		view_draw(s, &w->scratch);
+		view_draw(s, &w->scratch, &vn);
 	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
