@@ -27,13 +27,14 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
-	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o
+	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/table.o src/view.o src/console-view.o
 
-DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/worker.o \
+DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
-	    src/admin-worker.o src/console.o src/console-view.o \
+	    src/admin-worker.o src/console.o \
 	    src/moderators.o src/ssh-key.o \
-	    src/session.o src/view.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
+	    src/session.o src/telnet.o src/ssh.o src/ssh-hostkey.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
@@ -42,7 +43,8 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-editor tests/unit/test-render \
 	     tests/unit/test-match-pool tests/unit/test-limit \
 	     tests/unit/test-nudge tests/unit/test-interests \
-	     tests/unit/test-config tests/unit/test-ban
+	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
+	     tests/unit/test-view
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
@@ -54,24 +56,39 @@ DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 
 all: strangerd strangerctl
 
-strangerd: $(DAEMON_OBJS)
+strangerd: $(DAEMON_OBJS) .cflags
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LDLIBS)
 
-strangerctl: $(CTL_OBJS)
+strangerctl: $(CTL_OBJS) .cflags
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LDLIBS)
 
-HEADERS	 = $(wildcard include/*.h)
+# Each object lists the headers it read (-MMD, into a .d beside it; -MP
+# so that a removed header is no error), and depends on .cflags, which
+# holds the compiler and flags of the last build and is rewritten only
+# when they change: `make WERROR=-Werror` after a plain `make` compiles
+# everything again, with -Werror.
+DEPFLAGS = -MMD -MP
 
-src/%.o: src/%.c $(HEADERS)
-	$(CC) $(CFLAGS) -c -o $@ $<
+.cflags: FORCE
+	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
 
-tests/unit/test-%: tests/unit/test-%.c $(PURE_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) $(LDLIBS) -lcmocka
+.PHONY: FORCE
+FORCE:
+
+src/%.o: src/%.c .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+tests/unit/test-%: tests/unit/test-%.c $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) \
+	    $(LDLIBS) -lcmocka
 
 # The renderer's test reads its output back through libvterm.
-tests/unit/test-render: tests/unit/test-render.c $(PURE_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) $(LDLIBS) -lcmocka \
-	    -lvterm
+tests/unit/test-render: tests/unit/test-render.c $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(PURE_OBJS) \
+	    $(LDLIBS) -lcmocka -lvterm
+
+-include $(wildcard src/*.d tests/unit/*.d)
 
 # Install what is missing with apt-get, as root or through sudo.
 deps:
@@ -86,7 +103,7 @@ run: deps-build
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all $(UNIT_TESTS)
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory WERROR=-Werror unit integration
 
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; ./$$t || exit 1; done
@@ -156,9 +173,15 @@ FUZZ_OBJS = $(PURE_OBJS:%=build/fuzz/%)
 SAN_CTL	  = $(if $(wildcard src/strangerctl.c),strangerctl)
 
 define san_variant
-build/$(1)/src/%.o: src/%.c $$(HEADERS)
+build/$(1)/.cflags: FORCE
 	@mkdir -p $$(@D)
-	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) -c -o $$@ $$<
+	@echo '$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS)' | \
+	    cmp -s - $$@ || \
+	    echo '$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS)' > $$@
+
+build/$(1)/src/%.o: src/%.c build/$(1)/.cflags
+	@mkdir -p $$(@D)
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(DEPFLAGS) -c -o $$@ $$<
 
 build/$(1)/strangerd: $$(DAEMON_OBJS:%=build/$(1)/%)
 	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -168,17 +191,19 @@ build/$(1)/strangerctl: $$(CTL_OBJS:%=build/$(1)/%)
 
 build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
 	@mkdir -p $$(@D)
-	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) \
-	    -lcmocka -lvterm
+	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(DEPFLAGS) $$(LDFLAGS) -o $$@ \
+	    $$^ $$(LDLIBS) -lcmocka -lvterm
 endef
 $(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
+-include $(wildcard build/*/src/*.d build/*/tests/unit/*.d build/fuzz/*.d)
 
 # A harness may need objects beyond the pure ones (FUZZ_EXTRA_<name>)
 # and libraries (FUZZ_LIBS_<name>).  fuzz-telnet includes src/telnet.c.
 FUZZ_LIBS_fuzz-render = -lvterm
 build/fuzz/fuzz-telnet: src/telnet.c
-build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) tests/fuzz/fuzz.h
-	$(SAN_CC) $(CFLAGS) $(SAN_fuzz) -fsanitize=fuzzer $(LDFLAGS) -o $@ \
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJS) build/fuzz/.cflags
+	$(SAN_CC) $(CFLAGS) $(SAN_fuzz) $(DEPFLAGS) -fsanitize=fuzzer \
+	    $(LDFLAGS) -o $@ \
 	    $< $(FUZZ_OBJS) $(FUZZ_EXTRA_fuzz-$*:%=build/fuzz/%) $(LDLIBS) \
 	    $(FUZZ_LIBS_fuzz-$*)
 
@@ -244,5 +269,6 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/strangerd.service
 
 clean:
-	rm -f strangerd strangerctl src/*.o $(UNIT_TESTS) bench/loadgen
+	rm -f strangerd strangerctl src/*.o src/*.d tests/unit/*.d .cflags \
+	    $(UNIT_TESTS) bench/loadgen
 	rm -rf build

@@ -8,7 +8,7 @@
  * itself, TAB (\t), LF (\n) and CR (\r), so no field holds a raw one.
  *
  *	ban TARGET REASON DURATION	DURATION "" for ever, else "30m"...
- *	unban TARGET
+ *	unban TARGET|ID
  *	bans
  *	reports
  *	report ID dismiss|action
@@ -41,7 +41,6 @@
 #define CONTROL_TIMEOUT		10
 
 /* control.c */
-char		*control_escape(const char *);
 char		*control_line(const char *const *, u_int);
 int		 control_split(char *, char **, u_int);
 void		 control_append(char **, size_t *, const char *const *,

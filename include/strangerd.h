@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
 #include <stddef.h>
@@ -193,7 +194,6 @@ void		 screen_init(struct screen *, u_int, u_int);
 void		 screen_free(struct screen *);
 void		 screen_resize(struct screen *, u_int, u_int);
 void		 screen_clear(struct screen *);
-void		 screen_copy(struct screen *, const struct screen *);
 struct cell	*screen_cell(struct screen *, u_int, u_int);
 u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
 		     size_t, uint8_t);
@@ -287,7 +287,6 @@ enum msg_type {
 	MSG_PAIRED,		/* match -> worker: to is paired with from */
 	MSG_LINE,		/* worker -> worker: text from from to to */
 	MSG_LEFT,		/* worker -> worker: from left to */
-	MSG_KICK,		/* any -> worker: close to, text says why */
 	MSG_NOTICE,		/* any -> worker: show text to every session */
 	MSG_BANS,		/* store -> worker: ban list replaced (ptr) */
 	MSG_QUERY,		/* admin -> worker/store: ptr is a request */
@@ -318,6 +317,124 @@ struct inbox	*inbox_new(struct event_base *, inbox_cb, void *);
 void		 inbox_free(struct inbox *);
 void		 inbox_post(struct inbox *, struct msg *);
 
+/*
+ * table.c: the moderation tables (sessions, reports, bans, counts) with
+ * their columns declared once, by number; no I/O.
+ */
+enum table {
+	TABLE_SESSIONS,
+	TABLE_REPORTS,
+	TABLE_BANS,
+	TABLE_STATS,		/* name, value */
+	TABLE_N
+};
+#define TABLE_COLS_MAX	7
+enum session_col {
+	SCOL_ID,		/* w.slot.gen */
+	SCOL_TRANSPORT,
+	SCOL_ADDRESS,
+	SCOL_KEY,		/* "-": none */
+	SCOL_STATE,
+	SCOL_TIME,
+	SCOL_PARTNER,		/* w.slot.gen or "-" */
+	SCOL_N
+};
+enum report_col {
+	RCOL_ID,
+	RCOL_TIME,
+	RCOL_STATUS,
+	RCOL_REPORTER,		/* "ssh 192.0.2.1 SHA256:..." */
+	RCOL_REPORTED,		/* the same, or "(unknown)" */
+	RCOL_REASON,
+	RCOL_EVIDENCE,
+	RCOL_N
+};
+enum ban_col {
+	BCOL_ID,
+	BCOL_TARGET,
+	BCOL_KIND,
+	BCOL_EXPIRES,
+	BCOL_CREATED,
+	BCOL_BY,
+	BCOL_REASON,
+	BCOL_N
+};
+enum stat_row {
+	STAT_SESSIONS,		/* the workers': visitors online, */
+	STAT_WELCOME,		/* then by state */
+	STAT_WAITING,
+	STAT_CHATTING,
+	STAT_ALONE,
+	STAT_IN_POOL,		/* the matchmaker's */
+	STAT_UPTIME,		/* seconds */
+	STAT_BANS,		/* the store's */
+	STAT_REPORTS_OPEN,
+	STAT_REPORTS,
+	STAT_N
+};
+u_int		 table_ncols(enum table);
+const char	*table_col_name(enum table, u_int);
+char		*table_cols_line(enum table);
+void		 table_append(char **, size_t *, enum table,
+		     const char *const *);
+char		*table_stats_rows(const uint64_t *);
+void		 table_sort_by_id(char *);
+
+/*
+ * ask.c: requests between threads carry their reply address; answers
+ * (MSG_REPLY, struct reply) go straight back to it.  A struct ask
+ * gathers the answers to one request: asking every worker and merging
+ * their answers are written there once.  See src/THREADS.
+ */
+struct reply_to {
+	struct inbox	*inbox;		/* the asker's; NULL: nobody waits */
+	uint64_t	 to;		/* a console's session, or HANDLE_NONE */
+	uint64_t	 id;		/* the asker's number for the request */
+};
+struct reply {
+	uint64_t	 id;		/* the request's */
+	int		 error;		/* text is a one-line error */
+	char		*text;		/* owned: message, or NULL */
+	char		*rows;		/* owned: "row" lines, or NULL */
+	uint64_t	 counts[STAT_N];	/* ADMIN_STATS, STORE_STATS */
+};
+struct ask {
+	struct reply_to	 ret;
+	u_int		 pending;	/* answers still to come */
+	int		 error;
+	char		*text;		/* owned: first message, or error */
+	char		*rows;		/* owned: every answer's rows */
+	size_t		 rowslen;
+	uint64_t	 counts[STAT_N];	/* summed */
+};
+/* What a worker is asked (MSG_QUERY): admin-worker.c answers. */
+enum admin_op {
+	ADMIN_SESSIONS,		/* list this worker's sessions */
+	ADMIN_KICK,		/* close the session named by target */
+	ADMIN_STATS,		/* counts */
+	ADMIN_REPORT,		/* fill in report->reported, pass to store */
+	ADMIN_SYNC,		/* answer once every earlier message is done */
+};
+struct report;
+struct admin_query {
+	enum admin_op	 op;
+	struct reply_to	 ret;		/* where the answer goes */
+	uint64_t	 target;	/* ADMIN_KICK: session handle */
+	char		*text;		/* owned: ADMIN_KICK: why */
+	struct report	*report;	/* owned: ADMIN_REPORT */
+};
+struct store_req;
+struct reply	*reply_new(int, char *, char *);
+void		 reply_free(struct reply *);
+void		 reply_send(const struct reply_to *, struct reply *);
+void		 reply_post(const struct reply_to *, int, char *, char *);
+void		 ask_init(struct ask *, const struct reply_to *);
+void		 ask_clear(struct ask *);
+void		 ask_workers(struct ask *, enum admin_op);
+int		 ask_kick(struct ask *, const char *, const char *);
+void		 ask_store(struct ask *, struct store_req *);
+int		 ask_merge(struct ask *, struct reply *);
+
 /* limit.c: token buckets and per-address counts; no I/O, no locks. */
 struct bucket {
 	double		 tokens;
@@ -342,7 +459,6 @@ struct flood_conf {
 };
 struct limit_table;
 int		 bucket_take(struct bucket *, double, double, double, uint64_t);
-int		 limit_keys(const struct sockaddr *, uint8_t [2][17]);
 struct limit_table *limit_table_new(u_int);
 void		 limit_table_free(struct limit_table *);
 const char	*limit_admit(struct limit_table *, const struct sockaddr *,
@@ -452,7 +568,6 @@ enum metric {
 	METRIC__COUNT
 };
 void		 metrics_inc(enum metric);
-void		 metrics_add(enum metric, uint64_t);
 void		 metrics_pair_time(uint64_t);
 void		 metrics_session_state(const char *, int, int);
 uint64_t	 metrics_get(enum metric);
@@ -471,6 +586,8 @@ int		 privsep_chown_dir(const char *, uid_t, gid_t);
 int		 privsep_drop(const char *, uid_t, gid_t);
 
 /* worker.c: a thread with its own event loop that owns its sessions. */
+struct listener;
+struct ssh_worker;
 struct worker {
 	u_int			 idx;
 	struct event_base	*base;
@@ -482,7 +599,7 @@ struct worker {
 	u_int			 nslots;
 	struct session		*closed;	/* sessions waiting to be freed */
 	struct event		*reap_ev;
-	struct event		*tick_ev;	/* once a second */
+	struct event		*tick_ev;	/* 100 ms: a tenth of the slots */
 	struct screen		 scratch;	/* owned: the next frame */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
@@ -490,9 +607,11 @@ struct worker {
 	int			 stopping;
 	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
-	void			*listeners;	/* owned, private to worker.c */
-	void			*ssh;		/* owned by ssh.c */
-	void			*thread;	/* owned, private to worker.c */
+	_Atomic u_int		 nconsoles;	/* of them moderators', same */
+	struct banlist		*bans;		/* one reference: in force here */
+	pthread_t		 thread;
+	struct listener		*listeners;	/* owned: cfg->nlisten */
+	struct ssh_worker	*ssh;		/* owned by ssh.c */
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
@@ -500,13 +619,15 @@ extern u_int		  worker_fd_budget;
 void		 workers_init(void);
 void		 workers_run(void);
 void		 workers_stop(void);
+void		 workers_free(void);
 u_int		 workers_online(void);
 uint64_t	 worker_attach(struct worker *, struct session *);
 void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
+int		 worker_banned(struct worker *, const struct sockaddr *,
+		     const char *, char **);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
-u_int		 worker_proto_fds(enum proto);
 void		 worker_conn_done(struct worker *, const struct sockaddr *,
 		     enum proto);
 uint64_t	 now_ms(void);
@@ -529,7 +650,6 @@ void		 ssh_worker_accept(struct worker *, int, const struct sockaddr *,
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
-const char	*ssh_hostkey_fingerprint(void);
 
 /* ssh-key.c: SSH public keys and their SHA256 fingerprints (libssh). */
 struct ssh_key_struct;
@@ -643,19 +763,17 @@ int		 session_received(struct session *, size_t);
 void		 session_input(struct session *, const void *, size_t);
 void		 session_feed(struct session *, const void *, size_t);
 void		 session_set_key(struct session *, const char *);
+void		 session_write(struct session *, const void *, size_t);
 void		 session_close(struct session *, const char *);
 void		 session_free(struct session *);
 void		 session_message(struct session *, struct msg *);
 void		 session_notice(struct session *, const char *);
 void		 session_tick(struct session *);
-uint64_t	 session_handle(const struct session *);
 const char	*session_id(const struct session *);
-void		 session_never_again(struct session *);
 void		 session_refresh(struct session *, int);
 
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
-const char *const *rules_default(void);
 
 /* view.c: lays out a session's screen. */
 struct view_row {
@@ -670,7 +788,14 @@ struct view_row {
 };
 void		 view_put_row(const char *, size_t, u_int, void *);
 void		 view_editor(struct screen *, const struct editor *, u_int, u_int);
-void		 view_draw(struct session *, struct screen *);
+/* What the chat's screen shows besides the session: read by the caller. */
+struct view_now {
+	uint64_t	 now;		/* ms, now_ms() clock */
+	u_int		 online;	/* visitors on every worker */
+	u_int		 waiting;	/* in the matchmaker's pool */
+};
+void		 view_draw(struct session *, struct screen *,
+		     const struct view_now *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
 u_int		 view_line_rows(enum line_kind, const char *, u_int);
@@ -727,7 +852,6 @@ int		 ban_parse_duration(const char *, time_t *, char **);
 void		 ban_format_duration(time_t, char *, size_t);
 int		 ban_target_match(const struct ban_target *,
 		     const struct sockaddr *);
-int		 ban_active(const struct ban *, time_t);
 struct banlist	*banlist_new(struct ban *, u_int);
 struct banlist	*banlist_ref(struct banlist *);
 void		 banlist_unref(struct banlist *);
@@ -737,14 +861,13 @@ const struct ban *banlist_match_key(const struct banlist *, const char *,
 		     time_t);
 int		 ban_check(const struct banlist *, const struct sockaddr *,
 		     const char *, time_t, char **);
-char		*ban_message(const struct ban *);
 void		 ban_free_fields(struct ban *);
 
 /*
  * store.c, store-ban.c, store-report.c: the store thread owns the
  * SQLite database (DIR/strangerd.db).  Others reach it only with
- * MSG_STORE messages whose ptr is a struct store_req; answers for the
- * control socket come back to admin.c as MSG_REPLY.
+ * MSG_STORE messages whose ptr is a struct store_req; the answer goes
+ * as MSG_REPLY to the request's reply address (ask.c).
  */
 enum store_op {
 	STORE_BAN_ADD,
@@ -780,12 +903,12 @@ struct report {
 };
 struct store_req {
 	enum store_op	 op;
-	uint64_t	 conn;		/* admin connection to answer; 0: none */
+	struct reply_to	 ret;		/* where the answer goes */
 	char		*who;		/* owned: who asks, for the audit log */
 	struct ban_target target;	/* BAN_ADD, BAN_DEL */
 	char		*reason;	/* owned: BAN_ADD */
 	time_t		 duration;	/* BAN_ADD: seconds, 0: for ever */
-	int64_t		 id;		/* REPORT_SET */
+	int64_t		 id;		/* REPORT_SET; BAN_DEL: by id */
 	enum report_status status;	/* REPORT_SET */
 	struct report	*report;	/* owned: REPORT_ADD */
 	const char	*action;	/* AUDIT (static); target.text, reason */
@@ -801,11 +924,10 @@ struct store_conf {
 extern struct store_conf store_conf;
 int		 store_open(const char *);
 void		 store_start(void);
-void		 store_quiesce(void);
 void		 store_stop(void);
-void		 store_post(struct msg *);
 void		 store_request(struct store_req *);
-struct store_req *store_req_new(enum store_op, uint64_t, const char *);
+struct store_req *store_req_new(enum store_op, const char *);
+struct store_req *store_req_unban(const char *, const char *, char **);
 void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
 /* The rest runs on the store thread only. */
@@ -821,7 +943,6 @@ int		 store_prepare(struct sqlite3 *, const struct store_stmt *,
 void		 store_finalize(const struct store_stmt *, size_t);
 int		 store_audit(const char *, const char *, const char *,
 		     const char *);
-void		 store_audit_add(struct store_req *);
 int		 store_begin(char **);
 int		 store_commit(char **);
 void		 store_rollback(void);
@@ -848,107 +969,48 @@ void		 store_report_stats(struct store_req *);
 void		 store_report_purge(time_t);
 void		 store_report_submit(struct report *);
 void		 report_free(struct report *);
-void		 identity_free(struct identity *);
 
-/*
- * admin.c: the control socket (DIR/strangerd.sock) on its own thread.
- * Requests for the workers go as MSG_QUERY with a struct admin_query;
- * workers and the store answer with MSG_REPLY and a struct
- * admin_reply, which admin.c gathers into one answer.
- */
-enum admin_op {
-	ADMIN_SESSIONS,		/* list this worker's sessions */
-	ADMIN_KICK,		/* close the session named by target */
-	ADMIN_STATS,		/* counts */
-	ADMIN_REPORT,		/* fill in report->reported, pass to store */
-	ADMIN_SYNC,		/* answer once every earlier message is done */
-};
-struct admin_query {
-	enum admin_op	 op;
-	uint64_t	 conn;		/* admin connection that asked */
-	uint64_t	 target;	/* ADMIN_KICK: session handle */
-	char		*text;		/* owned: ADMIN_KICK: why */
-	struct report	*report;	/* owned: ADMIN_REPORT */
-};
-struct admin_reply {
-	uint64_t	 conn;
-	int		 error;		/* text is a one-line error */
-	char		*text;		/* owned: message, or NULL */
-	char		*rows;		/* owned: encoded rows, or NULL */
-	u_int		 count;		/* ADMIN_STATS: sessions etc. */
-	u_int		 counts[4];
-};
+/* admin.c: the control socket (DIR/strangerd.sock) on its own thread. */
 void		 admin_start(const char *);
 void		 admin_stop(void);
 void		 admin_free(void);
-void		 admin_post(struct msg *);
-void		 admin_reply_post(uint64_t, int, char *, char *);
-void		 admin_reply_free(struct admin_reply *);
 
 /*
- * admin-worker.c: moderation on a worker's own thread: the ban list
- * the worker holds, the checks at accept and after key authentication,
- * and answers to admin.c's queries.
+ * admin-worker.c: moderators' queries (MSG_QUERY, struct admin_query)
+ * answered on a worker's own thread - its sessions, a kick, its counts
+ * - and /report on its way to the store.
  */
-char		*admin_worker_refuse(struct worker *, const struct sockaddr *);
-void		 admin_worker_bans(struct worker *, struct msg *);
+void		 admin_query_free(struct admin_query *);
 void		 admin_worker_query(struct worker *, struct msg *);
-int		 admin_worker_key(struct session *);
 int		 admin_worker_report(struct session *, const char *);
-void		 admin_worker_free(void);
 
 /*
  * moderators.c: the SSH keys listed in DIR/moderators (authorized_keys
  * format), which each thread reads again when the file changes.
  */
 #define MODERATORS_FILE	"moderators"
-int		 moderators_split(char *, char **, char **, char **);
 int		 moderators_is_listed(const char *);
 
 /*
  * console.c: the moderator console, for a session whose verified key
- * is listed.  It asks the store and the workers as admin.c does; their
- * answers, for a conn with CONSOLE_CONN set, come back to its worker
- * as MSG_REPLY (console_divert, console_reply).  console-view.c draws
- * it.  See src/THREADS.
+ * is listed.  It asks the store and the workers as admin.c does, with
+ * the same requests (ask.c); their answers come back to its worker as
+ * MSG_REPLY addressed to its session (console_reply).  console-view.c
+ * draws it.  See src/THREADS.
  */
-#define CONSOLE_CONN		(1ULL << 63)
 enum console_pane {
-	CONSOLE_SESSIONS,
-	CONSOLE_REPORTS,
-	CONSOLE_BANS,
+	CONSOLE_SESSIONS = TABLE_SESSIONS,
+	CONSOLE_REPORTS = TABLE_REPORTS,
+	CONSOLE_BANS = TABLE_BANS,
 };
 #define CONSOLE_PANES		3
-/* Each table has the seven columns admin.c's answers give it. */
-#define CONSOLE_COLS		7
-#define CONSOLE_S_ID		0	/* sessions */
-#define CONSOLE_S_TRANSPORT	1
-#define CONSOLE_S_ADDRESS	2
-#define CONSOLE_S_KEY		3
-#define CONSOLE_S_STATE		4
-#define CONSOLE_S_TIME		5
-#define CONSOLE_S_PARTNER	6
-#define CONSOLE_R_ID		0	/* reports */
-#define CONSOLE_R_TIME		1
-#define CONSOLE_R_STATUS	2
-#define CONSOLE_R_REPORTER	3
-#define CONSOLE_R_REPORTED	4
-#define CONSOLE_R_REASON	5
-#define CONSOLE_R_EVIDENCE	6
-#define CONSOLE_B_ID		0	/* bans */
-#define CONSOLE_B_TARGET	1
-#define CONSOLE_B_KIND		2
-#define CONSOLE_B_EXPIRES	3
-#define CONSOLE_B_CREATED	4
-#define CONSOLE_B_BY		5
-#define CONSOLE_B_REASON	6
 struct console_table {
 	char		*buf;		/* owned: the answer, split in place */
-	char		**cells;	/* owned: nrows x CONSOLE_COLS, into buf */
+	char		**cells;	/* owned: nrows rows of TABLE_COLS_MAX */
 	u_int		 nrows;
-	u_int		 ncols;
 };
-#define CONSOLE_CELL(t, r, c)	((t)->cells[(size_t)(r) * CONSOLE_COLS + (c)])
+#define CONSOLE_CELL(t, r, c) \
+	((t)->cells[(size_t)(r) * TABLE_COLS_MAX + (c)])
 struct console_column {
 	const char	*title;		/* NULL ends a list */
 	u_int		 field;
@@ -977,26 +1039,14 @@ enum console_op {
 struct console_action {
 	enum console_op	 op;
 	char		*target;	/* owned: ban target, session, report */
+	char		*label;		/* owned: the session banned, or NULL */
 	char		*reason;	/* owned: ban reason, notice text */
 	char		*duration;	/* owned: "" or NULL for ever */
 	int64_t		 report;	/* ban from the queue: then actioned */
 };
-enum console_count {
-	CONSOLE_ONLINE,		/* as admin-worker.c counts: all, */
-	CONSOLE_WELCOME,	/* then by state */
-	CONSOLE_WAITING,
-	CONSOLE_CHATTING,
-	CONSOLE_ALONE,
-	CONSOLE_POOL,		/* in the matchmaker's pool */
-	CONSOLE_NBANS,		/* from the store */
-	CONSOLE_OPEN,
-	CONSOLE_NREPORTS,
-	CONSOLE_NCOUNTS
-};
 struct console_req;
 struct console {
 	struct session		*s;
-	struct console		*next;		/* this worker's consoles */
 	enum console_pane	 pane;
 	struct console_table	 tables[CONSOLE_PANES];
 	int			 loaded[CONSOLE_PANES];
@@ -1007,7 +1057,7 @@ struct console {
 	int			 evidence;	/* a report fills the pane */
 	u_int			 evscroll;	/* its rows scrolled */
 	int			 help;
-	u_int			 counts[CONSOLE_NCOUNTS];
+	u_int			 counts[STAT_N];
 	int			 have_counts;
 	uint64_t		 pairings;	/* since the start */
 	enum console_ask	 ask;
@@ -1017,14 +1067,16 @@ struct console {
 	int			 message_error;
 	struct console_req	*reqs;		/* owned: in flight */
 	u_int			 nreqs;
+	uint64_t		 seq;		/* the last request's id */
+	char			**queue;	/* owned: line mode, waiting */
+	u_int			 nqueue;
 };
 void		 console_new(struct session *);
 void		 console_start(struct session *);
 void		 console_free(struct console *);
 void		 console_key(struct session *, const struct key *);
 void		 console_tick(struct session *);
-int		 console_divert(struct msg *);
-void		 console_reply(struct worker *, struct msg *);
+void		 console_reply(struct session *, struct msg *);
 
 /* console-view.c: lays the console out; no I/O. */
 void		 console_view_draw(struct session *, struct screen *);

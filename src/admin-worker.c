@@ -1,13 +1,12 @@
 /*
- * Moderation on a worker's own thread: the ban list each worker holds,
- * the ban checks (at accept, before any crypto; after SSH key
- * authentication), ending live sessions that a new ban covers, /report,
- * and the answers to admin.c's queries (sessions, kick, stats).
+ * Moderators' queries answered on a worker's own thread (MSG_QUERY,
+ * struct admin_query, from admin.c and console.c through ask.c): this
+ * worker's sessions, a kick, its counts, a barrier; and /report on its
+ * way from the reporter's worker through the reported visitor's to the
+ * store.  Each answer goes straight to the query's reply address.
  *
- * Owns: one ban list reference per worker, touched only by that
- * worker's thread (and freed by the main thread once every worker has
- * stopped).  Every function here except admin_worker_free runs on the
- * thread of the worker it is given.
+ * Owns: nothing between messages.  Every function here runs on the
+ * thread of the worker it is given, except admin_query_free.
  */
 
 #include <sys/types.h>
@@ -19,133 +18,36 @@
 #include <time.h>
 
 #include "strangerd.h"
-#include "control.h"
 
-/* Worker indexes fit in a handle's top byte. */
-#define ADMIN_WORKERS_MAX	256
-
-static struct banlist	*admin_worker_lists[ADMIN_WORKERS_MAX];
-
-static struct banlist	*admin_worker_list(struct worker *);
-static void		 admin_worker_sessions(struct worker *, uint64_t);
+static void		 admin_worker_sessions(struct worker *,
+			     const struct reply_to *);
 static void		 admin_worker_kick(struct worker *,
 			     struct admin_query *);
-static void		 admin_worker_stats(struct worker *, uint64_t);
+static void		 admin_worker_stats(struct worker *,
+			     const struct reply_to *);
 static void		 admin_worker_fill(struct worker *, uint64_t,
 			     struct report *);
 static void		 admin_worker_identity(const struct session *,
 			     struct identity *);
 static const char	*admin_worker_state(const struct session *);
-static void		 admin_worker_eject(struct session *, const char *,
-			     const char *);
 
-/*
- * End a banned session with one line.  A session that has not started
- * (telnet still negotiating, SSH before the shell) has no screen yet,
- * so the line goes out as it is.
- */
-static void
-admin_worker_eject(struct session *s, const char *why, const char *reason)
-{
-	char	*line;
-	int	 n;
-
-	if (!s->ready) {
-		n = xasprintf(&line, "strangerd: %s\r\n", why);
-		(void)s->ops->write(s->fe, line, (size_t)n);
-		free(line);
-	} else
-		session_notice(s, why);
-	session_close(s, reason);
-}
-
-/*
- * This worker's ban list.  Until the store's first MSG_BANS arrives it
- * is the list loaded at start-up, which lives until the store stops.
- */
-static struct banlist *
-admin_worker_list(struct worker *w)
-{
-	if (w->idx >= ADMIN_WORKERS_MAX)
-		return (store_bans_initial());
-	if (admin_worker_lists[w->idx] == NULL)
-		admin_worker_lists[w->idx] = banlist_ref(store_bans_initial());
-	return (admin_worker_lists[w->idx]);
-}
-
-/*
- * At accept, before any crypto: the line to send a banned address, or
- * NULL.  The caller frees the line.
- */
-char *
-admin_worker_refuse(struct worker *w, const struct sockaddr *sa)
-{
-	char	*why = NULL, *line;
-
-	if (!ban_check(admin_worker_list(w), sa, NULL, time(NULL), &why))
-		return (NULL);
-	xasprintf(&line, "strangerd: %s\r\n", why);
-	free(why);
-	return (line);
-}
-
-/*
- * After SSH key authentication: a banned key gets one line and the
- * session ends.  Returns 1 if it was banned.
- */
-int
-admin_worker_key(struct session *s)
-{
-	char	*why = NULL;
-
-	if (s->key == NULL || s->state == SESSION_CLOSING ||
-	    !ban_check(admin_worker_list(s->w), NULL, s->key, time(NULL),
-	    &why))
-		return (0);
-	log_info("%s: key %s is banned", s->id, s->key);
-	admin_worker_eject(s, why, "banned key");
-	free(why);
-	return (1);
-}
-
-/*
- * MSG_BANS: take the new list, let go of the old, and end the sessions
- * the new one covers; their partners see the stranger leave.
- */
+/* Free a query, from any thread. */
 void
-admin_worker_bans(struct worker *w, struct msg *m)
+admin_query_free(struct admin_query *q)
 {
-	struct banlist	*bl = m->ptr, *old;
-	struct session	*s;
-	char		*why;
-	time_t		 now = time(NULL);
-	uint32_t	 i;
-
-	m->ptr = NULL;
-	if (w->idx >= ADMIN_WORKERS_MAX) {
-		banlist_unref(bl);
+	if (q == NULL)
 		return;
-	}
-	old = admin_worker_lists[w->idx];
-	admin_worker_lists[w->idx] = bl;
-	banlist_unref(old);
-	for (i = 0; i < w->nslots; i++) {
-		if ((s = w->slots[i]) == NULL || s->state == SESSION_CLOSING)
-			continue;
-		why = NULL;
-		if (!ban_check(bl, (struct sockaddr *)&s->ss, s->key, now,
-		    &why))
-			continue;
-		log_info("%s: ended by a new ban", s->id);
-		admin_worker_eject(s, why, "banned");
-		free(why);
-	}
+	free(q->text);
+	report_free(q->report);
+	free(q);
 }
 
 /* What a session is doing, for strangerctl sessions. */
 static const char *
 admin_worker_state(const struct session *s)
 {
+	if (s->console != NULL)
+		return ("console");
 	switch (s->state) {
 	case SESSION_WELCOME:
 		return ("welcome");
@@ -163,11 +65,11 @@ admin_worker_state(const struct session *s)
 
 /* One row per live session on this worker. */
 static void
-admin_worker_sessions(struct worker *w, uint64_t conn)
+admin_worker_sessions(struct worker *w, const struct reply_to *ret)
 {
 	struct session	*s;
 	struct timespec	 now;
-	const char	*f[8];
+	const char	*f[SCOL_N];
 	char		*rows = NULL, age[32], partner[32];
 	size_t		 len = 0;
 	uint32_t	 i;
@@ -184,17 +86,16 @@ admin_worker_sessions(struct worker *w, uint64_t conn)
 			    HANDLE_GEN(s->partner));
 		else
 			snprintf(partner, sizeof partner, "-");
-		f[0] = "row";
-		f[1] = s->id;
-		f[2] = s->transport;
-		f[3] = s->addr;
-		f[4] = s->key != NULL ? s->key : "-";
-		f[5] = admin_worker_state(s);
-		f[6] = age;
-		f[7] = partner;
-		control_append(&rows, &len, f, 8);
+		f[SCOL_ID] = s->id;
+		f[SCOL_TRANSPORT] = s->transport;
+		f[SCOL_ADDRESS] = s->addr;
+		f[SCOL_KEY] = s->key != NULL ? s->key : "-";
+		f[SCOL_STATE] = admin_worker_state(s);
+		f[SCOL_TIME] = age;
+		f[SCOL_PARTNER] = partner;
+		table_append(&rows, &len, TABLE_SESSIONS, f);
 	}
-	admin_reply_post(conn, 0, NULL, rows);
+	reply_post(ret, 0, NULL, rows);
 }
 
 /* Close the session a handle names, if it is still here. */
@@ -206,7 +107,7 @@ admin_worker_kick(struct worker *w, struct admin_query *q)
 
 	if ((s = worker_lookup(w, q->target)) == NULL ||
 	    s->state == SESSION_CLOSING) {
-		admin_reply_post(q->conn, 1, xstrdup("no such session"), NULL);
+		reply_post(&q->ret, 1, xstrdup("no such session"), NULL);
 		return;
 	}
 	log_info("%s: kicked by a moderator", s->id);
@@ -214,42 +115,40 @@ admin_worker_kick(struct worker *w, struct admin_query *q)
 	    "A moderator ended your session.");
 	xasprintf(&text, "kicked %s (%s %s)", s->id, s->transport, s->addr);
 	session_close(s, "kicked");
-	admin_reply_post(q->conn, 0, text, NULL);
+	reply_post(&q->ret, 0, text, NULL);
 }
 
-/* Counts by state on this worker. */
+/* Visitors by state on this worker; consoles are not visitors. */
 static void
-admin_worker_stats(struct worker *w, uint64_t conn)
+admin_worker_stats(struct worker *w, const struct reply_to *ret)
 {
-	struct admin_reply	*ar;
-	struct session		*s;
-	struct msg		*m;
-	uint32_t		 i;
+	struct reply	*r;
+	struct session	*s;
+	uint32_t	 i;
 
-	ar = xcalloc(1, sizeof *ar);
-	ar->conn = conn;
+	r = reply_new(0, NULL, NULL);
 	for (i = 0; i < w->nslots; i++) {
 		if ((s = w->slots[i]) == NULL || s->state == SESSION_CLOSING)
 			continue;
-		ar->count++;
+		if (s->console != NULL)
+			continue;	/* a moderator, not a visitor */
+		r->counts[STAT_SESSIONS]++;
 		switch (s->state) {
 		case SESSION_WELCOME:
-			ar->counts[0]++;
+			r->counts[STAT_WELCOME]++;
 			break;
 		case SESSION_WAITING:
-			ar->counts[1]++;
+			r->counts[STAT_WAITING]++;
 			break;
 		case SESSION_PAIRED:
-			ar->counts[2]++;
+			r->counts[STAT_CHATTING]++;
 			break;
 		default:
-			ar->counts[3]++;
+			r->counts[STAT_ALONE]++;
 			break;
 		}
 	}
-	m = msg_new(MSG_REPLY);
-	m->ptr = ar;
-	admin_post(m);
+	reply_send(ret, r);
 }
 
 /* A session's identity, copied. */
@@ -284,18 +183,17 @@ admin_worker_query(struct worker *w, struct msg *m)
 {
 	struct admin_query	*q = m->ptr;
 
-	m->ptr = NULL;
 	if (q == NULL)
 		return;
 	switch (q->op) {
 	case ADMIN_SESSIONS:
-		admin_worker_sessions(w, q->conn);
+		admin_worker_sessions(w, &q->ret);
 		break;
 	case ADMIN_KICK:
 		admin_worker_kick(w, q);
 		break;
 	case ADMIN_STATS:
-		admin_worker_stats(w, q->conn);
+		admin_worker_stats(w, &q->ret);
 		break;
 	case ADMIN_REPORT:
 		admin_worker_fill(w, m->to, q->report);
@@ -303,12 +201,9 @@ admin_worker_query(struct worker *w, struct msg *m)
 		break;
 	case ADMIN_SYNC:
 		/* Everything posted before this (a new ban list) is done. */
-		admin_reply_post(q->conn, 0, NULL, NULL);
+		reply_post(&q->ret, 0, NULL, NULL);
 		break;
 	}
-	free(q->text);
-	report_free(q->report);
-	free(q);
 }
 
 /*
@@ -372,22 +267,6 @@ admin_worker_report(struct session *s, const char *reason)
 	q->report = rp;
 	m = msg_new(MSG_QUERY);
 	m->ptr = q;
-	/*
-	 * worker_post drops the message if the worker index is bad; the
-	 * payload would leak, but a handle we were paired with is good.
-	 */
 	worker_post(target, m);
 	return (0);
-}
-
-/* Let go of every worker's list, once the workers have stopped. */
-void
-admin_worker_free(void)
-{
-	u_int	i;
-
-	for (i = 0; i < ADMIN_WORKERS_MAX; i++) {
-		banlist_unref(admin_worker_lists[i]);
-		admin_worker_lists[i] = NULL;
-	}
 }

@@ -3,8 +3,9 @@
  * thread with its own event_base and inbox.  A connection is let in
  * only if its peer (SO_PEERCRED) is root or the daemon's own user.
  * Requests are lines (include/control.h); each is parsed here, then
- * handed to the store (MSG_STORE) or to the workers (MSG_QUERY), whose
- * MSG_REPLY answers are gathered into one answer per request.
+ * handed to the store (MSG_STORE) or to the workers (MSG_QUERY) with
+ * this thread's inbox as the reply address, and their MSG_REPLY answers
+ * are gathered (ask.c) into one answer per request.
  *
  * Owns: the listening socket, the connections, their buffers and
  * timers.  Never touches a session or the database.
@@ -45,15 +46,8 @@ struct admin_conn {
 	int		 eof;		/* the peer has sent all */
 	int		 sync;		/* then wait for the workers */
 	char		 kicked[24];	/* then audit this kick: the id */
-
-	/* The answer being gathered. */
-	u_int		 pending;	/* replies still to come */
-	int		 error;
-	char		*message;	/* owned */
-	char		*cols;		/* owned: encoded cols line */
-	char		*rows;		/* owned: encoded rows */
-	size_t		 rowslen;
-	u_int		 counts[5];	/* stats: sessions and states */
+	int		 table;		/* the table answered, or -1 */
+	struct ask	 ask;		/* the answer being gathered */
 
 	struct admin_conn *next;
 };
@@ -71,7 +65,6 @@ static struct event		*admin_listen_ev;
 static int			 admin_fd = -1;
 static char			*admin_path;
 static pthread_t		 admin_thread;
-static _Atomic int		 admin_running;
 static struct admin_conn	*admin_conns;
 static u_int			 admin_nconns;
 static uint64_t			 admin_next_req = 1;
@@ -90,8 +83,7 @@ static int	 admin_fail(struct admin_conn *, const char *, ...)
 		     printflike(2, 3);
 static void	 admin_message(struct msg *, void *);
 static void	*admin_main(void *);
-static void	 admin_to_store(struct admin_conn *, struct store_req *);
-static void	 admin_to_workers(struct admin_conn *, enum admin_op);
+static void	 admin_ask(struct admin_conn *);
 
 static void	 admin_cmd_ban(struct admin_conn *, char **, u_int);
 static void	 admin_cmd_unban(struct admin_conn *, char **, u_int);
@@ -113,58 +105,6 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "kick",	1, 1, admin_cmd_kick },
 	{ "stats",	0, 0, admin_cmd_stats },
 };
-
-/* Free a reply, from any thread. */
-void
-admin_reply_free(struct admin_reply *ar)
-{
-	if (ar == NULL)
-		return;
-	free(ar->text);
-	free(ar->rows);
-	free(ar);
-}
-
-/*
- * Answer request conn, from any thread: text and rows (both owned,
- * either may be NULL) are taken over.  Nothing is sent for conn 0.
- */
-void
-admin_reply_post(uint64_t conn, int error, char *text, char *rows)
-{
-	struct admin_reply	*ar;
-	struct msg		*m;
-
-	if (conn == 0 || !admin_running) {
-		free(text);
-		free(rows);
-		return;
-	}
-	ar = xcalloc(1, sizeof *ar);
-	ar->conn = conn;
-	ar->error = error;
-	ar->text = text;
-	ar->rows = rows;
-	m = msg_new(MSG_REPLY);
-	m->ptr = ar;
-	admin_post(m);
-}
-
-/* Post to the admin thread's inbox. */
-void
-admin_post(struct msg *m)
-{
-	/* Answers for a moderator console go to its worker: console.c. */
-	if (console_divert(m))
-		return;
-	if (admin_inbox == NULL) {
-		if (m->type == MSG_REPLY)
-			admin_reply_free(m->ptr);
-		msg_free(m);
-		return;
-	}
-	inbox_post(admin_inbox, m);
-}
 
 /* A new connection on the control socket: is it allowed in? */
 static void
@@ -213,6 +153,7 @@ admin_accept(evutil_socket_t fd, short events, void *arg)
 	    admin_read, ac);
 	ac->write_ev = event_new(admin_base, c, EV_WRITE, admin_write_cb, ac);
 	ac->timer_ev = evtimer_new(admin_base, admin_timeout, ac);
+	ac->table = -1;
 	event_add(ac->read_ev, NULL);
 	evtimer_add(ac->timer_ev, &tv);
 	ac->next = admin_conns;
@@ -241,9 +182,7 @@ admin_close(struct admin_conn *ac)
 	evbuffer_free(ac->in);
 	evbuffer_free(ac->out);
 	close(ac->fd);
-	free(ac->message);
-	free(ac->cols);
-	free(ac->rows);
+	ask_clear(&ac->ask);
 	free(ac);
 }
 
@@ -362,10 +301,10 @@ admin_fail(struct admin_conn *ac, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatal("vasprintf");
 	va_end(ap);
-	free(ac->message);
-	ac->message = msg;
-	ac->error = 1;
-	ac->pending = 0;
+	free(ac->ask.text);
+	ac->ask.text = msg;
+	ac->ask.error = 1;
+	ac->ask.pending = 0;
 	return (admin_finish(ac));
 }
 
@@ -376,35 +315,32 @@ admin_fail(struct admin_conn *ac, const char *fmt, ...)
 static int
 admin_finish(struct admin_conn *ac)
 {
+	struct ask	*a = &ac->ask;
 	const char	*f[2];
 	char		*line;
 	u_int		 n = 1;
 
-	f[0] = ac->error ? "error" : "ok";
-	if (ac->message != NULL) {
-		f[1] = ac->message;
+	f[0] = a->error ? "error" : "ok";
+	if (a->text != NULL) {
+		f[1] = a->text;
 		n = 2;
 	}
 	line = control_line(f, n);
 	evbuffer_add(ac->out, line, strlen(line));
 	free(line);
-	if (!ac->error) {
-		if (ac->cols != NULL)
-			evbuffer_add(ac->out, ac->cols, strlen(ac->cols));
-		if (ac->rows != NULL)
-			evbuffer_add(ac->out, ac->rows, ac->rowslen);
+	if (!a->error && ac->table != -1) {
+		line = table_cols_line((enum table)ac->table);
+		evbuffer_add(ac->out, line, strlen(line));
+		free(line);
+		if (a->rows != NULL)
+			evbuffer_add(ac->out, a->rows, a->rowslen);
 	}
 	evbuffer_add(ac->out, ".\n", 2);
-	free(ac->message);
-	free(ac->cols);
-	free(ac->rows);
-	ac->message = ac->cols = ac->rows = NULL;
-	ac->rowslen = 0;
-	ac->error = 0;
+	ask_clear(a);
+	ac->table = -1;
 	ac->sync = 0;
 	ac->kicked[0] = '\0';
 	ac->req = 0;
-	memset(ac->counts, 0, sizeof ac->counts);
 	evtimer_del(ac->timer_ev);
 	return (admin_write(ac));
 }
@@ -418,7 +354,7 @@ admin_request(struct admin_conn *ac, char *line)
 	int			 n;
 	u_int			 i;
 
-	ac->req = admin_next_req++;
+	admin_ask(ac);
 	if ((n = control_split(line, fields, CONTROL_FIELDS_MAX)) < 1) {
 		admin_fail(ac, "malformed request");
 		return;
@@ -447,31 +383,17 @@ admin_request(struct admin_conn *ac, char *line)
 	cmd->fn(ac, fields + 1, (u_int)n - 1);
 }
 
-/* Hand a request to the store; one reply will come. */
+/* A new request: its answers come back to this thread's inbox. */
 static void
-admin_to_store(struct admin_conn *ac, struct store_req *r)
+admin_ask(struct admin_conn *ac)
 {
-	ac->pending++;
-	store_request(r);
-}
+	struct reply_to	ret;
 
-/* Ask every worker; one reply will come from each. */
-static void
-admin_to_workers(struct admin_conn *ac, enum admin_op op)
-{
-	struct admin_query	*q;
-	struct msg		*m;
-	u_int			 i;
-
-	ac->pending += nworkers;
-	for (i = 0; i < nworkers; i++) {
-		q = xcalloc(1, sizeof *q);
-		q->op = op;
-		q->conn = ac->req;
-		m = msg_new(MSG_QUERY);
-		m->ptr = q;
-		inbox_post(workers[i]->inbox, m);
-	}
+	ac->req = admin_next_req++;
+	ret.inbox = admin_inbox;
+	ret.to = HANDLE_NONE;
+	ret.id = ac->req;
+	ask_init(&ac->ask, &ret);
 }
 
 /* ban TARGET [REASON [DURATION]] */
@@ -494,37 +416,34 @@ admin_cmd_ban(struct admin_conn *ac, char **argv, u_int argc)
 	if (argc > 2 && *argv[2] != '\0' &&
 	    ban_parse_duration(argv[2], &duration, &cause) != 0)
 		goto fail;
-	r = store_req_new(STORE_BAN_ADD, ac->req, ac->who);
+	r = store_req_new(STORE_BAN_ADD, ac->who);
 	r->target = t;
 	/* The reason is shown to the banned visitor: make it safe. */
 	r->reason = sanitize_text(reason, strlen(reason), NULL);
 	r->duration = duration;
 	ac->sync = 1;
-	admin_to_store(ac, r);
+	ask_store(&ac->ask, r);
 	return;
 fail:
 	admin_fail(ac, "%s", cause);
 	free(cause);
 }
 
-/* unban TARGET */
+/* unban TARGET|ID */
 static void
 admin_cmd_unban(struct admin_conn *ac, char **argv, u_int argc)
 {
 	struct store_req	*r;
-	struct ban_target	 t;
 	char			*cause = NULL;
 
 	(void)argc;
-	if (ban_parse(argv[0], &t, &cause) != 0) {
+	if ((r = store_req_unban(argv[0], ac->who, &cause)) == NULL) {
 		admin_fail(ac, "%s", cause);
 		free(cause);
 		return;
 	}
-	r = store_req_new(STORE_BAN_DEL, ac->req, ac->who);
-	r->target = t;
 	ac->sync = 1;
-	admin_to_store(ac, r);
+	ask_store(&ac->ask, r);
 }
 
 /* bans */
@@ -533,7 +452,8 @@ admin_cmd_bans(struct admin_conn *ac, char **argv, u_int argc)
 {
 	(void)argv;
 	(void)argc;
-	admin_to_store(ac, store_req_new(STORE_BAN_LIST, ac->req, ac->who));
+	ac->table = TABLE_BANS;
+	ask_store(&ac->ask, store_req_new(STORE_BAN_LIST, ac->who));
 }
 
 /* reports */
@@ -542,8 +462,8 @@ admin_cmd_reports(struct admin_conn *ac, char **argv, u_int argc)
 {
 	(void)argv;
 	(void)argc;
-	admin_to_store(ac, store_req_new(STORE_REPORT_LIST, ac->req,
-	    ac->who));
+	ac->table = TABLE_REPORTS;
+	ask_store(&ac->ask, store_req_new(STORE_REPORT_LIST, ac->who));
 }
 
 /* report dismiss|action ID */
@@ -572,26 +492,21 @@ admin_cmd_report(struct admin_conn *ac, char **argv, u_int argc)
 		admin_fail(ac, "report: %.32s: not a report number", argv[1]);
 		return;
 	}
-	r = store_req_new(STORE_REPORT_SET, ac->req, ac->who);
+	r = store_req_new(STORE_REPORT_SET, ac->who);
 	r->status = status;
 	r->id = id;
-	admin_to_store(ac, r);
+	ask_store(&ac->ask, r);
 }
 
 /* sessions */
 static void
 admin_cmd_sessions(struct admin_conn *ac, char **argv, u_int argc)
 {
-	static const char *const cols[] = {
-		"cols", "id", "transport", "address", "key", "state", "time",
-		"partner"
-	};
-
 	(void)argv;
 	(void)argc;
-	ac->cols = control_line(cols, 8);
-	admin_to_workers(ac, ADMIN_SESSIONS);
-	if (ac->pending == 0)
+	ac->table = TABLE_SESSIONS;
+	ask_workers(&ac->ask, ADMIN_SESSIONS);
+	if (ac->ask.pending == 0)
 		admin_finish(ac);
 }
 
@@ -599,55 +514,82 @@ admin_cmd_sessions(struct admin_conn *ac, char **argv, u_int argc)
 static void
 admin_cmd_kick(struct admin_conn *ac, char **argv, u_int argc)
 {
-	struct admin_query	*q;
-	struct msg		*m;
-	u_int			 w, slot, gen;
-	int			 used = 0;
-
 	(void)argc;
-	if (sscanf(argv[0], "%u.%u.%u%n", &w, &slot, &gen, &used) != 3 ||
-	    argv[0][used] != '\0' || argv[0][0] < '0' || argv[0][0] > '9' ||
-	    w >= nworkers || gen == 0 || gen > 0xffffff) {
+	if (ask_kick(&ac->ask, argv[0], NULL) != 0) {
 		admin_fail(ac, "%.40s: no such session", argv[0]);
 		return;
 	}
-	q = xcalloc(1, sizeof *q);
-	q->op = ADMIN_KICK;
-	q->conn = ac->req;
-	q->target = HANDLE_MAKE(w, slot, gen);
-	m = msg_new(MSG_QUERY);
-	m->ptr = q;
-	m->to = q->target;
-	ac->pending++;
-	inbox_post(workers[w]->inbox, m);
-	snprintf(ac->kicked, sizeof ac->kicked, "%u.%u.%u", w, slot, gen);
+	snprintf(ac->kicked, sizeof ac->kicked, "%s", argv[0]);
 }
 
-/* stats: the workers' counts, then the store's. */
+/* stats: the workers' counts and the store's. */
 static void
 admin_cmd_stats(struct admin_conn *ac, char **argv, u_int argc)
 {
-	static const char *const cols[] = { "cols", "name", "value" };
-
 	(void)argv;
 	(void)argc;
-	ac->cols = control_line(cols, 3);
-	admin_to_workers(ac, ADMIN_STATS);
-	admin_to_store(ac, store_req_new(STORE_STATS, ac->req, ac->who));
+	ac->table = TABLE_STATS;
+	ask_workers(&ac->ask, ADMIN_STATS);
+	ask_store(&ac->ask, store_req_new(STORE_STATS, ac->who));
 }
 
-/* A reply from a worker or the store. */
+/*
+ * Every answer to the current request is in: a ban waits for the
+ * workers, a kick for its audit entry, stats get the counts as rows.
+ * Returns 1 if the request goes on (more answers to come).
+ */
+static int
+admin_done(struct admin_conn *ac)
+{
+	struct ask		*a = &ac->ask;
+	struct store_req	*r;
+
+	if (ac->sync && !a->error) {
+		/*
+		 * A ban changed: answer only once every worker has taken
+		 * the new list, so that strangerctl's "banned" means in
+		 * force.  The store posted the list before its reply, so a
+		 * round trip through each inbox comes after it.
+		 */
+		ac->sync = 0;
+		ask_workers(a, ADMIN_SYNC);
+		if (a->pending > 0)
+			return (1);
+	}
+	ac->sync = 0;
+	if (ac->kicked[0] != '\0' && !a->error) {
+		/*
+		 * The store had no part in a kick: write it to the audit
+		 * log, and answer once that is committed.
+		 */
+		r = store_req_new(STORE_AUDIT, ac->who);
+		r->action = "kick";
+		snprintf(r->target.text, sizeof r->target.text, "%s",
+		    ac->kicked);
+		r->reason = xstrdup(a->text != NULL ? a->text : "");
+		ac->kicked[0] = '\0';
+		ask_store(a, r);
+		return (1);
+	}
+	if (ac->table == TABLE_SESSIONS)
+		table_sort_by_id(a->rows);
+	if (ac->table == TABLE_STATS) {
+		a->counts[STAT_IN_POOL] = match_waiting();
+		a->counts[STAT_UPTIME] = (uint64_t)(time(NULL) -
+		    admin_started);
+		free(a->rows);
+		a->rows = table_stats_rows(a->counts);
+		a->rowslen = strlen(a->rows);
+	}
+	return (0);
+}
+
+/* An answer from a worker or the store. */
 static void
 admin_message(struct msg *m, void *arg)
 {
-	struct admin_reply	*ar = m->ptr;
+	struct reply		*r = m->ptr;
 	struct admin_conn	*ac;
-	const char		*f[3];
-	const char		*names[] = {
-		"sessions", "welcome", "waiting", "chatting", "alone"
-	};
-	char			 v[32];
-	u_int			 i;
 
 	(void)arg;
 	switch (m->type) {
@@ -655,105 +597,15 @@ admin_message(struct msg *m, void *arg)
 		event_base_loopbreak(admin_base);
 		break;
 	case MSG_REPLY:
-		if (ar == NULL)
+		if (r == NULL)
 			break;
 		for (ac = admin_conns; ac != NULL; ac = ac->next)
-			if (ac->req != 0 && ac->req == ar->conn)
+			if (ac->req != 0 && ac->req == r->id)
 				break;
-		if (ac == NULL || ac->pending == 0) {
-			/* The connection went, or timed out. */
-			admin_reply_free(ar);
+		if (ac == NULL || ac->ask.pending == 0)
+			break;	/* the connection went, or timed out */
+		if (!ask_merge(&ac->ask, r) || admin_done(ac))
 			break;
-		}
-		if (ar->error && !ac->error) {
-			ac->error = 1;
-			free(ac->message);
-			ac->message = ar->text;
-			ar->text = NULL;
-		} else if (ar->text != NULL && ac->message == NULL) {
-			ac->message = ar->text;
-			ar->text = NULL;
-		}
-		if (ar->rows != NULL) {
-			/* A table's cols line comes first, once. */
-			if (strncmp(ar->rows, "cols\t", 5) == 0 &&
-			    ac->cols == NULL) {
-				size_t cl = strcspn(ar->rows, "\n") + 1;
-
-				ac->cols = xstrndup(ar->rows, cl);
-				memmove(ar->rows, ar->rows + cl,
-				    strlen(ar->rows + cl) + 1);
-			}
-			i = (u_int)strlen(ar->rows);
-			ac->rows = xreallocarray(ac->rows, 1, ac->rowslen +
-			    i + 1);
-			memcpy(ac->rows + ac->rowslen, ar->rows, i + 1);
-			ac->rowslen += i;
-		}
-		ac->counts[0] += ar->count;
-		for (i = 0; i < 4; i++)
-			ac->counts[i + 1] += ar->counts[i];
-		admin_reply_free(ar);
-		if (--ac->pending > 0)
-			break;
-		if (ac->sync && !ac->error) {
-			/*
-			 * A ban changed: answer only once every worker has
-			 * taken the new list, so that strangerctl's "banned"
-			 * means in force.  The store posted the list before
-			 * its reply, so a round trip through each inbox
-			 * comes after it.
-			 */
-			ac->sync = 0;
-			admin_to_workers(ac, ADMIN_SYNC);
-			if (ac->pending > 0)
-				break;
-		}
-		ac->sync = 0;
-		if (ac->kicked[0] != '\0' && !ac->error) {
-			/*
-			 * The store had no part in a kick: write it to the
-			 * audit log, and answer once that is committed.
-			 */
-			struct store_req *r;
-
-			r = store_req_new(STORE_AUDIT, ac->req, ac->who);
-			r->action = "kick";
-			snprintf(r->target.text, sizeof r->target.text, "%s",
-			    ac->kicked);
-			r->reason = xstrdup(ac->message != NULL ?
-			    ac->message : "");
-			ac->kicked[0] = '\0';
-			admin_to_store(ac, r);
-			break;
-		}
-		if (ac->cols != NULL && strcmp(ac->cols,
-		    "cols\tname\tvalue\n") == 0) {
-			/* stats: the workers' counts go first. */
-			char	*rows = NULL;
-			size_t	 len = 0;
-
-			f[0] = "row";
-			for (i = 0; i < 5; i++) {
-				snprintf(v, sizeof v, "%u", ac->counts[i]);
-				f[1] = names[i];
-				f[2] = v;
-				control_append(&rows, &len, f, 3);
-			}
-			snprintf(v, sizeof v, "%u", match_waiting());
-			f[1] = "in_pool";
-			control_append(&rows, &len, f, 3);
-			snprintf(v, sizeof v, "%lld",
-			    (long long)(time(NULL) - admin_started));
-			f[1] = "uptime";
-			control_append(&rows, &len, f, 3);
-			rows = xreallocarray(rows, 1, len + ac->rowslen + 1);
-			memcpy(rows + len, ac->rows != NULL ? ac->rows : "",
-			    ac->rowslen + 1);
-			free(ac->rows);
-			ac->rows = rows;
-			ac->rowslen += len;
-		}
 		/* Then the requests that arrived meanwhile. */
 		if (admin_finish(ac) == 0)
 			admin_next(ac);
@@ -812,7 +664,6 @@ admin_start(const char *dir)
 	admin_listen_ev = event_new(admin_base, fd, EV_READ | EV_PERSIST,
 	    admin_accept, NULL);
 	event_add(admin_listen_ev, NULL);
-	admin_running = 1;
 	if (pthread_create(&admin_thread, NULL, admin_main, NULL) != 0)
 		fatalx("control: pthread_create failed");
 	log_info("control socket %s", admin_path);
@@ -826,7 +677,6 @@ admin_stop(void)
 		return;
 	inbox_post(admin_inbox, msg_new(MSG_STOP));
 	pthread_join(admin_thread, NULL);
-	admin_running = 0;
 	while (admin_conns != NULL)
 		admin_close(admin_conns);
 	event_free(admin_listen_ev);
@@ -835,12 +685,12 @@ admin_stop(void)
 	free(admin_path);
 	admin_path = NULL;
 	/*
-	 * Workers and the store may still post replies until they stop:
-	 * the inbox stays, unread, until admin_free.
+	 * Workers and the store may still answer until they stop: the
+	 * inbox stays, unread, until admin_free.
 	 */
 }
 
-/* Free the inbox, once workers and store have stopped. */
+/* Free the inbox, once nothing can answer to it any more. */
 void
 admin_free(void)
 {

@@ -33,6 +33,8 @@ static int	 ban_addr_of(const struct sockaddr *, int *, uint8_t *);
 static void	 ban_unmap(int *, uint8_t *, u_int *);
 static int	 ban_prefix_equal(const uint8_t *, const uint8_t *, u_int);
 static int	 ban_is_b64(int);
+static int	 ban_active(const struct ban *, time_t);
+static char	*ban_message(const struct ban *);
 
 /* A base64 character as OpenSSH prints fingerprints (no padding). */
 static int
@@ -361,7 +363,7 @@ ban_target_match(const struct ban_target *t, const struct sockaddr *sa)
 }
 
 /* Does a ban still apply at now? */
-int
+static int
 ban_active(const struct ban *b, time_t now)
 {
 	return (b->expires == 0 || now < b->expires);
@@ -487,7 +489,7 @@ ban_check(const struct banlist *bl, const struct sockaddr *sa,
 }
 
 /* The one line a banned visitor sees: why, and until when. */
-char *
+static char *
 ban_message(const struct ban *b)
 {
 	struct tm	 tm;

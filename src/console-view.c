@@ -39,32 +39,33 @@
 
 /* Title, field, widest (0: no limit), rank (0 is dropped last). */
 static const struct console_column console_sessions_cols[] = {
-	{ "ID",		CONSOLE_S_ID,		12, 0 },
-	{ "STATE",	CONSOLE_S_STATE,	8, 1 },
-	{ "TIME",	CONSOLE_S_TIME,		8, 4 },
-	{ "VIA",	CONSOLE_S_TRANSPORT,	6, 3 },
-	{ "ADDRESS",	CONSOLE_S_ADDRESS,	39, 2 },
-	{ "PARTNER",	CONSOLE_S_PARTNER,	12, 5 },
-	{ "KEY",	CONSOLE_S_KEY,		0, 6 },
+	{ "ID",		SCOL_ID,	12, 0 },
+	{ "STATE",	SCOL_STATE,	8, 1 },
+	{ "TIME",	SCOL_TIME,	8, 4 },
+	{ "VIA",	SCOL_TRANSPORT,	6, 3 },
+	{ "ADDRESS",	SCOL_ADDRESS,	39, 2 },
+	{ "PARTNER",	SCOL_PARTNER,	12, 5 },
+	{ "KEY",	SCOL_KEY,	0, 6 },
 	{ NULL, 0, 0, 0 }
 };
 static const struct console_column console_reports_cols[] = {
-	{ "ID",		CONSOLE_R_ID,		8, 0 },
-	{ "STATUS",	CONSOLE_R_STATUS,	9, 1 },
-	{ "TIME",	CONSOLE_R_TIME,		20, 4 },
-	{ "REPORTED",	CONSOLE_R_REPORTED,	40, 2 },
-	{ "REASON",	CONSOLE_R_REASON,	0, 3 },
-	{ "REPORTER",	CONSOLE_R_REPORTER,	40, 5 },
+	{ "ID",		RCOL_ID,	8, 0 },
+	{ "STATUS",	RCOL_STATUS,	9, 1 },
+	{ "TIME",	RCOL_TIME,	20, 4 },
+	{ "REPORTED",	RCOL_REPORTED,	40, 2 },
+	{ "REASON",	RCOL_REASON,	0, 3 },
+	{ "REPORTER",	RCOL_REPORTER,	40, 5 },
 	{ NULL, 0, 0, 0 }
 };
+/* In strangerctl's order (table.c), so that the two read alike. */
 static const struct console_column console_bans_cols[] = {
-	{ "TARGET",	CONSOLE_B_TARGET,	50, 0 },
-	{ "EXPIRES",	CONSOLE_B_EXPIRES,	20, 1 },
-	{ "REASON",	CONSOLE_B_REASON,	0, 2 },
-	{ "BY",		CONSOLE_B_BY,		50, 4 },
-	{ "KIND",	CONSOLE_B_KIND,		7, 5 },
-	{ "CREATED",	CONSOLE_B_CREATED,	20, 6 },
-	{ "ID",		CONSOLE_B_ID,		8, 3 },
+	{ "ID",		BCOL_ID,	8, 3 },
+	{ "TARGET",	BCOL_TARGET,	50, 0 },
+	{ "KIND",	BCOL_KIND,	7, 5 },
+	{ "EXPIRES",	BCOL_EXPIRES,	20, 1 },
+	{ "CREATED",	BCOL_CREATED,	20, 6 },
+	{ "BY",		BCOL_BY,	50, 4 },
+	{ "REASON",	BCOL_REASON,	0, 2 },
 	{ NULL, 0, 0, 0 }
 };
 const struct console_column *const console_columns[CONSOLE_PANES] = {
@@ -128,17 +129,17 @@ console_view_status(struct console *c, struct screen *scr)
 	    c->s->key);
 	snprintf(right[0], sizeof right[0], "%u online \xc2\xb7 %u "
 	    "waiting \xc2\xb7 %u pairs \xc2\xb7 %u open reports "
-	    "\xc2\xb7 %u bans ", n[CONSOLE_ONLINE], n[CONSOLE_WAITING],
-	    n[CONSOLE_CHATTING] / 2, n[CONSOLE_OPEN], n[CONSOLE_NBANS]);
+	    "\xc2\xb7 %u bans ", n[STAT_SESSIONS], n[STAT_WAITING],
+	    n[STAT_CHATTING] / 2, n[STAT_REPORTS_OPEN], n[STAT_BANS]);
 	snprintf(right[1], sizeof right[1], "%u on \xc2\xb7 %u wait "
 	    "\xc2\xb7 %u pairs \xc2\xb7 %u open \xc2\xb7 %u bans ",
-	    n[CONSOLE_ONLINE], n[CONSOLE_WAITING], n[CONSOLE_CHATTING] / 2,
-	    n[CONSOLE_OPEN], n[CONSOLE_NBANS]);
+	    n[STAT_SESSIONS], n[STAT_WAITING], n[STAT_CHATTING] / 2,
+	    n[STAT_REPORTS_OPEN], n[STAT_BANS]);
 	snprintf(right[2], sizeof right[2], "%u on \xc2\xb7 %u wait "
-	    "\xc2\xb7 %u open ", n[CONSOLE_ONLINE], n[CONSOLE_WAITING],
-	    n[CONSOLE_OPEN]);
-	snprintf(right[3], sizeof right[3], "%u/%u/%u ", n[CONSOLE_ONLINE],
-	    n[CONSOLE_WAITING], n[CONSOLE_OPEN]);
+	    "\xc2\xb7 %u open ", n[STAT_SESSIONS], n[STAT_WAITING],
+	    n[STAT_REPORTS_OPEN]);
+	snprintf(right[3], sizeof right[3], "%u/%u/%u ", n[STAT_SESSIONS],
+	    n[STAT_WAITING], n[STAT_REPORTS_OPEN]);
 	if (!c->have_counts)
 		for (i = 0; i < 4; i++)
 			snprintf(right[i], sizeof right[i], "%s",
@@ -166,7 +167,7 @@ console_view_tabs(struct console *c, struct screen *scr)
 	u_int	 i, j, x, total, n[CONSOLE_PANES];
 
 	n[CONSOLE_SESSIONS] = c->tables[CONSOLE_SESSIONS].nrows;
-	n[CONSOLE_REPORTS] = c->counts[CONSOLE_OPEN];
+	n[CONSOLE_REPORTS] = c->counts[STAT_REPORTS_OPEN];
 	n[CONSOLE_BANS] = c->tables[CONSOLE_BANS].nrows;
 	for (i = 0; i < CONSOLE_PANES; i++) {
 		snprintf(tab[i][0], sizeof tab[i][0], " %u %s (%u%s) ", i + 1,
@@ -202,10 +203,10 @@ console_view_table(struct console *c, struct screen *scr, u_int top,
 {
 	const struct console_table	*t = &c->tables[c->pane];
 	const struct console_column	*cols = console_columns[c->pane];
-	u_int				 ncols, w[CONSOLE_COLS + 1];
+	u_int				 ncols, w[TABLE_COLS_MAX + 1];
 	u_int				 rank, i, r, x, used, want, y, *sel;
 	u_int				*topr, rows;
-	int				 on[CONSOLE_COLS + 1];
+	int				 on[TABLE_COLS_MAX + 1];
 	const char			*v, *empty;
 	uint8_t				 attr;
 
@@ -225,7 +226,7 @@ console_view_table(struct console *c, struct screen *scr, u_int top,
 	}
 	/* The most important columns first, while they fit. */
 	used = 0;
-	for (rank = 0; rank <= CONSOLE_COLS; rank++) {
+	for (rank = 0; rank <= TABLE_COLS_MAX; rank++) {
 		for (i = 0; i < ncols; i++) {
 			if (cols[i].rank != rank)
 				continue;
@@ -286,7 +287,7 @@ console_view_table(struct console *c, struct screen *scr, u_int top,
 			v = CONSOLE_CELL(t, r, cols[i].field);
 			screen_puts(scr, x, y, x + w[i], v, strcspn(v, "\n"),
 			    attr | (c->pane == CONSOLE_REPORTS &&
-			    cols[i].field == CONSOLE_R_STATUS &&
+			    cols[i].field == RCOL_STATUS &&
 			    strcmp(v, "open") == 0 ? CONSOLE_ATTR_OPEN : 0));
 			x += w[i] + 2;
 		}
@@ -312,19 +313,19 @@ console_view_evidence(struct console *c, struct screen *scr, u_int top,
 	if (bottom <= top || t->nrows == 0 || sel >= t->nrows)
 		return (0);
 	snprintf(head, sizeof head, " Report %s \xc2\xb7 %s \xc2\xb7 %s ",
-	    CONSOLE_CELL(t, sel, CONSOLE_R_ID),
-	    CONSOLE_CELL(t, sel, CONSOLE_R_STATUS),
-	    CONSOLE_CELL(t, sel, CONSOLE_R_TIME));
+	    CONSOLE_CELL(t, sel, RCOL_ID),
+	    CONSOLE_CELL(t, sel, RCOL_STATUS),
+	    CONSOLE_CELL(t, sel, RCOL_TIME));
 	screen_fill(scr, 0, top, scr->sx, CONSOLE_ATTR_STATUS);
 	screen_puts(scr, 0, top, scr->sx, head, strlen(head),
 	    CONSOLE_ATTR_STATUS | ATTR_BOLD);
 	top++;
 	xasprintf(&text, "Reported: %s\nReporter: %s\nReason: %s\n%s",
-	    CONSOLE_CELL(t, sel, CONSOLE_R_REPORTED),
-	    CONSOLE_CELL(t, sel, CONSOLE_R_REPORTER),
-	    *CONSOLE_CELL(t, sel, CONSOLE_R_REASON) != '\0' ?
-	    CONSOLE_CELL(t, sel, CONSOLE_R_REASON) : "(none given)",
-	    CONSOLE_CELL(t, sel, CONSOLE_R_EVIDENCE));
+	    CONSOLE_CELL(t, sel, RCOL_REPORTED),
+	    CONSOLE_CELL(t, sel, RCOL_REPORTER),
+	    *CONSOLE_CELL(t, sel, RCOL_REASON) != '\0' ?
+	    CONSOLE_CELL(t, sel, RCOL_REASON) : "(none given)",
+	    CONSOLE_CELL(t, sel, RCOL_EVIDENCE));
 	/* Count the rows first, to keep the scroll within them. */
 	total = 0;
 	copy = xstrdup(text);

@@ -7,24 +7,23 @@
  * it), a line-based console without one.
  *
  * It asks exactly as admin.c does for strangerctl, with the same
- * messages: store requests (MSG_STORE, struct store_req) for bans,
- * reports, counts and the audit log, worker queries (MSG_QUERY, struct
- * admin_query) for sessions, counts and kicks, MSG_NOTICE through
- * worker_broadcast.  Every request names the moderator's key
+ * requests (ask.c): store requests (MSG_STORE, struct store_req) for
+ * bans, reports, counts and the audit log, worker queries (MSG_QUERY,
+ * struct admin_query) for sessions, counts and kicks, MSG_NOTICE
+ * through worker_broadcast.  Every request names the moderator's key
  * fingerprint as "who", so the store's audit log says who did what.
- * The answers (MSG_REPLY, struct admin_reply) are for a conn with
- * CONSOLE_CONN set, which admin_post hands to console_divert: it sends
- * them to this worker's inbox, where console_reply gathers them.
+ * The reply address is this worker's inbox and the session's handle:
+ * the answers (MSG_REPLY) reach console_reply through session_message,
+ * or are dropped if the session has gone.
  *
- * Owns: each console (session->console) and its requests, and the list
- * of this worker's consoles.  Runs only on the thread of the worker
- * that owns the session, except console_divert (any thread, touches no
- * console).
+ * Owns: each console (session->console) and its requests.  Runs only
+ * on the thread of the worker that owns the session.
  */
 
 #include <sys/types.h>
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +32,6 @@
 #include "strangerd.h"
 #include "control.h"
 
-/* Worker index bits in a console conn: 48..62. */
-#define CONSOLE_WORKERS_MAX	256
-#define CONSOLE_CONN_WORKER(c)	((u_int)(((c) >> 48) & 0x7fff))
 /* Requests in flight for one console; an answer is overdue after: */
 #define CONSOLE_REQS_MAX	16
 #define CONSOLE_REQ_TIMEOUT_MS	15000
@@ -45,6 +41,8 @@
 #define CONSOLE_TABLE_MS	10000
 /* Longest line of text a console shows of one field in line mode. */
 #define CONSOLE_PLAIN_FIELD	60
+/* Line mode: commands typed ahead that wait for their turn. */
+#define CONSOLE_QUEUE_MAX	32
 
 enum console_req_kind {
 	CONSOLE_REQ_SESSIONS,
@@ -58,27 +56,14 @@ enum console_req_kind {
 
 /* One request and the answers gathered so far. */
 struct console_req {
-	uint64_t		 conn;
+	struct ask		 ask;
 	enum console_req_kind	 kind;
 	int			 print;		/* line mode: print the table */
-	u_int			 pending;	/* answers still to come */
 	uint64_t		 sent;		/* ms */
-	int			 error;
-	char			*text;		/* owned */
-	char			*rows;		/* owned, "cols" lines removed */
-	size_t			 rowslen;
-	u_int			 counts[5];	/* stats: sessions, by state */
 	char			*target;	/* owned: kick: the session */
 	int64_t			 report;	/* ban from the queue: then this */
 	struct console_req	*next;
 };
-
-/* The consoles on each worker, and its request counter. */
-struct console_worker {
-	struct console		*list;
-	uint64_t		 seq;
-};
-static struct console_worker	 console_workers[CONSOLE_WORKERS_MAX];
 
 static const char *const console_help_lines[] = {
 	"Keys: Up/Down, PgUp/PgDn, Home/End move; Tab or 1 2 3 switch",
@@ -87,7 +72,7 @@ static const char *const console_help_lines[] = {
 	"  Enter  a report's evidence   n  notice to everyone",
 	"  r  refresh   ?  help   q or Ctrl-C  quit;  Esc cancels",
 	"Commands (line mode without the /):",
-	"  /ban TARGET [DURATION] [REASON]   /unban TARGET",
+	"  /ban TARGET [DURATION] [REASON]   /unban TARGET|ID",
 	"  /kick ID   /dismiss ID   /action ID   /notice TEXT",
 	"  /sessions  /reports  /bans  /stats  /refresh  /help  /quit",
 	"TARGET: an address, a CIDR block or SHA256:...; DURATION: 30m, 2h,",
@@ -95,7 +80,6 @@ static const char *const console_help_lines[] = {
 	NULL
 };
 
-static struct console_worker *console_worker(struct worker *);
 static void	 console_write(struct console *, const char *, size_t);
 static void	 console_print(struct console *, const char *, ...)
 		     printflike(2, 3);
@@ -103,14 +87,12 @@ static void	 console_say(struct console *, int, const char *, ...)
 		     printflike(3, 4);
 static void	 console_changed(struct console *);
 static struct console_req *console_req_new(struct console *,
-		     enum console_req_kind, u_int);
+		     enum console_req_kind);
 static void	 console_req_free(struct console_req *);
 static void	 console_req_done(struct console *, struct console_req *);
 static int	 console_busy(struct console *, enum console_req_kind);
-static void	 console_ask_workers(struct console *, enum admin_op,
-		     struct console_req *);
-static void	 console_ask_store(struct console *, enum store_op,
-		     struct console_req *, struct store_req **);
+static struct store_req *console_store_req(struct console *,
+		     enum store_op);
 static void	 console_refresh(struct console *, enum console_req_kind,
 		     int);
 static void	 console_refresh_all(struct console *);
@@ -132,31 +114,19 @@ static void	 console_report(struct console *, const char *,
 		     enum report_status);
 static void	 console_notice(struct console *, const char *);
 static void	 console_command(struct console *, char *);
+static void	 console_line(struct console *, char *);
+static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
 static void	 console_ask(struct console *, enum console_ask, const char *);
 static void	 console_answer(struct console *, char *);
 static void	 console_move(struct console *, const struct key *);
 static const char *console_reported_target(const char *, char *, size_t);
 
-/* This worker's share of the console state. */
-static struct console_worker *
-console_worker(struct worker *w)
-{
-	if (w->idx >= CONSOLE_WORKERS_MAX)
-		return (NULL);
-	return (&console_workers[w->idx]);
-}
-
-/* Write bytes to the client; a client over its output cap is closed. */
+/* Line mode: bytes to the client, through the session's write path. */
 static void
 console_write(struct console *c, const char *buf, size_t len)
 {
-	struct session	*s = c->s;
-
-	if (s->state == SESSION_CLOSING)
-		return;
-	if (s->ops->write(s->fe, buf, len) == -1)
-		session_close(s, "output queue full");
+	session_write(c->s, buf, len);
 }
 
 /* Line mode: print one line. */
@@ -213,17 +183,14 @@ console_changed(struct console *c)
 void
 console_new(struct session *s)
 {
-	struct console_worker	*cw;
-	struct console		*c;
+	struct console	*c;
 
-	if ((cw = console_worker(s->w)) == NULL)
-		return;
 	c = xcalloc(1, sizeof *c);
 	c->s = s;
 	c->pane = CONSOLE_SESSIONS;
-	c->next = cw->list;
-	cw->list = c;
 	s->console = c;
+	/* A moderator is not a visitor: not in "N online" nor in stats. */
+	atomic_fetch_add_explicit(&s->w->nconsoles, 1, memory_order_relaxed);
 	log_info("%s: moderator console for %s", s->id, s->key);
 }
 
@@ -250,21 +217,11 @@ console_start(struct session *s)
 void
 console_free(struct console *c)
 {
-	struct console_worker	*cw;
-	struct console		**pp;
 	struct console_req	*r;
 	u_int			 i;
 
 	if (c == NULL)
 		return;
-	if ((cw = console_worker(c->s->w)) != NULL) {
-		for (pp = &cw->list; *pp != NULL; pp = &(*pp)->next) {
-			if (*pp == c) {
-				*pp = c->next;
-				break;
-			}
-		}
-	}
 	while ((r = c->reqs) != NULL) {
 		c->reqs = r->next;
 		console_req_free(r);
@@ -274,23 +231,31 @@ console_free(struct console *c)
 	console_action_clear(&c->act);
 	free(c->ask_prompt);
 	free(c->message);
+	for (i = 0; i < c->nqueue; i++)
+		free(c->queue[i]);
+	free(c->queue);
+	atomic_fetch_sub_explicit(&c->s->w->nconsoles, 1,
+	    memory_order_relaxed);
 	c->s->console = NULL;
 	free(c);
 }
 
-/* A new request: a conn admin_post will send back to this worker. */
+/*
+ * A new request, answered to this worker's inbox for this session:
+ * console_reply() gets the answers.
+ */
 static struct console_req *
-console_req_new(struct console *c, enum console_req_kind kind,
-    u_int pending)
+console_req_new(struct console *c, enum console_req_kind kind)
 {
-	struct console_worker	*cw = console_worker(c->s->w);
 	struct console_req	*r;
+	struct reply_to		 ret;
 
 	r = xcalloc(1, sizeof *r);
-	r->conn = CONSOLE_CONN | ((uint64_t)c->s->w->idx << 48) |
-	    (++cw->seq & 0xffffffffffffULL);
+	ret.inbox = c->s->w->inbox;
+	ret.to = c->s->handle;
+	ret.id = ++c->seq;
+	ask_init(&r->ask, &ret);
 	r->kind = kind;
-	r->pending = pending;
 	r->sent = now_ms();
 	r->next = c->reqs;
 	c->reqs = r;
@@ -304,8 +269,7 @@ console_req_free(struct console_req *r)
 {
 	if (r == NULL)
 		return;
-	free(r->text);
-	free(r->rows);
+	ask_clear(&r->ask);
 	free(r->target);
 	free(r);
 }
@@ -327,42 +291,11 @@ console_busy(struct console *c, enum console_req_kind kind)
 	return (0);
 }
 
-/* Ask every worker, as admin.c's admin_to_workers does. */
-static void
-console_ask_workers(struct console *c, enum admin_op op,
-    struct console_req *r)
+/* A store request from this moderator, to fill in and ask_store(). */
+static struct store_req *
+console_store_req(struct console *c, enum store_op op)
 {
-	struct admin_query	*q;
-	struct msg		*m;
-	u_int			 i;
-
-	(void)c;
-	for (i = 0; i < nworkers; i++) {
-		q = xcalloc(1, sizeof *q);
-		q->op = op;
-		q->conn = r->conn;
-		m = msg_new(MSG_QUERY);
-		m->ptr = q;
-		inbox_post(workers[i]->inbox, m);
-	}
-}
-
-/*
- * A store request from this moderator: *out (if not NULL) gets it to
- * fill in before it goes; the caller then calls store_request.
- */
-static void
-console_ask_store(struct console *c, enum store_op op, struct console_req *r,
-    struct store_req **out)
-{
-	struct store_req	*sr;
-
-	sr = store_req_new(op, r->conn, c->s->key);
-	if (out != NULL) {
-		*out = sr;
-		return;
-	}
-	store_request(sr);
+	return (store_req_new(op, c->s->key));
 }
 
 /* Ask again for a table or the counts; print says line mode wants it. */
@@ -375,21 +308,21 @@ console_refresh(struct console *c, enum console_req_kind kind, int print)
 		return;
 	switch (kind) {
 	case CONSOLE_REQ_SESSIONS:
-		r = console_req_new(c, kind, nworkers);
-		console_ask_workers(c, ADMIN_SESSIONS, r);
+		r = console_req_new(c, kind);
+		ask_workers(&r->ask, ADMIN_SESSIONS);
 		break;
 	case CONSOLE_REQ_REPORTS:
-		r = console_req_new(c, kind, 1);
-		console_ask_store(c, STORE_REPORT_LIST, r, NULL);
+		r = console_req_new(c, kind);
+		ask_store(&r->ask, console_store_req(c, STORE_REPORT_LIST));
 		break;
 	case CONSOLE_REQ_BANS:
-		r = console_req_new(c, kind, 1);
-		console_ask_store(c, STORE_BAN_LIST, r, NULL);
+		r = console_req_new(c, kind);
+		ask_store(&r->ask, console_store_req(c, STORE_BAN_LIST));
 		break;
 	case CONSOLE_REQ_STATS:
-		r = console_req_new(c, kind, nworkers + 1);
-		console_ask_workers(c, ADMIN_STATS, r);
-		console_ask_store(c, STORE_STATS, r, NULL);
+		r = console_req_new(c, kind);
+		ask_workers(&r->ask, ADMIN_STATS);
+		ask_store(&r->ask, console_store_req(c, STORE_STATS));
 		break;
 	default:
 		return;
@@ -412,90 +345,68 @@ console_refresh_all(struct console *c)
 }
 
 /*
- * From admin_post, on any thread: an answer for a console goes to the
- * inbox of the worker whose console asked.  Returns 1 if m was taken.
- */
-int
-console_divert(struct msg *m)
-{
-	struct admin_reply	*ar = m->ptr;
-	u_int			 idx;
-
-	if (m->type != MSG_REPLY || ar == NULL || !(ar->conn & CONSOLE_CONN))
-		return (0);
-	idx = CONSOLE_CONN_WORKER(ar->conn);
-	if (idx >= nworkers) {
-		admin_reply_free(ar);
-		msg_free(m);
-		return (1);
-	}
-	m->to = HANDLE_NONE;
-	inbox_post(workers[idx]->inbox, m);
-	return (1);
-}
-
-/*
- * MSG_REPLY on the worker: add the answer to the request it is for,
- * and finish the request with its last answer.  Takes m->ptr.
+ * MSG_REPLY for this session (session_message): add the answer to the
+ * request it is for, and finish the request with its last answer.
  */
 void
-console_reply(struct worker *w, struct msg *m)
+console_reply(struct session *s, struct msg *m)
 {
-	struct console_worker	*cw = console_worker(w);
-	struct admin_reply	*ar = m->ptr;
-	struct console		*c;
-	struct console_req	*r = NULL, **pp;
-	char			*rows;
-	size_t			 cl, len;
-	u_int			 i;
+	struct console		*c = s->console;
+	struct reply		*rp = m->ptr;
+	struct console_req	*r, **pp;
 
-	m->ptr = NULL;
-	if (ar == NULL)
+	if (c == NULL || rp == NULL)
 		return;
-	for (c = cw != NULL ? cw->list : NULL; c != NULL; c = c->next) {
-		for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
-			if ((*pp)->conn == ar->conn)
-				break;
-		if (*pp != NULL) {
-			r = *pp;
+	for (pp = &c->reqs; (r = *pp) != NULL; pp = &r->next)
+		if (r->ask.ret.id == rp->id)
 			break;
-		}
-	}
-	if (r == NULL) {
-		/* The console has gone, or gave up on this request. */
-		admin_reply_free(ar);
-		return;
-	}
-	if (ar->error && !r->error) {
-		r->error = 1;
-		free(r->text);
-		r->text = ar->text;
-		ar->text = NULL;
-	} else if (ar->text != NULL && r->text == NULL) {
-		r->text = ar->text;
-		ar->text = NULL;
-	}
-	if ((rows = ar->rows) != NULL) {
-		/* The table's cols line is known here: leave it out. */
-		if (strncmp(rows, "cols\t", 5) == 0) {
-			cl = strcspn(rows, "\n");
-			rows += cl + (rows[cl] == '\n');
-		}
-		len = strlen(rows);
-		r->rows = xreallocarray(r->rows, 1, r->rowslen + len + 1);
-		memcpy(r->rows + r->rowslen, rows, len + 1);
-		r->rowslen += len;
-	}
-	r->counts[0] += ar->count;
-	for (i = 0; i < 4; i++)
-		r->counts[i + 1] += ar->counts[i];
-	admin_reply_free(ar);
-	if (r->pending > 0 && --r->pending > 0)
+	/* A request given up on (overdue) is answered into the void. */
+	if (r == NULL || !ask_merge(&r->ask, rp))
 		return;
 	*pp = r->next;
 	c->nreqs--;
 	console_req_done(c, r);
 	console_req_free(r);
+	console_drain(c);
+}
+
+/*
+ * Line mode: run a command now, or after the answers to the ones
+ * before it, so that a burst ("bans", "stats", "quit" piped at once)
+ * gets every answer, in order, before it quits.  Takes line.
+ */
+static void
+console_line(struct console *c, char *line)
+{
+	if (c->nreqs == 0 && c->nqueue == 0) {
+		console_command(c, line);
+		free(line);
+		return;
+	}
+	if (c->nqueue >= CONSOLE_QUEUE_MAX) {
+		console_say(c, 1, "too many commands at once: %.32s dropped",
+		    line);
+		free(line);
+		return;
+	}
+	c->queue = xreallocarray(c->queue, c->nqueue + 1, sizeof *c->queue);
+	c->queue[c->nqueue++] = line;
+}
+
+/* Line mode: the commands that waited, while nothing is in flight. */
+static void
+console_drain(struct console *c)
+{
+	char	*line;
+
+	while (c->nreqs == 0 && c->nqueue > 0 &&
+	    c->s->state != SESSION_CLOSING) {
+		line = c->queue[0];
+		memmove(c->queue, c->queue + 1, --c->nqueue *
+		    sizeof *c->queue);
+		console_command(c, line);
+		free(line);
+	}
 }
 
 /* A request has all its answers. */
@@ -511,20 +422,22 @@ console_req_done(struct console *c, struct console_req *r)
 	case CONSOLE_REQ_SESSIONS:
 	case CONSOLE_REQ_REPORTS:
 	case CONSOLE_REQ_BANS:
-		if (r->error) {
-			console_say(c, 1, "%s", r->text != NULL ? r->text :
+		if (r->ask.error) {
+			console_say(c, 1, "%s", r->ask.text != NULL ? r->ask.text :
 			    "failed");
 			break;
 		}
-		rows = r->rows;
-		r->rows = NULL;
+		rows = r->ask.rows;
+		r->ask.rows = NULL;
+		if (r->kind == CONSOLE_REQ_SESSIONS)
+			table_sort_by_id(rows);
 		console_table_set(c, (enum console_pane)r->kind, rows);
 		if (r->print)
 			console_table_print(c, (enum console_pane)r->kind);
 		break;
 	case CONSOLE_REQ_STATS:
-		if (r->error) {
-			console_say(c, 1, "%s", r->text != NULL ? r->text :
+		if (r->ask.error) {
+			console_say(c, 1, "%s", r->ask.text != NULL ? r->ask.text :
 			    "failed");
 			break;
 		}
@@ -534,12 +447,12 @@ console_req_done(struct console *c, struct console_req *r)
 		break;
 	case CONSOLE_REQ_ACTION:
 	case CONSOLE_REQ_KICK:
-		console_say(c, r->error, "%s", r->text != NULL ? r->text :
-		    (r->error ? "failed" : "done"));
-		if (r->error)
+		console_say(c, r->ask.error, "%s", r->ask.text != NULL ? r->ask.text :
+		    (r->ask.error ? "failed" : "done"));
+		if (r->ask.error)
 			break;
 		if (r->kind == CONSOLE_REQ_KICK)
-			console_audit(c, "kick", r->target, r->text);
+			console_audit(c, "kick", r->target, r->ask.text);
 		if (r->report > 0) {
 			char	id[32];
 
@@ -550,9 +463,9 @@ console_req_done(struct console *c, struct console_req *r)
 			console_refresh_all(c);
 		break;
 	case CONSOLE_REQ_AUDIT:
-		if (r->error)
-			console_say(c, 1, "audit log: %s", r->text != NULL ?
-			    r->text : "failed");
+		if (r->ask.error)
+			console_say(c, 1, "audit log: %s", r->ask.text != NULL ?
+			    r->ask.text : "failed");
 		break;
 	}
 }
@@ -575,27 +488,26 @@ static void
 console_table_set(struct console *c, enum console_pane pane, char *rows)
 {
 	struct console_table	*t = &c->tables[pane], nt;
-	char			*line, *next, *f[CONSOLE_COLS + 1], *keep = NULL;
+	char			*line, *next, *f[TABLE_COLS_MAX + 1], *keep = NULL;
 	u_int			 i, n, size = 0;
 	int			 nf;
 
 	memset(&nt, 0, sizeof nt);
-	nt.ncols = CONSOLE_COLS;
 	nt.buf = rows;
 	for (line = rows; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		if ((nf = control_split(line, f, CONSOLE_COLS + 1)) < 2 ||
+		if ((nf = control_split(line, f, TABLE_COLS_MAX + 1)) < 2 ||
 		    strcmp(f[0], "row") != 0)
 			continue;
 		if (nt.nrows == size) {
 			size = size == 0 ? 32 : size * 2;
 			nt.cells = xreallocarray(nt.cells, size,
-			    CONSOLE_COLS * sizeof *nt.cells);
+			    TABLE_COLS_MAX * sizeof *nt.cells);
 		}
 		/* A missing field is empty: the NUL that ends "row". */
-		for (i = 0; i < CONSOLE_COLS; i++)
-			nt.cells[nt.nrows * CONSOLE_COLS + i] =
+		for (i = 0; i < TABLE_COLS_MAX; i++)
+			nt.cells[nt.nrows * TABLE_COLS_MAX + i] =
 			    (int)i + 1 < nf ? f[i + 1] : f[0] + 3;
 		nt.nrows++;
 	}
@@ -623,32 +535,20 @@ console_table_set(struct console *c, enum console_pane pane, char *rows)
 static void
 console_stats_set(struct console *c, struct console_req *r)
 {
-	char	*line, *next, *f[4];
-	u_int	 i, v;
+	const uint64_t	*n = r->ask.counts;
+	u_int		 i;
 
-	for (i = 0; i < 5; i++)
-		c->counts[CONSOLE_ONLINE + i] = r->counts[i];
-	c->counts[CONSOLE_POOL] = match_waiting();
-	for (line = r->rows; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (control_split(line, f, 4) != 3 || strcmp(f[0], "row") != 0)
-			continue;
-		v = (u_int)strtoul(f[2], NULL, 10);
-		if (strcmp(f[1], "bans") == 0)
-			i = CONSOLE_NBANS;
-		else if (strcmp(f[1], "reports_open") == 0)
-			i = CONSOLE_OPEN;
-		else if (strcmp(f[1], "reports") == 0)
-			i = CONSOLE_NREPORTS;
-		else
-			continue;
-		/* A change the tables do not show yet: ask for them. */
-		if (c->have_counts && c->counts[i] != v && c->s->term != NULL)
-			console_refresh(c, i == CONSOLE_NBANS ?
-			    CONSOLE_REQ_BANS : CONSOLE_REQ_REPORTS, 0);
-		c->counts[i] = v;
+	/* A change the tables do not show yet: ask for them. */
+	if (c->have_counts && c->s->term != NULL) {
+		if (n[STAT_BANS] != c->counts[STAT_BANS])
+			console_refresh(c, CONSOLE_REQ_BANS, 0);
+		if (n[STAT_REPORTS_OPEN] != c->counts[STAT_REPORTS_OPEN] ||
+		    n[STAT_REPORTS] != c->counts[STAT_REPORTS])
+			console_refresh(c, CONSOLE_REQ_REPORTS, 0);
 	}
+	for (i = 0; i < STAT_N; i++)
+		c->counts[i] = (u_int)n[i];
+	c->counts[STAT_IN_POOL] = match_waiting();
 	c->pairings = metrics_get(METRIC_PAIRINGS);
 	c->have_counts = 1;
 	console_changed(c);
@@ -661,12 +561,12 @@ console_stats_print(struct console *c)
 	const u_int	*n = c->counts;
 
 	console_print(c, "%u online: %u on the welcome screen, %u waiting, "
-	    "%u chatting (%u pairs), %u alone.", n[CONSOLE_ONLINE],
-	    n[CONSOLE_WELCOME], n[CONSOLE_WAITING], n[CONSOLE_CHATTING],
-	    n[CONSOLE_CHATTING] / 2, n[CONSOLE_ALONE]);
+	    "%u chatting (%u pairs), %u alone.", n[STAT_SESSIONS],
+	    n[STAT_WELCOME], n[STAT_WAITING], n[STAT_CHATTING],
+	    n[STAT_CHATTING] / 2, n[STAT_ALONE]);
 	console_print(c, "%llu pairings since the start. %u open reports "
 	    "(%u kept), %u bans in force.", (unsigned long long)c->pairings,
-	    n[CONSOLE_OPEN], n[CONSOLE_NREPORTS], n[CONSOLE_NBANS]);
+	    n[STAT_REPORTS_OPEN], n[STAT_REPORTS], n[STAT_BANS]);
 }
 
 /* Line mode: a table as aligned columns, evidence under each report. */
@@ -676,7 +576,7 @@ console_table_print(struct console *c, enum console_pane pane)
 	const struct console_table	*t = &c->tables[pane];
 	const struct console_column	*cols = console_columns[pane], *col;
 	char				*line, *p, *ev, *evl, *evn;
-	u_int				 w[CONSOLE_COLS], i, j, cw;
+	u_int				 w[TABLE_COLS_MAX], i, j, cw;
 	size_t				 size;
 
 	if (t->nrows == 0) {
@@ -695,7 +595,7 @@ console_table_print(struct console *c, enum console_pane pane)
 		if (w[j] > CONSOLE_PLAIN_FIELD)
 			w[j] = CONSOLE_PLAIN_FIELD;
 	}
-	size = 4 * (CONSOLE_PLAIN_FIELD + 2) * CONSOLE_COLS + 1;
+	size = 4 * (CONSOLE_PLAIN_FIELD + 2) * TABLE_COLS_MAX + 1;
 	line = xmalloc(size);
 	for (i = 0; i <= t->nrows; i++) {
 		p = line;
@@ -733,7 +633,7 @@ console_table_print(struct console *c, enum console_pane pane)
 		console_print(c, "%s", line);
 		if (i == 0 || pane != CONSOLE_REPORTS)
 			continue;
-		ev = xstrdup(CONSOLE_CELL(t, i - 1, CONSOLE_R_EVIDENCE));
+		ev = xstrdup(CONSOLE_CELL(t, i - 1, RCOL_EVIDENCE));
 		for (evl = ev; evl != NULL && *evl != '\0'; evl = evn) {
 			if ((evn = strchr(evl, '\n')) != NULL)
 				*evn++ = '\0';
@@ -752,13 +652,13 @@ console_audit(struct console *c, const char *action, const char *target,
 	struct console_req	*r;
 	struct store_req	*sr;
 
-	r = console_req_new(c, CONSOLE_REQ_AUDIT, 1);
-	console_ask_store(c, STORE_AUDIT, r, &sr);
+	r = console_req_new(c, CONSOLE_REQ_AUDIT);
+	sr = console_store_req(c, STORE_AUDIT);
 	sr->action = action;
 	snprintf(sr->target.text, sizeof sr->target.text, "%s",
 	    target != NULL ? target : "");
 	sr->reason = xstrdup(detail != NULL ? detail : "");
-	store_request(sr);
+	ask_store(&r->ask, sr);
 }
 
 /* Forget a prepared action. */
@@ -766,6 +666,7 @@ static void
 console_action_clear(struct console_action *a)
 {
 	free(a->target);
+	free(a->label);
 	free(a->reason);
 	free(a->duration);
 	memset(a, 0, sizeof *a);
@@ -794,35 +695,32 @@ console_ban(struct console *c, const char *target, const char *duration,
 		    REPORT_REASON_MAX);
 		return;
 	}
-	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
+	r = console_req_new(c, CONSOLE_REQ_ACTION);
 	r->report = report;
-	console_ask_store(c, STORE_BAN_ADD, r, &sr);
+	sr = console_store_req(c, STORE_BAN_ADD);
 	sr->target = t;
 	/* The reason is shown to the banned visitor: make it safe. */
 	sr->reason = sanitize_text(reason, strlen(reason), NULL);
 	sr->duration = secs;
-	store_request(sr);
+	ask_store(&r->ask, sr);
 	log_info("%s: moderator %s bans %s", c->s->id, c->s->key, t.text);
 }
 
-/* unban TARGET */
+/* unban TARGET|ID */
 static void
 console_unban(struct console *c, const char *target)
 {
 	struct console_req	*r;
 	struct store_req	*sr;
-	struct ban_target	 t;
 	char			*cause = NULL;
 
-	if (ban_parse(target, &t, &cause) != 0) {
+	if ((sr = store_req_unban(target, c->s->key, &cause)) == NULL) {
 		console_say(c, 1, "%s", cause);
 		free(cause);
 		return;
 	}
-	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
-	console_ask_store(c, STORE_BAN_DEL, r, &sr);
-	sr->target = t;
-	store_request(sr);
+	r = console_req_new(c, CONSOLE_REQ_ACTION);
+	ask_store(&r->ask, sr);
 }
 
 /* kick ID, where ID is a session id from the sessions table: w.slot.gen */
@@ -830,27 +728,16 @@ static void
 console_kick(struct console *c, const char *id)
 {
 	struct console_req	*r;
-	struct admin_query	*q;
-	struct msg		*m;
-	u_int			 w, slot, gen;
-	int			 used = 0;
 
-	if (sscanf(id, "%u.%u.%u%n", &w, &slot, &gen, &used) != 3 ||
-	    id[used] != '\0' || id[0] < '0' || id[0] > '9' ||
-	    w >= nworkers || gen == 0 || gen > 0xffffff) {
+	r = console_req_new(c, CONSOLE_REQ_KICK);
+	if (ask_kick(&r->ask, id, NULL) != 0) {
+		c->reqs = r->next;
+		c->nreqs--;
+		console_req_free(r);
 		console_say(c, 1, "%.40s: no such session", id);
 		return;
 	}
-	r = console_req_new(c, CONSOLE_REQ_KICK, 1);
 	r->target = xstrdup(id);
-	q = xcalloc(1, sizeof *q);
-	q->op = ADMIN_KICK;
-	q->conn = r->conn;
-	q->target = HANDLE_MAKE(w, slot, gen);
-	m = msg_new(MSG_QUERY);
-	m->ptr = q;
-	m->to = q->target;
-	inbox_post(workers[w]->inbox, m);
 }
 
 /* report dismiss|action ID */
@@ -867,11 +754,11 @@ console_report(struct console *c, const char *id, enum report_status status)
 		console_say(c, 1, "%.32s: not a report number", id);
 		return;
 	}
-	r = console_req_new(c, CONSOLE_REQ_ACTION, 1);
-	console_ask_store(c, STORE_REPORT_SET, r, &sr);
+	r = console_req_new(c, CONSOLE_REQ_ACTION);
+	sr = console_store_req(c, STORE_REPORT_SET);
 	sr->id = n;
 	sr->status = status;
-	store_request(sr);
+	ask_store(&r->ask, sr);
 }
 
 /* A notice to every visitor on every worker, and in the audit log. */
@@ -980,8 +867,8 @@ console_letter(struct console *c, uint32_t ch)
 		a->op = CONSOLE_OP_KICK;
 		a->target = xstrdup(id);
 		xasprintf(&q, "Kick %s (%s %s)? y/n ", id,
-		    CONSOLE_CELL(t, sel, CONSOLE_S_TRANSPORT),
-		    CONSOLE_CELL(t, sel, CONSOLE_S_ADDRESS));
+		    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
+		    CONSOLE_CELL(t, sel, SCOL_ADDRESS));
 		console_ask(c, CONSOLE_ASK_CONFIRM, q);
 		free(q);
 		return;
@@ -989,13 +876,19 @@ console_letter(struct console *c, uint32_t ch)
 		a->op = CONSOLE_OP_BAN;
 		target = NULL;
 		if (c->pane == CONSOLE_SESSIONS && id != NULL) {
-			target = CONSOLE_CELL(t, sel, CONSOLE_S_KEY);
+			target = CONSOLE_CELL(t, sel, SCOL_KEY);
 			if (strcmp(target, "-") == 0 || *target == '\0')
 				target = CONSOLE_CELL(t, sel,
-				    CONSOLE_S_ADDRESS);
+				    SCOL_ADDRESS);
+			/* Named as the kick prompt names it. */
+			xasprintf(&a->label, "%s (%s %s) by its %s", id,
+			    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
+			    CONSOLE_CELL(t, sel, SCOL_ADDRESS),
+			    strncmp(target, "SHA256:", 7) == 0 ? "key" :
+			    "address");
 		} else if (c->pane == CONSOLE_REPORTS && id != NULL) {
 			target = console_reported_target(CONSOLE_CELL(t, sel,
-			    CONSOLE_R_REPORTED), buf, sizeof buf);
+			    RCOL_REPORTED), buf, sizeof buf);
 			if (target == NULL) {
 				console_say(c, 1, "Report %s: the reported "
 				    "visitor is unknown; type a target.", id);
@@ -1005,7 +898,7 @@ console_letter(struct console *c, uint32_t ch)
 			}
 			a->report = strtoll(id, NULL, 10);
 			a->reason = xstrdup(CONSOLE_CELL(t, sel,
-			    CONSOLE_R_REASON));
+			    RCOL_REASON));
 		}
 		if (target == NULL) {
 			console_ask(c, CONSOLE_ASK_TARGET,
@@ -1013,7 +906,8 @@ console_letter(struct console *c, uint32_t ch)
 			return;
 		}
 		a->target = xstrdup(target);
-		xasprintf(&q, "Ban %s, reason: ", target);
+		xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
+		    target);
 		console_ask(c, CONSOLE_ASK_REASON, q);
 		free(q);
 		/* A report's reason is offered, to edit or keep. */
@@ -1036,7 +930,7 @@ console_letter(struct console *c, uint32_t ch)
 		if (c->pane != CONSOLE_BANS || id == NULL)
 			break;
 		a->op = CONSOLE_OP_UNBAN;
-		a->target = xstrdup(CONSOLE_CELL(t, sel, CONSOLE_B_TARGET));
+		a->target = xstrdup(CONSOLE_CELL(t, sel, BCOL_TARGET));
 		xasprintf(&q, "Unban %s? y/n ", a->target);
 		console_ask(c, CONSOLE_ASK_CONFIRM, q);
 		free(q);
@@ -1049,7 +943,7 @@ console_letter(struct console *c, uint32_t ch)
 		a->target = xstrdup(id);
 		xasprintf(&q, "%s report %s (%s)? y/n ", ch == 'd' ?
 		    "Dismiss" : "Mark as actioned", id,
-		    CONSOLE_CELL(t, sel, CONSOLE_R_REPORTED));
+		    CONSOLE_CELL(t, sel, RCOL_REPORTED));
 		console_ask(c, CONSOLE_ASK_CONFIRM, q);
 		free(q);
 		return;
@@ -1129,7 +1023,8 @@ console_answer(struct console *c, char *text)
 			snprintf(when, sizeof when, "for %s", text);
 		else
 			snprintf(when, sizeof when, "for ever");
-		xasprintf(&q, "Ban %s %s%s? y/n ", a->target, when,
+		xasprintf(&q, "Ban %s %s%s? y/n ", a->label != NULL ?
+		    a->label : a->target, when,
 		    a->report > 0 ? " and close the report" : "");
 		console_ask(c, CONSOLE_ASK_CONFIRM, q);
 		free(q);
@@ -1347,13 +1242,10 @@ console_key(struct session *s, const struct key *k)
 		session_refresh(s, 1);
 		return;
 	}
-	/* Line mode: every line is a command. */
+	/* Line mode: every line is a command, answered in turn. */
 	if (s->term == NULL) {
-		if (editor_key(&s->editor, k) == EDITOR_SUBMIT) {
-			line = editor_take(&s->editor);
-			console_command(c, line);
-			free(line);
-		}
+		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
+			console_line(c, editor_take(&s->editor));
 		return;
 	}
 	if (c->ask == CONSOLE_ASK_CONFIRM) {
@@ -1463,8 +1355,10 @@ console_tick(struct session *s)
 		console_say(c, 1, "no answer in time; try again");
 		console_req_free(r);
 	}
-	if (s->term == NULL)
+	if (s->term == NULL) {
+		console_drain(c);
 		return;
+	}
 	if (now - c->stats_at >= CONSOLE_STATS_MS)
 		console_refresh(c, CONSOLE_REQ_STATS, 0);
 	if (c->pane == CONSOLE_SESSIONS &&

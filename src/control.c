@@ -15,7 +15,7 @@
 #include "control.h"
 
 /* One field escaped: backslash, TAB, LF and CR as \\, \t, \n, \r. */
-char *
+static char *
 control_escape(const char *s)
 {
 	char	*out, *o;

@@ -78,7 +78,12 @@ msg_new(enum msg_type type)
 	return (&n->msg);
 }
 
-/* Free a message and its text; the payload in ptr is the receiver's. */
+/*
+ * Free a message with its text and its payload, by type: a receiver that
+ * keeps the payload takes it (sets ptr to NULL) first.  So a message
+ * dropped anywhere (its session gone, a worker index out of range, an
+ * inbox freed at shutdown) leaks nothing.
+ */
 void
 msg_free(struct msg *m)
 {
@@ -86,6 +91,25 @@ msg_free(struct msg *m)
 
 	if (m == NULL)
 		return;
+	switch (m->type) {
+	case MSG_BANS:
+		banlist_unref(m->ptr);
+		break;
+	case MSG_QUERY:
+		admin_query_free(m->ptr);
+		break;
+	case MSG_REPLY:
+		reply_free(m->ptr);
+		break;
+	case MSG_STORE:
+		store_req_free(m->ptr);
+		break;
+	case MSG_BLOCK:
+		free(m->ptr);
+		break;
+	default:
+		break;
+	}
 	n = (struct inbox_node *)((char *)m - offsetof(struct inbox_node, msg));
 	free(m->text);
 	free(n);

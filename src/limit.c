@@ -35,6 +35,7 @@ static uint32_t	limit_hash(const uint8_t *);
 static struct limit_entry *limit_find(struct limit_table *, const uint8_t *,
 		    int);
 static void	limit_delete(struct limit_table *, struct limit_entry *);
+static int	limit_keys(const struct sockaddr *, uint8_t [2][17]);
 
 /* Refill a bucket for the time passed and take cost tokens if there. */
 int
@@ -77,7 +78,7 @@ bucket_full(const struct bucket *b, double rate, double burst,
  * The table keys for an address: the address itself and, for IPv6, its
  * /64, since one visitor usually holds a whole /64.  Returns how many.
  */
-int
+static int
 limit_keys(const struct sockaddr *sa, uint8_t keys[2][17])
 {
 	const struct sockaddr_in	*sin;

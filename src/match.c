@@ -158,7 +158,6 @@ match_message(struct msg *m, void *arg)
 		match_pool_expire(match_pool, now);
 		match_pool_block(match_pool, &w, &b,
 		    now + (uint64_t)mb->secs * 1000);
-		free(mb);
 		break;
 	case MSG_STOP:
 		event_base_loopbreak(match_base);

@@ -94,15 +94,6 @@ metrics_inc(enum metric m)
 		    memory_order_relaxed);
 }
 
-/* Count n events. */
-void
-metrics_add(enum metric m, uint64_t n)
-{
-	if ((u_int)m < METRIC__COUNT)
-		atomic_fetch_add_explicit(&metrics_counters[m], n,
-		    memory_order_relaxed);
-}
-
 /* A counter's value now. */
 uint64_t
 metrics_get(enum metric m)

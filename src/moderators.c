@@ -64,6 +64,7 @@ static const char *const moderators_harmless[] = {
 static int	 moderators_options(const char *, size_t, char **);
 static void	 moderators_read(struct moderators_cache *, const char *);
 static void	 moderators_refresh(struct moderators_cache *);
+static int	 moderators_split(char *, char **, char **, char **);
 
 /*
  * Check an options field (len bytes at opts): 0 if every option is one
@@ -108,7 +109,7 @@ moderators_options(const char *opts, size_t len, char **cause)
  * 1 for a key, 0 for a blank or comment line, -1 with *cause (owned)
  * for anything else.  No I/O.
  */
-int
+static int
 moderators_split(char *line, char **type, char **blob, char **cause)
 {
 	char	*p = line, *opts, *tok[3];

@@ -60,13 +60,6 @@ static __thread struct rules_cache rules_cache;
 
 static int	  rules_read(struct rules_cache *, const char *);
 
-/* The built-in welcome text. */
-const char *const *
-rules_default(void)
-{
-	return (rules_builtin);
-}
-
 /* Read and sanitise the file into rc; -1 if unreadable or empty. */
 static int
 rules_read(struct rules_cache *rc, const char *path)

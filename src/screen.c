@@ -115,21 +115,6 @@ screen_clear(struct screen *s)
 		    (done < n - done ? done : n - done) * sizeof *s->cells);
 }
 
-/* Make dst an exact copy of src, resizing dst if needed. */
-void
-screen_copy(struct screen *dst, const struct screen *src)
-{
-	if (dst == src)
-		return;
-	if (dst->cells == NULL || dst->sx != src->sx || dst->sy != src->sy)
-		screen_resize(dst, src->sx, src->sy);
-	memcpy(dst->cells, src->cells,
-	    (size_t)src->sx * src->sy * sizeof *dst->cells);
-	dst->cx = src->cx;
-	dst->cy = src->cy;
-	dst->cursor_visible = src->cursor_visible;
-}
-
 /* Return the cell at x, y, or NULL outside the screen. */
 struct cell *
 screen_cell(struct screen *s, u_int x, u_int y)

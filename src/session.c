@@ -79,7 +79,6 @@ static void	 session_system(struct session *, const char *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
 static void	 session_esc_timer(evutil_socket_t, short, void *);
-static void	 session_write(struct session *, const void *, size_t);
 static void	 session_plain_line(struct session *, enum line_kind,
 		     const char *);
 static void	 session_clamp(u_int *, u_int *);
@@ -92,6 +91,7 @@ static void	 session_interests(struct session *, const char *);
 static void	 session_status(struct session *);
 static void	 session_want(struct session *);
 static uint64_t	 session_ident(const struct session *);
+static void	 session_never_again(struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -287,8 +287,6 @@ session_set_key(struct session *s, const char *fingerprint)
 {
 	free(s->key);
 	s->key = fingerprint != NULL ? xstrdup(fingerprint) : NULL;
-	/* A banned key gets one line and the session ends. */
-	admin_worker_key(s);
 }
 
 /* One decoded key. */
@@ -748,7 +746,7 @@ session_ident(const struct session *s)
  * Never pair this visitor with its current (or just-left) stranger
  * again, for cfg->block_secs: /block, and /report after it.
  */
-void
+static void
 session_never_again(struct session *s)
 {
 	uint64_t	partner;
@@ -890,17 +888,16 @@ session_message(struct session *s, struct msg *m)
 			session_dirty(s);
 		}
 		break;
+	case MSG_REPLY:
+		/* An answer to what this session's console asked. */
+		console_reply(s, m);
+		break;
 	case MSG_LEFT:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
 			break;
 		session_unpair(s);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
-		break;
-	case MSG_KICK:
-		session_notice(s, m->text != NULL ? m->text :
-		    "A moderator ended your session.");
-		session_close(s, "kicked");
 		break;
 	default:
 		break;
@@ -1037,13 +1034,18 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 {
 	struct session	*s = arg;
 	struct worker	*w = s->w;
+	struct view_now	 vn;
 
 	(void)fd;
 	(void)events;
 	s->dirty = 0;
 	if (s->term == NULL || s->state == SESSION_CLOSING)
 		return;
-	s->shown_online = workers_online();
+	/* What the views show besides the session, and when it changes. */
+	vn.now = now_ms();
+	vn.online = s->shown_online = workers_online();
+	vn.waiting = s->shown_waiting = match_waiting();
+	s->shown_secs = view_status_clock(s, vn.now);
 	/* The views clear the screen themselves; resizing clears it too. */
 	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||
 	    w->scratch.sy != s->sy)
@@ -1051,7 +1053,7 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	if (s->console != NULL)
 		console_view_draw(s, &w->scratch);
 	else
-		view_draw(s, &w->scratch);
+		view_draw(s, &w->scratch, &vn);
 	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
@@ -1063,9 +1065,11 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Send bytes to the client: buf if given, else whatever the worker's
- * frame buffer holds.  A client whose queue is over the cap is closed.
+ * frame buffer holds.  The one way out to a client, the console's line
+ * mode included: a client whose queue is over the cap is closed, and
+ * counted.
  */
-static void
+void
 session_write(struct session *s, const void *buf, size_t len)
 {
 	struct evbuffer	*out = s->w->out;
@@ -1184,13 +1188,6 @@ session_refresh(struct session *s, int full)
 	if (full)
 		s->need_full = 1;
 	session_dirty(s);
-}
-
-/* The handle other threads use to name this session. */
-uint64_t
-session_handle(const struct session *s)
-{
-	return (s->handle);
 }
 
 /* The short id that starts the session's log lines. */

@@ -227,10 +227,3 @@ ssh_hostkey_get(void)
 {
 	return (ssh_hostkey_text);
 }
-
-/* The host key's SHA256 fingerprint, as ssh-keygen -l shows it. */
-const char *
-ssh_hostkey_fingerprint(void)
-{
-	return (ssh_hostkey_fp);
-}

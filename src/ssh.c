@@ -854,6 +854,7 @@ static void
 ssh_conn_start(struct ssh_conn *c)
 {
 	size_t	len;
+	char	*why;
 
 	evtimer_del(c->timer_ev);
 	c->state = SSH_CONN_OPEN;
@@ -863,6 +864,15 @@ ssh_conn_start(struct ssh_conn *c)
 		log_info("%s: ssh %s key %s", session_id(c->s), c->keytype,
 		    c->key);
 		session_set_key(c->s, c->key);
+		/* The address was checked at accept; the key is known now. */
+		if (worker_banned(c->w, NULL, c->key, &why)) {
+			log_info("%s: key %s is banned", session_id(c->s),
+			    c->key);
+			session_notice(c->s, why);
+			session_close(c->s, "banned key");
+			free(why);
+			return;
+		}
 	} else
 		log_info("%s: ssh without a key (%s)", session_id(c->s),
 		    c->method);

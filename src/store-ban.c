@@ -17,7 +17,6 @@
 #include <sqlite3.h>
 
 #include "strangerd.h"
-#include "control.h"
 
 static sqlite3		*ban_db;
 static sqlite3_stmt	*stmt_upsert;
@@ -25,9 +24,11 @@ static sqlite3_stmt	*stmt_delete;
 static sqlite3_stmt	*stmt_active;
 static sqlite3_stmt	*stmt_expire;
 static sqlite3_stmt	*stmt_count;
+static sqlite3_stmt	*stmt_target;
 
 static const char	*store_ban_kind(enum ban_kind);
 static int		 store_ban_row(sqlite3_stmt *, struct ban *);
+static int		 store_ban_target(struct store_req *, char **);
 
 /* The statements, prepared once: they live as long as the connection. */
 static const struct store_stmt ban_stmts[] = {
@@ -44,6 +45,7 @@ static const struct store_stmt ban_stmts[] = {
 	    "AND expires <= ?" },
 	{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS NULL OR "
 	    "expires > ?" },
+	{ &stmt_target, "SELECT target FROM bans WHERE id = ?" },
 };
 
 int
@@ -133,22 +135,46 @@ store_ban_add(struct store_req *r)
 		xasprintf(&text, "banned %s", r->target.text);
 	log_info("store: %s: %s", r->who, text);
 	metrics_inc(METRIC_BANS);
-	/* The list first: admin.c's barrier relies on the order. */
+	/* The list first: admin.c's ADMIN_SYNC barrier relies on it. */
 	store_ban_publish();
-	admin_reply_post(r->conn, 0, text, NULL);
+	reply_post(&r->ret, 0, text, NULL);
 	return;
 fail:
 	log_warnx("store: ban %s: %s", r->target.text, cause);
-	admin_reply_post(r->conn, 1, cause, NULL);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
-/* strangerctl unban. */
+/* An unban by the id bans shows: the target it names; -1 if none. */
+static int
+store_ban_target(struct store_req *r, char **cause)
+{
+	const char	*target;
+	int		 rc = -1;
+
+	sqlite3_bind_int64(stmt_target, 1, r->id);
+	if (sqlite3_step(stmt_target) == SQLITE_ROW &&
+	    (target = (const char *)sqlite3_column_text(stmt_target, 0)) !=
+	    NULL) {
+		snprintf(r->target.text, sizeof r->target.text, "%s", target);
+		rc = 0;
+	} else
+		xasprintf(cause, "no ban %lld", (long long)r->id);
+	sqlite3_reset(stmt_target);
+	sqlite3_clear_bindings(stmt_target);
+	return (rc);
+}
+
+/* strangerctl unban, by target or by id. */
 void
 store_ban_del(struct store_req *r)
 {
 	char	*cause = NULL, *text;
 	int	 rc, changed;
 
+	if (r->id > 0 && store_ban_target(r, &cause) != 0) {
+		reply_post(&r->ret, 1, cause, NULL);
+		return;
+	}
 	if (store_begin(&cause) != 0)
 		goto fail;
 	sqlite3_bind_text(stmt_delete, 1, r->target.text, -1, SQLITE_STATIC);
@@ -164,7 +190,7 @@ store_ban_del(struct store_req *r)
 	if (changed == 0) {
 		store_rollback();
 		xasprintf(&cause, "%s is not banned", r->target.text);
-		admin_reply_post(r->conn, 1, cause, NULL);
+		reply_post(&r->ret, 1, cause, NULL);
 		return;
 	}
 	if (store_audit(r->who, "unban", r->target.text, "") != 0) {
@@ -176,13 +202,13 @@ store_ban_del(struct store_req *r)
 		goto fail;
 	xasprintf(&text, "unbanned %s", r->target.text);
 	log_info("store: %s: %s", r->who, text);
-	/* The list first: admin.c's barrier relies on the order. */
+	/* The list first: admin.c's ADMIN_SYNC barrier relies on it. */
 	store_ban_publish();
-	admin_reply_post(r->conn, 0, text, NULL);
+	reply_post(&r->ret, 0, text, NULL);
 	return;
 fail:
 	log_warnx("store: unban %s: %s", r->target.text, cause);
-	admin_reply_post(r->conn, 1, cause, NULL);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
 /* Read one row of stmt_active into a ban. */
@@ -290,17 +316,12 @@ store_ban_publish(void)
 void
 store_ban_list(struct store_req *r)
 {
-	static const char *const cols[] = {
-		"cols", "id", "target", "kind", "expires", "created", "by",
-		"reason"
-	};
-	const char	*f[8];
+	const char	*f[BCOL_N];
 	struct ban	 b;
 	char		*rows = NULL, id[32], created[32], expires[32];
 	size_t		 len = 0;
 	int		 rc;
 
-	control_append(&rows, &len, cols, 8);
 	sqlite3_bind_int64(stmt_active, 1, (sqlite3_int64)time(NULL));
 	while ((rc = sqlite3_step(stmt_active)) == SQLITE_ROW) {
 		if (store_ban_row(stmt_active, &b) != 0)
@@ -311,22 +332,21 @@ store_ban_list(struct store_req *r)
 			store_fmt_time(b.expires, expires, sizeof expires);
 		else
 			snprintf(expires, sizeof expires, "never");
-		f[0] = "row";
-		f[1] = id;
-		f[2] = b.target.text;
-		f[3] = store_ban_kind(b.target.kind);
-		f[4] = expires;
-		f[5] = created;
-		f[6] = b.who;
-		f[7] = b.reason;
-		control_append(&rows, &len, f, 8);
+		f[BCOL_ID] = id;
+		f[BCOL_TARGET] = b.target.text;
+		f[BCOL_KIND] = store_ban_kind(b.target.kind);
+		f[BCOL_EXPIRES] = expires;
+		f[BCOL_CREATED] = created;
+		f[BCOL_BY] = b.who;
+		f[BCOL_REASON] = b.reason;
+		table_append(&rows, &len, TABLE_BANS, f);
 		ban_free_fields(&b);
 	}
 	sqlite3_reset(stmt_active);
 	if (rc != SQLITE_DONE) {
 		free(rows);
-		admin_reply_post(r->conn, 1, xstrdup(store_error()), NULL);
+		reply_post(&r->ret, 1, xstrdup(store_error()), NULL);
 		return;
 	}
-	admin_reply_post(r->conn, 0, NULL, rows);
+	reply_post(&r->ret, 0, NULL, rows);
 }

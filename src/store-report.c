@@ -38,7 +38,6 @@
 #include <sqlite3.h>
 
 #include "strangerd.h"
-#include "control.h"
 
 static sqlite3		*report_db;
 static sqlite3_stmt	*stmt_insert;
@@ -63,9 +62,10 @@ static int	 store_report_net(const char *, char *, size_t);
 static int	 store_report_said(const char *);
 static void	 store_report_who(sqlite3_stmt *, int, char *, size_t);
 static void	 store_report_clip(char **, size_t, int);
+static void	 identity_free(struct identity *);
 
 /* Free what an identity owns. */
-void
+static void
 identity_free(struct identity *id)
 {
 	free(id->addr);
@@ -93,7 +93,7 @@ store_report_submit(struct report *rp)
 {
 	struct store_req	*r;
 
-	r = store_req_new(STORE_REPORT_ADD, 0, "visitor");
+	r = store_req_new(STORE_REPORT_ADD, "visitor");
 	r->report = rp;
 	store_request(r);
 }
@@ -389,17 +389,12 @@ store_report_who(sqlite3_stmt *st, int col, char *buf, size_t size)
 void
 store_report_list(struct store_req *r)
 {
-	static const char *const cols[] = {
-		"cols", "id", "time", "status", "reporter", "reported",
-		"reason", "evidence"
-	};
-	const char	*f[8], *s;
+	const char	*f[RCOL_N], *s;
 	char		*rows = NULL, id[32], when[32], reporter[160];
 	char		 reported[160], status[64];
 	size_t		 len = 0;
 	int		 rc;
 
-	control_append(&rows, &len, cols, 8);
 	while ((rc = sqlite3_step(stmt_list)) == SQLITE_ROW) {
 		snprintf(id, sizeof id, "%lld",
 		    (long long)sqlite3_column_int64(stmt_list, 0));
@@ -409,25 +404,24 @@ store_report_list(struct store_req *r)
 		snprintf(status, sizeof status, "%s", s != NULL ? s : "?");
 		store_report_who(stmt_list, 3, reporter, sizeof reporter);
 		store_report_who(stmt_list, 6, reported, sizeof reported);
-		f[0] = "row";
-		f[1] = id;
-		f[2] = when;
-		f[3] = status;
-		f[4] = reporter;
-		f[5] = reported;
+		f[RCOL_ID] = id;
+		f[RCOL_TIME] = when;
+		f[RCOL_STATUS] = status;
+		f[RCOL_REPORTER] = reporter;
+		f[RCOL_REPORTED] = reported;
 		s = (const char *)sqlite3_column_text(stmt_list, 9);
-		f[6] = s != NULL ? s : "";
+		f[RCOL_REASON] = s != NULL ? s : "";
 		s = (const char *)sqlite3_column_text(stmt_list, 10);
-		f[7] = s != NULL ? s : "(purged)";
-		control_append(&rows, &len, f, 8);
+		f[RCOL_EVIDENCE] = s != NULL ? s : "(purged)";
+		table_append(&rows, &len, TABLE_REPORTS, f);
 	}
 	sqlite3_reset(stmt_list);
 	if (rc != SQLITE_DONE) {
 		free(rows);
-		admin_reply_post(r->conn, 1, xstrdup(store_error()), NULL);
+		reply_post(&r->ret, 1, xstrdup(store_error()), NULL);
 		return;
 	}
-	admin_reply_post(r->conn, 0, NULL, rows);
+	reply_post(&r->ret, 0, NULL, rows);
 }
 
 /* strangerctl report dismiss|action ID. */
@@ -465,7 +459,7 @@ store_report_set(struct store_req *r)
 			xasprintf(&cause, "no report %s", id);
 		sqlite3_reset(stmt_status);
 		sqlite3_clear_bindings(stmt_status);
-		admin_reply_post(r->conn, 1, cause, NULL);
+		reply_post(&r->ret, 1, cause, NULL);
 		return;
 	}
 	if (store_audit(r->who, r->status == REPORT_DISMISSED ?
@@ -478,41 +472,28 @@ store_report_set(struct store_req *r)
 		goto fail;
 	xasprintf(&text, "report %s %s", id, name);
 	log_info("store: %s: %s", r->who, text);
-	admin_reply_post(r->conn, 0, text, NULL);
+	reply_post(&r->ret, 0, text, NULL);
 	return;
 fail:
-	admin_reply_post(r->conn, 1, cause, NULL);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
 /* The store's part of strangerctl stats. */
 void
 store_report_stats(struct store_req *r)
 {
-	const char	*f[3];
-	char		*rows = NULL, n[3][32];
-	size_t		 len = 0;
+	struct reply	*rp;
 
-	snprintf(n[0], sizeof n[0], "%d", store_ban_count(time(NULL)));
-	snprintf(n[1], sizeof n[1], "0");
-	snprintf(n[2], sizeof n[2], "0");
+	rp = reply_new(0, NULL, NULL);
+	rp->counts[STAT_BANS] = (uint64_t)store_ban_count(time(NULL));
 	if (sqlite3_step(stmt_counts) == SQLITE_ROW) {
-		snprintf(n[1], sizeof n[1], "%d",
-		    sqlite3_column_int(stmt_counts, 1));
-		snprintf(n[2], sizeof n[2], "%d",
-		    sqlite3_column_int(stmt_counts, 0));
+		rp->counts[STAT_REPORTS_OPEN] =
+		    (uint64_t)sqlite3_column_int(stmt_counts, 1);
+		rp->counts[STAT_REPORTS] =
+		    (uint64_t)sqlite3_column_int(stmt_counts, 0);
 	}
 	sqlite3_reset(stmt_counts);
-	f[0] = "row";
-	f[1] = "bans";
-	f[2] = n[0];
-	control_append(&rows, &len, f, 3);
-	f[1] = "reports_open";
-	f[2] = n[1];
-	control_append(&rows, &len, f, 3);
-	f[1] = "reports";
-	f[2] = n[2];
-	control_append(&rows, &len, f, 3);
-	admin_reply_post(r->conn, 0, NULL, rows);
+	reply_send(&r->ret, rp);
 }
 
 /*

@@ -1,8 +1,8 @@
 /*
  * The store: one thread that owns the SQLite database DIR/strangerd.db
  * (bans, reports, the audit log).  Nothing else touches the database;
- * other threads post MSG_STORE requests to its inbox, and answers for
- * the control socket go back to admin.c as MSG_REPLY.  When the bans
+ * other threads post MSG_STORE requests to its inbox, and each answer
+ * goes straight to the request's reply address (ask.c).  When the bans
  * change the store builds a new ban list snapshot and sends it to every
  * worker (MSG_BANS).
  *
@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,15 +58,6 @@ static int			 store_running;
 static struct banlist		*store_initial;
 
 static sqlite3_stmt		*stmt_audit;
-
-/*
- * Ban lists go to the workers only while they run: main calls
- * store_quiesce before it stops them, and the lock makes sure no post
- * is under way when it does.
- */
-static pthread_mutex_t		 store_workers_lock =
-				     PTHREAD_MUTEX_INITIALIZER;
-static int			 store_workers_on = 1;
 
 /*
  * Migrations, in order: the database is at version i once the first i
@@ -141,6 +133,8 @@ static int	 store_migrate(char **);
 static void	 store_message(struct msg *, void *);
 static void	 store_sweep(evutil_socket_t, short, void *);
 static void	*store_main(void *);
+static void	 store_audit_add(struct store_req *);
+static void	 store_post(struct msg *);
 
 /* Run SQL with no results. */
 static int
@@ -285,7 +279,7 @@ fail:
 	return (-1);
 }
 
-/* The ban list loaded at start-up; valid until store_stop. */
+/* The ban list loaded at start-up; take a reference to keep it. */
 struct banlist *
 store_bans_initial(void)
 {
@@ -320,7 +314,7 @@ store_audit(const char *who, const char *action, const char *target,
  * STORE_AUDIT: the entry for a moderator action the store had no part
  * in (a kick, a notice from the console), committed before the answer.
  */
-void
+static void
 store_audit_add(struct store_req *r)
 {
 	char	*cause = NULL;
@@ -335,10 +329,10 @@ store_audit_add(struct store_req *r)
 	}
 	if (store_commit(&cause) != 0)
 		goto fail;
-	admin_reply_post(r->conn, 0, NULL, NULL);
+	reply_post(&r->ret, 0, NULL, NULL);
 	return;
 fail:
-	admin_reply_post(r->conn, 1, cause, NULL);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
 /* Begin a write transaction; -1 with cause on failure. */
@@ -386,16 +380,47 @@ store_error(void)
 	return (sqlite3_errmsg(store_db));
 }
 
-/* A request for the store, from any thread. */
+/*
+ * A request for the store, from any thread; ask_store() gives it its
+ * reply address (none: nobody waits for the answer).
+ */
 struct store_req *
-store_req_new(enum store_op op, uint64_t conn, const char *who)
+store_req_new(enum store_op op, const char *who)
 {
 	struct store_req	*r;
 
 	r = xcalloc(1, sizeof *r);
 	r->op = op;
-	r->conn = conn;
 	r->who = xstrdup(who != NULL ? who : "?");
+	return (r);
+}
+
+/*
+ * An unban request for what a moderator typed: a target, or the id
+ * that bans shows.  NULL with *cause if it is neither.
+ */
+struct store_req *
+store_req_unban(const char *arg, const char *who, char **cause)
+{
+	struct store_req	*r;
+	struct ban_target	 t;
+	long long		 id;
+	char			*end;
+
+	memset(&t, 0, sizeof t);
+	if (*arg >= '1' && *arg <= '9') {
+		errno = 0;
+		id = strtoll(arg, &end, 10);
+		if (*end == '\0' && errno == 0 && id > 0)
+			goto out;
+	}
+	id = 0;
+	if (ban_parse(arg, &t, cause) != 0)
+		return (NULL);
+out:
+	r = store_req_new(STORE_BAN_DEL, who);
+	r->target = t;
+	r->id = id;
 	return (r);
 }
 
@@ -423,7 +448,7 @@ store_request(struct store_req *r)
 }
 
 /* Post a message to the store's inbox, from any thread. */
-void
+static void
 store_post(struct msg *m)
 {
 	inbox_post(store_inbox, m);
@@ -469,7 +494,6 @@ store_message(struct msg *m, void *arg)
 			store_audit_add(r);
 			break;
 		}
-		store_req_free(r);
 		break;
 	default:
 		log_warnx("store: unexpected message %d", m->type);
@@ -522,29 +546,22 @@ store_start(void)
 	store_running = 1;
 }
 
-/* From the main thread: stop sending anything to the workers. */
-void
-store_quiesce(void)
-{
-	pthread_mutex_lock(&store_workers_lock);
-	store_workers_on = 0;
-	pthread_mutex_unlock(&store_workers_lock);
-}
-
-/* Give every worker a reference to a new ban list (MSG_BANS). */
+/*
+ * Give every worker a reference to a new ban list (MSG_BANS).  The
+ * workers' inboxes outlive the store thread (main frees them last), so
+ * this needs no lock even while the workers stop.
+ */
 void
 store_send_bans(struct banlist *bl)
 {
 	struct msg	*m;
 	u_int		 i;
 
-	pthread_mutex_lock(&store_workers_lock);
-	for (i = 0; store_workers_on && i < nworkers; i++) {
+	for (i = 0; i < nworkers; i++) {
 		m = msg_new(MSG_BANS);
 		m->ptr = banlist_ref(bl);
 		inbox_post(workers[i]->inbox, m);
 	}
-	pthread_mutex_unlock(&store_workers_lock);
 }
 
 /* Stop the store thread, wait for it, close the database. */
@@ -566,9 +583,6 @@ store_stop(void)
 	if (store_db != NULL && sqlite3_close(store_db) != SQLITE_OK)
 		log_warnx("store: close: %s", sqlite3_errmsg(store_db));
 	store_db = NULL;
-	/* Workers and store have stopped: nobody posts to admin.c now. */
-	admin_free();
-	admin_worker_free();
 	banlist_unref(store_initial);
 	store_initial = NULL;
 }

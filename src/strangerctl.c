@@ -49,7 +49,7 @@ struct ctl_cmd {
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "ban", "ban target [-r reason] [-t duration]", 1, 1, "rt",
 	    CTL_MESSAGE, NULL },
-	{ "unban", "unban target", 1, 1, "", CTL_MESSAGE, NULL },
+	{ "unban", "unban target|id", 1, 1, "", CTL_MESSAGE, NULL },
 	{ "bans", "bans", 0, 0, "", CTL_TABLE, NULL },
 	{ "reports", "reports", 0, 0, "", CTL_TABLE, "evidence" },
 	{ "report", "report dismiss|action id", 2, 2, "", CTL_MESSAGE, NULL },
@@ -413,8 +413,15 @@ main(int argc, char **argv)
 		die("unknown command: %s (try strangerctl -h)", argv[0]);
 
 	f[n++] = cmd->name;
-	/* Options may come before or after the positional arguments. */
+	/*
+	 * Options may come before or after the positional arguments, -j
+	 * after the command too ("strangerctl stats -j").
+	 */
 	for (i = 1; i < (u_int)argc; i++) {
+		if (strcmp(argv[i], "-j") == 0) {
+			json = 1;
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0' &&
 		    argv[i][2] == '\0' && strchr(cmd->options, argv[i][1]) &&
 		    argv[i][1] != '-') {

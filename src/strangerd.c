@@ -422,12 +422,20 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	event_base_dispatch(base);
 
+	/*
+	 * The order matters.  No new requests: the metrics and the control
+	 * socket go first.  The workers say goodbye and stop; their last
+	 * messages (cancels, reports) go to the matchmaker and the store,
+	 * which stop next.  Only then are the inboxes freed that those may
+	 * have posted to (answers, ban lists, partners' news).
+	 */
 	metrics_stop();
 	admin_stop();
-	store_quiesce();
 	workers_stop();
 	match_stop();
 	store_stop();
+	workers_free();
+	admin_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

@@ -9,8 +9,10 @@
  * 40-column phone terminal and nothing is cut mid-word on a wide one.
  *
  * Reads the session, except that it clamps s->scroll to what exists and
- * notes what the status line shows; changes only the screen it is
- * given.  No I/O.
+ * notes the rows each line takes; the time and the counts come from the
+ * caller (struct view_now), so this is a pure module: it changes only
+ * the screen it is given, does no I/O, and the unit tests draw with it
+ * (tests/unit/test-view.c).
  */
 
 #include <stdio.h>
@@ -32,7 +34,8 @@
 #define VIEW_ATTR_YOU		(ATTR_BOLD | ATTR_FG(6))
 #define VIEW_ATTR_STRANGER	(ATTR_BOLD | ATTR_FG(5))
 
-static void	view_status(struct session *, struct screen *);
+static void	view_status(const struct session *, struct screen *,
+		    const struct view_now *);
 static void	view_conversation(struct session *, struct screen *, u_int,
 		    u_int);
 static void	view_hint(struct session *, struct screen *, u_int);
@@ -197,18 +200,17 @@ view_status_clock(const struct session *s, uint64_t now)
  * shortest; the first that fits is drawn.
  */
 static void
-view_status(struct session *s, struct screen *scr)
+view_status(const struct session *s, struct screen *scr,
+    const struct view_now *vn)
 {
 	static const char	 brand[] = " strangerd \xc2\xb7 ";
 	const char		*state[3] = { "", "", "" };
 	char			 clock[32], left[3][96], right[3][64];
-	u_int			 online, waiting, x, lw, rw, i, j;
-	uint64_t		 now = now_ms();
+	u_int			 online = vn->online, waiting = vn->waiting;
+	u_int			 x, lw, rw, i, j;
+	uint64_t		 now = vn->now;
 	int			 with_brand, shared;
 
-	online = s->shown_online;
-	waiting = s->shown_waiting = match_waiting();
-	s->shown_secs = view_status_clock(s, now);
 	clock[0] = '\0';
 	switch (s->state) {
 	case SESSION_WELCOME:
@@ -482,12 +484,12 @@ view_editor(struct screen *scr, const struct editor *ed, u_int x, u_int y)
 
 /* Lay the whole session out onto scr, which has the session's size. */
 void
-view_draw(struct session *s, struct screen *scr)
+view_draw(struct session *s, struct screen *scr, const struct view_now *vn)
 {
 	u_int	i, n;
 
 	screen_clear(scr);
-	view_status(s, scr);
+	view_status(s, scr, vn);
 	view_conversation(s, scr, 1, scr->sy - 2);
 	view_hint(s, scr, scr->sy - 2);
 	view_input(s, scr, scr->sy - 1);

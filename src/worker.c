@@ -5,7 +5,10 @@
  * it; other threads reach it by handle through the worker's inbox.
  *
  * Owns: the worker threads, their listeners, the slot tables that map
- * handles to sessions, and the list of closed sessions to free.
+ * handles to sessions, the list of closed sessions to free, and each
+ * worker's reference to the ban list in force (MSG_BANS from the store):
+ * the check at accept, before any crypto, and the one a front end
+ * makes once it knows a key (worker_banned).
  */
 
 #include <sys/types.h>
@@ -61,11 +64,6 @@ struct listener {
 	struct log_limit	 log_refused;	/* visitors turned away */
 };
 
-struct worker_private {
-	pthread_t		 thread;
-	struct listener		*listeners;	/* cfg->nlisten of them */
-};
-
 static void	 worker_listen(struct worker *);
 static void	 worker_accept(evutil_socket_t, short, void *);
 static void	 worker_retry(evutil_socket_t, short, void *);
@@ -76,21 +74,22 @@ static void	*worker_main(void *);
 static int	 worker_room(enum proto);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
 		     struct listener *, const char *, const char *);
+static u_int	 worker_proto_fds(enum proto);
+static void	 worker_bans(struct worker *, struct msg *);
 
 /* Open this worker's listening sockets. */
 static void
 worker_listen(struct worker *w)
 {
-	struct worker_private	*wp = w->thread;
 	struct listener		*l;
 	const struct listen_addr *la;
 	u_int			 i;
 	int			 one = 1;
 
-	wp->listeners = xcalloc(cfg->nlisten ? cfg->nlisten : 1, sizeof *l);
+	w->listeners = xcalloc(cfg->nlisten ? cfg->nlisten : 1, sizeof *l);
 	for (i = 0; i < cfg->nlisten; i++) {
 		la = &cfg->listen[i];
-		l = &wp->listeners[i];
+		l = &w->listeners[i];
 		l->w = w;
 		l->la = la;
 		l->fd = socket(la->ss.ss_family,
@@ -142,7 +141,7 @@ worker_room(enum proto proto)
  * number for the same socket, which libssh owns and may close whenever
  * it fails while the event loop's stays valid (ssh.c).
  */
-u_int
+static u_int
 worker_proto_fds(enum proto proto)
 {
 	return (proto == PROTO_SSH ? 2 : 1);
@@ -161,6 +160,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 	socklen_t		 sslen;
 	const char		*why;
 	char			 line[128], *banned;
+	char			*ban;
 	u_int			 n;
 	int			 c, one = 1;
 
@@ -196,12 +196,13 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 		}
 		/* Without it each SSH login stalls ~40 ms on delayed ACKs. */
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		/* Bans first, before any crypto: admin-worker.c. */
-		if ((banned = admin_worker_refuse(w,
-		    (struct sockaddr *)&ss)) != NULL) {
+		/* Bans first, before any crypto. */
+		if (worker_banned(w, (struct sockaddr *)&ss, NULL, &ban)) {
+			xasprintf(&banned, "strangerd: %s\r\n", ban);
 			metrics_inc(METRIC_REFUSED_BANNED);
 			worker_refuse(c, &ss, l, "banned", banned);
 			free(banned);
+			free(ban);
 			continue;
 		}
 		if (!worker_room(l->la->proto)) {
@@ -348,6 +349,47 @@ worker_lookup(struct worker *w, uint64_t h)
 	return (w->slots[slot]);
 }
 
+/*
+ * Is an address or a key (either may be NULL) banned by the list this
+ * worker holds?  Then *why (owned by the caller) is the line to show.
+ * Front ends ask at accept and, for SSH, once the key is verified.
+ */
+int
+worker_banned(struct worker *w, const struct sockaddr *sa, const char *key,
+    char **why)
+{
+	return (ban_check(w->bans, sa, key, time(NULL), why));
+}
+
+/*
+ * MSG_BANS: take the new list, let go of the old, and end the sessions
+ * the new one covers; their partners see the stranger leave.
+ */
+static void
+worker_bans(struct worker *w, struct msg *m)
+{
+	struct session	*s;
+	char		*why;
+	time_t		 now = time(NULL);
+	uint32_t	 i;
+
+	banlist_unref(w->bans);
+	w->bans = m->ptr;
+	m->ptr = NULL;
+	for (i = 0; i < w->nslots; i++) {
+		if ((s = w->slots[i]) == NULL || s->state == SESSION_CLOSING)
+			continue;
+		why = NULL;
+		if (!ban_check(w->bans, (struct sockaddr *)&s->ss, s->key, now,
+		    &why))
+			continue;
+		log_info("%s: ended by a new ban", s->id);
+		session_notice(s, why);
+		session_close(s, "banned");
+		free(why);
+	}
+}
+
 /* Send a message to the session a handle names, from any thread. */
 void
 worker_post(uint64_t h, struct msg *m)
@@ -408,14 +450,10 @@ worker_message(struct msg *m, void *arg)
 		event_base_loopexit(w->base, &tv);
 		break;
 	case MSG_BANS:
-		admin_worker_bans(w, m);
+		worker_bans(w, m);
 		break;
 	case MSG_QUERY:
 		admin_worker_query(w, m);
-		break;
-	case MSG_REPLY:
-		/* An answer for a moderator console on this worker. */
-		console_reply(w, m);
 		break;
 	case MSG_NOTICE:
 		for (i = 0; i < w->nslots; i++)
@@ -457,7 +495,7 @@ worker_reap(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Once a second: refresh what depends on time or on others. */
+/* Every 100 ms: a tenth of the sessions see what time or others changed. */
 static void
 worker_tick(evutil_socket_t fd, short events, void *arg)
 {
@@ -501,7 +539,6 @@ void
 workers_init(void)
 {
 	struct worker		*w;
-	struct worker_private	*wp;
 	struct timeval		 tick = { 0, 1000000 / WORKER_TICK_SLICES };
 	u_int			 i, j;
 	int			 need_ssh = 0;
@@ -524,7 +561,8 @@ workers_init(void)
 		event_add(w->tick_ev, &tick);
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
-		w->thread = wp = xcalloc(1, sizeof *wp);
+		/* store_open() loaded the bans before any worker exists. */
+		w->bans = banlist_ref(store_bans_initial());
 		if (need_ssh && ssh_worker_init(w) != 0)
 			fatalx("worker %u: SSH set-up failed", i);
 		worker_listen(w);
@@ -538,32 +576,31 @@ workers_init(void)
 void
 workers_run(void)
 {
-	struct worker_private	*wp;
-	u_int			 i;
+	u_int	i;
 
 	for (i = 0; i < nworkers; i++) {
-		wp = workers[i]->thread;
-		if (pthread_create(&wp->thread, NULL, worker_main,
+		if (pthread_create(&workers[i]->thread, NULL, worker_main,
 		    workers[i]) != 0)
 			fatalx("pthread_create failed");
 	}
 }
 
-/* Tell every worker to stop, wait for them and free what they hold. */
+/*
+ * Tell every worker to stop and wait for them, then close what is left.
+ * Their inboxes stay, unread, until workers_free(): the matchmaker and
+ * the store may still post to them until main has stopped those too.
+ */
 void
 workers_stop(void)
 {
 	struct worker		*w;
-	struct worker_private	*wp;
 	struct session		*s;
 	u_int			 i, j;
 
 	for (i = 0; i < nworkers; i++)
 		inbox_post(workers[i]->inbox, msg_new(MSG_STOP));
-	for (i = 0; i < nworkers; i++) {
-		wp = workers[i]->thread;
-		pthread_join(wp->thread, NULL);
-	}
+	for (i = 0; i < nworkers; i++)
+		pthread_join(workers[i]->thread, NULL);
 	/*
 	 * Every thread has ended: what is left is ours.  Close first, then
 	 * free, since closing a session may post to another worker's inbox.
@@ -576,27 +613,35 @@ workers_stop(void)
 				session_close(s, "server shutdown");
 		worker_reap(-1, 0, w);
 	}
+}
+
+/* Free the workers, once nothing can post to them any more. */
+void
+workers_free(void)
+{
+	struct worker		*w;
+	u_int			 i, j;
+
 	for (i = 0; i < nworkers; i++) {
 		w = workers[i];
-		wp = w->thread;
 		for (j = 0; j < cfg->nlisten; j++) {
-			event_free(wp->listeners[j].ev);
-			event_free(wp->listeners[j].retry_ev);
-			close(wp->listeners[j].fd);
+			event_free(w->listeners[j].ev);
+			event_free(w->listeners[j].retry_ev);
+			close(w->listeners[j].fd);
 		}
-		free(wp->listeners);
+		free(w->listeners);
 		if (w->ssh != NULL)
 			ssh_worker_free(w);
 		event_free(w->reap_ev);
 		event_free(w->tick_ev);
 		inbox_free(w->inbox);
+		banlist_unref(w->bans);
 		evbuffer_free(w->out);
 		screen_free(&w->scratch);
 		event_base_free(w->base);
 		free(w->slots);
 		free(w->gens);
 		free(w->free_slots);
-		free(wp);
 		free(w);
 	}
 	free(workers);
@@ -606,14 +651,22 @@ workers_stop(void)
 	nworkers = 0;
 }
 
-/* People connected on every worker; approximate, from any thread. */
+/*
+ * Visitors on every worker, moderators' consoles left out; approximate,
+ * from any thread.  A console is counted until it is freed, a little
+ * after its session has left nsessions: hence the clamp.
+ */
 u_int
 workers_online(void)
 {
-	u_int	i, n = 0;
+	u_int	i, n = 0, s, c;
 
-	for (i = 0; i < nworkers; i++)
-		n += atomic_load_explicit(&workers[i]->nsessions,
+	for (i = 0; i < nworkers; i++) {
+		s = atomic_load_explicit(&workers[i]->nsessions,
 		    memory_order_relaxed);
+		c = atomic_load_explicit(&workers[i]->nconsoles,
+		    memory_order_relaxed);
+		n += s > c ? s - c : 0;
+	}
 	return (n);
 }

@@ -1,0 +1,108 @@
+/* Unit tests for table.c: the moderation tables on the wire, and order. */
+
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "strangerd.h"
+#include "control.h"
+
+/* Every table's cols line names every column, in wire order. */
+static void
+test_cols_lines(void **state)
+{
+	char	*line;
+
+	(void)state;
+	line = table_cols_line(TABLE_BANS);
+	assert_string_equal(line,
+	    "cols\tid\ttarget\tkind\texpires\tcreated\tby\treason\n");
+	free(line);
+	line = table_cols_line(TABLE_SESSIONS);
+	assert_string_equal(line,
+	    "cols\tid\ttransport\taddress\tkey\tstate\ttime\tpartner\n");
+	free(line);
+	line = table_cols_line(TABLE_STATS);
+	assert_string_equal(line, "cols\tname\tvalue\n");
+	free(line);
+	assert_int_equal(table_ncols(TABLE_REPORTS), RCOL_N);
+	assert_string_equal(table_col_name(TABLE_REPORTS, RCOL_EVIDENCE),
+	    "evidence");
+}
+
+/* A row is filled by column number and escaped; NULL is empty. */
+static void
+test_append(void **state)
+{
+	const char	*f[BCOL_N];
+	char		*rows = NULL;
+	size_t		 len = 0;
+
+	(void)state;
+	memset(f, 0, sizeof f);
+	f[BCOL_ID] = "7";
+	f[BCOL_TARGET] = "192.0.2.1";
+	f[BCOL_REASON] = "tab\there";
+	table_append(&rows, &len, TABLE_BANS, f);
+	assert_string_equal(rows, "row\t7\t192.0.2.1\t\t\t\t\ttab\\there\n");
+	assert_int_equal(len, strlen(rows));
+	free(rows);
+}
+
+/* The counts as name, value rows in strangerctl's order. */
+static void
+test_stats_rows(void **state)
+{
+	uint64_t	 n[STAT_N];
+	char		*rows;
+
+	(void)state;
+	memset(n, 0, sizeof n);
+	n[STAT_SESSIONS] = 3;
+	n[STAT_REPORTS] = 12;
+	rows = table_stats_rows(n);
+	assert_true(strncmp(rows, "row\tsessions\t3\nrow\twelcome\t0\n",
+	    29) == 0);
+	assert_non_null(strstr(rows, "row\tuptime\t0\nrow\tbans\t0\n"));
+	assert_non_null(strstr(rows, "row\treports\t12\n"));
+	free(rows);
+}
+
+/* Rows merged in any order come out by session id, numerically. */
+static void
+test_sort_by_id(void **state)
+{
+	char	rows[] = "row\t1.10.1\ta\nrow\t0.2.1\tb\nrow\t1.9.4\tc\n"
+		    "row\t0.2.0\td\n";
+	char	one[] = "row\t0.1.1\tx";
+	char	empty[] = "";
+
+	(void)state;
+	table_sort_by_id(rows);
+	assert_string_equal(rows, "row\t0.2.0\td\nrow\t0.2.1\tb\n"
+	    "row\t1.9.4\tc\nrow\t1.10.1\ta\n");
+	table_sort_by_id(one);
+	assert_string_equal(one, "row\t0.1.1\tx");
+	table_sort_by_id(empty);
+	table_sort_by_id(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cols_lines),
+		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_stats_rows),
+		cmocka_unit_test(test_sort_by_id),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,190 @@
+/*
+ * Unit tests for view.c and console-view.c: a session and a console
+ * drawn onto a screen model, with the time and the counts given, and
+ * the screen read back as text.
+ */
+
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "strangerd.h"
+
+/* Row y of a screen as UTF-8 text, trailing blanks cut. */
+static char *
+row_text(struct screen *scr, u_int y)
+{
+	static char	 buf[SCREEN_MAX_X * 4 + 1];
+	struct cell	*c;
+	size_t		 len = 0;
+	u_int		 x;
+
+	for (x = 0; x < scr->sx; x++) {
+		c = screen_cell(scr, x, y);
+		if (c->width == 0)
+			continue;
+		len += utf8_encode(c->cp != 0 ? c->cp : ' ', buf + len);
+	}
+	while (len > 0 && buf[len - 1] == ' ')
+		len--;
+	buf[len] = '\0';
+	return (buf);
+}
+
+/* Is text on any row of the screen? */
+static int
+screen_has(struct screen *scr, const char *text)
+{
+	u_int	y;
+
+	for (y = 0; y < scr->sy; y++)
+		if (strstr(row_text(scr, y), text) != NULL)
+			return (1);
+	return (0);
+}
+
+/* A session in a chat since 1 s on the clock, with two lines. */
+static void
+chat_session(struct session *s, u_int sx, u_int sy)
+{
+	memset(s, 0, sizeof *s);
+	s->state = SESSION_PAIRED;
+	s->state_since = 1000;
+	s->sx = sx;
+	s->sy = sy;
+	editor_init(&s->editor, LINE_MAX_CHARS);
+	s->lines[0].kind = LINE_STRANGER;
+	s->lines[0].text = xstrdup("hello there");
+	s->lines[1].kind = LINE_YOU;
+	s->lines[1].text = xstrdup("hi");
+	s->nlines = 2;
+}
+
+static void
+chat_free(struct session *s)
+{
+	free(s->lines[0].text);
+	free(s->lines[1].text);
+	editor_free(&s->editor);
+}
+
+/* The status line shows the time and the counts it is given. */
+static void
+test_chat_status(void **state)
+{
+	struct view_now	 vn = { 1000 + 125000, 3, 1 };
+	struct session	 s;
+	struct screen	 scr;
+
+	(void)state;
+	chat_session(&s, 80, 24);
+	screen_init(&scr, 80, 24);
+	view_draw(&s, &scr, &vn);
+	assert_non_null(strstr(row_text(&scr, 0),
+	    "chatting with a stranger \xc2\xb7 2 min"));
+	assert_non_null(strstr(row_text(&scr, 0),
+	    "3 online \xc2\xb7 1 waiting"));
+	assert_true(screen_has(&scr, "Stranger: hello there"));
+	assert_true(screen_has(&scr, "You: hi"));
+	assert_int_equal(strncmp(row_text(&scr, 23), "> ", 1), 0);
+	/* Narrow: the counts shrink last, to "3/1". */
+	screen_resize(&scr, 20, 6);
+	s.sx = 20;
+	s.sy = 6;
+	vn.online = 12;
+	view_draw(&s, &scr, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "12/1"));
+	screen_free(&scr);
+	chat_free(&s);
+}
+
+/* Waiting: the clock counts seconds from when the search began. */
+static void
+test_waiting_clock(void **state)
+{
+	struct view_now	 vn = { 1000 + 65000, 1, 1 };
+	struct session	 s;
+	struct screen	 scr;
+
+	(void)state;
+	chat_session(&s, 80, 24);
+	s.state = SESSION_WAITING;
+	screen_init(&scr, 80, 24);
+	view_draw(&s, &scr, &vn);
+	assert_non_null(strstr(row_text(&scr, 0),
+	    "looking for a stranger\xe2\x80\xa6 \xc2\xb7 1:05"));
+	assert_int_equal(view_status_clock(&s, vn.now), 66);
+	screen_free(&scr);
+	chat_free(&s);
+}
+
+/* The console: its counts, its tabs and the bans in table order. */
+static void
+test_console_bans(void **state)
+{
+	struct session	 s;
+	struct console	 c;
+	struct screen	 scr;
+	char		*cells[TABLE_COLS_MAX], key[] = "SHA256:abc";
+	char		*row;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	memset(&c, 0, sizeof c);
+	s.sx = 120;
+	s.sy = 20;
+	s.key = key;
+	s.console = &c;
+	editor_init(&s.editor, LINE_MAX_CHARS);
+	c.s = &s;
+	c.pane = CONSOLE_BANS;
+	c.have_counts = 1;
+	c.counts[STAT_SESSIONS] = 5;
+	c.counts[STAT_WAITING] = 2;
+	c.counts[STAT_BANS] = 1;
+	cells[BCOL_ID] = (char *)"7";
+	cells[BCOL_TARGET] = (char *)"192.0.2.1";
+	cells[BCOL_KIND] = (char *)"address";
+	cells[BCOL_EXPIRES] = (char *)"never";
+	cells[BCOL_CREATED] = (char *)"2026-01-01 00:00:00Z";
+	cells[BCOL_BY] = (char *)"root";
+	cells[BCOL_REASON] = (char *)"spam";
+	c.tables[CONSOLE_BANS].cells = cells;
+	c.tables[CONSOLE_BANS].nrows = 1;
+	c.loaded[CONSOLE_BANS] = 1;
+	screen_init(&scr, 120, 20);
+	console_view_draw(&s, &scr);
+	assert_non_null(strstr(row_text(&scr, 0), "console \xc2\xb7 "
+	    "SHA256:abc"));
+	assert_non_null(strstr(row_text(&scr, 0), "5 online \xc2\xb7 2 "
+	    "waiting"));
+	assert_true(screen_has(&scr, "Bans"));
+	row = row_text(&scr, 2);
+	assert_non_null(strstr(row, "ID"));
+	assert_true(strstr(row, "ID") < strstr(row, "TARGET"));
+	assert_true(strstr(row, "TARGET") < strstr(row, "KIND"));
+	assert_true(strstr(row, "KIND") < strstr(row, "EXPIRES"));
+	assert_true(strstr(row, "BY") < strstr(row, "REASON"));
+	assert_true(screen_has(&scr, "192.0.2.1"));
+	screen_free(&scr);
+	editor_free(&s.editor);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chat_status),
+		cmocka_unit_test(test_waiting_clock),
+		cmocka_unit_test(test_console_bans),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
