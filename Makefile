@@ -14,7 +14,7 @@ DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_extra libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
+PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes

@@ -546,7 +546,7 @@ void		 config_keep_fixed(struct config *, const struct config *);
 
 /*
  * metrics.c: counters any thread may bump (relaxed atomics), served in
- * Prometheus text format by a thread of its own (evhttp).
+ * Prometheus text format by a thread of its own (metrics-http.c).
  */
 enum metric {
 	METRIC_SESSIONS_TELNET,		/* sessions started, by transport */

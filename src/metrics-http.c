@@ -152,7 +152,7 @@ metrics_http_read(struct bufferevent *bev, void *arg)
 	struct metrics_conn	*mc = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_ptr	 end;
-	char			*line, *method, *uri;
+	char			*line, *method, *uri, *last;
 
 	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	if (end.pos == -1)
@@ -164,8 +164,8 @@ metrics_http_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF);
-	method = line != NULL ? strtok(line, " ") : NULL;
-	uri = method != NULL ? strtok(NULL, " ") : NULL;
+	method = line != NULL ? strtok_r(line, " ", &last) : NULL;
+	uri = method != NULL ? strtok_r(NULL, " ", &last) : NULL;
 	metrics_http_answer(mc, method, uri);
 	free(line);
 }
