@@ -64,6 +64,7 @@ static u_int		 opt_idbase;
 static u_int		 opt_addrbase;
 static const char	*opt_key;
 static double		 opt_ready_timeout = 120;
+static double		 opt_drain = 1;		/* wait for stragglers */
 static double		 opt_life;		/* cycles: mean connection life */
 static double		 opt_gap;		/* cycles: pause before /next */
 
@@ -552,7 +553,7 @@ usage(void)
 	    "[-r lines/s]\n"
 	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
 	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout] "
-	    "[-L life-seconds] [-G gap-seconds]\n");
+	    "[-L life-seconds] [-G gap-seconds]\n\t[-D drain-seconds]\n");
 	exit(2);
 }
 
@@ -569,11 +570,12 @@ main(int argc, char **argv)
 	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
-	while ((ch = getopt(argc, argv, "a:c:d:G:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
+	while ((ch = getopt(argc, argv, "a:c:D:d:G:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a': opt_addrbase = (u_int)strtoul(optarg, NULL, 10); break;
 		case 'c': opt_conc = (u_int)strtoul(optarg, NULL, 10); break;
+		case 'D': opt_drain = strtod(optarg, NULL); break;
 		case 'd': opt_dur = strtod(optarg, NULL); break;
 		case 'H': opt_host = optarg; break;
 		case 'i': opt_idbase = (u_int)strtoul(optarg, NULL, 10); break;
@@ -688,7 +690,8 @@ main(int argc, char **argv)
 		if (measuring && now >= t_measure0 + (uint64_t)(opt_dur * 1e6)) {
 			measuring = 0;
 			t_measure1 = now;
-			t_end = now + 1000000;	/* a second for stragglers */
+			/* Lines still on their way count if they arrive. */
+			t_end = now + (uint64_t)(opt_drain * 1e6);
 		}
 		if ((t_end != 0 && now >= t_end) || stop)
 			break;

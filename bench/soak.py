@@ -14,8 +14,9 @@ held     (1 - churn) x sessions visitors, half telnet and half SSH
          (libssh, pty-req), each process pairing its own clients; once
          all are paired they chat at --rate lines a second in all for
          --secs, and every line is checked at the receiver (lines lost =
-         sent - received).  They never leave: a held visitor who loses
-         their partner or their connection is a fault.
+         sent - received; a line has 15 s after the end to arrive).
+         They never leave: a held visitor who loses their partner or
+         their connection is a fault.
 churn    churn x sessions visitors, half telnet and half SSH, in
          pairing cycles (paired, a line each way, a second's pause,
          /next) who also hang up after 0.5-1.5 x --life seconds and
@@ -311,8 +312,8 @@ def main():
                                          1000000)):
             lg = Loadgen(name, ["-m", "latency", "-p", proto, "-P", port,
                                 "-n", held, "-r", a.rate / 2, "-R", 500,
-                                "-W", 2, "-d", a.secs, "-i", base, "-a",
-                                base, "-T", 900],
+                                "-W", 2, "-d", a.secs, "-D", 15, "-i",
+                                base, "-a", base, "-T", 900],
                          key if proto == "ssh" else None)
             procs.append(lg)
             lg.ready.wait(960)

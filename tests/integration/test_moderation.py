@@ -376,6 +376,28 @@ class TestAutoBan(SshTest, ModTest):
         self.assertEqual(self.bans(), [])
         self.assertFalse(target.wait_closed(0.5), target.text())
 
+    def test_reports_from_the_targets_own_network_do_not_count(self):
+        # A flatmate (or an attacker behind the same NAT) is not a
+        # second network: with two others that makes two.
+        target = self.target("127.0.46.9")
+        for n, source in enumerate(("127.0.46.1", "127.47.0.1",
+                                    "127.48.0.1")):
+            self.reported_by(target, self.from_addr(source,
+                                                    "reporter%d" % n))
+        self.assertEqual(self.bans(), [])
+        self.assertFalse(target.wait_closed(0.5), target.text())
+
+    def test_dismissed_reports_do_not_count(self):
+        target = self.target("127.0.49.9")
+        for n, source in enumerate(("127.50.0.1", "127.51.0.1")):
+            self.reported_by(target, self.from_addr(source,
+                                                    "reporter%d" % n))
+        first = self.ctl("reports", json_out=True)[1][-1]
+        self.ctl("report", "dismiss", str(first["id"]))
+        self.reported_by(target, self.from_addr("127.52.0.1", "reporter2"))
+        self.assertEqual(self.bans(), [])
+        self.assertFalse(target.wait_closed(0.5), target.text())
+
     def test_key_holder_is_banned_by_key_only(self):
         key, fp = make_key(self.tmpdir())
         target = self.ssh_pty(key=key, args=("-b", "127.0.42.9"),
