@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "strangerd.h"
+#include "console.h"
 #include "control.h"
 
 /* Requests in flight for one console; an answer is overdue after: */
