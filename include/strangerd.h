@@ -638,7 +638,8 @@ void		 telnet_accept(struct worker *, int, const struct sockaddr *,
 		     socklen_t);
 
 /*
- * ssh.c: the SSH front end (libssh).  Names avoid libssh's own
+ * ssh.c: the SSH front end (libssh; ssh-preauth.c, ssh-auth.c and
+ * ssh-chan.c share src/ssh.h with it).  Names avoid libssh's own
  * (ssh_init, ssh_accept): ssh_setup loads the host key in the main
  * thread before the workers start.
  */
