@@ -373,8 +373,6 @@ enum stat_row {
 	STAT_REPORTS,
 	STAT_N
 };
-u_int		 table_ncols(enum table);
-const char	*table_col_name(enum table, u_int);
 char		*table_cols_line(enum table);
 void		 table_append(char **, size_t *, enum table,
 		     const char *const *);
