@@ -2,8 +2,9 @@
  * strangerd: anonymous text chat between strangers over SSH and telnet.
  *
  * Shared structures and one section per source file, as tmux.h does.
- * Everything a file does not declare here is static to it.  The
- * threading rules live in src/THREADS.
+ * What only the files of one module share lives beside them instead
+ * (src/store.h, src/console.h); everything else a file does not
+ * declare is static to it.  The threading rules live in src/THREADS.
  */
 
 #ifndef STRANGERD_H
@@ -372,8 +373,6 @@ enum stat_row {
 	STAT_REPORTS,
 	STAT_N
 };
-u_int		 table_ncols(enum table);
-const char	*table_col_name(enum table, u_int);
 char		*table_cols_line(enum table);
 void		 table_append(char **, size_t *, enum table,
 		     const char *const *);
@@ -637,7 +636,8 @@ void		 telnet_accept(struct worker *, int, const struct sockaddr *,
 		     socklen_t);
 
 /*
- * ssh.c: the SSH front end (libssh).  Names avoid libssh's own
+ * ssh.c: the SSH front end (libssh; ssh-preauth.c, ssh-auth.c and
+ * ssh-chan.c share src/ssh.h with it).  Names avoid libssh's own
  * (ssh_init, ssh_accept): ssh_setup loads the host key in the main
  * thread before the workers start.
  */
@@ -930,43 +930,6 @@ struct store_req *store_req_new(enum store_op, const char *);
 struct store_req *store_req_unban(const char *, const char *, char **);
 void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
-/* The rest runs on the store thread only. */
-struct sqlite3;
-struct sqlite3_stmt;
-/* A prepared statement of a store module: where it is kept, its SQL. */
-struct store_stmt {
-	struct sqlite3_stmt	**st;
-	const char		 *sql;
-};
-int		 store_prepare(struct sqlite3 *, const struct store_stmt *,
-		     size_t);
-void		 store_finalize(const struct store_stmt *, size_t);
-int		 store_audit(const char *, const char *, const char *,
-		     const char *);
-int		 store_begin(char **);
-int		 store_commit(char **);
-void		 store_rollback(void);
-const char	*store_error(void);
-void		 store_fmt_time(time_t, char *, size_t);
-void		 store_send_bans(struct banlist *);
-int		 store_ban_prepare(struct sqlite3 *);
-void		 store_ban_finalize(void);
-void		 store_ban_add(struct store_req *);
-void		 store_ban_del(struct store_req *);
-void		 store_ban_list(struct store_req *);
-int		 store_ban_insert(const struct ban_target *, const char *,
-		     time_t, const char *, const char *);
-struct banlist	*store_ban_load(time_t);
-int		 store_ban_expire(time_t);
-void		 store_ban_publish(void);
-int		 store_ban_count(time_t);
-int		 store_report_prepare(struct sqlite3 *);
-void		 store_report_finalize(void);
-void		 store_report_add(struct store_req *);
-void		 store_report_list(struct store_req *);
-void		 store_report_set(struct store_req *);
-void		 store_report_stats(struct store_req *);
-void		 store_report_purge(time_t);
 void		 store_report_submit(struct report *);
 void		 report_free(struct report *);
 
@@ -998,79 +961,7 @@ int		 moderators_is_listed(const char *);
  * MSG_REPLY addressed to its session (console_reply).  console-view.c
  * draws it.  See src/THREADS.
  */
-enum console_pane {
-	CONSOLE_SESSIONS = TABLE_SESSIONS,
-	CONSOLE_REPORTS = TABLE_REPORTS,
-	CONSOLE_BANS = TABLE_BANS,
-};
-#define CONSOLE_PANES		3
-struct console_table {
-	char		*buf;		/* owned: the answer, split in place */
-	char		**cells;	/* owned: nrows rows of TABLE_COLS_MAX */
-	u_int		 nrows;
-};
-#define CONSOLE_CELL(t, r, c) \
-	((t)->cells[(size_t)(r) * TABLE_COLS_MAX + (c)])
-struct console_column {
-	const char	*title;		/* NULL ends a list */
-	u_int		 field;
-	u_int		 max;		/* widest it is drawn; 0: no limit */
-	u_int		 rank;		/* narrow screens drop high ranks */
-};
-extern const struct console_column *const console_columns[CONSOLE_PANES];
-extern const char *const console_pane_names[CONSOLE_PANES];
-/* What the input line is asking. */
-enum console_ask {
-	CONSOLE_ASK_NONE,
-	CONSOLE_ASK_TARGET,	/* ban: whom */
-	CONSOLE_ASK_REASON,	/* ban: why */
-	CONSOLE_ASK_DURATION,	/* ban: how long */
-	CONSOLE_ASK_NOTICE,	/* the notice */
-	CONSOLE_ASK_CONFIRM,	/* y/n for the action prepared */
-};
-enum console_op {
-	CONSOLE_OP_BAN,
-	CONSOLE_OP_UNBAN,
-	CONSOLE_OP_KICK,
-	CONSOLE_OP_DISMISS,
-	CONSOLE_OP_ACTION,
-	CONSOLE_OP_NOTICE,
-};
-struct console_action {
-	enum console_op	 op;
-	char		*target;	/* owned: ban target, session, report */
-	char		*label;		/* owned: the session banned, or NULL */
-	char		*reason;	/* owned: ban reason, notice text */
-	char		*duration;	/* owned: "" or NULL for ever */
-	int64_t		 report;	/* ban from the queue: then actioned */
-};
-struct console_req;
-struct console {
-	struct session		*s;
-	enum console_pane	 pane;
-	struct console_table	 tables[CONSOLE_PANES];
-	int			 loaded[CONSOLE_PANES];
-	u_int			 sel[CONSOLE_PANES];	/* selected row */
-	u_int			 top[CONSOLE_PANES];	/* first row shown */
-	uint64_t		 refreshed[CONSOLE_PANES]; /* ms: asked */
-	uint64_t		 stats_at;	/* ms: counts asked */
-	int			 evidence;	/* a report fills the pane */
-	u_int			 evscroll;	/* its rows scrolled */
-	int			 help;
-	u_int			 counts[STAT_N];
-	int			 have_counts;
-	uint64_t		 pairings;	/* since the start */
-	enum console_ask	 ask;
-	char			*ask_prompt;	/* owned */
-	struct console_action	 act;
-	char			*message;	/* owned: the last answer */
-	int			 message_error;
-	struct console_req	*reqs;		/* owned: in flight */
-	u_int			 nreqs;
-	uint64_t		 seq;		/* the last request's id */
-	char			**queue;	/* owned: line mode, waiting */
-	u_int			 nqueue;
-};
+struct console;
 void		 console_new(struct session *);
 void		 console_start(struct session *);
 void		 console_free(struct console *);

@@ -190,6 +190,13 @@ static char	*config_addr_name(const struct sockaddr *);
 static void	 config_listen_clear(struct config *, enum proto);
 static int	 config_apply(struct config *, const struct config_keyword *,
 		     const char *, const struct config_parse *, char **);
+static void	 config_apply_none(struct config *,
+		     const struct config_keyword *);
+static int	 config_apply_listen(struct config *,
+		     const struct config_keyword *, const char *,
+		     const struct config_parse *, char **);
+static int	 config_range_error(const struct config_keyword *,
+		     const char *, const struct config_parse *, char **);
 static char	*config_listen_text(const struct config *, enum proto);
 static void	 config_duration_text(uint64_t, char *, size_t);
 static void	 config_format(const struct config *,
@@ -449,6 +456,89 @@ config_listen_clear(struct config *c, enum proto proto)
 	c->nlisten = j;
 }
 
+/* keyword none: back to nothing (no listener, no metrics, no file). */
+static void
+config_apply_none(struct config *c, const struct config_keyword *k)
+{
+	char	**sp;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		sp = (char **)((char *)c + k->off);
+		free(*sp);
+		*sp = NULL;
+		break;
+	case CONFIG_LISTEN:
+		config_listen_clear(c, k->proto);
+		c->listen_set |= 1U << k->proto;
+		break;
+	case CONFIG_METRICS:
+		free(c->metrics_name);
+		c->metrics_name = NULL;
+		c->metrics_sslen = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ssh_listen, telnet_listen: one or two more listening addresses. */
+static int
+config_apply_listen(struct config *c, const struct config_keyword *k,
+    const char *value, const struct config_parse *p, char **cause)
+{
+	struct sockaddr_storage	 ss[2];
+	socklen_t		 len[2];
+	struct listen_addr	*la;
+	const char		*why;
+	char			*name;
+	u_int			 n, i;
+
+	if (config_address(value, 0, ss, len, &n, &why) != 0)
+		return (config_error(cause, p, "%s %s: %s", k->name, value,
+		    why));
+	/* The first one named replaces the default. */
+	if (!(c->listen_set & (1U << k->proto))) {
+		config_listen_clear(c, k->proto);
+		c->listen_set |= 1U << k->proto;
+	}
+	for (i = 0; i < n; i++) {
+		c->listen = xreallocarray(c->listen, c->nlisten + 1,
+		    sizeof *c->listen);
+		la = &c->listen[c->nlisten++];
+		memset(la, 0, sizeof *la);
+		la->proto = k->proto;
+		memcpy(&la->ss, &ss[i], len[i]);
+		la->sslen = len[i];
+		name = config_addr_name((struct sockaddr *)&ss[i]);
+		xasprintf(&la->name, "%s %s",
+		    k->proto == PROTO_SSH ? "ssh" : "telnet", name);
+		free(name);
+	}
+	return (0);
+}
+
+/* A value out of the keyword's range, said in the unit people write. */
+static int
+config_range_error(const struct config_keyword *k, const char *value,
+    const struct config_parse *p, char **cause)
+{
+	char	lo[32], hi[32];
+
+	if (k->type == CONFIG_MS) {
+		config_duration_text((uint64_t)k->min, lo, sizeof lo);
+		config_duration_text((uint64_t)k->max, hi, sizeof hi);
+	} else if (k->type == CONFIG_SECS) {
+		config_duration_text((uint64_t)k->min * 1000, lo, sizeof lo);
+		config_duration_text((uint64_t)k->max * 1000, hi, sizeof hi);
+	} else {
+		snprintf(lo, sizeof lo, "%g", k->min);
+		snprintf(hi, sizeof hi, "%g", k->max);
+	}
+	return (config_error(cause, p, "%s: %s is out of range (%s to %s)",
+	    k->name, value, lo, hi));
+}
+
 /* Give one keyword its value; p is NULL for defaults and options. */
 static int
 config_apply(struct config *c, const struct config_keyword *k,
@@ -456,32 +546,14 @@ config_apply(struct config *c, const struct config_keyword *k,
 {
 	struct sockaddr_storage	 ss[2];
 	socklen_t		 len[2];
-	struct listen_addr	*la;
 	const char		*why;
-	char			*name, **sp;
+	char			**sp;
 	double			 v = 0;
-	u_int			 n, i;
+	u_int			 n;
 	int			 ok;
 
 	if ((k->flags & CONFIG_NONE) && strcmp(value, "none") == 0) {
-		switch (k->type) {
-		case CONFIG_STRING:
-			sp = (char **)((char *)c + k->off);
-			free(*sp);
-			*sp = NULL;
-			break;
-		case CONFIG_LISTEN:
-			config_listen_clear(c, k->proto);
-			c->listen_set |= 1U << k->proto;
-			break;
-		case CONFIG_METRICS:
-			free(c->metrics_name);
-			c->metrics_name = NULL;
-			c->metrics_sslen = 0;
-			break;
-		default:
-			break;
-		}
+		config_apply_none(c, k);
 		return (0);
 	}
 
@@ -495,28 +567,7 @@ config_apply(struct config *c, const struct config_keyword *k,
 		*sp = xstrdup(value);
 		return (0);
 	case CONFIG_LISTEN:
-		if (config_address(value, 0, ss, len, &n, &why) != 0)
-			return (config_error(cause, p, "%s %s: %s", k->name,
-			    value, why));
-		/* The first one named replaces the default. */
-		if (!(c->listen_set & (1U << k->proto))) {
-			config_listen_clear(c, k->proto);
-			c->listen_set |= 1U << k->proto;
-		}
-		for (i = 0; i < n; i++) {
-			c->listen = xreallocarray(c->listen, c->nlisten + 1,
-			    sizeof *c->listen);
-			la = &c->listen[c->nlisten++];
-			memset(la, 0, sizeof *la);
-			la->proto = k->proto;
-			memcpy(&la->ss, &ss[i], len[i]);
-			la->sslen = len[i];
-			name = config_addr_name((struct sockaddr *)&ss[i]);
-			xasprintf(&la->name, "%s %s",
-			    k->proto == PROTO_SSH ? "ssh" : "telnet", name);
-			free(name);
-		}
-		return (0);
+		return (config_apply_listen(c, k, value, p, cause));
 	case CONFIG_METRICS:
 		if (config_address(value, 1, ss, len, &n, &why) != 0)
 			return (config_error(cause, p, "%s %s: %s", k->name,
@@ -565,25 +616,8 @@ config_apply(struct config *c, const struct config_keyword *k,
 		break;
 	}
 
-	if (v < k->min || v > k->max) {
-		char	lo[32], hi[32];
-
-		/* Say the range in the unit people write. */
-		if (k->type == CONFIG_MS) {
-			config_duration_text((uint64_t)k->min, lo, sizeof lo);
-			config_duration_text((uint64_t)k->max, hi, sizeof hi);
-		} else if (k->type == CONFIG_SECS) {
-			config_duration_text((uint64_t)k->min * 1000, lo,
-			    sizeof lo);
-			config_duration_text((uint64_t)k->max * 1000, hi,
-			    sizeof hi);
-		} else {
-			snprintf(lo, sizeof lo, "%g", k->min);
-			snprintf(hi, sizeof hi, "%g", k->max);
-		}
-		return (config_error(cause, p, "%s: %s is out of range "
-		    "(%s to %s)", k->name, value, lo, hi));
-	}
+	if (v < k->min || v > k->max)
+		return (config_range_error(k, value, p, cause));
 	switch (k->type) {
 	case CONFIG_UINT:
 	case CONFIG_MS:

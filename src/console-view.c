@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "strangerd.h"
+#include "console.h"
 
 #define CONSOLE_ATTR_STATUS	ATTR_REVERSE
 #define CONSOLE_ATTR_TAB	(ATTR_REVERSE | ATTR_BOLD)

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "strangerd.h"
+#include "console.h"
 #include "control.h"
 
 /* Requests in flight for one console; an answer is overdue after: */
@@ -117,6 +118,8 @@ static void	 console_command(struct console *, char *);
 static void	 console_line(struct console *, char *);
 static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
+static void	 console_letter_ban(struct console *,
+		     const struct console_table *, u_int, const char *);
 static void	 console_ask(struct console *, enum console_ask, const char *);
 static void	 console_answer(struct console *, char *);
 static void	 console_move(struct console *, const struct key *);
@@ -847,14 +850,78 @@ console_reported_target(const char *who, char *buf, size_t size)
 	return (buf[0] != '\0' ? buf : NULL);
 }
 
+/*
+ * b: ban the selected session (by key, else address) or the reported
+ * visitor of the selected report, or ask whom.
+ */
+static void
+console_letter_ban(struct console *c, const struct console_table *t,
+    u_int sel, const char *id)
+{
+	struct console_action	*a = &c->act;
+	const char		*target;
+	char			 buf[BAN_TEXT_MAX], *q;
+
+	a->op = CONSOLE_OP_BAN;
+	target = NULL;
+	if (c->pane == CONSOLE_SESSIONS && id != NULL) {
+		target = CONSOLE_CELL(t, sel, SCOL_KEY);
+		if (strcmp(target, "-") == 0 || *target == '\0')
+			target = CONSOLE_CELL(t, sel, SCOL_ADDRESS);
+		/* Named as the kick prompt names it. */
+		xasprintf(&a->label, "%s (%s %s) by its %s", id,
+		    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
+		    CONSOLE_CELL(t, sel, SCOL_ADDRESS),
+		    strncmp(target, "SHA256:", 7) == 0 ? "key" :
+		    "address");
+	} else if (c->pane == CONSOLE_REPORTS && id != NULL) {
+		target = console_reported_target(CONSOLE_CELL(t, sel,
+		    RCOL_REPORTED), buf, sizeof buf);
+		if (target == NULL) {
+			console_say(c, 1, "Report %s: the reported "
+			    "visitor is unknown; type a target.", id);
+			console_ask(c, CONSOLE_ASK_TARGET,
+			    "Ban whom (address, CIDR, SHA256:...): ");
+			return;
+		}
+		a->report = strtoll(id, NULL, 10);
+		a->reason = xstrdup(CONSOLE_CELL(t, sel, RCOL_REASON));
+	}
+	if (target == NULL) {
+		console_ask(c, CONSOLE_ASK_TARGET,
+		    "Ban whom (address, CIDR, SHA256:...): ");
+		return;
+	}
+	a->target = xstrdup(target);
+	xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
+	    target);
+	console_ask(c, CONSOLE_ASK_REASON, q);
+	free(q);
+	/* A report's reason is offered, to edit or keep. */
+	if (a->reason != NULL) {
+		const char	*p;
+		struct key	 k;
+		uint32_t	 cp;
+		size_t		 n, len = strlen(a->reason);
+
+		k.type = KEYC_CHAR;
+		for (p = a->reason; p < a->reason + len; p += n) {
+			n = utf8_decode(p, len - (size_t)(p - a->reason),
+			    &cp);
+			k.cp = cp;
+			editor_key(&c->s->editor, &k);
+		}
+	}
+}
+
 /* A single-letter action on the selected row. */
 static void
 console_letter(struct console *c, uint32_t ch)
 {
 	const struct console_table	*t = &c->tables[c->pane];
 	struct console_action		*a = &c->act;
-	const char			*id = NULL, *target;
-	char				 buf[BAN_TEXT_MAX], *q;
+	const char			*id = NULL;
+	char				*q;
 	u_int				 sel = c->sel[c->pane];
 
 	if (t->nrows > 0 && sel < t->nrows)
@@ -873,58 +940,7 @@ console_letter(struct console *c, uint32_t ch)
 		free(q);
 		return;
 	case 'b':
-		a->op = CONSOLE_OP_BAN;
-		target = NULL;
-		if (c->pane == CONSOLE_SESSIONS && id != NULL) {
-			target = CONSOLE_CELL(t, sel, SCOL_KEY);
-			if (strcmp(target, "-") == 0 || *target == '\0')
-				target = CONSOLE_CELL(t, sel,
-				    SCOL_ADDRESS);
-			/* Named as the kick prompt names it. */
-			xasprintf(&a->label, "%s (%s %s) by its %s", id,
-			    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
-			    CONSOLE_CELL(t, sel, SCOL_ADDRESS),
-			    strncmp(target, "SHA256:", 7) == 0 ? "key" :
-			    "address");
-		} else if (c->pane == CONSOLE_REPORTS && id != NULL) {
-			target = console_reported_target(CONSOLE_CELL(t, sel,
-			    RCOL_REPORTED), buf, sizeof buf);
-			if (target == NULL) {
-				console_say(c, 1, "Report %s: the reported "
-				    "visitor is unknown; type a target.", id);
-				console_ask(c, CONSOLE_ASK_TARGET,
-				    "Ban whom (address, CIDR, SHA256:...): ");
-				return;
-			}
-			a->report = strtoll(id, NULL, 10);
-			a->reason = xstrdup(CONSOLE_CELL(t, sel,
-			    RCOL_REASON));
-		}
-		if (target == NULL) {
-			console_ask(c, CONSOLE_ASK_TARGET,
-			    "Ban whom (address, CIDR, SHA256:...): ");
-			return;
-		}
-		a->target = xstrdup(target);
-		xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
-		    target);
-		console_ask(c, CONSOLE_ASK_REASON, q);
-		free(q);
-		/* A report's reason is offered, to edit or keep. */
-		if (a->reason != NULL) {
-			const char	*p;
-			struct key	 k;
-			uint32_t	 cp;
-			size_t		 n, len = strlen(a->reason);
-
-			k.type = KEYC_CHAR;
-			for (p = a->reason; p < a->reason + len; p += n) {
-				n = utf8_decode(p, len - (size_t)(p -
-				    a->reason), &cp);
-				k.cp = cp;
-				editor_key(&c->s->editor, &k);
-			}
-		}
+		console_letter_ban(c, t, sel, id);
 		return;
 	case 'u':
 		if (c->pane != CONSOLE_BANS || id == NULL)
@@ -1042,6 +1058,160 @@ console_answer(struct console *c, char *text)
 	}
 }
 
+/* Cut the first word off *rest (spaces apart); "" when there is none. */
+static char *
+console_word(char **rest)
+{
+	char	*word = *rest, *p;
+
+	p = word + strcspn(word, " ");
+	if (*p != '\0')
+		*p++ = '\0';
+	*rest = p + strspn(p, " ");
+	return (word);
+}
+
+/* help, ?: the help pane, or the help text in line mode. */
+static void
+console_cmd_help(struct console *c, const char *cmd, char *rest)
+{
+	const char *const	*l;
+
+	(void)cmd;
+	(void)rest;
+	if (c->s->term != NULL) {
+		c->help = 1;
+		console_changed(c);
+		return;
+	}
+	for (l = console_help_lines; *l != NULL; l++)
+		console_print(c, "%s", *l);
+}
+
+/* quit, exit */
+static void
+console_cmd_quit(struct console *c, const char *cmd, char *rest)
+{
+	(void)cmd;
+	(void)rest;
+	session_close(c->s, "quit");
+}
+
+/* sessions, reports, bans: show the pane (print it in line mode). */
+static void
+console_cmd_pane(struct console *c, const char *cmd, char *rest)
+{
+	enum console_pane	pane;
+
+	(void)rest;
+	pane = cmd[0] == 's' ? CONSOLE_SESSIONS : cmd[0] == 'r' ?
+	    CONSOLE_REPORTS : CONSOLE_BANS;
+	if (c->s->term != NULL) {
+		c->pane = pane;
+		c->help = c->evidence = 0;
+		console_changed(c);
+	}
+	console_refresh(c, (enum console_req_kind)pane, c->s->term == NULL);
+}
+
+/* stats, refresh */
+static void
+console_cmd_stats(struct console *c, const char *cmd, char *rest)
+{
+	(void)cmd;
+	(void)rest;
+	if (c->s->term != NULL)
+		console_refresh_all(c);
+	else
+		console_refresh(c, CONSOLE_REQ_STATS, 1);
+}
+
+/* notice TEXT */
+static void
+console_cmd_notice(struct console *c, const char *cmd, char *rest)
+{
+	(void)cmd;
+	console_notice(c, rest);
+}
+
+/* ban TARGET [DURATION] [REASON]: a second word that is a duration is. */
+static void
+console_cmd_ban(struct console *c, const char *cmd, char *rest)
+{
+	char	*target, *duration = (char *)"", *p, *cause = NULL, save;
+	time_t	 secs;
+
+	(void)cmd;
+	target = console_word(&rest);
+	if (*rest != '\0') {
+		p = rest + strcspn(rest, " ");
+		save = *p;
+		*p = '\0';
+		if (ban_parse_duration(rest, &secs, &cause) == 0) {
+			duration = rest;
+			rest = p + (save != '\0');
+			rest += strspn(rest, " ");
+		} else {
+			*p = save;
+			free(cause);
+		}
+	}
+	console_ban(c, target, duration, rest, 0);
+}
+
+/* unban TARGET|ID, kick ID, dismiss ID, action ID */
+static void
+console_cmd_one(struct console *c, const char *cmd, char *rest)
+{
+	char	*arg = console_word(&rest);
+
+	if (strcmp(cmd, "unban") == 0)
+		console_unban(c, arg);
+	else if (strcmp(cmd, "kick") == 0)
+		console_kick(c, arg);
+	else
+		console_report(c, arg, cmd[0] == 'd' ? REPORT_DISMISSED :
+		    REPORT_ACTIONED);
+}
+
+/* report dismiss|action ID */
+static void
+console_cmd_report(struct console *c, const char *cmd, char *rest)
+{
+	char	*how = console_word(&rest);
+
+	(void)cmd;
+	if (strcmp(how, "dismiss") == 0 || strcmp(how, "action") == 0)
+		console_report(c, rest, how[0] == 'd' ? REPORT_DISMISSED :
+		    REPORT_ACTIONED);
+	else
+		console_say(c, 1, "report dismiss|action ID");
+}
+
+/* The typed commands: name, needs an argument, handler. */
+static const struct console_cmd {
+	const char	*name;
+	int		 arg;
+	void		 (*fn)(struct console *, const char *, char *);
+} console_cmds[] = {
+	{ "help",	0, console_cmd_help },
+	{ "?",		0, console_cmd_help },
+	{ "quit",	0, console_cmd_quit },
+	{ "exit",	0, console_cmd_quit },
+	{ "sessions",	0, console_cmd_pane },
+	{ "reports",	0, console_cmd_pane },
+	{ "bans",	0, console_cmd_pane },
+	{ "stats",	0, console_cmd_stats },
+	{ "refresh",	0, console_cmd_stats },
+	{ "notice",	0, console_cmd_notice },
+	{ "ban",	1, console_cmd_ban },
+	{ "unban",	1, console_cmd_one },
+	{ "kick",	1, console_cmd_one },
+	{ "dismiss",	1, console_cmd_one },
+	{ "action",	1, console_cmd_one },
+	{ "report",	1, console_cmd_report },
+};
+
 /*
  * A command line: "ban TARGET [DURATION] [REASON]", "kick ID", ... (the
  * leading / is optional).  Typing one is deliberate: no confirmation.
@@ -1049,111 +1219,28 @@ console_answer(struct console *c, char *text)
 static void
 console_command(struct console *c, char *line)
 {
-	char		*cmd, *arg, *arg2, *rest, *p;
-	time_t		 secs;
-	char		*cause = NULL;
-	const char *const *l;
-	enum console_pane pane;
+	const struct console_cmd	*cc = NULL;
+	char				*cmd;
+	u_int				 i;
 
-	while (*line == ' ')
-		line++;
+	line += strspn(line, " ");
 	if (*line == '/')
 		line++;
-	cmd = line;
-	p = cmd + strcspn(cmd, " ");
-	if (*p != '\0')
-		*p++ = '\0';
-	rest = p + strspn(p, " ");
+	cmd = console_word(&line);
 	if (*cmd == '\0')
 		return;
 	if (c->s->term == NULL)
 		console_write(c, "\r\n", 2);
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "?") == 0) {
-		if (c->s->term != NULL) {
-			c->help = 1;
-			console_changed(c);
-			return;
-		}
-		for (l = console_help_lines; *l != NULL; l++)
-			console_print(c, "%s", *l);
-		return;
-	}
-	if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "exit") == 0) {
-		session_close(c->s, "quit");
-		return;
-	}
-	if (strcmp(cmd, "sessions") == 0 || strcmp(cmd, "reports") == 0 ||
-	    strcmp(cmd, "bans") == 0) {
-		pane = cmd[0] == 's' ? CONSOLE_SESSIONS : cmd[0] == 'r' ?
-		    CONSOLE_REPORTS : CONSOLE_BANS;
-		if (c->s->term != NULL) {
-			c->pane = pane;
-			c->help = c->evidence = 0;
-			console_changed(c);
-		}
-		console_refresh(c, (enum console_req_kind)pane,
-		    c->s->term == NULL);
-		return;
-	}
-	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "refresh") == 0) {
-		if (c->s->term != NULL)
-			console_refresh_all(c);
-		else
-			console_refresh(c, CONSOLE_REQ_STATS, 1);
-		return;
-	}
-	if (strcmp(cmd, "notice") == 0) {
-		console_notice(c, rest);
-		return;
-	}
-	if (strcmp(cmd, "ban") != 0 && strcmp(cmd, "unban") != 0 &&
-	    strcmp(cmd, "kick") != 0 && strcmp(cmd, "dismiss") != 0 &&
-	    strcmp(cmd, "action") != 0 && strcmp(cmd, "report") != 0) {
+	for (i = 0; i < sizeof console_cmds / sizeof *console_cmds; i++)
+		if (strcmp(cmd, console_cmds[i].name) == 0)
+			cc = &console_cmds[i];
+	if (cc == NULL)
 		console_say(c, 1, "unknown command %.32s; help lists them",
 		    cmd);
-		return;
-	}
-	arg = rest;
-	p = arg + strcspn(arg, " ");
-	if (*p != '\0')
-		*p++ = '\0';
-	rest = p + strspn(p, " ");
-	if (*arg == '\0') {
+	else if (cc->arg && *line == '\0')
 		console_say(c, 1, "%s: what? help lists the commands", cmd);
-		return;
-	}
-	if (strcmp(cmd, "ban") == 0) {
-		/* A second word that reads as a duration is one. */
-		arg2 = rest;
-		p = arg2 + strcspn(arg2, " ");
-		if (*arg2 != '\0') {
-			char	save = *p;
-
-			*p = '\0';
-			if (ban_parse_duration(arg2, &secs, &cause) == 0) {
-				rest = p + (save != '\0');
-				rest += strspn(rest, " ");
-			} else {
-				*p = save;
-				arg2 = (char *)"";
-				free(cause);
-			}
-		}
-		console_ban(c, arg, arg2, rest, 0);
-	} else if (strcmp(cmd, "unban") == 0)
-		console_unban(c, arg);
-	else if (strcmp(cmd, "kick") == 0)
-		console_kick(c, arg);
-	else if (strcmp(cmd, "dismiss") == 0)
-		console_report(c, arg, REPORT_DISMISSED);
-	else if (strcmp(cmd, "action") == 0)
-		console_report(c, arg, REPORT_ACTIONED);
-	else if (strcmp(cmd, "report") == 0 && (strcmp(arg, "dismiss") == 0 ||
-	    strcmp(arg, "action") == 0))
-		console_report(c, rest, arg[0] == 'd' ? REPORT_DISMISSED :
-		    REPORT_ACTIONED);
 	else
-		console_say(c, 1, "report dismiss|action ID");
+		cc->fn(c, cmd, line);
 }
 
 /* Arrows, pages, Home and End move the selection (or the evidence). */

@@ -63,6 +63,7 @@ static const char *const moderators_harmless[] = {
 
 static int	 moderators_options(const char *, size_t, char **);
 static void	 moderators_read(struct moderators_cache *, const char *);
+static char	*moderators_slurp(int, const char *, size_t *);
 static void	 moderators_refresh(struct moderators_cache *);
 static int	 moderators_split(char *, char **, char **, char **);
 
@@ -159,6 +160,63 @@ moderators_split(char *line, char **type, char **blob, char **cause)
 }
 
 /*
+ * The whole file, if it is one a moderator list may come from: a
+ * regular file nobody else may write, not too large.  NULL if not (the
+ * log says why).
+ */
+static char *
+moderators_slurp(int fd, const char *path, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	ssize_t		 r;
+	size_t		 len = 0;
+
+	if (fstat(fd, &st) == -1) {
+		log_warn("moderators: %s", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("moderators: %s: not a regular file", path);
+		goto fail;
+	}
+	/* As sshd's StrictModes: anyone who may write it is a moderator. */
+	if ((st.st_mode & 022) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		log_warnx("moderators: %s: writable by others or owned by "
+		    "another user: nobody is a moderator", path);
+		goto fail;
+	}
+	if (st.st_size > MODERATORS_MAX_BYTES) {
+		log_warnx("moderators: %s: larger than %d bytes: nobody is "
+		    "a moderator", path, MODERATORS_MAX_BYTES);
+		goto fail;
+	}
+	buf = xmalloc(MODERATORS_MAX_BYTES + 2);
+	while (len <= MODERATORS_MAX_BYTES) {
+		r = read(fd, buf + len, MODERATORS_MAX_BYTES + 1 - len);
+		if (r == -1) {
+			log_warn("moderators: %s", path);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > MODERATORS_MAX_BYTES) {
+		log_warnx("moderators: %s: larger than %d bytes: nobody is "
+		    "a moderator", path, MODERATORS_MAX_BYTES);
+		goto fail;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return (buf);
+fail:
+	free(buf);
+	return (NULL);
+}
+
+/*
  * Read the file into the cache: at most MODERATORS_MAX_BYTES, lines
  * past MODERATORS_MAX_LINES ignored, bad lines logged and skipped.  On
  * any error the list is empty.
@@ -166,10 +224,8 @@ moderators_split(char *line, char **type, char **blob, char **cause)
 static void
 moderators_read(struct moderators_cache *mc, const char *path)
 {
-	struct stat	 st;
 	char		*buf = NULL, *line, *next, *type, *blob, *fp;
 	char		*cause;
-	ssize_t		 r;
 	size_t		 len = 0;
 	u_int		 lineno = 0, bad = 0, i;
 	int		 fd, rc;
@@ -180,42 +236,8 @@ moderators_read(struct moderators_cache *mc, const char *path)
 			log_warn("moderators: %s", path);
 		return;
 	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("moderators: %s", path);
+	if ((buf = moderators_slurp(fd, path, &len)) == NULL)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("moderators: %s: not a regular file", path);
-		goto out;
-	}
-	/* As sshd's StrictModes: anyone who may write it is a moderator. */
-	if ((st.st_mode & 022) != 0 ||
-	    (st.st_uid != 0 && st.st_uid != geteuid())) {
-		log_warnx("moderators: %s: writable by others or owned by "
-		    "another user: nobody is a moderator", path);
-		goto out;
-	}
-	if (st.st_size > MODERATORS_MAX_BYTES) {
-		log_warnx("moderators: %s: larger than %d bytes: nobody is "
-		    "a moderator", path, MODERATORS_MAX_BYTES);
-		goto out;
-	}
-	buf = xmalloc(MODERATORS_MAX_BYTES + 2);
-	while (len <= MODERATORS_MAX_BYTES) {
-		r = read(fd, buf + len, MODERATORS_MAX_BYTES + 1 - len);
-		if (r == -1) {
-			log_warn("moderators: %s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len > MODERATORS_MAX_BYTES) {
-		log_warnx("moderators: %s: larger than %d bytes: nobody is "
-		    "a moderator", path, MODERATORS_MAX_BYTES);
-		goto out;
-	}
 	buf[len] = '\0';
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)

@@ -455,94 +455,166 @@ session_flooding(struct session *s, size_t len)
 	return (1);
 }
 
-/* A line that starts with / (or a lone ?). */
+/* /next, also Esc twice: leave this stranger, look for another. */
+static void
+session_cmd_next(struct session *s, const char *arg)
+{
+	(void)arg;
+	if (s->state == SESSION_WAITING) {
+		session_system(s, "Still looking for a stranger\xe2\x80\xa6");
+		return;
+	}
+	if (s->state == SESSION_PAIRED) {
+		session_leave(s);
+		session_system(s, "You left the stranger.");
+	}
+	session_search(s);
+}
+
+/* /quit, /exit */
+static void
+session_cmd_quit(struct session *s, const char *arg)
+{
+	(void)arg;
+	session_close(s, "quit");
+}
+
+/* /help, ? */
+static void
+session_cmd_help(struct session *s, const char *arg)
+{
+	const char *const	*l;
+
+	(void)arg;
+	for (l = session_help; *l != NULL; l++)
+		session_add_line(s, LINE_SYSTEM, *l);
+	session_dirty(s);
+}
+
+/* /report [reason]: admin-worker.c sends it, with the evidence. */
+static void
+session_cmd_report(struct session *s, const char *arg)
+{
+	if (admin_worker_report(s, arg) != 0) {
+		session_system(s, "Nobody to report: /report works during a "
+		    "chat or just after it.");
+		return;
+	}
+	metrics_inc(METRIC_REPORTS);
+	session_never_again(s);
+	session_leave(s);
+	session_system(s, "Thank you for the report. A moderator will read "
+	    "the last lines of this chat; you will not meet this stranger "
+	    "again. Press Enter to meet someone new.");
+}
+
+/* /interests [list|off], /interest */
+static void
+session_cmd_interests(struct session *s, const char *arg)
+{
+	session_interests(s, arg);
+	if (s->state == SESSION_WAITING)
+		session_want(s);
+}
+
+/* /block: end this chat, never meet them again. */
+static void
+session_cmd_block(struct session *s, const char *arg)
+{
+	(void)arg;
+	if (s->state != SESSION_PAIRED) {
+		session_system(s, "Nobody to block: /block works during a "
+		    "chat.");
+		return;
+	}
+	session_never_again(s);
+	session_leave(s);
+	log_info("%s: blocked its partner", s->id);
+	session_system(s, "Blocked: you will not meet this stranger again. "
+	    "Press Enter to meet someone new.");
+}
+
+/* /status */
+static void
+session_cmd_status(struct session *s, const char *arg)
+{
+	(void)arg;
+	session_status(s);
+}
+
+/* /color on|off, /colour */
+static void
+session_cmd_colour(struct session *s, const char *arg)
+{
+	if (strcmp(arg, "off") == 0)
+		s->no_colour = 1;
+	else if (strcmp(arg, "on") == 0)
+		s->no_colour = 0;
+	else
+		s->no_colour = !s->no_colour;
+	if (s->term == NULL || s->term->colours < 8)
+		session_system(s, "Your terminal shows no colours.");
+	else
+		session_system(s, s->no_colour ? "Colours off." :
+		    "Colours on.");
+	s->need_full = 1;
+}
+
+/* /bell on|off */
+static void
+session_cmd_bell(struct session *s, const char *arg)
+{
+	if (strcmp(arg, "off") == 0)
+		s->no_bell = 1;
+	else if (strcmp(arg, "on") == 0)
+		s->no_bell = 0;
+	else
+		s->no_bell = !s->no_bell;
+	session_system(s, s->no_bell ? "Bell off: no beep when a stranger "
+	    "connects." : "Bell on: a beep when a stranger connects.");
+}
+
+/* The chat commands: the word typed, and what it does with the rest. */
+static const struct session_cmd {
+	const char	*name;
+	void		 (*fn)(struct session *, const char *);
+} session_cmds[] = {
+	{ "/next",	session_cmd_next },
+	{ "/quit",	session_cmd_quit },
+	{ "/exit",	session_cmd_quit },
+	{ "/help",	session_cmd_help },
+	{ "?",		session_cmd_help },
+	{ "/report",	session_cmd_report },
+	{ "/interests",	session_cmd_interests },
+	{ "/interest",	session_cmd_interests },
+	{ "/block",	session_cmd_block },
+	{ "/status",	session_cmd_status },
+	{ "/color",	session_cmd_colour },
+	{ "/colour",	session_cmd_colour },
+	{ "/bell",	session_cmd_bell },
+};
+
+/*
+ * A line that starts with / (or a lone ?): its first word names the
+ * command, the rest (spaces skipped) is its argument.
+ */
 static void
 session_command(struct session *s, const char *line)
 {
-	const char *const	*l;
-	const char		*arg;
-	size_t			 n;
+	const char	*arg;
+	size_t		 n;
+	u_int		 i;
 
 	n = strcspn(line, " ");
-	if (strncmp(line, "/next", n) == 0 && n == 5) {
-		if (s->state == SESSION_WAITING) {
-			session_system(s,
-			    "Still looking for a stranger\xe2\x80\xa6");
+	arg = line + n + strspn(line + n, " ");
+	for (i = 0; i < sizeof session_cmds / sizeof *session_cmds; i++) {
+		if (strlen(session_cmds[i].name) == n &&
+		    strncmp(line, session_cmds[i].name, n) == 0) {
+			session_cmds[i].fn(s, arg);
 			return;
 		}
-		if (s->state == SESSION_PAIRED) {
-			session_leave(s);
-			session_system(s, "You left the stranger.");
-		}
-		session_search(s);
-	} else if ((strncmp(line, "/quit", n) == 0 && n == 5) ||
-	    (strncmp(line, "/exit", n) == 0 && n == 5)) {
-		session_close(s, "quit");
-	} else if ((strncmp(line, "/help", n) == 0 && n == 5) ||
-	    strcmp(line, "?") == 0) {
-		for (l = session_help; *l != NULL; l++)
-			session_add_line(s, LINE_SYSTEM, *l);
-		session_dirty(s);
-	} else if (strncmp(line, "/report", n) == 0 && n == 7) {
-		/* admin-worker.c sends it, with the evidence, to the store. */
-		if (admin_worker_report(s, line + n + strspn(line + n,
-		    " ")) != 0) {
-			session_system(s, "Nobody to report: /report works "
-			    "during a chat or just after it.");
-			return;
-		}
-		metrics_inc(METRIC_REPORTS);
-		session_never_again(s);
-		session_leave(s);
-		session_system(s, "Thank you for the report. A moderator will "
-		    "read the last lines of this chat; you will not meet this "
-		    "stranger again. Press Enter to meet someone new.");
-	} else if ((strncmp(line, "/interests", n) == 0 && n == 10) ||
-	    (strncmp(line, "/interest", n) == 0 && n == 9)) {
-		session_interests(s, line + n);
-		if (s->state == SESSION_WAITING)
-			session_want(s);
-	} else if (strncmp(line, "/block", n) == 0 && n == 6) {
-		if (s->state != SESSION_PAIRED) {
-			session_system(s, "Nobody to block: /block works "
-			    "during a chat.");
-			return;
-		}
-		session_never_again(s);
-		session_leave(s);
-		log_info("%s: blocked its partner", s->id);
-		session_system(s, "Blocked: you will not meet this stranger "
-		    "again. Press Enter to meet someone new.");
-	} else if (strncmp(line, "/status", n) == 0 && n == 7) {
-		session_status(s);
-	} else if ((strncmp(line, "/color", n) == 0 && n == 6) ||
-	    (strncmp(line, "/colour", n) == 0 && n == 7)) {
-		arg = line + n + strspn(line + n, " ");
-		if (strcmp(arg, "off") == 0)
-			s->no_colour = 1;
-		else if (strcmp(arg, "on") == 0)
-			s->no_colour = 0;
-		else
-			s->no_colour = !s->no_colour;
-		if (s->term == NULL || s->term->colours < 8)
-			session_system(s, "Your terminal shows no colours.");
-		else
-			session_system(s, s->no_colour ? "Colours off." :
-			    "Colours on.");
-		s->need_full = 1;
-	} else if (strncmp(line, "/bell", n) == 0 && n == 5) {
-		arg = line + n + strspn(line + n, " ");
-		if (strcmp(arg, "off") == 0)
-			s->no_bell = 1;
-		else if (strcmp(arg, "on") == 0)
-			s->no_bell = 0;
-		else
-			s->no_bell = !s->no_bell;
-		session_system(s, s->no_bell ? "Bell off: no beep when a "
-		    "stranger connects." : "Bell on: a beep when a stranger "
-		    "connects.");
-	} else
-		session_system(s, "Unknown command; type /help for the list.");
+	}
+	session_system(s, "Unknown command; type /help for the list.");
 }
 
 /*

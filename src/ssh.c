@@ -9,11 +9,16 @@
  * channel with pty-req, shell and window-change; everything else is
  * refused, and exec gets a one-line explanation and exit status 1.
  *
+ * This file is the connection's life; the rest of the front end is
+ * beside it, sharing src/ssh.h: ssh-preauth.c (the caps on handshakes
+ * in progress: libssh has no MaxStartups), ssh-auth.c (authentication,
+ * other requests refused) and ssh-chan.c (the session channel's
+ * callbacks).
+ *
  * Owns: each connection's libssh session, ssh_event, channel, events and
- * queues, the per-worker ssh_bind, and the limits on handshakes in
- * progress (libssh has no login grace time and no MaxStartups).  Does
- * not own the chat: once the shell starts, session.c does, and lets go
- * of us through ssh_ops.close.
+ * queues, the login grace timer (libssh has none) and the per-worker
+ * ssh_bind.  Does not own the chat: once the shell starts, session.c
+ * does, and lets go of us through ssh_ops.close.
  *
  * Rules that keep this safe:
  *  - libssh callbacks (message, channel) only record what happened and
@@ -35,13 +40,11 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +59,7 @@
 #include <libssh/server.h>
 
 #include "strangerd.h"
+#include "ssh.h"
 
 /* What we offer.  MACs go unused with AEAD ciphers but must still match. */
 #define SSH_CIPHERS	"chacha20-poly1305@openssh.com," \
@@ -67,127 +71,12 @@
 /* Our version string: SSH-2.0-strangerd, not libssh's version. */
 #define SSH_BANNER	"strangerd"
 
-/*
- * Limits on connections still in the handshake (key exchange and
- * authentication) come from strangerd.conf(5): cfg->ssh_grace (accept
- * to shell, at most), cfg->ssh_preauth_per_addr (per IPv4 address or
- * IPv6 /64), cfg->ssh_preauth_max (in the whole daemon, read at start)
- * and cfg->ssh_auth_tries (authentication requests).
- */
-#define SSH_ADDR_BUCKETS	4096	/* counters for ssh_preauth_per_addr */
-#define SSH_KEYS_SHIFT		3	/* a stall after key exchange: / 8 */
-
-#define SSH_REFUSED_MAX		64	/* refused requests and channels */
-#define SSH_INQ_MAX		(64 * 1024)	/* input not yet handed over */
 #define SSH_WRITE_CHUNK		(32 * 1024)	/* one ssh_channel_write */
 #define SSH_LINGER_SEC		3	/* for the last bytes and the close */
-#define SSH_TERM_MAX		40	/* longest terminal type kept */
 #define SSH_DROP_LOG_PER_SEC	10	/* handshake drops logged a second */
 
 static const char ssh_exec_refused[] =
     "strangerd is a chat: connect without a command (ssh HOST).";
-
-/*
- * How far a handshake has come, for the choice of which one makes way
- * when too many are in progress (ssh_conn_victim).  Only a protocol
- * state the client reached counts, never bytes or reads: garbage sent
- * slowly never moves a connection on.
- */
-enum ssh_level {
-	SSH_LEVEL_ACCEPTED,	/* nothing yet */
-	SSH_LEVEL_VERSION,	/* its version line is in */
-	SSH_LEVEL_PACKET,	/* a whole binary packet (its KEXINIT) */
-	SSH_LEVEL_KEYS,		/* keys agreed: authenticating */
-};
-
-enum ssh_conn_state {
-	SSH_CONN_KEX,		/* key exchange */
-	SSH_CONN_AUTH,		/* authentication, channel, pty, shell */
-	SSH_CONN_OPEN,		/* the session runs */
-	SSH_CONN_DRAIN,		/* ending: sending what is still queued */
-	SSH_CONN_CLOSING,	/* channel closed: waiting for the client */
-};
-
-struct ssh_worker;
-
-struct ssh_conn {
-	struct worker		*w;
-	struct ssh_worker	*sw;
-	enum ssh_conn_state	 state;
-	char			 addr[INET6_ADDRSTRLEN];	/* for logs */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-
-	int			 fd;		/* owned: our events' */
-	ssh_session		 ssh;		/* owned: on a dup of fd */
-	ssh_event		 sev;		/* owned, once keys are agreed */
-	ssh_channel		 chan;		/* owned by ssh */
-	struct ssh_server_callbacks_struct server_cb;
-	struct ssh_channel_callbacks_struct chan_cb;
-
-	struct event		*read_ev;	/* owned */
-	struct event		*write_ev;	/* owned */
-	struct event		*timer_ev;	/* owned: grace time, linger */
-	struct event		*process_ev;	/* owned: ssh_conn_process */
-	struct evbuffer		*outq;		/* owned: to the channel */
-	struct evbuffer		*inq;		/* owned: for the session */
-
-	struct session		*s;		/* NULL until shell, after close */
-	int			 s_closing;	/* session_close was called */
-
-	/* What libssh callbacks saw, acted on by ssh_conn_process. */
-	int			 authed;
-	const char		*method;	/* how the client got in */
-	char			*key;		/* owned: SHA256:... if verified */
-	char			*keytype;	/* owned */
-	int			 pty;
-	char			*term;		/* owned, from pty-req */
-	u_int			 sx;
-	u_int			 sy;
-	int			 resized;
-	int			 shell;
-	int			 exec;
-	int			 client_eof;
-	int			 client_closed;
-	const char		*drop;		/* protocol abuse: disconnect */
-	u_int			 nauth;
-	u_int			 nrefused;
-
-	char			 error[96];	/* why libssh gave up */
-	int			 exit_status;
-	int			 dead;		/* connection gone: free soon */
-	int			 in_io;		/* inside ssh_conn_io */
-	int			 in_process;
-	int			 again;		/* scheduled while busy */
-
-	int			 preauth;	/* counted in the caps */
-	enum ssh_level		 level;		/* reached so far */
-	uint64_t		 progressed;	/* now_ms() when it got there */
-	struct ssh_counter_struct rcounter;	/* packets in, kept by libssh */
-	uint32_t		 bucket;
-	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
-	LIST_ENTRY(ssh_conn)	 entry;
-};
-
-struct ssh_worker {
-	ssh_bind		 bind;		/* owned */
-	LIST_HEAD(, ssh_conn)	 conns;
-	TAILQ_HEAD(, ssh_conn)	 preauth;	/* oldest first */
-	u_int			 npreauth;
-	u_int			 preauth_max;	/* this worker's share */
-	time_t			 drop_sec;	/* rate limit on drop logs */
-	u_int			 drop_logged;
-	u_int			 drop_quiet;
-};
-
-/*
- * Handshakes in progress per address, shared by all workers: a fixed
- * table of counters indexed by a keyed hash of the address.  Two
- * addresses that collide share a limit, which errs on the strict side;
- * the random key keeps outsiders from choosing collisions.
- */
-static _Atomic uint16_t	ssh_addr_count[SSH_ADDR_BUCKETS];
-static uint64_t		ssh_addr_key;
 
 static int	 ssh_conn_write(void *, const void *, size_t);
 static void	 ssh_conn_close(void *);
@@ -199,13 +88,6 @@ static const struct session_ops ssh_ops = {
 };
 
 static void	 ssh_addr_string(const struct sockaddr *, char *, size_t);
-static uint32_t	 ssh_addr_bucket(const struct sockaddr *);
-static void	 ssh_drop_log(struct ssh_worker *, const char *, const char *);
-static void	 ssh_conn_free(struct ssh_conn *, const char *);
-static void	 ssh_conn_preauth_done(struct ssh_conn *);
-static void	 ssh_conn_progress(struct ssh_conn *);
-static struct ssh_conn *ssh_conn_victim(struct ssh_worker *);
-static void	 ssh_conn_schedule(struct ssh_conn *);
 static void	 ssh_conn_io(evutil_socket_t, short, void *);
 static void	 ssh_conn_timer(evutil_socket_t, short, void *);
 static void	 ssh_conn_process_cb(evutil_socket_t, short, void *);
@@ -217,31 +99,6 @@ static void	 ssh_conn_flush(struct ssh_conn *);
 static void	 ssh_conn_end_channel(struct ssh_conn *);
 static void	 ssh_conn_linger(struct ssh_conn *);
 static const char *ssh_conn_error(struct ssh_conn *);
-static int	 ssh_conn_message(ssh_session, ssh_message, void *);
-static int	 ssh_conn_refused(struct ssh_conn *, const char *);
-static int	 ssh_conn_auth_try(struct ssh_conn *);
-static int	 ssh_conn_auth_pubkey(ssh_session, const char *,
-		     struct ssh_key_struct *, char, void *);
-static int	 ssh_conn_auth_other(struct ssh_conn *, ssh_message);
-static ssh_channel ssh_conn_channel_open(ssh_session, void *);
-static void	 ssh_conn_set_size(struct ssh_conn *, int, int);
-static int	 ssh_conn_pty_cb(ssh_session, ssh_channel, const char *, int,
-		     int, int, int, void *);
-static int	 ssh_conn_winch_cb(ssh_session, ssh_channel, int, int, int,
-		     int, void *);
-static int	 ssh_conn_shell_cb(ssh_session, ssh_channel, void *);
-static int	 ssh_conn_exec_cb(ssh_session, ssh_channel, const char *,
-		     void *);
-static int	 ssh_conn_subsystem_cb(ssh_session, ssh_channel, const char *,
-		     void *);
-static int	 ssh_conn_env_cb(ssh_session, ssh_channel, const char *,
-		     const char *, void *);
-static int	 ssh_conn_data_cb(ssh_session, ssh_channel, void *, uint32_t,
-		     int, void *);
-static void	 ssh_conn_eof_cb(ssh_session, ssh_channel, void *);
-static void	 ssh_conn_close_cb(ssh_session, ssh_channel, void *);
-static int	 ssh_conn_wontblock_cb(ssh_session, ssh_channel, uint32_t,
-		     void *);
 
 /* Load the host key and key the address hash; main thread, at start. */
 int
@@ -249,10 +106,7 @@ ssh_setup(const char *dir)
 {
 	if (ssh_hostkey_load(dir) != 0)
 		return (-1);
-	if (ssh_addr_key == 0 &&
-	    getrandom(&ssh_addr_key, sizeof ssh_addr_key, 0) !=
-	    (ssize_t)sizeof ssh_addr_key)
-		ssh_addr_key = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	ssh_preauth_setup();
 	return (0);
 }
 
@@ -359,43 +213,12 @@ ssh_addr_string(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* Bucket of an address (IPv4, or the /64 of IPv6) in ssh_addr_count. */
-static uint32_t
-ssh_addr_bucket(const struct sockaddr *sa)
-{
-	const struct sockaddr_in6	*sin6;
-	const uint8_t			*p = NULL;
-	uint64_t			 h = ssh_addr_key;
-	size_t				 i, n = 0;
-
-	if (sa->sa_family == AF_INET) {
-		p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		n = 4;
-	} else if (sa->sa_family == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)sa;
-		p = sin6->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			p += 12;
-			n = 4;
-		} else
-			n = 8;	/* one visitor can own a whole /64 */
-	}
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 29;
-	return ((uint32_t)(h % SSH_ADDR_BUCKETS));
-}
-
 /*
  * Log why a connection that never reached the chat was dropped, at most
  * SSH_DROP_LOG_PER_SEC lines a second per worker so that a flood of
  * half-open sockets cannot flood the log too.
  */
-static void
+void
 ssh_drop_log(struct ssh_worker *sw, const char *addr, const char *reason)
 {
 	time_t	now = time(NULL);
@@ -420,46 +243,22 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
     socklen_t salen)
 {
 	struct ssh_worker	*sw = w->ssh;
-	struct ssh_conn		*c, *old;
+	struct ssh_conn		*c;
 	struct timeval		 tv = { 0, 0 };
 	char			 addr[INET6_ADDRSTRLEN];
 	uint32_t		 bucket;
 	int			 sfd;
 
 	ssh_addr_string(sa, addr, sizeof addr);
-
-	/*
-	 * Caps on handshakes in progress.  A new connection pushes out
-	 * one still in its handshake (the oldest from the same address if
-	 * that address is at its cap, else ssh_conn_victim()'s choice)
-	 * rather than being refused, so that idle or stalled sockets can
-	 * never keep a real visitor out.
-	 */
-	bucket = ssh_addr_bucket(sa);
-	if (atomic_fetch_add(&ssh_addr_count[bucket], 1) >=
-	    cfg->ssh_preauth_per_addr) {
-		TAILQ_FOREACH(old, &sw->preauth, preauth_entry)
-			if (old->bucket == bucket)
-				break;
-		if (old == NULL) {
-			/* All of them are on other workers. */
-			atomic_fetch_sub(&ssh_addr_count[bucket], 1);
-			metrics_inc(METRIC_REFUSED_PREAUTH);
-			ssh_drop_log(sw, addr,
-			    "refused: too many handshakes from this address");
-			close(fd);
-			worker_conn_done(w, sa, PROTO_SSH);
-			return;
-		}
-		ssh_conn_free(old, "dropped: too many handshakes from its "
-		    "address");
+	/* Caps on handshakes in progress: ssh-preauth.c. */
+	if (ssh_preauth_admit(sw, sa, addr, &bucket) != 0) {
+		close(fd);
+		worker_conn_done(w, sa, PROTO_SSH);
+		return;
 	}
-	if (sw->npreauth >= sw->preauth_max)
-		ssh_conn_free(ssh_conn_victim(sw),
-		    "dropped: too many handshakes in progress");
 	if ((sfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		log_warn("ssh %s: dup", addr);
-		atomic_fetch_sub(&ssh_addr_count[bucket], 1);
+		ssh_preauth_release(bucket);
 		close(fd);
 		worker_conn_done(w, sa, PROTO_SSH);
 		return;
@@ -477,11 +276,7 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	memcpy(&c->ss, sa, salen);
 	c->sslen = salen;
 	memcpy(c->addr, addr, sizeof c->addr);
-	c->preauth = 1;
-	c->progressed = now_ms();
-	c->bucket = bucket;
-	TAILQ_INSERT_TAIL(&sw->preauth, c, preauth_entry);
-	sw->npreauth++;
+	ssh_preauth_add(c, bucket);
 	LIST_INSERT_HEAD(&sw->conns, c, entry);
 	c->outq = evbuffer_new();
 	c->inq = evbuffer_new();
@@ -511,11 +306,11 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	    SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_callbacks_init(&c->server_cb);
 	c->server_cb.userdata = c;
-	c->server_cb.auth_pubkey_function = ssh_conn_auth_pubkey;
+	c->server_cb.auth_pubkey_function = ssh_auth_pubkey;
 	c->server_cb.channel_open_request_session_function =
-	    ssh_conn_channel_open;
+	    ssh_chan_open;
 	ssh_set_server_callbacks(c->ssh, &c->server_cb);
-	ssh_set_message_callback(c->ssh, ssh_conn_message, c);
+	ssh_set_message_callback(c->ssh, ssh_auth_message, c);
 
 	event_add(c->read_ev, NULL);
 	tv.tv_sec = cfg->ssh_grace;
@@ -524,61 +319,12 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	ssh_conn_io(fd, EV_WRITE, c);
 }
 
-/* Note a protocol state the connection has newly reached. */
-static void
-ssh_conn_progress(struct ssh_conn *c)
-{
-	enum ssh_level	level;
-
-	if (c->state != SSH_CONN_KEX)
-		level = SSH_LEVEL_KEYS;
-	else if (c->rcounter.in_packets > 0)
-		level = SSH_LEVEL_PACKET;
-	else if (ssh_get_clientbanner(c->ssh) != NULL)
-		level = SSH_LEVEL_VERSION;
-	else
-		level = SSH_LEVEL_ACCEPTED;
-	if (level > c->level) {
-		c->level = level;
-		c->progressed = now_ms();
-	}
-}
-
-/*
- * The handshake to drop when there are too many: the one stalled
- * longest since it last reached a new protocol state, the oldest of
- * equals.  A real client moves on every round trip, so to push it out
- * an attacker must open more connections in one round trip than there
- * are slots; sending bytes, garbage or not, never helps, and a
- * connection just accepted has stalled for no time at all.  Once keys
- * are agreed a stall counts an eighth (SSH_KEYS_SHIFT): a person may be
- * reading a host key prompt, and getting there cost the client a key
- * exchange, while a version line and a KEXINIT cost nothing.
- */
-static struct ssh_conn *
-ssh_conn_victim(struct ssh_worker *sw)
-{
-	struct ssh_conn	*c, *victim = NULL;
-	uint64_t	 now = now_ms(), stalled, worst = 0;
-
-	TAILQ_FOREACH(c, &sw->preauth, preauth_entry) {
-		stalled = now - c->progressed;
-		if (c->level == SSH_LEVEL_KEYS)
-			stalled >>= SSH_KEYS_SHIFT;
-		if (victim == NULL || stalled > worst) {
-			worst = stalled;
-			victim = c;
-		}
-	}
-	return (victim);
-}
-
 /*
  * Free a connection and everything it owns.  Never from inside a
  * libssh callback: from the loop only.  reason is logged for a
  * connection that never reached the chat.
  */
-static void
+void
 ssh_conn_free(struct ssh_conn *c, const char *reason)
 {
 	if (c == NULL)
@@ -588,7 +334,7 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 		ssh_drop_log(c->sw, c->addr, reason);
 	}
 	c->dead = 1;	/* callbacks from ssh_disconnect below do nothing */
-	ssh_conn_preauth_done(c);
+	ssh_preauth_done(c);
 	LIST_REMOVE(c, entry);
 	event_free(c->read_ev);
 	event_free(c->write_ev);
@@ -615,20 +361,8 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	free(c);
 }
 
-/* The connection no longer counts against the handshake caps. */
-static void
-ssh_conn_preauth_done(struct ssh_conn *c)
-{
-	if (!c->preauth)
-		return;
-	c->preauth = 0;
-	TAILQ_REMOVE(&c->sw->preauth, c, preauth_entry);
-	c->sw->npreauth--;
-	atomic_fetch_sub(&ssh_addr_count[c->bucket], 1);
-}
-
 /* Run ssh_conn_process soon, from the loop. */
-static void
+void
 ssh_conn_schedule(struct ssh_conn *c)
 {
 	if (c->dead)
@@ -678,7 +412,7 @@ ssh_conn_io(evutil_socket_t fd, short events, void *arg)
 	} else
 		(void)ssh_event_dopoll(c->sev, 0);
 	if (c->preauth)
-		ssh_conn_progress(c);
+		ssh_preauth_progress(c);
 	c->in_io = 0;
 	c->again = 0;		/* what libssh handed us is processed now */
 	ssh_conn_process(c);
@@ -785,7 +519,7 @@ ssh_conn_process(struct ssh_conn *c)
 	}
 	c->in_process = 1;
 	if (c->authed && c->preauth)
-		ssh_conn_preauth_done(c);
+		ssh_preauth_done(c);
 
 	switch (c->state) {
 	case SSH_CONN_KEX:
@@ -990,335 +724,3 @@ ssh_conn_close(void *arg)
 	event_active(c->process_ev, EV_TIMEOUT, 0);
 }
 
-/*
- * Requests no other callback took: "none" and keyboard-interactive
- * authentication, channel opens other than a session, x11-req,
- * global requests (tcpip-forward, keepalives).  Return 0 when answered
- * here, 1 for libssh's default answer, which refuses.
- */
-static int
-ssh_conn_message(ssh_session ssh, ssh_message msg, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	if (c->dead || c->drop != NULL)
-		return (1);
-	switch (ssh_message_type(msg)) {
-	case SSH_REQUEST_AUTH:
-		return (ssh_conn_auth_other(c, msg));
-	case SSH_REQUEST_SERVICE:
-		return (1);	/* ssh-userauth: accepted */
-	case SSH_REQUEST_CHANNEL_OPEN:
-		return (ssh_conn_refused(c, "channel (forwarding)"));
-	case SSH_REQUEST_CHANNEL:
-		return (ssh_conn_refused(c, "channel request"));
-	case SSH_REQUEST_GLOBAL:
-		return (ssh_conn_refused(c, "global request"));
-	default:
-		return (ssh_conn_refused(c, "unknown request"));
-	}
-}
-
-/* Count a refusal; too many end the connection. */
-static int
-ssh_conn_refused(struct ssh_conn *c, const char *what)
-{
-	log_debug("ssh %s: refused %s", c->addr, what);
-	if (++c->nrefused > SSH_REFUSED_MAX) {
-		c->drop = "too many refused requests";
-		ssh_conn_schedule(c);
-	}
-	return (1);
-}
-
-/* Count an authentication request; too many end the connection. */
-static int
-ssh_conn_auth_try(struct ssh_conn *c)
-{
-	if (c->dead || c->drop != NULL || c->authed)
-		return (-1);
-	if (++c->nauth > cfg->ssh_auth_tries) {
-		c->drop = "too many authentication attempts";
-		ssh_conn_schedule(c);
-		return (-1);
-	}
-	return (0);
-}
-
-/*
- * Publickey authentication: any key, but only once the client has
- * proved it holds it (VALID); only then does its fingerprint become the
- * identity.  The probe without a signature (NONE) is answered with
- * PK_OK by libssh when we return success, so that the client signs.
- */
-static int
-ssh_conn_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *key,
-    char state, void *arg)
-{
-	struct ssh_conn	*c = arg;
-	char		*fp;
-
-	(void)ssh;
-	(void)user;
-	if (ssh_conn_auth_try(c) != 0)
-		return (SSH_AUTH_DENIED);
-	if (state == SSH_PUBLICKEY_STATE_NONE)
-		return (SSH_AUTH_SUCCESS);
-	if (state != SSH_PUBLICKEY_STATE_VALID) {
-		log_debug("ssh %s: bad publickey signature", c->addr);
-		return (SSH_AUTH_DENIED);
-	}
-	/* The same string moderators.c computes for DIR/moderators. */
-	if ((fp = ssh_key_fingerprint(key)) == NULL)
-		return (SSH_AUTH_DENIED);
-	free(c->key);
-	c->key = fp;
-	free(c->keytype);
-	c->keytype = xstrdup(ssh_key_type_to_char(ssh_key_type(key)));
-	c->method = "publickey";
-	c->authed = 1;
-	ssh_conn_schedule(c);
-	return (SSH_AUTH_SUCCESS);
-}
-
-/*
- * Other authentication: keyboard-interactive with no questions lets in
- * a client without a key; "none" (the client asking what we take) and
- * password are refused with the list: publickey, keyboard-interactive.
- */
-static int
-ssh_conn_auth_other(struct ssh_conn *c, ssh_message msg)
-{
-	if (ssh_conn_auth_try(c) != 0)
-		return (1);
-	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
-		return (1);
-	if (!ssh_message_auth_kbdint_is_response(msg)) {
-		ssh_message_auth_interactive_request(msg, "", "", 0, NULL,
-		    NULL);
-		return (0);
-	}
-	c->method = "keyboard-interactive";
-	c->authed = 1;
-	ssh_message_auth_reply_success(msg, 0);
-	ssh_conn_schedule(c);
-	return (0);
-}
-
-/* One session channel per connection, after authentication. */
-static ssh_channel
-ssh_conn_channel_open(ssh_session ssh, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	if (c->dead || c->drop != NULL)
-		return (NULL);
-	if (!c->authed) {
-		c->drop = "channel opened before authentication";
-		ssh_conn_schedule(c);
-		return (NULL);
-	}
-	if (c->chan != NULL) {
-		ssh_conn_refused(c, "second session channel");
-		return (NULL);
-	}
-	if ((c->chan = ssh_channel_new(ssh)) == NULL)
-		return (NULL);
-	ssh_callbacks_init(&c->chan_cb);
-	c->chan_cb.userdata = c;
-	c->chan_cb.channel_data_function = ssh_conn_data_cb;
-	c->chan_cb.channel_eof_function = ssh_conn_eof_cb;
-	c->chan_cb.channel_close_function = ssh_conn_close_cb;
-	c->chan_cb.channel_write_wontblock_function = ssh_conn_wontblock_cb;
-	c->chan_cb.channel_pty_request_function = ssh_conn_pty_cb;
-	c->chan_cb.channel_pty_window_change_function = ssh_conn_winch_cb;
-	c->chan_cb.channel_shell_request_function = ssh_conn_shell_cb;
-	c->chan_cb.channel_exec_request_function = ssh_conn_exec_cb;
-	c->chan_cb.channel_subsystem_request_function = ssh_conn_subsystem_cb;
-	c->chan_cb.channel_env_request_function = ssh_conn_env_cb;
-	ssh_set_channel_callbacks(c->chan, &c->chan_cb);
-	return (c->chan);
-}
-
-/* A window size from the client, bounded before anything uses it. */
-static void
-ssh_conn_set_size(struct ssh_conn *c, int x, int y)
-{
-	c->sx = x > SCREEN_MAX_X ? SCREEN_MAX_X : (u_int)x;
-	c->sy = y > SCREEN_MAX_Y ? SCREEN_MAX_Y : (u_int)y;
-}
-
-/* pty-req: terminal type and size, before the shell. */
-static int
-ssh_conn_pty_cb(ssh_session ssh, ssh_channel chan, const char *term, int x,
-    int y, int px, int py, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)px;
-	(void)py;
-	if (c->dead || c->state != SSH_CONN_AUTH || c->shell || c->exec ||
-	    c->pty) {
-		ssh_conn_refused(c, "late pty-req");
-		return (-1);
-	}
-	c->pty = 1;
-	if (term != NULL && strlen(term) <= SSH_TERM_MAX)
-		c->term = xstrdup(term);
-	if (x > 0 && y > 0)
-		ssh_conn_set_size(c, x, y);
-	return (0);
-}
-
-/* window-change: many in a row cost one redraw, only the last counts. */
-static int
-ssh_conn_winch_cb(ssh_session ssh, ssh_channel chan, int x, int y, int px,
-    int py, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)px;
-	(void)py;
-	if (c->dead || x <= 0 || y <= 0)
-		return (-1);
-	ssh_conn_set_size(c, x, y);
-	c->resized = 1;
-	ssh_conn_schedule(c);
-	return (0);
-}
-
-/* shell: the chat starts from ssh_conn_process. */
-static int
-ssh_conn_shell_cb(ssh_session ssh, ssh_channel chan, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	if (c->dead || c->shell || c->exec) {
-		ssh_conn_refused(c, "second shell");
-		return (-1);
-	}
-	c->shell = 1;
-	ssh_conn_schedule(c);
-	return (0);
-}
-
-/* exec: accepted, so that the client shows our explanation and status. */
-static int
-ssh_conn_exec_cb(ssh_session ssh, ssh_channel chan, const char *cmd,
-    void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)cmd;
-	if (c->dead || c->shell || c->exec) {
-		ssh_conn_refused(c, "late exec");
-		return (-1);
-	}
-	c->exec = 1;
-	ssh_conn_schedule(c);
-	return (0);
-}
-
-/* subsystem (sftp, and so scp): refused; the client reports it. */
-static int
-ssh_conn_subsystem_cb(ssh_session ssh, ssh_channel chan, const char *name,
-    void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)name;
-	if (!c->dead)
-		ssh_conn_refused(c, "subsystem");
-	return (-1);
-}
-
-/* env (SendEnv LANG LC_*): refused quietly. */
-static int
-ssh_conn_env_cb(ssh_session ssh, ssh_channel chan, const char *name,
-    const char *value, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)name;
-	(void)value;
-	if (!c->dead)
-		ssh_conn_refused(c, "env");
-	return (-1);
-}
-
-/* Channel data: keep it for ssh_conn_process (bounded). */
-static int
-ssh_conn_data_cb(ssh_session ssh, ssh_channel chan, void *data, uint32_t len,
-    int is_stderr, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	if (c->dead || is_stderr || c->drop != NULL || c->s_closing)
-		return ((int)len);
-	if (evbuffer_get_length(c->inq) + len > SSH_INQ_MAX) {
-		c->drop = "input flood";
-		ssh_conn_schedule(c);
-		return ((int)len);
-	}
-	evbuffer_add(c->inq, data, len);
-	ssh_conn_schedule(c);
-	return ((int)len);
-}
-
-/* The client will send no more. */
-static void
-ssh_conn_eof_cb(ssh_session ssh, ssh_channel chan, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	if (c->dead)
-		return;
-	c->client_eof = 1;
-	ssh_conn_schedule(c);
-}
-
-/* The client closed the channel (or answered our close). */
-static void
-ssh_conn_close_cb(ssh_session ssh, ssh_channel chan, void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	if (c->dead)
-		return;
-	c->client_closed = 1;
-	ssh_conn_schedule(c);
-}
-
-/* The window opened or the socket drained: send more. */
-static int
-ssh_conn_wontblock_cb(ssh_session ssh, ssh_channel chan, uint32_t bytes,
-    void *arg)
-{
-	struct ssh_conn	*c = arg;
-
-	(void)ssh;
-	(void)chan;
-	(void)bytes;
-	if (!c->dead && evbuffer_get_length(c->outq) > 0)
-		ssh_conn_schedule(c);
-	return (0);
-}

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "strangerd.h"
+#include "store.h"
 
 static sqlite3		*ban_db;
 static sqlite3_stmt	*stmt_upsert;

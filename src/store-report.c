@@ -38,6 +38,7 @@
 #include <sqlite3.h>
 
 #include "strangerd.h"
+#include "store.h"
 
 static sqlite3		*report_db;
 static sqlite3_stmt	*stmt_insert;

@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "strangerd.h"
+#include "store.h"
 
 #define STORE_FILE		"strangerd.db"
 #define STORE_BUSY_MS		5000

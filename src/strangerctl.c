@@ -78,6 +78,8 @@ static void		 ctl_print_json(const struct ctl_cmd *,
 			     const struct ctl_answer *);
 static void		 ctl_json_string(const char *);
 static int		 ctl_width(const char *);
+static char		*ctl_request(const struct ctl_cmd *, int, char **,
+			     int *);
 
 static __dead void
 usage(void)
@@ -375,42 +377,15 @@ ctl_print_json(const struct ctl_cmd *cmd, const struct ctl_answer *a)
 	}
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The request line for cmd from its arguments (argv[0] is the command);
+ * -j among them sets *json.
+ */
+static char *
+ctl_request(const struct ctl_cmd *cmd, int argc, char **argv, int *json)
 {
-	const struct ctl_cmd	*cmd = NULL;
-	struct ctl_answer	 a;
-	const char		*dir = CTL_DEFAULT_DIR, *f[CONTROL_FIELDS_MAX];
-	const char		*opt_r = NULL, *opt_t = NULL;
-	char			*line, *answer;
-	int			 ch, json = 0, fd;
-	u_int			 i, n = 0, npos = 0;
-	size_t			 len, off;
-	ssize_t			 w;
-
-	setlocale(LC_CTYPE, "");
-	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+d:hj")) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		usage();
-	for (i = 0; i < sizeof ctl_cmds / sizeof *ctl_cmds; i++)
-		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
-			cmd = &ctl_cmds[i];
-	if (cmd == NULL)
-		die("unknown command: %s (try strangerctl -h)", argv[0]);
+	const char	*f[CONTROL_FIELDS_MAX], *opt_r = NULL, *opt_t = NULL;
+	u_int		 i, n = 0, npos = 0;
 
 	f[n++] = cmd->name;
 	/*
@@ -419,7 +394,7 @@ main(int argc, char **argv)
 	 */
 	for (i = 1; i < (u_int)argc; i++) {
 		if (strcmp(argv[i], "-j") == 0) {
-			json = 1;
+			*json = 1;
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0' &&
@@ -454,8 +429,46 @@ main(int argc, char **argv)
 		f[n++] = opt_r != NULL ? opt_r : "";
 		f[n++] = opt_t != NULL ? opt_t : "";
 	}
+	return (control_line(f, n));
+}
 
-	line = control_line(f, n);
+int
+main(int argc, char **argv)
+{
+	const struct ctl_cmd	*cmd = NULL;
+	struct ctl_answer	 a;
+	const char		*dir = CTL_DEFAULT_DIR;
+	char			*line, *answer;
+	int			 ch, json = 0, fd;
+	u_int			 i;
+	size_t			 len, off;
+	ssize_t			 w;
+
+	setlocale(LC_CTYPE, "");
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt(argc, argv, "+d:hj")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof ctl_cmds / sizeof *ctl_cmds; i++)
+		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
+			cmd = &ctl_cmds[i];
+	if (cmd == NULL)
+		die("unknown command: %s (try strangerctl -h)", argv[0]);
+
+	line = ctl_request(cmd, argc, argv, &json);
 	if ((len = strlen(line)) > CONTROL_LINE_MAX)
 		die("request too long (at most %d bytes)", CONTROL_LINE_MAX);
 	fd = ctl_connect(dir);

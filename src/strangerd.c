@@ -54,6 +54,7 @@ static u_int		  nretired;
 
 /* Where the configuration comes from, for every (re)load. */
 static const char	 *conf_path = STRANGERD_CONF;
+static char		 *abs_conf;	/* owned: conf_path made absolute */
 static int		  conf_required;
 struct override {
 	const char	*keyword;
@@ -63,7 +64,29 @@ static struct override	 *overrides;	/* from the command line */
 static u_int		  noverrides;
 static u_int		  nofile_cap;	/* descriptors for connections */
 
+/* What the command line asks besides the configuration. */
+struct options {
+	int	foreground;	/* -f */
+	int	debug;		/* -v */
+	int	check;		/* -n */
+	int	dump_config;	/* -T */
+};
+
 static __dead void usage(void);
+/* The main thread's loop, which only takes signals. */
+struct signals {
+	struct event_base	*base;
+	struct event		*ev[3];	/* SIGTERM, SIGINT, SIGHUP */
+};
+
+static void	 get_options(int, char **, struct options *);
+static struct config *first_config(void);
+static int	 ssh_wanted(const struct config *);
+static void	 log_started(const struct config *);
+static void	 drop_root(const struct config *, int, uid_t, gid_t);
+static void	 signals_wait(struct signals *, sigset_t *);
+static void	 signals_free(struct signals *);
+static void	 configs_free(void);
 static void	 add_override(const char *, const char *);
 static struct config *load_config(char **);
 static void	 raise_nofile(struct config *);
@@ -257,22 +280,13 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* The command line: flags into o, the rest as overrides of the file. */
+static void
+get_options(int argc, char **argv, struct options *o)
 {
-	struct config		*c;
-	struct event_base	*base;
-	struct event		*ev_term, *ev_int, *ev_hup;
-	sigset_t		 set;
-	char			*cause, *dump, *abs_conf = NULL;
-	int			 ch, foreground = 0, debug = 0, check = 0;
-	int			 dump_config = 0, drop = 0;
-	uid_t			 uid = 0;
-	gid_t			 gid = 0;
-	u_int			 i;
-	long			 n;
+	int	ch;
 
-	setlocale(LC_CTYPE, "C.UTF-8");
+	memset(o, 0, sizeof *o);
 	while ((ch = getopt(argc, argv, "c:d:fhns:Tt:Vvw:")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -283,16 +297,16 @@ main(int argc, char **argv)
 			add_override("state_dir", optarg);
 			break;
 		case 'f':
-			foreground = 1;
+			o->foreground = 1;
 			break;
 		case 'n':
-			check = 1;
+			o->check = 1;
 			break;
 		case 's':
 			add_override("ssh_listen", optarg);
 			break;
 		case 'T':
-			dump_config = 1;
+			o->dump_config = 1;
 			break;
 		case 't':
 			add_override("telnet_listen", optarg);
@@ -301,7 +315,7 @@ main(int argc, char **argv)
 			printf("strangerd %s\n", STRANGERD_VERSION);
 			exit(0);
 		case 'v':
-			debug = 1;
+			o->debug = 1;
 			break;
 		case 'w':
 			add_override("workers", optarg);
@@ -313,39 +327,27 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-
 	/* daemon(3) moves to /: a reload must find the same file. */
 	if (conf_required && conf_path[0] != '/' &&
 	    (abs_conf = realpath(conf_path, NULL)) != NULL)
 		conf_path = abs_conf;
-	if ((parsed = load_config(&cause)) == NULL) {
-		fprintf(stderr, "strangerd: %s\n", cause);
-		exit(1);
-	}
-	if (parsed->user != NULL && (geteuid() == 0 || check)) {
-		if (privsep_lookup(parsed->user, &uid, &gid, &cause) != 0) {
-			fprintf(stderr, "strangerd: %s%s%s\n",
-			    parsed->path != NULL ? parsed->path : "",
-			    parsed->path != NULL ? ": " : "", cause);
-			exit(1);
-		}
-		drop = geteuid() == 0;
-	}
-	if (dump_config) {
-		dump = config_dump(parsed);
-		fputs(dump, stdout);
-		free(dump);
-		exit(0);
-	}
-	if (check)
-		exit(0);
+}
+
+/*
+ * The configuration to start with, published: the file's, with the
+ * number of workers, the state directory and the session cap resolved.
+ */
+static struct config *
+first_config(void)
+{
+	struct config	*c;
+	long		 n;
 
 	c = config_dup(parsed);
 	if (c->workers == 0) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->workers = n < 1 ? 1 : (n > 64 ? 64 : (u_int)n);
 	}
-	log_init(foreground, debug);
 	prepare_dir(c);
 	raise_nofile(c);
 	apply_cap(c);
@@ -357,13 +359,144 @@ main(int argc, char **argv)
 	store_conf.report_prefix4 = c->autoban_prefix4;
 	store_conf.report_prefix6 = c->autoban_prefix6;
 	store_conf.retention = c->retention;
-	signal(SIGPIPE, SIG_IGN);
+	return (c);
+}
+
+/* Is there an SSH listener, so the host key must be ready? */
+static int
+ssh_wanted(const struct config *c)
+{
+	u_int	i;
+
 	for (i = 0; i < c->nlisten; i++)
 		if (c->listen[i].proto == PROTO_SSH)
-			break;
-	if (i < c->nlisten && ssh_setup(c->dir) != 0)
+			return (1);
+	return (0);
+}
+
+/* Say what runs, once everything does. */
+static void
+log_started(const struct config *c)
+{
+	u_int	i;
+
+	for (i = 0; i < c->nlisten; i++)
+		log_info("listening: %s", c->listen[i].name);
+	log_info("strangerd %s started: %u workers, at most %u sessions, "
+	    "state in %s, configuration %s", STRANGERD_VERSION, c->workers,
+	    c->max_sessions, c->dir, c->path != NULL ? c->path : "defaults");
+}
+
+/*
+ * Give up root before any thread starts, so that none ever runs as root
+ * and every one inherits no_new_privs.  The state directory goes to the
+ * user so that what is created in it later (database, control socket)
+ * stays usable.
+ */
+static void
+drop_root(const struct config *c, int drop, uid_t uid, gid_t gid)
+{
+	if (drop) {
+		privsep_chown_dir(c->dir, uid, gid);
+		if (privsep_drop(c->user, uid, gid) != 0)
+			fatalx("cannot drop privileges to %s", c->user);
+	} else if (geteuid() == 0)
+		log_warnx("running as root: set user in strangerd.conf(5)");
+	else if (c->user != NULL)
+		log_info("not started as root: user %s not needed", c->user);
+}
+
+/*
+ * Take the signals in set (blocked until now) until SIGTERM or SIGINT.
+ * The events stay until signals_free(), so that a second SIGTERM while
+ * the threads stop is still ours, not the default's.
+ */
+static void
+signals_wait(struct signals *sg, sigset_t *set)
+{
+	static const int	sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	u_int			i;
+
+	if ((sg->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	for (i = 0; i < 3; i++) {
+		sg->ev[i] = evsignal_new(sg->base, sigs[i], on_signal,
+		    sg->base);
+		evsignal_add(sg->ev[i], NULL);
+	}
+	pthread_sigmask(SIG_UNBLOCK, set, NULL);
+	event_base_dispatch(sg->base);
+}
+
+/* Free the signal events and the loop. */
+static void
+signals_free(struct signals *sg)
+{
+	u_int	i;
+
+	for (i = 0; i < 3; i++)
+		event_free(sg->ev[i]);
+	event_base_free(sg->base);
+}
+
+/* Every configuration, the live one and those it replaced. */
+static void
+configs_free(void)
+{
+	u_int	i;
+
+	config_free(atomic_load(&cfg));
+	for (i = 0; i < nretired; i++)
+		config_free(retired[i]);
+	free(retired);
+	config_free(parsed);
+	free(overrides);
+	free(abs_conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config		*c;
+	struct signals		 sg;
+	sigset_t		 set;
+	struct options		 o;
+	char			*cause, *dump;
+	int			 drop = 0;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	get_options(argc, argv, &o);
+
+	if ((parsed = load_config(&cause)) == NULL) {
+		fprintf(stderr, "strangerd: %s\n", cause);
+		exit(1);
+	}
+	if (parsed->user != NULL && (geteuid() == 0 || o.check)) {
+		if (privsep_lookup(parsed->user, &uid, &gid, &cause) != 0) {
+			fprintf(stderr, "strangerd: %s%s%s\n",
+			    parsed->path != NULL ? parsed->path : "",
+			    parsed->path != NULL ? ": " : "", cause);
+			exit(1);
+		}
+		drop = geteuid() == 0;
+	}
+	if (o.dump_config) {
+		dump = config_dump(parsed);
+		fputs(dump, stdout);
+		free(dump);
+		exit(0);
+	}
+	if (o.check)
+		exit(0);
+
+	log_init(o.foreground, o.debug);
+	c = first_config();
+	signal(SIGPIPE, SIG_IGN);
+	if (ssh_wanted(c) && ssh_setup(c->dir) != 0)
 		fatalx("cannot set up SSH");
-	if (!foreground && daemon(0, 0) == -1)
+	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 
 	/* Only the main thread takes these signals. */
@@ -377,21 +510,8 @@ main(int argc, char **argv)
 		fatalx("cannot open the database in %s", c->dir);
 	workers_init();
 
-	/*
-	 * Every port is bound and the state is open: give up root before
-	 * any thread starts, so that none ever runs as root and every one
-	 * inherits no_new_privs.  The state directory goes to the user so
-	 * that what is created in it later (database, control socket)
-	 * stays usable.
-	 */
-	if (drop) {
-		privsep_chown_dir(c->dir, uid, gid);
-		if (privsep_drop(c->user, uid, gid) != 0)
-			fatalx("cannot drop privileges to %s", c->user);
-	} else if (geteuid() == 0)
-		log_warnx("running as root: set user in strangerd.conf(5)");
-	else if (c->user != NULL)
-		log_info("not started as root: user %s not needed", c->user);
+	/* Every port is bound and the state is open: no thread yet. */
+	drop_root(c, drop, uid, gid);
 	/*
 	 * Everything a worker may post to exists before the workers run,
 	 * and after the drop so that the control socket is the daemon user's:
@@ -405,22 +525,10 @@ main(int argc, char **argv)
 	if (metrics_start(c) != 0)
 		fatalx("cannot serve metrics on %s", c->metrics_name);
 
-	for (i = 0; i < c->nlisten; i++)
-		log_info("listening: %s", c->listen[i].name);
-	log_info("strangerd %s started: %u workers, at most %u sessions, "
-	    "state in %s, configuration %s", STRANGERD_VERSION, c->workers,
-	    c->max_sessions, c->dir, c->path != NULL ? c->path : "defaults");
+	log_started(c);
 
-	if ((base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	ev_term = evsignal_new(base, SIGTERM, on_signal, base);
-	ev_int = evsignal_new(base, SIGINT, on_signal, base);
-	ev_hup = evsignal_new(base, SIGHUP, on_signal, base);
-	evsignal_add(ev_term, NULL);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_hup, NULL);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	event_base_dispatch(base);
+	/* Until SIGTERM or SIGINT; SIGHUP reloads meanwhile. */
+	signals_wait(&sg, &set);
 
 	/*
 	 * The order matters.  No new requests: the metrics and the control
@@ -436,20 +544,10 @@ main(int argc, char **argv)
 	store_stop();
 	workers_free();
 	admin_free();
-	event_free(ev_term);
-	event_free(ev_int);
-	event_free(ev_hup);
-	event_base_free(base);
+	signals_free(&sg);
 	term_free_all();
-
 	/* No thread is left: every configuration can go. */
-	config_free(atomic_load(&cfg));
-	for (i = 0; i < nretired; i++)
-		config_free(retired[i]);
-	free(retired);
-	config_free(parsed);
-	free(overrides);
-	free(abs_conf);
+	configs_free();
 	log_info("stopped");
 	return (0);
 }

@@ -72,20 +72,6 @@ static const char *const stat_names[STAT_N] = {
 	[STAT_REPORTS] = "reports",
 };
 
-/* How many columns a table has. */
-u_int
-table_ncols(enum table t)
-{
-	return (table_ncols_of[t]);
-}
-
-/* A column's name. */
-const char *
-table_col_name(enum table t, u_int col)
-{
-	return (table_cols[t][col]);
-}
-
 /* The "cols" line that heads a table on the wire. */
 char *
 table_cols_line(enum table t)

@@ -7,7 +7,7 @@ interests, the typing indicator, scrollback, safety nudges, /block, a
 import time
 import unittest
 
-from test_ssh import SshTest
+from harness_ssh import SshTest
 
 TYPING = "Stranger is typing"
 NUDGE = "Safety tip"

@@ -11,7 +11,7 @@ import time
 
 from harness import TIMEOUT, new_source, poll
 from test_moderation import ModTest
-from test_ssh import SshTest, make_key
+from harness_ssh import SshTest, make_key
 
 # The daemon looks at DIR/moderators at most once a second per worker.
 RECHECK = 1.2

@@ -29,7 +29,7 @@ import urllib.request
 
 from harness import (TIMEOUT, SANITIZED, Netcat, RawTelnet,
                      free_port, new_source, poll, scaled)
-from test_ssh import SshTest, AsyncSsh, ssh_argv, ssh_env
+from harness_ssh import SshTest, AsyncSsh, ssh_argv, ssh_env
 
 MIB = 1024
 

@@ -16,7 +16,7 @@ import time
 
 from harness import (DaemonTest, Daemon, Netcat, Client, ROOT, TIMEOUT,
                      SEND_TIMEOUT, poll)
-from test_ssh import SshTest, make_key
+from harness_ssh import SshTest, make_key
 
 STRANGERCTL = os.path.join(ROOT, "strangerctl")
 

@@ -12,7 +12,7 @@ import threading
 import time
 
 from harness import new_source, poll, scaled
-from test_ssh import SshTest
+from harness_ssh import SshTest
 
 # A real login with this many idle sockets around must still take no
 # longer than this (it takes ~50 ms with asyncssh on an idle machine).

@@ -5,7 +5,7 @@ import subprocess
 import time
 
 from harness import TIMEOUT
-from test_ssh import SshTest, ssh_argv, ssh_env, SSH_BASE_OPTS, AsyncSsh
+from harness_ssh import SshTest, ssh_argv, ssh_env, SSH_BASE_OPTS, AsyncSsh
 
 # A refusal must come well before the 20 s login grace time.
 PROMPT = 5

@@ -32,9 +32,10 @@ test_cols_lines(void **state)
 	line = table_cols_line(TABLE_STATS);
 	assert_string_equal(line, "cols\tname\tvalue\n");
 	free(line);
-	assert_int_equal(table_ncols(TABLE_REPORTS), RCOL_N);
-	assert_string_equal(table_col_name(TABLE_REPORTS, RCOL_EVIDENCE),
-	    "evidence");
+	line = table_cols_line(TABLE_REPORTS);
+	assert_string_equal(line, "cols\tid\ttime\tstatus\treporter\t"
+	    "reported\treason\tevidence\n");
+	free(line);
 }
 
 /* A row is filled by column number and escaped; NULL is empty. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "strangerd.h"
+#include "../../src/console.h"
 
 /* Row y of a screen as UTF-8 text, trailing blanks cut. */
 static char *
