@@ -35,7 +35,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/admin-worker.o src/console.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
-	    src/ssh-auth.o src/ssh-chan.o src/ssh-hostkey.o \
+	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o

@@ -602,7 +602,6 @@ struct worker {
 	struct screen		 scratch;	/* owned: the next frame */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
-	_Atomic u_int		 nfds;		/* descriptors they hold, same */
 	int			 stopping;
 	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
@@ -614,7 +613,6 @@ struct worker {
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
-extern u_int		  worker_fd_budget;
 void		 workers_init(void);
 void		 workers_run(void);
 void		 workers_stop(void);
@@ -627,8 +625,7 @@ int		 worker_banned(struct worker *, const struct sockaddr *,
 		     const char *, char **);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
-void		 worker_conn_done(struct worker *, const struct sockaddr *,
-		     enum proto);
+void		 worker_conn_done(struct worker *, const struct sockaddr *);
 uint64_t	 now_ms(void);
 
 /* telnet.c: the telnet front end (libtelnet). */
@@ -646,6 +643,17 @@ int		 ssh_worker_init(struct worker *);
 void		 ssh_worker_free(struct worker *);
 void		 ssh_worker_accept(struct worker *, int, const struct sockaddr *,
 		     socklen_t);
+
+/*
+ * ssh-watch.c: a worker's epoll set for the SSH sockets that libssh
+ * owns and may close by itself (see there why not libevent's events).
+ */
+struct ssh_watch;
+typedef void	(*ssh_watch_cb)(void *, short);
+struct ssh_watch *ssh_watch_new(struct event_base *, ssh_watch_cb);
+void		 ssh_watch_free(struct ssh_watch *);
+int		 ssh_watch_set(struct ssh_watch *, int, void *, int, int);
+void		 ssh_watch_del(struct ssh_watch *, int);
 
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);

@@ -29,13 +29,13 @@
  *    the channel window is open; the rest waits in outq, which is capped.
  *  - A connection is freed from the loop (ssh_conn_process or a timer),
  *    never from a libssh callback.
- *  - libssh closes its socket by itself when the client goes or a write
- *    fails, from inside any call.  So libssh gets a duplicate of the
- *    descriptor and our events watch the original, which only
- *    ssh_conn_free() closes, after it has deleted them: the number our
- *    events use can never be reused by another worker's accept while
- *    they still watch it (which would register that worker's socket in
- *    our epoll set).  A connection holds two descriptors.
+ *  - libssh owns the connection's one descriptor and closes it by
+ *    itself when the client goes or a write fails, from inside any
+ *    call.  The socket is watched in the worker's ssh_watch (see
+ *    ssh-watch.c), which the kernel leaves when libssh closes it; we
+ *    change or delete the watch only after ssh_conn_held() has seen
+ *    that libssh still holds the number, so that we never name a number
+ *    another worker's accept may have been given since.
  */
 
 #include <sys/types.h>
@@ -44,7 +44,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +87,10 @@ static const struct session_ops ssh_ops = {
 };
 
 static void	 ssh_addr_string(const struct sockaddr *, char *, size_t);
-static void	 ssh_conn_io(evutil_socket_t, short, void *);
+static int	 ssh_conn_held(struct ssh_conn *);
+static int	 ssh_conn_watch(struct ssh_conn *);
+static void	 ssh_conn_unwatch(struct ssh_conn *);
+static void	 ssh_conn_io(void *, short);
 static void	 ssh_conn_timer(evutil_socket_t, short, void *);
 static void	 ssh_conn_process_cb(evutil_socket_t, short, void *);
 static void	 ssh_conn_process(struct ssh_conn *);
@@ -162,6 +164,7 @@ ssh_worker_init(struct worker *w)
 		log_warnx("ssh: %s", ssh_get_error(sw->bind));
 		goto fail;
 	}
+	sw->watch = ssh_watch_new(w->base, ssh_conn_io);
 	w->ssh = sw;
 	return (0);
 fail:
@@ -194,6 +197,7 @@ ssh_worker_free(struct worker *w)
 		}
 		ssh_conn_free(c, "server shutdown");
 	}
+	ssh_watch_free(sw->watch);
 	ssh_bind_free(sw->bind);
 	free(sw);
 	w->ssh = NULL;
@@ -247,20 +251,12 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	struct timeval		 tv = { 0, 0 };
 	char			 addr[INET6_ADDRSTRLEN];
 	uint32_t		 bucket;
-	int			 sfd;
 
 	ssh_addr_string(sa, addr, sizeof addr);
 	/* Caps on handshakes in progress: ssh-preauth.c. */
 	if (ssh_preauth_admit(sw, sa, addr, &bucket) != 0) {
 		close(fd);
-		worker_conn_done(w, sa, PROTO_SSH);
-		return;
-	}
-	if ((sfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_warn("ssh %s: dup", addr);
-		ssh_preauth_release(bucket);
-		close(fd);
-		worker_conn_done(w, sa, PROTO_SSH);
+		worker_conn_done(w, sa);
 		return;
 	}
 
@@ -280,21 +276,18 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	LIST_INSERT_HEAD(&sw->conns, c, entry);
 	c->outq = evbuffer_new();
 	c->inq = evbuffer_new();
-	c->read_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, ssh_conn_io,
-	    c);
-	c->write_ev = event_new(w->base, fd, EV_WRITE, ssh_conn_io, c);
 	c->timer_ev = evtimer_new(w->base, ssh_conn_timer, c);
 	c->process_ev = event_new(w->base, -1, 0, ssh_conn_process_cb, c);
-	if (c->outq == NULL || c->inq == NULL || c->read_ev == NULL ||
-	    c->write_ev == NULL || c->timer_ev == NULL || c->process_ev == NULL)
+	if (c->outq == NULL || c->inq == NULL || c->timer_ev == NULL ||
+	    c->process_ev == NULL)
 		fatalx("ssh: out of memory");
 
 	if ((c->ssh = ssh_new()) == NULL)
 		fatalx("ssh: out of memory");
-	if (ssh_bind_accept_fd(sw->bind, c->ssh, sfd) != SSH_OK) {
+	if (ssh_bind_accept_fd(sw->bind, c->ssh, fd) != SSH_OK) {
 		log_warnx("ssh %s: %s", c->addr, ssh_get_error(sw->bind));
-		if (ssh_get_fd(c->ssh) != sfd)
-			close(sfd);
+		if (ssh_get_fd(c->ssh) != fd)
+			close(fd);
 		ssh_conn_free(c, NULL);
 		return;
 	}
@@ -312,11 +305,16 @@ ssh_worker_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	ssh_set_server_callbacks(c->ssh, &c->server_cb);
 	ssh_set_message_callback(c->ssh, ssh_auth_message, c);
 
-	event_add(c->read_ev, NULL);
+	if (ssh_watch_set(sw->watch, fd, c, 0, 0) == -1) {
+		log_warn("ssh %s: epoll_ctl", c->addr);
+		ssh_conn_free(c, NULL);
+		return;
+	}
+	c->watched = 1;
 	tv.tv_sec = cfg->ssh_grace;
 	evtimer_add(c->timer_ev, &tv);
 	/* Send our version string now: clients wait for it. */
-	ssh_conn_io(fd, EV_WRITE, c);
+	ssh_conn_io(c, EV_WRITE);
 }
 
 /*
@@ -336,8 +334,6 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	c->dead = 1;	/* callbacks from ssh_disconnect below do nothing */
 	ssh_preauth_done(c);
 	LIST_REMOVE(c, entry);
-	event_free(c->read_ev);
-	event_free(c->write_ev);
 	event_free(c->timer_ev);
 	event_free(c->process_ev);
 	if (c->sev != NULL) {
@@ -347,9 +343,9 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	if (c->ssh != NULL) {
 		if (ssh_is_connected(c->ssh))
 			ssh_disconnect(c->ssh);
-		ssh_free(c->ssh);	/* closes its socket, frees the channel */
+		/* Closes the socket, which leaves the watch; frees the channel. */
+		ssh_free(c->ssh);
 	}
-	close(c->fd);		/* the events that watched it are gone */
 	if (c->outq != NULL)
 		evbuffer_free(c->outq);
 	if (c->inq != NULL)
@@ -357,7 +353,7 @@ ssh_conn_free(struct ssh_conn *c, const char *reason)
 	free(c->key);
 	free(c->keytype);
 	free(c->term);
-	worker_conn_done(c->w, (struct sockaddr *)&c->ss, PROTO_SSH);
+	worker_conn_done(c->w, (struct sockaddr *)&c->ss);
 	free(c);
 }
 
@@ -380,14 +376,61 @@ ssh_conn_schedule(struct ssh_conn *c)
 	event_active(c->process_ev, EV_TIMEOUT, 0);
 }
 
-/* The socket is readable or writable: let libssh work. */
+/*
+ * Does libssh still hold the socket?  It closes it from inside its own
+ * calls only, all made on this thread, so the answer holds until our
+ * next libssh call.
+ */
+static int
+ssh_conn_held(struct ssh_conn *c)
+{
+	return (ssh_get_fd(c->ssh) == c->fd);
+}
+
+/*
+ * Watch for writing too while libssh has output pending.  Returns -1
+ * when that failed and the connection is lost (and may be freed).
+ */
+static int
+ssh_conn_watch(struct ssh_conn *c)
+{
+	int	write = (ssh_get_status(c->ssh) & SSH_WRITE_PENDING) != 0;
+
+	if (!c->watched || write == c->watch_write || !ssh_conn_held(c))
+		return (0);
+	if (ssh_watch_set(c->sw->watch, c->fd, c, 1, write) == -1) {
+		log_warn("ssh %s: epoll_ctl", c->addr);
+		ssh_conn_lost(c, "cannot watch the socket");
+		return (-1);
+	}
+	c->watch_write = write;
+	return (0);
+}
+
+/*
+ * No more events for this connection.  Once libssh has closed the
+ * socket the kernel has dropped it from the watch already, and its
+ * number may be another worker's: leave it alone.
+ */
 static void
-ssh_conn_io(evutil_socket_t fd, short events, void *arg)
+ssh_conn_unwatch(struct ssh_conn *c)
+{
+	if (c->watched && ssh_conn_held(c))
+		ssh_watch_del(c->sw->watch, c->fd);
+	c->watched = 0;
+}
+
+/*
+ * The socket is readable or writable: let libssh work.  The worker's
+ * ssh_watch calls this for a batch of sockets at once, so it may free
+ * this connection but never another.
+ */
+static void
+ssh_conn_io(void *arg, short events)
 {
 	struct ssh_conn	*c = arg;
 	int		 rc;
 
-	(void)fd;
 	(void)events;
 	if (c->dead)
 		return;
@@ -477,8 +520,7 @@ ssh_conn_lost(struct ssh_conn *c, const char *reason)
 {
 	if (c->dead)
 		return;
-	event_del(c->read_ev);
-	event_del(c->write_ev);
+	ssh_conn_unwatch(c);
 	evtimer_del(c->timer_ev);
 	if (c->s == NULL) {
 		ssh_conn_free(c, reason);
@@ -508,7 +550,7 @@ ssh_conn_process(struct ssh_conn *c)
 		return;
 	}
 	status = ssh_get_status(c->ssh);
-	if (!ssh_is_connected(c->ssh) ||
+	if (!ssh_conn_held(c) || !ssh_is_connected(c->ssh) ||
 	    (status & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
 		ssh_conn_lost(c, ssh_conn_error(c));
 		return;
@@ -571,12 +613,12 @@ ssh_conn_process(struct ssh_conn *c)
 		ssh_conn_free(c, NULL);
 		return;
 	}
-	if (!ssh_is_connected(c->ssh)) {
+	if (!ssh_conn_held(c) || !ssh_is_connected(c->ssh)) {
 		ssh_conn_lost(c, ssh_conn_error(c));
 		return;
 	}
-	if (ssh_get_status(c->ssh) & SSH_WRITE_PENDING)
-		event_add(c->write_ev, NULL);
+	if (ssh_conn_watch(c) != 0)
+		return;
 	if (c->again) {
 		c->again = 0;
 		event_active(c->process_ev, EV_TIMEOUT, 0);

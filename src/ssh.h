@@ -54,15 +54,15 @@ struct ssh_conn {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 
-	int			 fd;		/* owned: our events' */
-	ssh_session		 ssh;		/* owned: on a dup of fd */
+	int			 fd;		/* libssh's, until it closes it */
+	int			 watched;	/* fd is in sw->watch */
+	int			 watch_write;	/* for writing too */
+	ssh_session		 ssh;		/* owned: owns fd */
 	ssh_event		 sev;		/* owned, once keys are agreed */
 	ssh_channel		 chan;		/* owned by ssh */
 	struct ssh_server_callbacks_struct server_cb;
 	struct ssh_channel_callbacks_struct chan_cb;
 
-	struct event		*read_ev;	/* owned */
-	struct event		*write_ev;	/* owned */
 	struct event		*timer_ev;	/* owned: grace time, linger */
 	struct event		*process_ev;	/* owned: ssh_conn_process */
 	struct evbuffer		*outq;		/* owned: to the channel */
@@ -107,6 +107,7 @@ struct ssh_conn {
 
 struct ssh_worker {
 	ssh_bind		 bind;		/* owned */
+	struct ssh_watch	*watch;		/* owned: the sockets */
 	LIST_HEAD(, ssh_conn)	 conns;
 	TAILQ_HEAD(, ssh_conn)	 preauth;	/* oldest first */
 	u_int			 npreauth;

@@ -187,7 +187,6 @@ raise_nofile(struct config *c)
 	}
 	nofile_cap -= metrics_http_fds(c) < nofile_cap ? metrics_http_fds(c) :
 	    nofile_cap;
-	worker_fd_budget = nofile_cap;
 }
 
 /* Keep the session cap below what the descriptors allow; 0 is "all". */

@@ -104,7 +104,7 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 		log_warnx("telnet: bufferevent_socket_new failed");
 		close(fd);
 		free(c);
-		worker_conn_done(w, sa, PROTO_TELNET);
+		worker_conn_done(w, sa);
 		return;
 	}
 	if ((c->tn = telnet_init(telnet_opts, telnet_handler, 0, c)) == NULL)
@@ -416,6 +416,6 @@ telnet_free_conn(struct telnet_conn *c)
 	event_free(c->negotiate_ev);
 	telnet_free(c->tn);
 	bufferevent_free(c->bev);
-	worker_conn_done(w, (struct sockaddr *)&c->ss, PROTO_TELNET);
+	worker_conn_done(w, (struct sockaddr *)&c->ss);
 	free(c);
 }

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -44,7 +43,6 @@
 
 struct worker		**workers;
 u_int			  nworkers;
-u_int			  worker_fd_budget = UINT_MAX;	/* for connections */
 
 /*
  * Connections per address must be counted across workers (the kernel
@@ -71,10 +69,9 @@ static void	 worker_message(struct msg *, void *);
 static void	 worker_reap(evutil_socket_t, short, void *);
 static void	 worker_tick(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
-static int	 worker_room(enum proto);
+static int	 worker_room(void);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
 		     struct listener *, const char *, const char *);
-static u_int	 worker_proto_fds(enum proto);
 static void	 worker_bans(struct worker *, struct msg *);
 
 /* Open this worker's listening sockets. */
@@ -116,35 +113,20 @@ worker_listen(struct worker *w)
 }
 
 /*
- * Is there room for one more connection of proto: fewer connections
- * than max_sessions on all workers together, and the descriptors it
- * needs (worker_proto_fds(), reserved at accept and given back by
- * worker_conn_done()) within the budget?  Approximate, from any thread.
+ * Is there room for one more connection: fewer than max_sessions on all
+ * workers together?  Each holds one descriptor, and max_sessions is
+ * never more than the descriptors allow (strangerd.c), so accept never
+ * runs out.  Approximate, from any thread.
  */
 static int
-worker_room(enum proto proto)
+worker_room(void)
 {
-	u_int	i, conns = 0, fds = 0;
+	u_int	i, conns = 0;
 
-	for (i = 0; i < nworkers; i++) {
+	for (i = 0; i < nworkers; i++)
 		conns += atomic_load_explicit(&workers[i]->nconns,
 		    memory_order_relaxed);
-		fds += atomic_load_explicit(&workers[i]->nfds,
-		    memory_order_relaxed);
-	}
-	return (conns < cfg->max_sessions &&
-	    fds + worker_proto_fds(proto) <= worker_fd_budget);
-}
-
-/*
- * Descriptors a connection holds: the socket, and for SSH a second
- * number for the same socket, which libssh owns and may close whenever
- * it fails while the event loop's stays valid (ssh.c).
- */
-static u_int
-worker_proto_fds(enum proto proto)
-{
-	return (proto == PROTO_SSH ? 2 : 1);
+	return (conns < cfg->max_sessions);
 }
 
 /* Take new connections from a listening socket. */
@@ -205,7 +187,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			free(ban);
 			continue;
 		}
-		if (!worker_room(l->la->proto)) {
+		if (!worker_room()) {
 			metrics_inc(METRIC_REFUSED_FULL);
 			worker_refuse(c, &ss, l, "server full", full);
 			continue;
@@ -222,8 +204,6 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 			continue;
 		}
 		atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&w->nfds,
-		    worker_proto_fds(l->la->proto), memory_order_relaxed);
 		switch (l->la->proto) {
 		case PROTO_TELNET:
 			telnet_accept(w, c, (struct sockaddr *)&ss, sslen);
@@ -261,12 +241,9 @@ worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
 
 /* A connection accepted by this worker has gone; front ends call this. */
 void
-worker_conn_done(struct worker *w, const struct sockaddr *sa,
-    enum proto proto)
+worker_conn_done(struct worker *w, const struct sockaddr *sa)
 {
 	atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&w->nfds, worker_proto_fds(proto),
-	    memory_order_relaxed);
 	pthread_mutex_lock(&limit_lock);
 	limit_release(limit_table, sa);
 	pthread_mutex_unlock(&limit_lock);

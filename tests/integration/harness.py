@@ -210,19 +210,23 @@ class Daemon:
     def nfds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
-    def nsockets(self):
-        """Distinct sockets the daemon holds open: an SSH connection
-        holds its socket under two descriptor numbers (src/ssh.c)."""
+    def socket_numbers(self):
+        """The daemon's open sockets, each with how many descriptor
+        numbers it is open under."""
         d = "/proc/%d/fd" % self.proc.pid
-        seen = set()
+        seen = {}
         for fd in os.listdir(d):
             try:
                 target = os.readlink(os.path.join(d, fd))
             except OSError:
                 continue        # closed meanwhile
             if target.startswith("socket:"):
-                seen.add(target)
-        return len(seen)
+                seen[target] = seen.get(target, 0) + 1
+        return seen
+
+    def nsockets(self):
+        """Distinct sockets the daemon holds open."""
+        return len(self.socket_numbers())
 
     def terminate(self, timeout=None):
         """SIGTERM and wait; returns the exit status (None: still up)."""

@@ -664,8 +664,8 @@ class TestStalledReader(LimitTest):
 class TestDescriptorLimit(LimitTest):
     """A descriptor limit of 200 and no session cap: the daemon serves
     what its descriptors allow (200 less a reserve of 64 and the 2 set
-    aside for one metrics connection and its listener, an SSH
-    connection holding two) and tells the next visitors the server is
+    aside for one metrics connection and its listener, one for each
+    connection, SSH or telnet) and tells the next visitors the server is
     full; it never runs out of descriptors, so accept never fails, and
     when the crowd leaves a visitor gets in at once."""
 
@@ -677,15 +677,15 @@ class TestDescriptorLimit(LimitTest):
 
     def test_ssh_crowd_within_the_descriptors(self):
         srcs = [new_source() for _ in range(4)]
-        socks = [connect(self.ssh_port, srcs[i % 4]) for i in range(100)]
+        socks = [connect(self.ssh_port, srcs[i % 4]) for i in range(200)]
         self.addCleanup(lambda: [s.close() for s in socks])
         got = [refusal(*r) or r[0][:4] for r in sweep(socks, 1.0)]
         held, full = got.count(b"SSH-"), got.count(self.FULL)
-        self.assertEqual(held + full, 100, set(got))
-        # 134 descriptors for connections: 67 SSH ones (fewer when the
+        self.assertEqual(held + full, 200, set(got))
+        # 134 descriptors for connections: 134 SSH ones (fewer when the
         # test's own visitors still hold some).
-        self.assertGreaterEqual(held, 60, got)
-        self.assertLessEqual(held, 67, got)
+        self.assertGreaterEqual(held, 126, got)
+        self.assertLessEqual(held, 134, got)
         self.assertLessEqual(self.daemon.nfds(), 200)
         self.assertEqual(refused_line(connect(self.port, new_source())),
                          self.FULL)
@@ -697,6 +697,31 @@ class TestDescriptorLimit(LimitTest):
         self.ssh_visitor("ssh_async", name="after").wait_for("Enter")
         self.assertNotIn("Too many open files", self.daemon.log())
         self.assertStaysUp()
+
+
+class TestOneDescriptor(LimitTest):
+    """An SSH connection holds one descriptor, as a telnet one does,
+    before authentication and in a chat (libssh owns it; src/ssh.c)."""
+
+    def test_each_connection_one_descriptor(self):
+        base = self.daemon.nfds()
+        chat = [self.ssh_visitor("ssh_async", name="ssh%d" % i)
+                for i in range(4)]
+        chat.append(self.visitor("raw", source=new_source(), name="telnet"))
+        handshake = connect(self.ssh_port, new_source())
+        self.addCleanup(handshake.close)
+        handshake.sendall(b"SSH-2.0-stalled\r\n")
+        self.assertTrue(poll(lambda: self.daemon.nfds() - base >= 6),
+                        self.daemon.nfds() - base)
+        numbers = self.daemon.socket_numbers()
+        self.assertEqual([n for n in numbers.values() if n != 1], [],
+                         numbers)
+        self.assertEqual(self.daemon.nfds() - base, 6)
+        for c in chat:
+            c.close()
+        handshake.close()
+        self.assertTrue(poll(lambda: self.daemon.nfds() <= base),
+                        (self.daemon.nfds(), base))
 
 
 class TestIdleTimeouts(LimitTest):
