@@ -2,6 +2,7 @@
 """Run the strangerd benchmarks beside their peers and print the table.
 
     bench/run.py [--full] [--only a,b,c,d] [--strangerd PATH]
+                 [--idle N] [--hold SECS]
 
 Starts each server fresh on loopback with a throwaway state directory
 or configuration (strangerd; OpenSSH's sshd; ngircd), drives it with
@@ -120,7 +121,11 @@ class Server:
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.cfg = FULL if args.full else QUICK
+        self.cfg = dict(FULL if args.full else QUICK)
+        if args.idle:
+            self.cfg["idle"] = args.idle
+        if args.hold:
+            self.cfg["idle_hold"] = args.hold
         self.tmp = tempfile.mkdtemp(prefix="strangerd-bench.")
         self.strangerd = args.strangerd or os.path.join(ROOT, "strangerd")
         self.rows = []
@@ -455,6 +460,10 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--strangerd", default="")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--idle", type=int, default=0,
+                    help="sessions in (a), e.g. 19900")
+    ap.add_argument("--hold", type=int, default=0,
+                    help="seconds (a) measures them idle")
     prioritise()
     Bench(ap.parse_args()).run()
 

@@ -598,7 +598,13 @@ struct worker {
 	u_int			 nslots;
 	struct session		*closed;	/* sessions waiting to be freed */
 	struct event		*reap_ev;
-	struct event		*tick_ev;	/* 100 ms: a tenth of the slots */
+	struct event		*tick_ev;	/* once a second */
+	struct event		*walk_ev;	/* a slice of the sessions */
+	u_int			 walk_left;	/* slices still to walk */
+	int			 walk_reload;	/* the walk re-arms deadlines */
+	u_int			 seen_online;	/* figures the sessions show */
+	u_int			 seen_waiting;
+	const struct config	*seen_cfg;
 	struct screen		 scratch;	/* owned: the next frame */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
@@ -753,6 +759,7 @@ struct session {
 	u_int			 mutes;
 	uint64_t		 muted_until;	/* ms, now_ms() clock */
 	uint64_t		 last_active;	/* ms: last key or state change */
+	struct event		*deadline_ev;	/* the next thing due */
 	u_int			 shown_online;	/* for the status line */
 	char			*farewell;	/* owned: last notice shown */
 	struct console		*console;	/* owned: moderator, or NULL */
@@ -776,7 +783,7 @@ void		 session_close(struct session *, const char *);
 void		 session_free(struct session *);
 void		 session_message(struct session *, struct msg *);
 void		 session_notice(struct session *, const char *);
-void		 session_tick(struct session *);
+void		 session_recount(struct session *, int);
 const char	*session_id(const struct session *);
 void		 session_refresh(struct session *, int);
 
@@ -808,6 +815,7 @@ u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
 u_int		 view_line_rows(enum line_kind, const char *, u_int);
 u_int		 view_status_clock(const struct session *, uint64_t);
+uint64_t	 view_status_next(const struct session *, uint64_t);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);

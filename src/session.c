@@ -92,6 +92,10 @@ static void	 session_status(struct session *);
 static void	 session_want(struct session *);
 static uint64_t	 session_ident(const struct session *);
 static void	 session_never_again(struct session *);
+static void	 session_arm(struct session *);
+static void	 session_deadline(evutil_socket_t, short, void *);
+static int	 session_idle(struct session *);
+static u_int	 session_idle_limit(const struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -159,6 +163,8 @@ session_new(struct worker *w, const struct session_ops *ops, void *fe,
 	s->esc_ev = evtimer_new(w->base, session_esc_timer, s);
 	s->typing_ev = evtimer_new(w->base, session_typing_idle, s);
 	s->partner_typing_ev = evtimer_new(w->base, session_typing_gone, s);
+	s->deadline_ev = evtimer_new(w->base, session_deadline, s);
+	session_arm(s);
 	log_info("%s: start %s from %s", s->id, s->transport, s->addr);
 	return (s);
 }
@@ -177,8 +183,10 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	s->sy = sy;
 	s->term = term_get(term);
 	/* A verified key in DIR/moderators: the console (console.c). */
-	if (s->key != NULL && moderators_is_listed(s->key))
+	if (s->key != NULL && moderators_is_listed(s->key)) {
 		console_new(s);
+		session_arm(s);
+	}
 	if (s->term->plain) {
 		/* Line mode: print the rules once, then lines as they come. */
 		s->term = NULL;
@@ -840,6 +848,7 @@ session_search(struct session *s)
 	s->state = SESSION_WAITING;
 	s->last_active = now_ms();
 	s->state_since = s->last_active;
+	session_arm(s);
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
 	session_want(s);
 }
@@ -881,6 +890,7 @@ session_unpair(struct session *s)
 	s->partner = HANDLE_NONE;
 	metrics_session_state(s->transport, s->state, SESSION_ALONE);
 	s->state = SESSION_ALONE;
+	session_arm(s);
 	s->typing_sent = 0;
 	s->partner_typing = 0;
 	evtimer_del(s->typing_ev);
@@ -912,6 +922,7 @@ session_message(struct session *s, struct msg *m)
 		s->partner = m->from;
 		s->partner_ident = m->ident;
 		s->state_since = now_ms();
+		session_arm(s);
 		s->nudged = 0;
 		s->partner_typing = 0;
 		s->typing_sent = 0;
@@ -988,43 +999,108 @@ session_notice(struct session *s, const char *text)
 		session_redraw(-1, 0, s);
 }
 
-/* Once a second: the status line shows how many people are online. */
+/*
+ * The number online or waiting has changed (the worker looks once a
+ * second): redraw if the status line shows other figures.  After a
+ * reload (reloaded), the idle limits may have changed: re-arm.
+ */
 void
-session_tick(struct session *s)
+session_recount(struct session *s, int reloaded)
 {
-	u_int		 online = workers_online(), limit = 0;
-
-	if (s->console != NULL) {
-		console_tick(s);
+	if (s->state == SESSION_CLOSING)
 		return;
-	}
+	if (reloaded)
+		session_arm(s);
+	if (s->term != NULL && (workers_online() != s->shown_online ||
+	    match_waiting() != s->shown_waiting))
+		session_dirty(s);
+}
+
+/* The idle limit of the session's state in seconds; 0 for none. */
+static u_int
+session_idle_limit(const struct session *s)
+{
 	switch (s->state) {
 	case SESSION_WELCOME:
-		limit = cfg->idle_welcome;
-		break;
+		return (cfg->idle_welcome);
 	case SESSION_WAITING:
-		limit = cfg->idle_waiting;
-		break;
+		return (cfg->idle_waiting);
 	case SESSION_PAIRED:
 	case SESSION_ALONE:
-		limit = cfg->idle_chat;
-		break;
+		return (cfg->idle_chat);
 	case SESSION_CLOSING:
-		return;
+		break;
 	}
-	if (limit != 0 && now_ms() - s->last_active > (uint64_t)limit * 1000) {
-		session_notice(s, "You were idle for too long. Goodbye.");
-		metrics_inc(METRIC_IDLE_KICKS);
-		session_close(s, s->state == SESSION_WELCOME ?
-		    "idle on the welcome screen" : s->state ==
-		    SESSION_WAITING ? "idle while waiting" : "idle in the chat");
-		return;
-	}
+	return (0);
+}
 
-	if (s->term != NULL && (online != s->shown_online ||
-	    match_waiting() != s->shown_waiting ||
-	    view_status_clock(s, now_ms()) != s->shown_secs))
+/*
+ * Arm the session's timer for the next thing due: its idle limit, or
+ * the status line's clock moving on; a console's, once a second.  Keys
+ * do not re-arm it (last_active only moves the limit later): at the
+ * old deadline it looks again.  An idle session costs nothing between.
+ */
+static void
+session_arm(struct session *s)
+{
+	struct timeval	 tv;
+	uint64_t	 now = now_ms(), due = UINT64_MAX, next;
+	u_int		 limit = session_idle_limit(s);
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (s->console != NULL)
+		due = now + 1000;
+	else {
+		/* The limit is passed 1 ms after, as session_idle() sees it. */
+		if (limit != 0)
+			due = s->last_active + (uint64_t)limit * 1000 + 1;
+		if (s->term != NULL &&
+		    (next = view_status_next(s, now)) < due)
+			due = next;
+	}
+	if (due == UINT64_MAX) {
+		evtimer_del(s->deadline_ev);
+		return;
+	}
+	due = due > now ? due - now : 0;
+	tv.tv_sec = due / 1000;
+	tv.tv_usec = (due % 1000) * 1000;
+	evtimer_add(s->deadline_ev, &tv);
+}
+
+/* The session's timer: idle too long, the clock moved, or a console tick. */
+static void
+session_deadline(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	if (s->console != NULL)
+		console_tick(s);
+	else if (session_idle(s))
+		return;
+	else if (s->term != NULL &&
+	    view_status_clock(s, now_ms()) != s->shown_secs)
 		session_dirty(s);
+	session_arm(s);
+}
+
+/* Past the idle limit: say goodbye and close (returns 1). */
+static int
+session_idle(struct session *s)
+{
+	u_int	limit = session_idle_limit(s);
+
+	if (limit == 0 || now_ms() - s->last_active <= (uint64_t)limit * 1000)
+		return (0);
+	session_notice(s, "You were idle for too long. Goodbye.");
+	metrics_inc(METRIC_IDLE_KICKS);
+	session_close(s, s->state == SESSION_WELCOME ?
+	    "idle on the welcome screen" : s->state ==
+	    SESSION_WAITING ? "idle while waiting" : "idle in the chat");
+	return (1);
 }
 
 /* A system line: the server speaking. */
@@ -1223,6 +1299,7 @@ session_close(struct session *s, const char *reason)
 	evtimer_del(s->esc_ev);
 	evtimer_del(s->typing_ev);
 	evtimer_del(s->partner_typing_ev);
+	evtimer_del(s->deadline_ev);
 	s->next_closed = s->w->closed;
 	s->w->closed = s;
 	event_active(s->w->reap_ev, EV_TIMEOUT, 0);
@@ -1241,6 +1318,7 @@ session_free(struct session *s)
 	event_free(s->esc_ev);
 	event_free(s->typing_ev);
 	event_free(s->partner_typing_ev);
+	event_free(s->deadline_ev);
 	screen_free(&s->shown);
 	editor_free(&s->editor);
 	console_free(s->console);

@@ -179,8 +179,8 @@ view_clock(char *buf, size_t size, uint64_t ms, int minutes)
 /*
  * What the status line's clock shows for a session at now: seconds
  * while waiting, minutes in a chat (so that a chat redraws once a
- * minute, not once a second), 0 otherwise.  session_tick() redraws
- * when it changes.
+ * minute, not once a second), 0 otherwise.  The session's timer is
+ * armed for when it changes (view_status_next()) and redraws then.
  */
 u_int
 view_status_clock(const struct session *s, uint64_t now)
@@ -192,6 +192,25 @@ view_status_clock(const struct session *s, uint64_t now)
 	if (s->state == SESSION_PAIRED)
 		return ((u_int)(ms / 60000) + 1);
 	return (0);
+}
+
+/*
+ * When view_status_clock() will next change, on the now_ms() clock;
+ * UINT64_MAX for never.  The session's timer is armed for it.
+ */
+uint64_t
+view_status_next(const struct session *s, uint64_t now)
+{
+	uint64_t	ms = now > s->state_since ? now - s->state_since : 0;
+	uint64_t	step;
+
+	if (s->state == SESSION_WAITING)
+		step = 1000;
+	else if (s->state == SESSION_PAIRED)
+		step = 60000;
+	else
+		return (UINT64_MAX);
+	return (s->state_since + (ms / step + 1) * step);
 }
 
 /*

@@ -34,8 +34,11 @@
 
 /* Accept at most this many connections per wake-up, to stay fair. */
 #define WORKER_ACCEPT_BATCH	64
-/* Sessions are ticked once a second, in this many slices. */
-#define WORKER_TICK_SLICES	10
+/*
+ * A change of the figures on the status lines is shown in this many
+ * slices of the sessions, 100 ms apart.
+ */
+#define WORKER_WALK_SLICES	10
 /* Listen backlog; the kernel caps it at somaxconn. */
 #define WORKER_BACKLOG		4096
 /* Refusals logged a second per listener; the rest are counted. */
@@ -68,6 +71,7 @@ static void	 worker_retry(evutil_socket_t, short, void *);
 static void	 worker_message(struct msg *, void *);
 static void	 worker_reap(evutil_socket_t, short, void *);
 static void	 worker_tick(evutil_socket_t, short, void *);
+static void	 worker_walk(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
 static int	 worker_room(void);
 static void	 worker_refuse(int, const struct sockaddr_storage *,
@@ -472,9 +476,49 @@ worker_reap(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Every 100 ms: a tenth of the sessions see what time or others changed. */
+/*
+ * Once a second: if the number online or waiting, or the configuration,
+ * has changed, walk the sessions to show it.  Each session's own timer
+ * sees to its idle limit and its clock (session.c), so with nothing
+ * changed this costs the same for ten sessions as for ten thousand.
+ */
 static void
 worker_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker		*w = arg;
+	const struct config	*c = cfg;
+	struct timeval		 tv = { 0, 1000000 / WORKER_WALK_SLICES };
+	u_int			 online = workers_online();
+	u_int			 waiting = match_waiting();
+
+	(void)fd;
+	(void)events;
+	w->ticks++;
+	if (w->walk_left == 0 && (online != w->seen_online ||
+	    waiting != w->seen_waiting || c != w->seen_cfg)) {
+		w->walk_reload = c != w->seen_cfg;
+		w->seen_online = online;
+		w->seen_waiting = waiting;
+		w->seen_cfg = c;
+		w->walk_left = WORKER_WALK_SLICES;
+		event_add(w->walk_ev, &tv);
+		worker_walk(-1, 0, w);
+	}
+	/* One worker forgets idle addresses, once a minute. */
+	if (w->idx == 0 && w->ticks % 60 == 0) {
+		pthread_mutex_lock(&limit_lock);
+		limit_sweep(limit_table, &cfg->limits, now_ms());
+		pthread_mutex_unlock(&limit_lock);
+	}
+}
+
+/*
+ * One slice of a walk over the sessions, a tenth of them: every status
+ * line is redrawn when the number online changes, and doing them all at
+ * once would stall the chat lines queued behind them.
+ */
+static void
+worker_walk(evutil_socket_t fd, short events, void *arg)
 {
 	struct worker	*w = arg;
 	struct session	*s;
@@ -482,23 +526,14 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	/*
-	 * Each session is ticked once a second, a tenth of them at each
-	 * tick: when the number online changes, every status line is
-	 * redrawn, and doing them all at once would stall the chat lines
-	 * queued behind them.
-	 */
-	w->ticks++;
-	for (i = w->ticks % WORKER_TICK_SLICES; i < w->nslots;
-	    i += WORKER_TICK_SLICES)
+	if (w->walk_left == 0)
+		return;
+	w->walk_left--;
+	for (i = w->walk_left; i < w->nslots; i += WORKER_WALK_SLICES)
 		if ((s = w->slots[i]) != NULL)
-			session_tick(s);
-	/* One worker forgets idle addresses, once a minute. */
-	if (w->idx == 0 && w->ticks % (60 * WORKER_TICK_SLICES) == 0) {
-		pthread_mutex_lock(&limit_lock);
-		limit_sweep(limit_table, &cfg->limits, now_ms());
-		pthread_mutex_unlock(&limit_lock);
-	}
+			session_recount(s, w->walk_reload);
+	if (w->walk_left == 0)
+		event_del(w->walk_ev);
 }
 
 /* A worker thread: run the loop until told to stop. */
@@ -516,7 +551,7 @@ void
 workers_init(void)
 {
 	struct worker		*w;
-	struct timeval		 tick = { 0, 1000000 / WORKER_TICK_SLICES };
+	struct timeval		 tick = { 1, 0 };
 	u_int			 i, j;
 	int			 need_ssh = 0;
 
@@ -536,6 +571,8 @@ workers_init(void)
 		w->reap_ev = event_new(w->base, -1, 0, worker_reap, w);
 		w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick, w);
 		event_add(w->tick_ev, &tick);
+		w->walk_ev = event_new(w->base, -1, EV_PERSIST, worker_walk, w);
+		w->seen_cfg = cfg;
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
 		/* store_open() loaded the bans before any worker exists. */
@@ -611,6 +648,7 @@ workers_free(void)
 			ssh_worker_free(w);
 		event_free(w->reap_ev);
 		event_free(w->tick_ev);
+		event_free(w->walk_ev);
 		inbox_free(w->inbox);
 		banlist_unref(w->bans);
 		evbuffer_free(w->out);

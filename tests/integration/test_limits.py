@@ -724,6 +724,50 @@ class TestOneDescriptor(LimitTest):
                         (self.daemon.nfds(), base))
 
 
+class TestIdleCostsNothing(LimitTest):
+    """Visitors who do nothing cost the daemon nothing: each session's
+    timer is armed for its next real deadline (an idle limit minutes
+    away; in a chat, the status clock's next minute), and the workers
+    look once a second whether the number online changed.  Counted in
+    the daemon's voluntary context switches (each a wake-up of one of
+    its threads) over a few seconds in which nothing happens: a sweep
+    of the sessions every 100 ms would take 10 a second per worker."""
+
+    WINDOW = 3.0
+
+    def wakeups(self):
+        n = 0
+        task = "/proc/%d/task" % self.daemon.proc.pid
+        for tid in os.listdir(task):
+            try:
+                with open(os.path.join(task, tid, "status")) as f:
+                    for line in f:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            n += int(line.split()[1])
+            except OSError:
+                pass            # a thread that ended meanwhile
+        return n
+
+    def test_idle_sessions_do_not_wake_the_daemon(self):
+        welcome = [self.raw(source=new_source(), name="welcome%d" % i)
+                   for i in range(10)]
+        for c in welcome:
+            c.wait_for("Enter")
+        pairs = [self.pair("raw", "raw",
+                           kw_a={"source": new_source(), "name": "a%d" % i},
+                           kw_b={"source": new_source(), "name": "b%d" % i})
+                 for i in range(5)]
+        # Let the last redraws and the status lines' recount go by.
+        time.sleep(1.5)
+        before = self.wakeups()
+        time.sleep(self.WINDOW)
+        woken = self.wakeups() - before
+        # Two workers once a second each, and a few for the rest.
+        self.assertLessEqual(woken, 2 * self.WINDOW + 12, woken)
+        for a, b in pairs:
+            self.assertChat(a, b, "still here")
+
+
 class TestIdleTimeouts(LimitTest):
     """Short idle limits: on the welcome screen, while waiting, in a
     chat, and before SSH authentication; each ends with a clear line

@@ -268,6 +268,16 @@ class TestReload(ConfTest):
         c.wait_for("Press Enter")
         self.assertChat(b, a, "and still after another")
 
+    def test_reload_shortens_the_idle_limit_of_a_chat(self):
+        # Each session's timer is armed for its idle limit (15 minutes
+        # in a chat): a reload must re-arm the running ones.
+        a, b = self.pair("raw", "raw")
+        self.rewrite("idle_chat 2s\n")
+        self.hup_and_wait(r"reloaded")
+        for c in (a, b):
+            self.assertTrue(c.wait_closed(timeout=8), c.describe())
+            self.assertIn("You were idle for too long", c.text())
+
 
 def scrape(port, path="/metrics"):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
