@@ -250,8 +250,10 @@ Compression no
                     out[k] = v
         return out
 
-    def run_one(self, srv, gens, warm, secs):
-        """Wait until every generator is READY, time the window, collect."""
+    def run_one(self, srv, gens, warm, secs, end=False):
+        """Wait until every generator is READY, time the window, collect.
+        end: the generators hold their clients until told (SIGTERM), so
+        that one that was ready first does not leave inside the window."""
         for g in gens:
             self.wait_line(g, "READY")
         rss = proc_rss_kib(srv.pid)
@@ -260,6 +262,9 @@ Compression no
         c0, t0 = srv.cpu(), time.time()
         time.sleep(secs)
         c1, t1 = srv.cpu(), time.time()
+        if end:
+            for g in gens:
+                g.send_signal(signal.SIGTERM)
         res = [self.parse(self.wait_line(g, "RESULT")) for g in gens]
         for g in gens:
             g.wait()
@@ -292,11 +297,13 @@ Compression no
         srv = self.start_strangerd()
         base = proc_rss_kib(srv.pid)
         half = n // 2
+        # Held until run_one ends them: the telnet half is ready first.
+        long = hold + 600
         gens = [self.loadgen("idle", "telnet", PORT_TELNET, half,
-                             ["-R", 2000, "-W", 1, "-d", hold, "-T", 240]),
+                             ["-R", 2000, "-W", 1, "-d", long, "-T", 240]),
                 self.loadgen("idle", "ssh", PORT_SSH, n - half,
-                             ["-R", 600, "-W", 1, "-d", hold, "-T", 240])]
-        r = self.run_one(srv, gens, 1, hold)
+                             ["-R", 600, "-W", 1, "-d", long, "-T", 240])]
+        r = self.run_one(srv, gens, 1, hold, end=True)
         srv.stop()
         paired = sum(x.get("paired", 0) for x in r["res"])
         ours_kib = (r["rss"] - base) / max(paired, 1)
@@ -305,8 +312,8 @@ Compression no
         irc = self.start_ngircd()
         base2 = proc_rss_kib(irc.pid)
         g = self.loadgen("idle", "irc", PORT_IRC, n,
-                         ["-R", 2000, "-W", 1, "-d", hold, "-T", 240])
-        r2 = self.run_one(irc, [g], 1, hold)
+                         ["-R", 2000, "-W", 1, "-d", hold + 600, "-T", 240])
+        r2 = self.run_one(irc, [g], 1, hold, end=True)
         irc.stop()
         peer_kib = (r2["rss"] - base2) / max(r2["res"][0].get("paired", 1), 1)
         self.row("sessions held (paired)", paired,
