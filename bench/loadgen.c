@@ -514,6 +514,20 @@ client_event(struct client *c, uint32_t events)
 		telnet_input(c, (u_char *)buf, (size_t)n);
 }
 
+/* With -v: what a client stuck in the cycles saw. */
+static void
+report_stuck(struct client *c, uint64_t now)
+{
+	u_int	y;
+
+	fprintf(stderr, "loadgen: client %u stuck in phase %d for %.1f s, "
+	    "sent_line %d got_line %d\n", c->id, c->phase,
+	    (now - c->t_want) / 1e6, c->sent_line, c->got_line);
+	if (c->vt != NULL)
+		for (y = 0; y < VT_ROWS; y++)
+			fprintf(stderr, "  |%.*s|\n", VT_COLS, c->vt->cell[y]);
+}
+
 /* Say where the clients that are not in place got stuck. */
 static void
 report_stragglers(void)
@@ -527,8 +541,8 @@ report_stragglers(void)
 		    opt_mode == M_SETUP)
 			continue;
 		shown++;
-		fprintf(stderr, "loadgen: client %u stuck in phase %d\n",
-		    c->id, c->phase);
+		fprintf(stderr, "loadgen: client %u not in place at READY "
+		    "(phase %d)\n", c->id, c->phase);
 		if (c->vt != NULL && opt_verbose)
 			for (y = 0; y < VT_ROWS; y++)
 				fprintf(stderr, "  |%.*s|\n", VT_COLS,
@@ -737,6 +751,8 @@ main(int argc, char **argv)
 				    now - c->t_want < 3000000)
 					continue;
 				nstuck++;
+				if (opt_verbose && nstuck <= 3)
+					report_stuck(c, now);
 				client_close(c);
 				client_start(c);
 			}

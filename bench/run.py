@@ -51,6 +51,9 @@ FULL = dict(idle=10000, idle_hold=10, setup_conc=64, setup_secs=15,
             pairs=[500, 2500], rates=[1000, 5000, 10000], lat_secs=10,
             warm=2, cycle_clients=2000, cycle_secs=15, ssh_latency=None)
 
+# Part (d) with the flood limit on chat lines lifted (see cycles()).
+CYCLES_CONF = "flood_line_rate 1000\nflood_line_burst 1000\n"
+
 
 def wait_port(port, timeout=10):
     import socket
@@ -137,13 +140,18 @@ class Bench:
 
     # --- servers -------------------------------------------------------
 
-    def start_strangerd(self):
+    def start_strangerd(self, conf=""):
         d = os.path.join(self.tmp, "state")
-        return Server("strangerd",
-                      [self.strangerd, "-f", "-d", d, "-w", "2",
-                       "-s", "127.0.0.1:%d" % PORT_SSH,
-                       "-t", "127.0.0.1:%d" % PORT_TELNET],
-                      PORT_TELNET, os.path.join(self.tmp, "strangerd.log"))
+        argv = [self.strangerd, "-f", "-d", d, "-w", "2",
+                "-s", "127.0.0.1:%d" % PORT_SSH,
+                "-t", "127.0.0.1:%d" % PORT_TELNET]
+        if conf:
+            path = os.path.join(self.tmp, "strangerd.conf")
+            with open(path, "w") as f:
+                f.write(conf)
+            argv += ["-c", path]
+        return Server("strangerd", argv, PORT_TELNET,
+                      os.path.join(self.tmp, "strangerd.log"))
 
     def start_ngircd(self):
         conf = os.path.join(self.tmp, "ngircd.conf")
@@ -421,7 +429,13 @@ Compression no
         n, secs = self.cfg["cycle_clients"], self.cfg["cycle_secs"]
         print("(d) pairing cycles: %d telnet clients, paired -> one line "
               "each -> /next, %ds" % (n, secs), flush=True)
-        srv = self.start_strangerd()
+        # A generated client pairs, says hello and moves on several
+        # times a second: more lines than the flood limit lets through
+        # (5 a second, bursts of 10).  A hello it drops leaves that
+        # client's partner waiting for it, and the generator counted
+        # it stuck (~1,000 a run).  This part measures the matchmaker,
+        # so the limit is lifted; the flood limit has its own tests.
+        srv = self.start_strangerd(CYCLES_CONF)
         g = self.loadgen("cycles", "telnet", PORT_TELNET, n,
                          ["-W", 1, "-d", secs, "-R", 3000])
         r = self.run_one(srv, [g], 1, secs)
@@ -429,7 +443,8 @@ Compression no
         res = r["res"][0]
         rate = res.get("pairings", 0) / 2 / max(res.get("secs", 1), 0.001)
         self.row("pairing cycles per second", rate, None, "/s", "higher",
-                 ">= 2000", "no peer; %d clients stuck > 3 s, reconnected"
+                 ">= 4000, 0 stuck",
+                 "no peer; %d clients stuck > 3 s, reconnected"
                  % res.get("stuck", 0))
         self.row("time to be paired p50", res.get("pair_p50"), None, "ms",
                  "lower")
