@@ -174,19 +174,21 @@ size_t		 editor_width_to(const struct editor *, size_t);
 #define ATTR_FGMASK	0xf0	/* colour index + 1 in the high nibble, 0: default */
 #define ATTR_FG(c)	((((c) + 1) & 0xf) << 4)
 /*
- * Eight bytes and no padding: every bit belongs to a field, so render.c
- * can compare rows with memcmp().  A code point needs 21 bits.
+ * Four bytes and no padding: every bit belongs to a field, so render.c
+ * can compare rows with memcmp().  A code point needs 21 bits.  The rare
+ * combining mark lives in the screen's marks, at the cell's index.
  */
 struct cell {
-	uint32_t	 cp:22;		/* 0: the right half of a wide character */
+	uint32_t	 cp:21;		/* 0: the right half of a wide character */
 	uint32_t	 width:2;	/* 1 or 2; 0 for a right half */
 	uint32_t	 attr:8;
-	uint32_t	 comb;		/* one combining mark, or 0 */
+	uint32_t	 mark:1;	/* a combining mark in screen->marks */
 };
 struct screen {
 	u_int		 sx;
 	u_int		 sy;
 	struct cell	*cells;		/* owned; sx * sy */
+	uint32_t	*marks;		/* owned; sx * sy once a mark is set */
 	u_int		 cx;		/* cursor */
 	u_int		 cy;
 	int		 cursor_visible;
@@ -196,6 +198,9 @@ void		 screen_free(struct screen *);
 void		 screen_resize(struct screen *, u_int, u_int);
 void		 screen_clear(struct screen *);
 struct cell	*screen_cell(struct screen *, u_int, u_int);
+uint32_t	 screen_mark(const struct screen *, u_int, u_int);
+void		 screen_copy_marks(struct screen *, u_int,
+		     const struct screen *, u_int, u_int);
 u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
 		     size_t, uint8_t);
 void		 screen_fill(struct screen *, u_int, u_int, u_int, uint8_t);

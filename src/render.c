@@ -40,7 +40,7 @@
 /* Most rows a band of the screen is scrolled by at once. */
 #define RENDER_SCROLL_MAX 4
 /* A code point no screen holds: the cell is not known. */
-#define RENDER_UNKNOWN	0x3fffff
+#define RENDER_UNKNOWN	0x1fffff
 
 #define RENDER_FLAGS	(ATTR_BOLD|ATTR_REVERSE|ATTR_DIM)
 
@@ -56,6 +56,7 @@ struct render_ctx {
 	u_int			 y;	/* the row want and have are */
 	const struct cell	*want;	/* that row as it should be shown */
 	const struct cell	*have;	/* and as the terminal shows it */
+	const struct screen	*shown;	/* the screen have is a row of */
 	/*
 	 * The bottom row as it should be shown: its right-hand cell stays
 	 * blank, and a wide character that would reach into it becomes a
@@ -75,8 +76,8 @@ static void	 render_cup(struct render_ctx *, u_int, u_int);
 static void	 render_csr(struct render_ctx *, u_int, u_int);
 static void	 render_set_row(struct render_ctx *, const struct screen *,
 		     u_int);
-static int	 render_same(const struct render_ctx *, const struct cell *,
-		     const struct cell *);
+static uint32_t	 render_mark(const struct screen *, u_int, u_int);
+static int	 render_same(const struct render_ctx *, u_int);
 static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
@@ -84,6 +85,8 @@ static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
 static void	 render_move(struct render_ctx *, u_int, u_int);
 static void	 render_row(struct render_ctx *, struct screen *, u_int);
+static int	 render_marks_equal(const struct cell *,
+		     const struct screen *, u_int, const struct screen *, u_int);
 static int	 render_rows_equal(const struct screen *, u_int,
 		     const struct screen *, u_int);
 static void	 render_scroll(struct render_ctx *, struct screen *);
@@ -204,6 +207,7 @@ render_set_row(struct render_ctx *rc, const struct screen *shown, u_int y)
 	const struct screen	*s = rc->next;
 
 	rc->y = y;
+	rc->shown = shown;
 	rc->have = shown->cells + (size_t)y * s->sx;
 	if (y == s->sy - 1)
 		rc->want = rc->last;
@@ -211,27 +215,35 @@ render_set_row(struct render_ctx *rc, const struct screen *shown, u_int y)
 		rc->want = s->cells + (size_t)y * s->sx;
 }
 
-/* Does the terminal show a what it should show, b? */
-static inline int
-render_same(const struct render_ctx *rc, const struct cell *a,
-    const struct cell *b)
+/* The mark of cell x, y of s, which has one (cell->mark). */
+static uint32_t
+render_mark(const struct screen *s, u_int x, u_int y)
 {
-	uint64_t	ua, ub;
+	return (s->marks[(size_t)y * s->sx + x]);
+}
 
-	/* A cell is two words and no padding (strangerd.h). */
+/* Does the terminal show at column x of the row what it should? */
+static inline int
+render_same(const struct render_ctx *rc, u_int x)
+{
+	const struct cell	*a = &rc->have[x], *b = &rc->want[x];
+	uint32_t		 ua, ub;
+
+	/* A cell is one word and no padding (strangerd.h). */
 	memcpy(&ua, a, sizeof ua);
 	memcpy(&ub, b, sizeof ub);
-	if (ua == ub)
-		return (1);
-	return (a->cp == b->cp && a->comb == b->comb &&
-	    a->width == b->width && rc->map[a->attr] == rc->map[b->attr]);
+	if (ua != ub && (a->cp != b->cp || a->mark != b->mark ||
+	    a->width != b->width || rc->map[a->attr] != rc->map[b->attr]))
+		return (0);
+	return (!a->mark || render_mark(rc->shown, x, rc->y) ==
+	    render_mark(rc->next, x, rc->y));
 }
 
 /* Is c what el leaves behind: a space without attributes? */
 static int
 render_blank(const struct render_ctx *rc, const struct cell *c)
 {
-	return (c->cp == ' ' && c->comb == 0 && c->width == 1 &&
+	return (c->cp == ' ' && !c->mark && c->width == 1 &&
 	    rc->map[c->attr] == 0);
 }
 
@@ -281,8 +293,9 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 static void
 render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 {
-	char	*p;
-	u_int	 width = c->width, cp = c->cp;
+	char		*p;
+	u_int		 width = c->width, cp = c->cp;
+	uint32_t	 mark;
 
 	if (rc->map[c->attr] != rc->attr)
 		render_set_attr(rc, c->attr);
@@ -290,7 +303,7 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		render_flush(rc);
 	p = rc->buf + rc->len;
 
-	if (cp >= 0x20 && cp < 0x7f && width == 1 && c->comb == 0) {
+	if (cp >= 0x20 && cp < 0x7f && width == 1 && !c->mark) {
 		/* Printable ASCII, the common case. */
 		*p = cp;
 		rc->len++;
@@ -302,9 +315,9 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 			rc->len += width;
 		} else {
 			rc->len += utf8_encode(cp, p);
-			if (c->comb != 0 && utf8_width(c->comb) == 0)
-				rc->len += utf8_encode(c->comb,
-				    rc->buf + rc->len);
+			if (c->mark && utf8_width(mark = render_mark(rc->next,
+			    x, rc->y)) == 0)
+				rc->len += utf8_encode(mark, rc->buf + rc->len);
 		}
 	}
 
@@ -349,8 +362,8 @@ render_cheap(struct render_ctx *rc, u_int x, u_int y)
 		if (c->width == 0 || i + c->width > x)
 			return (0);
 		cost += c->cp < 0x80 ? 1 : utf8_encode(c->cp, buf);
-		if (c->comb != 0)
-			cost += utf8_encode(c->comb, buf);
+		if (c->mark)
+			cost += utf8_encode(render_mark(rc->next, i, y), buf);
 		if (rc->map[c->attr] != attr) {
 			attr = rc->map[c->attr];
 			cost += 6;
@@ -402,7 +415,8 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 	have = rc->have;
 
 	/* Most rows of most frames have not changed at all. */
-	if (memcmp(want, have, s->sx * sizeof *want) == 0)
+	if (memcmp(want, have, s->sx * sizeof *want) == 0 &&
+	    render_marks_equal(want, s, y, shown, y))
 		return;
 
 	/* Columns from tail onwards should all be blank. */
@@ -418,7 +432,7 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 
 	x = 0;
 	while (x < limit) {
-		if (render_same(rc, &have[x], &want[x])) {
+		if (render_same(rc, x)) {
 			x++;
 			continue;
 		}
@@ -428,7 +442,7 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 		if (start > 0 && want[start].width == 0)
 			start--;
 		end = x + 1;
-		while (end < limit && !render_same(rc, &have[end], &want[end]))
+		while (end < limit && !render_same(rc, end))
 			end++;
 
 		render_move(rc, start, y);
@@ -442,7 +456,7 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 
 	if (tail != s->sx) {
 		for (x = tail; x < s->sx; x++) {
-			if (!render_same(rc, &have[x], &want[x]))
+			if (!render_same(rc, x))
 				break;
 		}
 		if (x < s->sx) {
@@ -452,15 +466,39 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 		}
 	}
 	memcpy(shown->cells + (size_t)y * s->sx, want, s->sx * sizeof *want);
+	screen_copy_marks(shown, y, s, y, 1);
 }
 
-/* Is row ya of a the same as row yb of b, byte for byte? */
+/*
+ * Row ya of a and row yb of b have the same cells, of which row is one
+ * (or a copy): do the cells with a mark have the same marks?
+ */
+static int
+render_marks_equal(const struct cell *row, const struct screen *a, u_int ya,
+    const struct screen *b, u_int yb)
+{
+	u_int	x;
+
+	if (a->marks == NULL && b->marks == NULL)
+		return (1);
+	for (x = 0; x < a->sx; x++) {
+		if (row[x].mark && render_mark(a, x, ya) !=
+		    render_mark(b, x, yb))
+			return (0);
+	}
+	return (1);
+}
+
+/* Is row ya of a the same as row yb of b, byte for byte, marks too? */
 static int
 render_rows_equal(const struct screen *a, u_int ya, const struct screen *b,
     u_int yb)
 {
-	return (memcmp(a->cells + (size_t)ya * a->sx,
-	    b->cells + (size_t)yb * b->sx, a->sx * sizeof *a->cells) == 0);
+	const struct cell	*row = a->cells + (size_t)ya * a->sx;
+
+	return (memcmp(row, b->cells + (size_t)yb * b->sx,
+	    a->sx * sizeof *a->cells) == 0 &&
+	    render_marks_equal(row, a, ya, b, yb));
 }
 
 /*
@@ -528,11 +566,12 @@ render_scroll(struct render_ctx *rc, struct screen *shown)
 	memmove(shown->cells + (size_t)top * sx,
 	    shown->cells + (size_t)(top + by) * sx,
 	    (size_t)(bottom + 1 - top - by) * sx * sizeof *shown->cells);
+	screen_copy_marks(shown, top, shown, top + by, bottom + 1 - top - by);
 	for (y = bottom + 1 - by; y <= bottom; y++) {
 		c = shown->cells + (size_t)y * sx;
 		for (i = 0; i < sx; i++) {
 			c[i].cp = ' ';
-			c[i].comb = 0;
+			c[i].mark = 0;
 			c[i].attr = 0;
 			c[i].width = 1;
 		}
@@ -569,7 +608,7 @@ render_draw(const struct term *t, struct screen *shown,
 	if (sx >= 2 && rc.last[sx - 2].width == 2) {
 		c = &rc.last[sx - 2];
 		c->cp = ' ';
-		c->comb = 0;
+		c->mark = 0;
 		c->width = 1;
 	}
 	rc.last[sx - 1] = blank;

@@ -1,7 +1,9 @@
 /*
  * The screen model: a grid of cells, each holding one character (or the
  * right half of a wide one), at most one combining mark and attributes,
- * plus a cursor.  Views draw into a screen; render.c turns the
+ * plus a cursor.  A cell is four bytes; combining marks are rare, so
+ * they live in a side table of the screen's (marks), allocated the
+ * first time one is written.  Views draw into a screen; render.c turns the
  * difference between two screens into terminal bytes.
  *
  * No I/O and no locking: a screen belongs to one session.  Text given to
@@ -21,15 +23,56 @@
 
 static void	screen_blank(struct cell *, uint8_t);
 static void	screen_split(struct screen *, u_int, u_int, u_int);
+static void	screen_set_mark(struct screen *, struct cell *, uint32_t);
 
 /* Make c a space with attributes attr. */
 static void
 screen_blank(struct cell *c, uint8_t attr)
 {
 	c->cp = ' ';
-	c->comb = 0;
+	c->mark = 0;
 	c->attr = attr;
 	c->width = 1;
+}
+
+/* Give cell c of s the combining mark cp. */
+static void
+screen_set_mark(struct screen *s, struct cell *c, uint32_t cp)
+{
+	if (s->marks == NULL)
+		s->marks = xcalloc((size_t)s->sx * s->sy, sizeof *s->marks);
+	s->marks[c - s->cells] = cp;
+	c->mark = 1;
+}
+
+/* The combining mark of the cell at x, y; 0 for none. */
+uint32_t
+screen_mark(const struct screen *s, u_int x, u_int y)
+{
+	size_t	i = (size_t)y * s->sx + x;
+
+	if (x >= s->sx || y >= s->sy || !s->cells[i].mark)
+		return (0);
+	return (s->marks[i]);
+}
+
+/*
+ * Copy the marks of n rows of src from row sy to row dy of dst, which
+ * has the same width (src may be dst).  Only marks flagged in cells
+ * are ever read, so a screen without a table needs nothing copied.
+ */
+void
+screen_copy_marks(struct screen *dst, u_int dy, const struct screen *src,
+    u_int sy, u_int n)
+{
+	if (src->marks == NULL || n == 0)
+		return;
+	if (dst->marks == NULL)
+		dst->marks = xcalloc((size_t)dst->sx * dst->sy,
+		    sizeof *dst->marks);
+	memmove(dst->marks + (size_t)dy * dst->sx,
+	    src->marks + (size_t)sy * src->sx,
+	    (size_t)n * src->sx * sizeof *dst->marks);
 }
 
 /*
@@ -65,7 +108,9 @@ screen_free(struct screen *s)
 	if (s == NULL)
 		return;
 	free(s->cells);
+	free(s->marks);
 	s->cells = NULL;
+	s->marks = NULL;
 	s->sx = s->sy = 0;
 }
 
@@ -88,6 +133,9 @@ screen_resize(struct screen *s, u_int sx, u_int sy)
 	if (s->cells == NULL || sx != s->sx || sy != s->sy) {
 		s->cells = xreallocarray(s->cells, (size_t)sx * sy,
 		    sizeof *s->cells);
+		/* Contents are not kept; a mark gets a new table. */
+		free(s->marks);
+		s->marks = NULL;
 		s->sx = sx;
 		s->sy = sy;
 	}
@@ -182,7 +230,7 @@ screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
 			if (last->width != 1)
 				screen_split(s, x, y, 1);
 			last->cp = (u_char)text[off++];
-			last->comb = 0;
+			last->mark = 0;
 			last->attr = attr;
 			last->width = 1;
 			x++;
@@ -193,8 +241,8 @@ screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
 		if (cp == 0 || (w = utf8_width(cp)) < 0)
 			continue;
 		if (w == 0) {
-			if (last != NULL && last->comb == 0)
-				last->comb = cp;
+			if (last != NULL && !last->mark)
+				screen_set_mark(s, last, cp);
 			continue;
 		}
 		if (w == 2 && x + 1 >= maxx) {
@@ -207,12 +255,12 @@ screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
 		screen_split(s, x, y, w);
 		last = &row[x];
 		last->cp = cp;
-		last->comb = 0;
+		last->mark = 0;
 		last->attr = attr;
 		last->width = w;
 		if (w == 2) {
 			row[x + 1].cp = 0;
-			row[x + 1].comb = 0;
+			row[x + 1].mark = 0;
 			row[x + 1].attr = attr;
 			row[x + 1].width = 0;
 		}

@@ -85,9 +85,13 @@ check_shown(const struct screen *shown, const struct screen *next)
 	size_t			 i, n = (size_t)shown->sx * shown->sy;
 
 	FUZZ_ASSERT(shown->sx == next->sx && shown->sy == next->sy);
-	/* Rows but the last are compared whole: cells have no padding. */
+	/*
+	 * Rows but the last are compared whole (cells have no padding)
+	 * unless there are combining marks, which live beside the cells.
+	 */
 	i = n - shown->sx;
-	if (memcmp(shown->cells, next->cells, i * sizeof *shown->cells) != 0)
+	if (memcmp(shown->cells, next->cells, i * sizeof *shown->cells) != 0 ||
+	    shown->marks != NULL || next->marks != NULL)
 		i = 0;		/* find which cell differs */
 	for (; i < n; i++) {
 		a = &shown->cells[i];
@@ -96,8 +100,10 @@ check_shown(const struct screen *shown, const struct screen *next)
 			FUZZ_ASSERT(a->cp == ' ');
 			continue;
 		}
-		FUZZ_ASSERT(a->cp == b->cp && a->comb == b->comb &&
-		    a->attr == b->attr && a->width == b->width);
+		FUZZ_ASSERT(a->cp == b->cp && a->attr == b->attr &&
+		    a->width == b->width &&
+		    screen_mark(shown, i % shown->sx, i / shown->sx) ==
+		    screen_mark(next, i % shown->sx, i / shown->sx));
 	}
 	FUZZ_ASSERT(shown->cx == next->cx && shown->cy == next->cy);
 	FUZZ_ASSERT(shown->cursor_visible == next->cursor_visible);
@@ -152,12 +158,13 @@ check_vterm(struct vt *v, const struct term *t, const struct screen *s)
 				continue;
 			}
 			want = c->cp;
-			if (vc.chars[0] == 0 && want == ' ' && c->comb == 0)
+			if (vc.chars[0] == 0 && want == ' ' && !c->mark)
 				want = 0;	/* erased, never written */
 			FUZZ_ASSERT(vc.chars[0] == want);
 			FUZZ_ASSERT(vc.width == c->width);
 			if (want != 0)
-				FUZZ_ASSERT(vc.chars[1] == c->comb);
+				FUZZ_ASSERT(vc.chars[1] ==
+				    screen_mark(s, x, y));
 			FUZZ_ASSERT(vc.attrs.bold == !!(c->attr & ATTR_BOLD));
 			FUZZ_ASSERT(vc.attrs.reverse ==
 			    !!(c->attr & ATTR_REVERSE));
@@ -312,13 +319,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				y = fuzz_byte(&in) % next.sy;
 				maxx = y + fuzz_byte(&in) % (next.sy - y);
 				x = 1 + fuzz_byte(&in) % 5;
-				if (x <= maxx - y)
+				if (x <= maxx - y) {
 					memmove(next.cells +
 					    (size_t)y * next.sx,
 					    next.cells +
 					    (size_t)(y + x) * next.sx,
 					    (size_t)(maxx + 1 - y - x) *
 					    next.sx * sizeof *next.cells);
+					screen_copy_marks(&next, y, &next,
+					    y + x, maxx + 1 - y - x);
+				}
 			}
 			break;
 		case 7:

@@ -138,14 +138,15 @@ vt_check(struct vt *v, const struct term *t, const struct screen *s)
 				continue;
 			}
 			want = c->cp;
-			if (vc.chars[0] == 0 && want == ' ' && c->comb == 0)
+			if (vc.chars[0] == 0 && want == ' ' && !c->mark)
 				want = 0;	/* erased, never written */
 			if (vc.chars[0] != want || vc.width != c->width)
 				fail_msg("cell %u,%u: have U+%04X w%d, want "
 				    "U+%04X w%u", x, y, vc.chars[0], vc.width,
 				    c->cp, c->width);
 			if (want != 0)
-				assert_int_equal(vc.chars[1], c->comb);
+				assert_int_equal(vc.chars[1],
+				    screen_mark(s, x, y));
 			assert_int_equal(vc.attrs.bold,
 			    !!(c->attr & ATTR_BOLD));
 			assert_int_equal(vc.attrs.reverse,
@@ -185,8 +186,10 @@ check_shown(const struct screen *shown, const struct screen *next)
 			assert_int_equal(a->cp, ' ');
 			continue;
 		}
-		if (a->cp != b->cp || a->comb != b->comb ||
-		    a->attr != b->attr || a->width != b->width)
+		if (a->cp != b->cp || a->attr != b->attr ||
+		    a->width != b->width ||
+		    screen_mark(shown, i % shown->sx, i / shown->sx) !=
+		    screen_mark(next, i % shown->sx, i / shown->sx))
 			fail_msg("cell %u,%u differs", i % shown->sx,
 			    i / shown->sx);
 	}
@@ -391,6 +394,7 @@ rnd_shift(struct screen *s, u_int top, u_int bottom, u_int k)
 
 	memmove(s->cells + top * s->sx, s->cells + (top + k) * s->sx,
 	    (bottom + 1 - top - k) * s->sx * sizeof *s->cells);
+	screen_copy_marks(s, top, s, top + k, bottom + 1 - top - k);
 	for (y = bottom + 1 - k; y <= bottom; y++) {
 		screen_fill(s, 0, y, s->sx, 0);
 		len = 0;
@@ -624,12 +628,12 @@ test_screen_puts(void **state)
 	    "\xcc\x81" "e\xcc\x81\xcc\x88", 7, 0), 1);
 	c = screen_cell(&s, 0, 1);
 	assert_int_equal(c->cp, 'e');
-	assert_int_equal(c->comb, 0x301);
+	assert_int_equal(screen_mark(&s, 0, 1), 0x301);
 
 	/* A mark after a wide char goes on its left half. */
 	screen_puts(&s, 0, 2, 20, "\xe4\xb8\xad\xcc\x81", 5, 0);
-	assert_int_equal(screen_cell(&s, 0, 2)->comb, 0x301);
-	assert_int_equal(screen_cell(&s, 1, 2)->comb, 0);
+	assert_int_equal(screen_mark(&s, 0, 2), 0x301);
+	assert_int_equal(screen_mark(&s, 1, 2), 0);
 
 	/* Overwriting either half of a wide char blanks the other. */
 	screen_puts(&s, 1, 0, 20, "x", 1, 0);
@@ -640,7 +644,7 @@ test_screen_puts(void **state)
 	screen_puts(&s, 0, 2, 20, "\xe4\xb8\xad", 3, 0);
 	screen_puts(&s, 1, 2, 20, "y", 1, 0);
 	assert_int_equal(screen_cell(&s, 0, 2)->cp, ' ');
-	assert_int_equal(screen_cell(&s, 0, 2)->comb, 0);
+	assert_int_equal(screen_mark(&s, 0, 2), 0);
 	check_grid(&s);
 
 	/* Controls and out-of-range positions. */
