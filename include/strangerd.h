@@ -731,7 +731,8 @@ struct session {
 	struct timespec		 esc_at;	/* when Esc was last pressed */
 	struct editor		 editor;
 
-	struct chat_line	 lines[CHAT_MAX_LINES];	/* ring */
+	struct chat_line	*lines;		/* owned ring, session_line() */
+	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */
 	u_int			 line_first;
 	u_int			 nlines;
 	size_t			 line_bytes;
@@ -770,6 +771,15 @@ struct session {
 	struct console		*console;	/* owned: moderator, or NULL */
 	struct session		*next_closed;
 };
+/*
+ * Line i of a session's conversation, oldest first (i may be nlines
+ * when the ring has room): inline, for session.c and the pure view.c.
+ */
+static inline struct chat_line *
+session_line(struct session *s, u_int i)
+{
+	return (&s->lines[(s->line_first + i) % s->lines_cap]);
+}
 struct session_ops {
 	const char	*name;				/* "ssh", "telnet" */
 	int		 (*write)(void *, const void *, size_t); /* -1: over cap */

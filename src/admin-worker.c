@@ -241,14 +241,13 @@ admin_worker_report(struct session *s, const char *reason)
 	    NULL);
 	/* The last lines either side typed, oldest first. */
 	for (i = n = 0; i < s->nlines && n < REPORT_EVIDENCE_LINES; i++) {
-		cl = &s->lines[(s->line_first + s->nlines - 1 - i) %
-		    CHAT_MAX_LINES];
+		cl = session_line(s, s->nlines - 1 - i);
 		if (cl->kind == LINE_YOU || cl->kind == LINE_STRANGER)
 			n++;
 	}
 	first = s->nlines - i;
 	for (i = first; i < s->nlines; i++) {
-		cl = &s->lines[(s->line_first + i) % CHAT_MAX_LINES];
+		cl = session_line(s, i);
 		if (cl->kind != LINE_YOU && cl->kind != LINE_STRANGER)
 			continue;
 		ll = xasprintf(&line, "%s: %s\n", cl->kind == LINE_YOU ?

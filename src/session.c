@@ -27,6 +27,8 @@
 
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
+/* The conversation's ring starts with room for this many lines. */
+#define SESSION_LINES_MIN	16
 /* While typing, tell the partner at most this often. */
 #define SESSION_TYPING_EVERY_MS	1000
 /* The partner's indicator goes this long after its last word. */
@@ -96,6 +98,7 @@ static void	 session_arm(struct session *);
 static void	 session_deadline(evutil_socket_t, short, void *);
 static int	 session_idle(struct session *);
 static u_int	 session_idle_limit(const struct session *);
+static void	 session_lines_grow(struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -1129,10 +1132,12 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 		s->line_bytes -= strlen(cl->text);
 		free(cl->text);
 		cl->text = NULL;
-		s->line_first = (s->line_first + 1) % CHAT_MAX_LINES;
+		s->line_first = (s->line_first + 1) % s->lines_cap;
 		s->nlines--;
 	}
-	cl = &s->lines[(s->line_first + s->nlines) % CHAT_MAX_LINES];
+	if (s->nlines == s->lines_cap)
+		session_lines_grow(s);
+	cl = session_line(s, s->nlines);
 	cl->kind = kind;
 	cl->text = xstrdup(text);
 	cl->rows_sx = 0;
@@ -1323,7 +1328,8 @@ session_free(struct session *s)
 	editor_free(&s->editor);
 	console_free(s->console);
 	for (i = 0; i < s->nlines; i++)
-		free(s->lines[(s->line_first + i) % CHAT_MAX_LINES].text);
+		free(session_line(s, i)->text);
+	free(s->lines);
 	free(s->key);
 	free(s->farewell);
 	free(s->interests);
@@ -1338,6 +1344,29 @@ session_refresh(struct session *s, int full)
 	if (full)
 		s->need_full = 1;
 	session_dirty(s);
+}
+
+/*
+ * Make room for one more line: the ring starts small (a chat that has
+ * just begun holds the rules and a few lines) and doubles up to
+ * CHAT_MAX_LINES, oldest line first again.
+ */
+static void
+session_lines_grow(struct session *s)
+{
+	struct chat_line	*lines;
+	u_int			 cap, i;
+
+	cap = s->lines_cap == 0 ? SESSION_LINES_MIN : s->lines_cap * 2;
+	if (cap > CHAT_MAX_LINES)
+		cap = CHAT_MAX_LINES;
+	lines = xcalloc(cap, sizeof *lines);
+	for (i = 0; i < s->nlines; i++)
+		lines[i] = *session_line(s, i);
+	free(s->lines);
+	s->lines = lines;
+	s->lines_cap = cap;
+	s->line_first = 0;
 }
 
 /* The short id that starts the session's log lines. */

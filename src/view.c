@@ -363,7 +363,7 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	first = s->nlines;
 	while (first > 0 && rows < want) {
 		first--;
-		cl = &s->lines[(s->line_first + first) % CHAT_MAX_LINES];
+		cl = session_line(s, first);
 		rows += view_cl_rows(cl, scr->sx);
 	}
 	if (rows < want)
@@ -376,7 +376,7 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	vr.y = rows < height ? bottom - rows : top;
 	vr.skip = rows > height + s->scroll ? rows - height - s->scroll : 0;
 	for (i = first; i < s->nlines && vr.y < vr.ymax; i++) {
-		cl = &s->lines[(s->line_first + i) % CHAT_MAX_LINES];
+		cl = session_line(s, i);
 		vr.first = 1;
 		vr.prefix_len = strlen(view_prefix(cl->kind));
 		switch (cl->kind) {

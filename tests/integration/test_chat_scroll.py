@@ -3,9 +3,13 @@ Scrollback: PgUp/PgDn and Shift-Up/Down move through the conversation,
 a marker says when new lines arrive below, End jumps back to the end.
 """
 
+import os
+import re
+import shutil
+import tempfile
 import unittest
 
-from harness import DaemonTest
+from harness import DaemonTest, poll
 
 PGUP, PGDN = b"\x1b[5~", b"\x1b[6~"
 SHIFT_UP, SHIFT_DOWN = b"\x1b[1;2A", b"\x1b[1;2B"
@@ -72,6 +76,63 @@ class TestScrollback(DaemonTest):
         b.wait_gone("scrolled back")
         a.wait_for("Stranger: back again")
 
+
+class TestLongConversation(DaemonTest):
+    """The conversation keeps its last 200 lines.  Its ring starts small
+    and grows (src/session.c): 230 lines take it through every size and
+    round the ring, and scrolling back shows the 200 newest, in order."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="strangerd-scroll-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        path = os.path.join(self.tmp, "strangerd.conf")
+        with open(path, "w") as f:
+            f.write("flood_line_rate 1000\nflood_line_burst 1000\n"
+                    "flood_byte_rate 1000000\nflood_byte_burst 1000000\n")
+        self.daemon_args = ("-c", path)
+        DaemonTest.setUp(self)
+
+    def test_oldest_lines_go_in_order(self):
+        a, b = self.pair("raw", "raw")
+        for i in range(1, 231):
+            a.type_line("line %03d" % i)
+        b.wait_for("Stranger: line 230")
+        # Back to the top: the oldest kept is line 031, then 032...
+        b.send(PGUP * 20)
+        b.wait_for("Stranger: line 031")
+        text = b.screen_text()
+        self.assertNotIn("Stranger: line 030", text)
+        self.assertIn("Stranger: line 032", text)
+        self.assertLess(text.index("line 031"), text.index("line 032"))
+        b.send(END)
+        b.wait_for("Stranger: line 230")
+        self.assertIn("Stranger: line 229", b.screen_text())
+
+    def test_ring_grows_after_the_oldest_went(self):
+        # 80 lines of 500 characters pass the 32 KiB cap: the oldest go
+        # while the ring holds 128.  Short lines then fill it, and it
+        # grows with its oldest line in the middle; scrolling back from
+        # the end shows them in order all the way.
+        a, b = self.pair("raw", "raw")
+        for i in range(1, 81):
+            a.type_line("L%03d " % i + "x" * 495)
+        for i in range(1, 101):
+            a.type_line("line %03d" % i)
+        b.wait_for("Stranger: line 100")
+        seen = set()
+        for page in range(12):
+            nums = [int(w) for w in re.findall(r"Stranger: line (\d+)",
+                                               b.screen_text())]
+            self.assertEqual(nums, list(range(nums[0], nums[0] + len(nums)))
+                             if nums else [], b.describe())
+            seen.update(nums)
+            if 1 in seen:
+                break
+            before = b.screen_text()
+            b.send(PGUP)
+            self.assertTrue(poll(lambda: b.screen_text() != before),
+                            b.describe())
+        self.assertEqual(seen, set(range(1, 101)))
 
 if __name__ == "__main__":
     unittest.main()

@@ -61,6 +61,8 @@ chat_session(struct session *s, u_int sx, u_int sy)
 	s->sx = sx;
 	s->sy = sy;
 	editor_init(&s->editor, LINE_MAX_CHARS);
+	s->lines_cap = 2;
+	s->lines = xcalloc(s->lines_cap, sizeof *s->lines);
 	s->lines[0].kind = LINE_STRANGER;
 	s->lines[0].text = xstrdup("hello there");
 	s->lines[1].kind = LINE_YOU;
@@ -73,6 +75,7 @@ chat_free(struct session *s)
 {
 	free(s->lines[0].text);
 	free(s->lines[1].text);
+	free(s->lines);
 	editor_free(&s->editor);
 }
 
