@@ -2,7 +2,7 @@
 """Run the strangerd benchmarks beside their peers and print the table.
 
     bench/run.py [--full] [--only a,b,c,d] [--strangerd PATH]
-                 [--idle N] [--hold SECS]
+                 [--idle N] [--hold SECS] [--mix both|telnet|ssh]
 
 Starts each server fresh on loopback with a throwaway state directory
 or configuration (strangerd; OpenSSH's sshd; ngircd), drives it with
@@ -299,18 +299,24 @@ Compression no
     def idle(self):
         n = self.cfg["idle"]
         hold = self.cfg["idle_hold"]
+        mix = self.args.mix
+        half = {"both": n // 2, "telnet": n, "ssh": 0}[mix]
         print("(a) idle capacity: %d sessions, 80x24, paired "
-              "(half telnet, half SSH) vs %d IRC clients" % (n, n),
-              flush=True)
+              "(%d telnet, %d SSH) vs %d IRC clients" % (n, half, n - half,
+                                                        n), flush=True)
         srv = self.start_strangerd()
         base = proc_rss_kib(srv.pid)
-        half = n // 2
         # Held until run_one ends them: the telnet half is ready first.
         long = hold + 600
-        gens = [self.loadgen("idle", "telnet", PORT_TELNET, half,
-                             ["-R", 2000, "-W", 1, "-d", long, "-T", 240]),
-                self.loadgen("idle", "ssh", PORT_SSH, n - half,
-                             ["-R", 600, "-W", 1, "-d", long, "-T", 240])]
+        gens = []
+        if half > 0:
+            gens.append(self.loadgen("idle", "telnet", PORT_TELNET, half,
+                                     ["-R", 2000, "-W", 1, "-d", long,
+                                      "-T", 240]))
+        if n - half > 0:
+            gens.append(self.loadgen("idle", "ssh", PORT_SSH, n - half,
+                                     ["-R", 600, "-W", 1, "-d", long,
+                                      "-T", 240]))
         r = self.run_one(srv, gens, 1, hold, end=True)
         srv.stop()
         paired = sum(x.get("paired", 0) for x in r["res"])
@@ -486,6 +492,8 @@ def main():
                     help="sessions in (a), e.g. 19900")
     ap.add_argument("--hold", type=int, default=0,
                     help="seconds (a) measures them idle")
+    ap.add_argument("--mix", choices=("both", "telnet", "ssh"),
+                    default="both", help="transports of (a)'s sessions")
     prioritise()
     Bench(ap.parse_args()).run()
 
