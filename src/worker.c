@@ -590,12 +590,16 @@ workers_init(void)
 void
 workers_run(void)
 {
+	char	name[16];
 	u_int	i;
 
 	for (i = 0; i < nworkers; i++) {
 		if (pthread_create(&workers[i]->thread, NULL, worker_main,
 		    workers[i]) != 0)
 			fatalx("pthread_create failed");
+		/* For ps -L and top -H, and tests that watch the workers. */
+		snprintf(name, sizeof name, "worker%u", i % 1000000);
+		pthread_setname_np(workers[i]->thread, name);
 	}
 }
 

@@ -729,9 +729,10 @@ class TestIdleCostsNothing(LimitTest):
     timer is armed for its next real deadline (an idle limit minutes
     away; in a chat, the status clock's next minute), and the workers
     look once a second whether the number online changed.  Counted in
-    the daemon's voluntary context switches (each a wake-up of one of
-    its threads) over a few seconds in which nothing happens: a sweep
-    of the sessions every 100 ms would take 10 a second per worker."""
+    the worker threads' voluntary context switches (each a wake-up)
+    over a few seconds in which nothing happens: a sweep of the
+    sessions every 100 ms would take 10 a second per worker.  (Only
+    the workers: a sanitizer's runtime has threads of its own.)"""
 
     WINDOW = 3.0
 
@@ -740,6 +741,9 @@ class TestIdleCostsNothing(LimitTest):
         task = "/proc/%d/task" % self.daemon.proc.pid
         for tid in os.listdir(task):
             try:
+                with open(os.path.join(task, tid, "comm")) as f:
+                    if not f.read().startswith("worker"):
+                        continue
                 with open(os.path.join(task, tid, "status")) as f:
                     for line in f:
                         if line.startswith("voluntary_ctxt_switches:"):
@@ -762,8 +766,9 @@ class TestIdleCostsNothing(LimitTest):
         before = self.wakeups()
         time.sleep(self.WINDOW)
         woken = self.wakeups() - before
-        # Two workers once a second each, and a few for the rest.
-        self.assertLessEqual(woken, 2 * self.WINDOW + 12, woken)
+        # Two workers once a second each, and a few more.
+        self.assertGreater(self.wakeups(), 0)   # they were found
+        self.assertLessEqual(woken, 2 * self.WINDOW + 6, woken)
         for a, b in pairs:
             self.assertChat(a, b, "still here")
 
