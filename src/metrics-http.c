@@ -34,7 +34,11 @@
 
 /* A request is one line and a few headers: refuse anything bigger. */
 #define METRICS_HTTP_REQUEST_MAX	8192
-/* Time a connection has to ask and to take the answer. */
+/*
+ * Time a connection has, from accept to close, to ask and to take the
+ * answer: a deadline, not an idle timeout, which a client sending or
+ * reading a byte at a time would renew for ever.
+ */
 #define METRICS_HTTP_TIMEOUT_SEC	10
 /* Out of descriptors or memory: stop accepting this long. */
 #define METRICS_HTTP_RETRY_MS		250
@@ -43,6 +47,7 @@
 
 struct metrics_conn {
 	struct bufferevent	*bev;
+	struct event		*deadline;
 	LIST_ENTRY(metrics_conn) entry;
 };
 
@@ -65,6 +70,7 @@ static void	 metrics_http_retry(evutil_socket_t, short, void *);
 static void	 metrics_http_read(struct bufferevent *, void *);
 static void	 metrics_http_event(struct bufferevent *, short, void *);
 static void	 metrics_http_sent(struct bufferevent *, void *);
+static void	 metrics_http_expire(evutil_socket_t, short, void *);
 static void	 metrics_http_answer(struct metrics_conn *, const char *,
 		     const char *);
 static void	 metrics_http_reply(struct metrics_conn *, int, const char *,
@@ -126,9 +132,11 @@ metrics_http_accept(evutil_socket_t fd, short events, void *arg)
 		}
 		metrics_http_nconns++;
 		LIST_INSERT_HEAD(&metrics_http_conns, mc, entry);
+		mc->deadline = evtimer_new(metrics_http_base,
+		    metrics_http_expire, mc);
+		evtimer_add(mc->deadline, &timeout);
 		bufferevent_setcb(mc->bev, metrics_http_read, NULL,
 		    metrics_http_event, mc);
-		bufferevent_set_timeouts(mc->bev, &timeout, &timeout);
 		bufferevent_setwatermark(mc->bev, EV_READ, 0,
 		    METRICS_HTTP_REQUEST_MAX + 1);
 		bufferevent_enable(mc->bev, EV_READ);
@@ -227,7 +235,16 @@ metrics_http_sent(struct bufferevent *bev, void *arg)
 	metrics_http_free(arg);
 }
 
-/* The peer closed, failed or took too long. */
+/* The connection's time is up, whatever it was doing. */
+static void
+metrics_http_expire(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	metrics_http_free(arg);
+}
+
+/* The peer closed or failed. */
 static void
 metrics_http_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -241,6 +258,7 @@ static void
 metrics_http_free(struct metrics_conn *mc)
 {
 	LIST_REMOVE(mc, entry);
+	event_free(mc->deadline);
 	bufferevent_free(mc->bev);
 	free(mc);
 	metrics_http_nconns--;

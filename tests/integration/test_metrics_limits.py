@@ -9,6 +9,8 @@ with a count of what was left out."""
 
 import re
 import socket
+import threading
+import time
 
 from harness import TIMEOUT, new_source, poll
 from test_limits import LimitTest, scrape
@@ -74,3 +76,82 @@ class TestMetricsCapLowered(TestMetricsCrowd):
                                   r"descriptors allow it, using \d+",
                                   self.daemon.log()), self.daemon.log())
         TestMetricsCrowd.test_held_connections_leave_visitors_served(self)
+
+
+class TestMetricsHostileClients(LimitTest):
+    """What one client can do to the metrics listener with raw bytes:
+    whatever it sends, its connection ends within a fixed time with an
+    answer or nothing, and the next scrape is served."""
+
+    conf = {"metrics_max_connections": 2}
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.metrics_port),
+                                     timeout=TIMEOUT)
+        self.addCleanup(s.close)
+        return s
+
+    def answer(self, s):
+        """Everything the daemon sends before closing s."""
+        s.settimeout(3 * TIMEOUT)
+        data = b""
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        except ConnectionResetError:
+            pass
+        return data
+
+    def test_trickled_headers_do_not_hold_the_slots(self):
+        # Slowloris: every slot taken by a client that sends one byte of
+        # a never-ending header at a time, each well inside the idle
+        # timeout.  The slots come free on a deadline all the same.
+        socks = [self.connect() for _ in range(2)]
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def trickle():
+            for s in socks:
+                s.sendall(b"GET /metrics HTTP/1.1\r\n")
+            while not stop.wait(0.5):
+                for s in socks:
+                    try:
+                        s.send(b"X")
+                    except OSError:
+                        pass
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(0.5)
+        got = poll(lambda: self.try_scrape(), timeout=30, interval=0.5)
+        stop.set()
+        self.assertTrue(got, "slots held by trickling clients")
+        self.assertStaysUp()
+
+    def test_request_too_long(self):
+        s = self.connect()
+        s.sendall(b"GET /" + b"a" * 20000)
+        self.assertIn(b" 431 ", self.answer(s).split(b"\r\n")[0])
+
+    def test_no_request_line(self):
+        s = self.connect()
+        s.sendall(b"\r\n\r\n")
+        self.assertIn(b" 400 ", self.answer(s).split(b"\r\n")[0])
+
+    def test_pipelined_requests_get_one_whole_answer(self):
+        s = self.connect()
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 1000)
+        data = self.answer(s)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b" 200 ", head.split(b"\r\n")[0])
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        self.assertEqual(len(body), length)
+        self.assertIn(b"strangerd_connections", body)
+        self.assertStaysUp()
+
+    def try_scrape(self):
+        try:
+            return scrape(self.metrics_port)
+        except OSError:
+            return None
