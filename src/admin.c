@@ -62,6 +62,8 @@ struct admin_cmd {
 static struct event_base	*admin_base;
 static struct inbox		*admin_inbox;
 static struct event		*admin_listen_ev;
+static struct event		*admin_retry_ev;	/* accept failed: pause */
+static struct log_limit		 admin_log_accept;
 static int			 admin_fd = -1;
 static char			*admin_path;
 static pthread_t		 admin_thread;
@@ -71,6 +73,7 @@ static uint64_t			 admin_next_req = 1;
 static time_t			 admin_started;
 
 static void	 admin_accept(evutil_socket_t, short, void *);
+static void	 admin_retry(evutil_socket_t, short, void *);
 static void	 admin_read(evutil_socket_t, short, void *);
 static void	 admin_write_cb(evutil_socket_t, short, void *);
 static int	 admin_write(struct admin_conn *);
@@ -114,6 +117,7 @@ admin_accept(evutil_socket_t fd, short events, void *arg)
 	struct ucred		 cred;
 	socklen_t		 len = sizeof cred;
 	struct timeval		 tv = { CONTROL_TIMEOUT, 0 };
+	struct timeval		 pause = { 0, 250000 };
 	static const char	 denied[] =
 	    "error\tpermission denied\n.\n";
 	static const char	 busy[] = "error\ttoo many connections\n.\n";
@@ -122,8 +126,17 @@ admin_accept(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	(void)arg;
 	if ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("control: accept");
+		if (errno == EAGAIN || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return;
+		/*
+		 * Out of descriptors or memory: the connection stays
+		 * queued and the socket readable, so stop listening for a
+		 * moment rather than spin.
+		 */
+		log_limited(&admin_log_accept, 1, 1, "control: accept");
+		event_del(admin_listen_ev);
+		evtimer_add(admin_retry_ev, &pause);
 		return;
 	}
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -161,6 +174,16 @@ admin_accept(evutil_socket_t fd, short events, void *arg)
 	admin_nconns++;
 	log_debug("control: connection from uid %u pid %d", (u_int)cred.uid,
 	    (int)cred.pid);
+}
+
+/* The pause after a failed accept is over. */
+static void
+admin_retry(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	event_add(admin_listen_ev, NULL);
 }
 
 /* Free a connection. */
@@ -663,6 +686,7 @@ admin_start(const char *dir)
 	admin_inbox = inbox_new(admin_base, admin_message, NULL);
 	admin_listen_ev = event_new(admin_base, fd, EV_READ | EV_PERSIST,
 	    admin_accept, NULL);
+	admin_retry_ev = evtimer_new(admin_base, admin_retry, NULL);
 	event_add(admin_listen_ev, NULL);
 	if (pthread_create(&admin_thread, NULL, admin_main, NULL) != 0)
 		fatalx("control: pthread_create failed");
@@ -680,6 +704,7 @@ admin_stop(void)
 	while (admin_conns != NULL)
 		admin_close(admin_conns);
 	event_free(admin_listen_ev);
+	event_free(admin_retry_ev);
 	close(admin_fd);
 	unlink(admin_path);
 	free(admin_path);

@@ -5,6 +5,7 @@ no acknowledged ban is lost to a SIGKILL."""
 
 import json
 import os
+import resource
 import sqlite3
 import shutil
 import signal
@@ -561,3 +562,30 @@ class TestDurability(ModTest):
                          (len(lost), len(acked)))
         # And they apply at once after the restart.
         self.assertIn("10.0.0.1", stored)
+
+
+class TestControlOutOfDescriptors(ModTest):
+    """With no descriptor left, a connection waiting on the control
+    socket kept it readable: the admin thread spun a core on accept()
+    and logged "control: accept" on every turn of its loop."""
+
+    def test_accept_backs_off(self):
+        pid = self.daemon.proc.pid
+        limit = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        path = os.path.join(self.daemon.statedir, "strangerd.sock")
+        s = socket.socket(socket.AF_UNIX)
+        self.addCleanup(s.close)
+        # Below the descriptors already open: every accept fails.
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, limit[1]))
+        try:
+            s.connect(path)
+            time.sleep(1.5)
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, limit)
+        log = self.daemon.log()
+        self.assertLess(log.count("control: accept"), 5, log[-2000:])
+        # Once there are descriptors again, the waiting one is served.
+        s.settimeout(TIMEOUT)
+        s.sendall(b"frob\n")
+        self.assertIn(b"unknown command", s.recv(4096))
+        self.assertTrue(self.daemon.alive())
