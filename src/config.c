@@ -118,8 +118,8 @@ static const struct config_keyword config_keywords[] = {
 	{ "flood_mute", CONFIG_SECS, F(flood.mute_secs), 1, 86400, 0, "30s",
 	  0 },
 	{ "flood_mutes", CONFIG_UINT, F(flood.mutes), 0, 1000, 0, "3", 0 },
-	{ "telnet_option_changes", CONFIG_UINT, F(telnet_changes), 1,
-	  1000000, 0, "10", 0 },
+	{ "telnet_option_changes", CONFIG_UINT, F(telnet_changes), 0,
+	  255, 0, "10", 0 },
 
 	/* Matching and the chat. */
 	{ "interest_wait", CONFIG_SECS, F(interest_wait), 1, 3600, 0, "5s",

@@ -48,7 +48,7 @@ struct telnet_conn {
 	u_int			 sx;
 	u_int			 sy;
 	const char		*drop;		/* end the visit, after this read */
-	u_int			 changes[256];	/* answers about each option */
+	uint8_t			 changes[256];	/* answers about each option */
 	u_int			 warnings;	/* libtelnet warnings seen */
 	int			 ours;		/* sending by choice, not answering */
 	int			 over;		/* output_queue_max reached */
@@ -312,9 +312,13 @@ telnet_queue(struct telnet_conn *c, const char *buf, size_t len)
 		return;
 	if (!c->ours && len == 3 && p[0] == TELNET_IAC &&
 	    p[1] >= TELNET_WILL && p[1] <= TELNET_DONT &&
-	    ++c->changes[p[2]] > cfg->telnet_changes) {
-		c->drop = "telnet option negotiation loop";
-		return;
+	    cfg->telnet_changes != 0) {
+		/* A byte each: telnet_option_changes is at most 255. */
+		if (c->changes[p[2]] >= cfg->telnet_changes) {
+			c->drop = "telnet option negotiation loop";
+			return;
+		}
+		c->changes[p[2]]++;
 	}
 	if (evbuffer_get_length(out) + len > cfg->outq_max) {
 		c->over = 1;

@@ -14,7 +14,7 @@ about 1.5 MiB per MiB sent.
 import re
 import socket
 
-from harness import (IAC, SB, SE, WILL, WONT, NOP, OPT_NAWS, OPT_TTYPE,
+from harness import (IAC, SB, SE, WILL, WONT, DONT, NOP, OPT_NAWS, OPT_TTYPE,
                      SANITIZED, TIMEOUT, new_source, poll)
 from test_limits import LimitTest, read_all
 
@@ -81,12 +81,12 @@ class TestOptionPingPong(TelnetLimitTest):
 
 
 class TestAnswersAgainstOutputCap(TelnetLimitTest):
-    """Only the output cap stands in the way (input rate and option
-    changes set out of reach): libtelnet's answers fill the queue to
+    """Only the output cap stands in the way (input rate out of reach,
+    no limit on option changes): libtelnet's answers fill the queue to
     output_queue_max and the visit ends there."""
 
     conf = {"output_queue_max": "64k", "flood_input_rate": "1e9",
-            "flood_input_burst": "1e9", "telnet_option_changes": 1000000}
+            "flood_input_burst": "1e9", "telnet_option_changes": 0}
 
     def test_answers_fill_the_queue_to_the_cap(self):
         s = self.silent_client()
@@ -142,6 +142,25 @@ class TestOptionChanges(TelnetLimitTest):
         no event from libtelnet: those answers count as well."""
         s = self.silent_client()
         s.sendall(bytes([IAC, WILL, 42]) * 5)
+        self.assertCutOff(s, "telnet option negotiation loop")
+
+
+class TestOptionChangesMost(TelnetLimitTest):
+    """The counters are a byte an option: the most they allow, 255,
+    still ends the visit at the 256th answer."""
+
+    conf = {"telnet_option_changes": 255}
+
+    def test_255_answers_then_the_end(self):
+        s = self.silent_client()
+        s.sendall(bytes([IAC, WILL, 42]) * 255)
+        want, got = bytes([IAC, DONT, 42]) * 255, b""
+        while len(got) < len(want):
+            b = s.recv(4096)
+            self.assertTrue(b, "closed after %d bytes" % len(got))
+            got += b
+        self.assertEqual(got, want)
+        s.sendall(bytes([IAC, WILL, 42]))
         self.assertCutOff(s, "telnet option negotiation loop")
 
 
