@@ -73,6 +73,8 @@
 #define SSH_WRITE_CHUNK		(32 * 1024)	/* one ssh_channel_write */
 #define SSH_LINGER_SEC		3	/* for the last bytes and the close */
 #define SSH_DROP_LOG_PER_SEC	10	/* handshake drops logged a second */
+/* libssh counts payloads: the least a packet adds (length, padding, MAC). */
+#define SSH_PACKET_FRAMING	25
 
 static const char ssh_exec_refused[] =
     "strangerd is a chat: connect without a command (ssh HOST).";
@@ -95,6 +97,8 @@ static void	 ssh_conn_timer(evutil_socket_t, short, void *);
 static void	 ssh_conn_process_cb(evutil_socket_t, short, void *);
 static void	 ssh_conn_process(struct ssh_conn *);
 static void	 ssh_conn_lost(struct ssh_conn *, const char *);
+static uint64_t	 ssh_conn_received(struct ssh_conn *);
+static void	 ssh_conn_meter(struct ssh_conn *);
 static void	 ssh_conn_start(struct ssh_conn *);
 static void	 ssh_conn_refuse_exec(struct ssh_conn *);
 static void	 ssh_conn_flush(struct ssh_conn *);
@@ -533,6 +537,30 @@ ssh_conn_lost(struct ssh_conn *c, const char *reason)
 	}
 }
 
+/* Bytes read from the client so far, at the least. */
+static uint64_t
+ssh_conn_received(struct ssh_conn *c)
+{
+	return (c->rcounter.in_bytes +
+	    c->rcounter.in_packets * SSH_PACKET_FRAMING);
+}
+
+/*
+ * Every byte read once the session runs, whatever packet it came in
+ * (IGNORE, requests, window adjusts), against its raw input rate;
+ * channel data is fed to it unmetered.  Bytes before the session are
+ * the handshake's, bounded by the login grace time.
+ */
+static void
+ssh_conn_meter(struct ssh_conn *c)
+{
+	uint64_t	in = ssh_conn_received(c);
+
+	if (c->s != NULL && !c->s_closing && in > c->metered)
+		(void)session_received(c->s, (size_t)(in - c->metered));
+	c->metered = in;
+}
+
 /*
  * Act on what the libssh callbacks recorded: start or refuse the
  * session, pass input and window changes on, send queued output, and
@@ -555,6 +583,7 @@ ssh_conn_process(struct ssh_conn *c)
 		ssh_conn_lost(c, ssh_conn_error(c));
 		return;
 	}
+	ssh_conn_meter(c);
 	if (c->drop != NULL) {
 		ssh_conn_lost(c, c->drop);
 		return;
@@ -585,7 +614,7 @@ ssh_conn_process(struct ssh_conn *c)
 			session_resize(c->s, c->sx, c->sy);
 		}
 		if ((len = evbuffer_get_length(c->inq)) > 0) {
-			session_input(c->s, evbuffer_pullup(c->inq, -1), len);
+			session_feed(c->s, evbuffer_pullup(c->inq, -1), len);
 			evbuffer_drain(c->inq, len);
 		}
 		if (!c->s_closing && (c->client_eof || c->client_closed)) {

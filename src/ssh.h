@@ -100,6 +100,7 @@ struct ssh_conn {
 	enum ssh_level		 level;		/* reached so far */
 	uint64_t		 progressed;	/* now_ms() when it got there */
 	struct ssh_counter_struct rcounter;	/* packets in, kept by libssh */
+	uint64_t		 metered;	/* bytes in, counted to s */
 	uint32_t		 bucket;
 	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
 	LIST_ENTRY(ssh_conn)	 entry;

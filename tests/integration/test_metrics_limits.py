@@ -16,6 +16,14 @@ from harness import TIMEOUT, new_source, poll
 from test_limits import LimitTest, scrape
 
 
+def try_scrape(port):
+    """The metrics, or None if the daemon would not serve them."""
+    try:
+        return scrape(port)
+    except OSError:
+        return None
+
+
 class TestMetricsCrowd(LimitTest):
 
     nofile = 200
@@ -59,10 +67,7 @@ class TestMetricsCrowd(LimitTest):
         self.assertStaysUp()
 
     def try_scrape(self):
-        try:
-            return scrape(self.metrics_port)
-        except OSError:
-            return None
+        return try_scrape(self.metrics_port)
 
 
 class TestMetricsCapLowered(TestMetricsCrowd):
@@ -151,7 +156,4 @@ class TestMetricsHostileClients(LimitTest):
         self.assertStaysUp()
 
     def try_scrape(self):
-        try:
-            return scrape(self.metrics_port)
-        except OSError:
-            return None
+        return try_scrape(self.metrics_port)
