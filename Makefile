@@ -28,6 +28,7 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/proxy.o \
 	    src/table.o src/view.o src/console-view.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
@@ -45,7 +46,7 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-match-pool tests/unit/test-limit \
 	     tests/unit/test-nudge tests/unit/test-interests \
 	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
-	     tests/unit/test-view
+	     tests/unit/test-view tests/unit/test-proxy
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \

@@ -439,6 +439,18 @@ int		 ask_kick(struct ask *, const char *, const char *);
 void		 ask_store(struct ask *, struct store_req *);
 int		 ask_merge(struct ask *, struct reply *);
 
+/* proxy.c: PROXY protocol v1 and v2 headers from a balancer; no I/O. */
+#define PROXY_V1_MAX	107	/* the whole line, CRLF included */
+#define PROXY_V2_MAX	536	/* 16 fixed bytes, addresses and TLVs */
+#define PROXY_MAX	PROXY_V2_MAX
+struct proxy_hdr {
+	int			 local;	/* LOCAL, UNKNOWN: the connection's own */
+	struct sockaddr_storage	 ss;	/* else the client's address */
+	socklen_t		 sslen;
+};
+int		 proxy_parse(const u_char *, size_t, struct proxy_hdr *,
+		     const char **);
+
 /* limit.c: token buckets and per-address counts; no I/O, no locks. */
 struct bucket {
 	double		 tokens;
