@@ -494,6 +494,7 @@ struct listen_addr {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			*name;	/* owned: as given, for logs */
+	int			 proxy;	/* a PROXY header comes first */
 };
 
 /*
@@ -511,6 +512,8 @@ struct config {
 	struct listen_addr	*listen;	/* owned */
 	u_int			 nlisten;
 	u_int			 listen_set;	/* bit per proto: configured */
+	struct ban_target	*proxy_from;	/* owned: may send PROXY */
+	u_int			 nproxy_from;
 	struct sockaddr_storage	 metrics_ss;	/* metrics_sslen 0: none */
 	socklen_t		 metrics_sslen;
 	char			*metrics_name;	/* owned, or NULL */
@@ -633,6 +636,7 @@ struct worker {
 	pthread_t		 thread;
 	struct listener		*listeners;	/* owned: cfg->nlisten */
 	struct ssh_worker	*ssh;		/* owned by ssh.c */
+	struct worker_proxy	*proxies;	/* worker-proxy.c: headers due */
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
@@ -648,8 +652,19 @@ int		 worker_banned(struct worker *, const struct sockaddr *,
 		     const char *, char **);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
+int		 worker_room(void);
+void		 worker_admit(struct worker *, struct listener *, int,
+		     const struct sockaddr_storage *, socklen_t);
+void		 worker_refuse(int, const struct sockaddr_storage *,
+		     struct listener *, const char *, const char *);
 void		 worker_conn_done(struct worker *, const struct sockaddr *);
 uint64_t	 now_ms(void);
+
+/* worker-proxy.c: reading a balancer's PROXY header before admission. */
+#define WORKER_PROXY_DEADLINE_MS 2000	/* for the whole header */
+void		 worker_proxy_start(struct worker *, struct listener *, int,
+		     const struct sockaddr_storage *, socklen_t);
+void		 worker_proxy_free(struct worker *);
 
 /* telnet.c: the telnet front end (libtelnet). */
 void		 telnet_accept(struct worker *, int, const struct sockaddr *,
