@@ -52,7 +52,7 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
 	    libsqlite3-dev libncurses-dev liburcu-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
-	    inetutils-telnet netcat-openbsd openssh-client mandoc
+	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 

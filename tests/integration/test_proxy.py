@@ -10,12 +10,17 @@ sockets, and asyncssh goes through a tunnel that sends the header first.
 import asyncio
 import ipaddress
 import os
+import re
+import shutil
 import socket
 import struct
+import subprocess
 import tempfile
 import threading
+import unittest
 
-from harness import Client, Netcat, TIMEOUT, SEND_TIMEOUT, poll
+from harness import (Client, Netcat, ROOT, TIMEOUT, SEND_TIMEOUT, free_port,
+                     listening, poll)
 from test_moderation import ModTest
 from harness_ssh import AsyncSsh, SshTest, _NoKeyClient, _Session, asyncssh
 
@@ -75,14 +80,16 @@ class Balanced(Netcat):
 
 
 class ProxyTunnel:
-    """asyncssh's tunnel hook: a connection that starts with header."""
+    """asyncssh's tunnel hook: a connection from source that starts
+    with header."""
 
-    def __init__(self, header):
+    def __init__(self, header, source=BALANCER):
         self.header = header
+        self.source = source
 
     async def create_connection(self, session_factory, host, port):
         sock = socket.create_connection((host, port), TIMEOUT,
-                                        source_address=(BALANCER, 0))
+                                        source_address=(self.source, 0))
         sock.sendall(self.header)
         sock.setblocking(False)
         return await asyncio.get_event_loop().create_connection(
@@ -92,15 +99,17 @@ class ProxyTunnel:
 class ProxiedSsh(AsyncSsh):
     """asyncssh behind a balancer that sent header."""
 
-    def __init__(self, port, header, **kw):
+    def __init__(self, port, header, source=BALANCER, **kw):
         self.header = header
+        self.source = source
         AsyncSsh.__init__(self, port, **kw)
 
     async def _connect(self, keys, term, command):
         self.conn = await asyncssh.connect(
             "127.0.0.1", self.port, username="visitor", known_hosts=None,
             client_keys=keys, agent_path=None, config=[],
-            client_factory=_NoKeyClient, tunnel=ProxyTunnel(self.header))
+            client_factory=_NoKeyClient,
+            tunnel=ProxyTunnel(self.header, self.source))
         self.chan, _ = await self.conn.create_session(
             lambda: _Session(self), command,
             term_type=term if self.pty else None,
@@ -253,3 +262,66 @@ class TestProxySsh(ProxyTest, SshTest):
     def test_no_header_no_banner(self):
         c = self.balanced(b"", port=self.ssh_port)
         self.assertDropped(c)
+
+
+HAPROXY = shutil.which("haproxy")
+
+
+@unittest.skipUnless(HAPROXY, "haproxy is not installed (make check "
+                     "installs it)")
+class TestHaproxy(ProxyTest, SshTest):
+    """contrib/haproxy.cfg as shipped, with loopback addresses put in,
+    in front of the daemon: visitors from other loopback addresses are
+    seen as themselves, over telnet (v2) and SSH."""
+
+    def setUp(self):
+        ProxyTest.setUp(self)
+        self.front_ssh, self.front_telnet = free_port(), free_port()
+        with open(os.path.join(ROOT, "contrib", "haproxy.cfg")) as f:
+            cfg = f.read()
+        cfg = cfg.replace("bind :22", "bind 127.0.0.1:%d" %
+                          self.front_ssh)
+        cfg = cfg.replace("bind :23", "bind 127.0.0.1:%d" %
+                          self.front_telnet)
+        cfg = re.sub(r"10\.0\.0\.1[12]:2222", "127.0.0.1:%d" %
+                     self.ssh_port, cfg)
+        cfg = re.sub(r"10\.0\.0\.1[12]:2323", "127.0.0.1:%d" %
+                     self.port, cfg)
+        # No syslog here, and fewer descriptors than a server has.
+        cfg = cfg.replace("log /dev/log local0", "")
+        cfg = cfg.replace("maxconn 40000", "maxconn 1000")
+        path = os.path.join(self.daemon.dir, "haproxy.cfg")
+        with open(path, "w") as f:
+            f.write(cfg)
+        self.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", path],
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        self.addCleanup(self.stop_haproxy)
+        self.assertTrue(poll(lambda: listening(self.front_ssh) and
+                             listening(self.front_telnet), timeout=10),
+                        "haproxy did not start")
+
+    def stop_haproxy(self):
+        self.haproxy.terminate()
+        try:
+            self.haproxy.wait(5)
+        except subprocess.TimeoutExpired:
+            self.haproxy.kill()
+            self.haproxy.wait()
+
+    def test_telnet_through_haproxy(self):
+        c = self._track(Balanced(self.front_telnet, b"",
+                                 source="127.0.0.77", name="visitor"))
+        c.wait_for("Welcome")
+        self.assertSessionFrom("127.0.0.77")
+
+    def test_ssh_through_haproxy_and_a_ban(self):
+        c = self._track(ProxiedSsh(self.front_ssh, b"", name="ssh-visitor",
+                                   source="127.0.0.78"))
+        self.agree(c)
+        self.assertSessionFrom("127.0.0.78")
+        self.ctl("ban", "127.0.0.79")
+        c = self._track(Balanced(self.front_telnet, b"",
+                                 source="127.0.0.79", name="banned"))
+        self.assertTrue(c.wait_closed(), c.text())
+        self.assertIn("banned", c.text())
