@@ -578,6 +578,7 @@ enum metric {
 	METRIC_REFUSED_LIMIT,		/* per-address limit or rate */
 	METRIC_REFUSED_BANNED,		/* banned address or key */
 	METRIC_REFUSED_PREAUTH,		/* too many SSH handshakes */
+	METRIC_REFUSED_PROXY,		/* no valid PROXY header, or source */
 	METRIC_HANDSHAKE_FAILED,	/* SSH handshake or auth failed */
 	METRIC_OUTQ_DROPS,		/* closed: output queue over cap */
 	METRIC_FLOOD_MUTES,		/* muted for flooding */

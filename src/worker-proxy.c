@@ -76,6 +76,7 @@ worker_proxy_start(struct worker *w, struct listener *l, int fd,
 	struct worker_proxy	*wp;
 
 	if (!worker_proxy_allowed(ss)) {
+		metrics_inc(METRIC_REFUSED_PROXY);
 		worker_refuse(fd, ss, l, "not in proxy_from", stranger);
 		return;
 	}
@@ -203,6 +204,7 @@ worker_proxy_end(struct worker_proxy *wp, const char *why)
 	atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
 	if (why == NULL)
 		return;
+	metrics_inc(METRIC_REFUSED_PROXY);
 	worker_refuse(wp->fd, &wp->ss, wp->l, why, "");
 	free(wp);
 }

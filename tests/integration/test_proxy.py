@@ -21,6 +21,7 @@ import unittest
 
 from harness import (Client, Netcat, ROOT, TIMEOUT, SEND_TIMEOUT, free_port,
                      listening, poll)
+from test_limits import scrape
 from test_moderation import ModTest
 from harness_ssh import AsyncSsh, SshTest, _NoKeyClient, _Session, asyncssh
 
@@ -49,14 +50,6 @@ def v2(src=None, sport=40000, dport=23, tlvs=b""):
         fam = 0x21
     body += struct.pack(">HH", sport, dport) + tlvs
     return V2_SIG + bytes([0x21, fam]) + struct.pack(">H", len(body)) + body
-
-
-def config_file(text):
-    """A strangerd.conf with text, removed when the process ends."""
-    fd, path = tempfile.mkstemp(prefix="strangerd-proxy-", suffix=".conf")
-    os.write(fd, text.encode())
-    os.close(fd)
-    return path
 
 
 class Balanced(Netcat):
@@ -117,13 +110,32 @@ class ProxiedSsh(AsyncSsh):
             encoding=None, window=self.window)
 
 
-CONF = config_file("proxy_from 127.0.0.1 10.9.0.0/16\n"
-                   "max_per_address 2\n")
-
-
 class ProxyTest(ModTest):
+    """A daemon whose listeners are marked proxy, with 127.0.0.1 (and a
+    network that is not ours) in proxy_from, serving metrics."""
+
     proxy = True
-    daemon_args = ("-c", CONF)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="strangerd-proxy-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.metrics_port = free_port()
+        path = os.path.join(self.tmp, "strangerd.conf")
+        with open(path, "w") as f:
+            f.write("proxy_from 127.0.0.1 10.9.0.0/16\n"
+                    "max_per_address 2\n"
+                    "metrics_listen 127.0.0.1:%d\n" % self.metrics_port)
+        self.daemon_args = ("-c", path)
+        ModTest.setUp(self)
+
+    def assertRefusedCount(self, n):
+        """strangerd_refused_total{reason="proxy"} reaches n."""
+        name = 'strangerd_refused_total{reason="proxy"} '
+        value = lambda: sum(float(l.split()[1]) for l in
+                            scrape(self.metrics_port).splitlines()
+                            if l.startswith(name))
+        self.assertTrue(poll(lambda: value() == n),
+                        "%s is %s, want %d" % (name, value(), n))
 
     def balanced(self, header, source=BALANCER, port=None):
         return self._track(Balanced(port or self.port, header, source,
@@ -211,6 +223,7 @@ class TestProxyTelnet(ProxyTest):
         self.assertDropped(c, "balancer")
         self.assertIn("refused 127.0.0.9", self.daemon.log())
         self.assertIn("not in proxy_from", self.daemon.log())
+        self.assertRefusedCount(1)
 
     def test_no_header_dropped(self):
         """Without a header before the deadline the connection is
@@ -218,6 +231,7 @@ class TestProxyTelnet(ProxyTest):
         c = self.balanced(b"")
         self.assertDropped(c)
         self.assertIn("no PROXY header in time", self.daemon.log())
+        self.assertRefusedCount(1)
 
     def test_malformed_headers_refused(self):
         bad = [
@@ -233,6 +247,7 @@ class TestProxyTelnet(ProxyTest):
         ]
         for h in bad:
             self.assertDropped(self.balanced(h))
+        self.assertRefusedCount(len(bad))
         self.assertStaysUp(probe=False)
         self.assertNotIn("198.51.100.12", self.ctl("sessions")[1])
 
