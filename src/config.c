@@ -1008,7 +1008,8 @@ char *
 config_dump(const struct config *c)
 {
 	const struct config_keyword	*k;
-	char				*out = NULL, *tmp, value[512];
+	char				*out = NULL, *tmp;
+	char				 value[CONFIG_LINE_MAX + 1];
 	size_t				 i;
 	u_int				 j, n;
 
