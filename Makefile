@@ -28,11 +28,12 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/proxy.o \
 	    src/table.o src/view.o src/console-view.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
-	    src/admin-worker.o src/console.o \
+	    src/admin-worker.o src/console.o src/worker-proxy.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
@@ -45,13 +46,13 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-match-pool tests/unit/test-limit \
 	     tests/unit/test-nudge tests/unit/test-interests \
 	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
-	     tests/unit/test-view
+	     tests/unit/test-view tests/unit/test-proxy
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
 	    libsqlite3-dev libncurses-dev liburcu-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
-	    inetutils-telnet netcat-openbsd openssh-client mandoc
+	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 

@@ -439,6 +439,18 @@ int		 ask_kick(struct ask *, const char *, const char *);
 void		 ask_store(struct ask *, struct store_req *);
 int		 ask_merge(struct ask *, struct reply *);
 
+/* proxy.c: PROXY protocol v1 and v2 headers from a balancer; no I/O. */
+#define PROXY_V1_MAX	107	/* the whole line, CRLF included */
+#define PROXY_V2_MAX	536	/* 16 fixed bytes, addresses and TLVs */
+#define PROXY_MAX	PROXY_V2_MAX
+struct proxy_hdr {
+	int			 local;	/* LOCAL, UNKNOWN: the connection's own */
+	struct sockaddr_storage	 ss;	/* else the client's address */
+	socklen_t		 sslen;
+};
+int		 proxy_parse(const u_char *, size_t, struct proxy_hdr *,
+		     const char **);
+
 /* limit.c: token buckets and per-address counts; no I/O, no locks. */
 struct bucket {
 	double		 tokens;
@@ -482,6 +494,7 @@ struct listen_addr {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			*name;	/* owned: as given, for logs */
+	int			 proxy;	/* a PROXY header comes first */
 };
 
 /*
@@ -499,6 +512,8 @@ struct config {
 	struct listen_addr	*listen;	/* owned */
 	u_int			 nlisten;
 	u_int			 listen_set;	/* bit per proto: configured */
+	struct ban_target	*proxy_from;	/* owned: may send PROXY */
+	u_int			 nproxy_from;
 	struct sockaddr_storage	 metrics_ss;	/* metrics_sslen 0: none */
 	socklen_t		 metrics_sslen;
 	char			*metrics_name;	/* owned, or NULL */
@@ -563,6 +578,7 @@ enum metric {
 	METRIC_REFUSED_LIMIT,		/* per-address limit or rate */
 	METRIC_REFUSED_BANNED,		/* banned address or key */
 	METRIC_REFUSED_PREAUTH,		/* too many SSH handshakes */
+	METRIC_REFUSED_PROXY,		/* no valid PROXY header, or source */
 	METRIC_HANDSHAKE_FAILED,	/* SSH handshake or auth failed */
 	METRIC_OUTQ_DROPS,		/* closed: output queue over cap */
 	METRIC_FLOOD_MUTES,		/* muted for flooding */
@@ -621,6 +637,7 @@ struct worker {
 	pthread_t		 thread;
 	struct listener		*listeners;	/* owned: cfg->nlisten */
 	struct ssh_worker	*ssh;		/* owned by ssh.c */
+	struct worker_proxy	*proxies;	/* worker-proxy.c: headers due */
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;
@@ -636,8 +653,19 @@ int		 worker_banned(struct worker *, const struct sockaddr *,
 		     const char *, char **);
 void		 worker_post(uint64_t, struct msg *);
 void		 worker_broadcast(struct msg *);
+int		 worker_room(void);
+void		 worker_admit(struct worker *, struct listener *, int,
+		     const struct sockaddr_storage *, socklen_t);
+void		 worker_refuse(int, const struct sockaddr_storage *,
+		     struct listener *, const char *, const char *);
 void		 worker_conn_done(struct worker *, const struct sockaddr *);
 uint64_t	 now_ms(void);
+
+/* worker-proxy.c: reading a balancer's PROXY header before admission. */
+#define WORKER_PROXY_DEADLINE_MS 2000	/* for the whole header */
+void		 worker_proxy_start(struct worker *, struct listener *, int,
+		     const struct sockaddr_storage *, socklen_t);
+void		 worker_proxy_free(struct worker *);
 
 /* telnet.c: the telnet front end (libtelnet). */
 void		 telnet_accept(struct worker *, int, const struct sockaddr *,

@@ -42,6 +42,7 @@ enum config_type {
 	CONFIG_STRING,		/* char *, owned */
 	CONFIG_LISTEN,		/* a listener of proto; repeatable */
 	CONFIG_METRICS,		/* the metrics address */
+	CONFIG_NETS,		/* addresses and CIDR blocks; several words */
 };
 
 #define CONFIG_FIXED	0x1	/* read at start: a reload cannot change it */
@@ -82,6 +83,8 @@ static const struct config_keyword config_keywords[] = {
 	{ "metrics_max_connections", CONFIG_UINT, F(metrics_maxconns), 1,
 	  1024, CONFIG_FIXED, "8", 0 },
 	{ "rules_file", CONFIG_STRING, F(rules_file), 0, 0, CONFIG_NONE,
+	  "none", 0 },
+	{ "proxy_from", CONFIG_NETS, F(proxy_from), 0, 0, CONFIG_NONE,
 	  "none", 0 },
 
 	/* Capacity. */
@@ -188,6 +191,10 @@ static int	 config_address(const char *, int,
 		     const char **);
 static char	*config_addr_name(const struct sockaddr *);
 static void	 config_listen_clear(struct config *, enum proto);
+static int	 config_nets(struct config *, const struct config_keyword *,
+		     const char *, const struct config_parse *, char **);
+static int	 config_words(const struct config_keyword *, const char *,
+		     char *, char *, size_t);
 static int	 config_apply(struct config *, const struct config_keyword *,
 		     const char *, const struct config_parse *, char **);
 static void	 config_apply_none(struct config *,
@@ -477,12 +484,21 @@ config_apply_none(struct config *c, const struct config_keyword *k)
 		c->metrics_name = NULL;
 		c->metrics_sslen = 0;
 		break;
+	case CONFIG_NETS:
+		free(c->proxy_from);
+		c->proxy_from = NULL;
+		c->nproxy_from = 0;
+		break;
 	default:
 		break;
 	}
 }
 
-/* ssh_listen, telnet_listen: one or two more listening addresses. */
+/*
+ * ssh_listen, telnet_listen: "ADDR:PORT" or "ADDR:PORT proxy", one
+ * more listening address, or two for "*" (IPv4 and IPv6).  Its name,
+ * for logs and the dump, says "proxy" too.
+ */
 static int
 config_apply_listen(struct config *c, const struct config_keyword *k,
     const char *value, const struct config_parse *p, char **cause)
@@ -490,12 +506,22 @@ config_apply_listen(struct config *c, const struct config_keyword *k,
 	struct sockaddr_storage	 ss[2];
 	socklen_t		 len[2];
 	struct listen_addr	*la;
-	const char		*why;
-	char			*name;
+	const char		*why, *flag;
+	char			 addr[CONFIG_LINE_MAX + 1], *name;
 	u_int			 n, i;
+	int			 proxy = 0;
 
-	if (config_address(value, 0, ss, len, &n, &why) != 0)
-		return (config_error(cause, p, "%s %s: %s", k->name, value,
+	snprintf(addr, sizeof addr, "%s", value);
+	if ((flag = strchr(value, ' ')) != NULL) {
+		addr[flag - value] = '\0';
+		if (strcmp(flag + 1, "proxy") != 0)
+			return (config_error(cause, p, "%s %s: expected "
+			    "\"proxy\" or nothing after the address", k->name,
+			    value));
+		proxy = 1;
+	}
+	if (config_address(addr, 0, ss, len, &n, &why) != 0)
+		return (config_error(cause, p, "%s %s: %s", k->name, addr,
 		    why));
 	/* The first one named replaces the default. */
 	if (!(c->listen_set & (1U << k->proto))) {
@@ -510,9 +536,11 @@ config_apply_listen(struct config *c, const struct config_keyword *k,
 		la->proto = k->proto;
 		memcpy(&la->ss, &ss[i], len[i]);
 		la->sslen = len[i];
+		la->proxy = proxy;
 		name = config_addr_name((struct sockaddr *)&ss[i]);
-		xasprintf(&la->name, "%s %s",
-		    k->proto == PROTO_SSH ? "ssh" : "telnet", name);
+		xasprintf(&la->name, "%s %s%s",
+		    k->proto == PROTO_SSH ? "ssh" : "telnet", name,
+		    proxy ? " proxy" : "");
 		free(name);
 	}
 	return (0);
@@ -537,6 +565,37 @@ config_range_error(const struct config_keyword *k, const char *value,
 	}
 	return (config_error(cause, p, "%s: %s is out of range (%s to %s)",
 	    k->name, value, lo, hi));
+}
+
+/* Addresses and CIDR blocks separated by blanks (proxy_from). */
+static int
+config_nets(struct config *c, const struct config_keyword *k,
+    const char *value, const struct config_parse *p, char **cause)
+{
+	struct ban_target	 t;
+	char			 copy[CONFIG_LINE_MAX + 1], *s, *word, *why;
+
+	free(c->proxy_from);
+	c->proxy_from = NULL;
+	c->nproxy_from = 0;
+	snprintf(copy, sizeof copy, "%s", value);
+	s = copy;
+	while ((word = config_word(&s)) != NULL) {
+		if (ban_parse(word, &t, &why) != 0) {
+			config_error(cause, p, "%s: %s", k->name, why);
+			free(why);
+			return (-1);
+		}
+		if (t.kind == BAN_KEY)
+			return (config_error(cause, p, "%s: %s is a key, not "
+			    "an address", k->name, word));
+		c->proxy_from = xreallocarray(c->proxy_from,
+		    c->nproxy_from + 1, sizeof *c->proxy_from);
+		c->proxy_from[c->nproxy_from++] = t;
+	}
+	if (c->nproxy_from == 0)
+		return (config_error(cause, p, "%s: no address", k->name));
+	return (0);
 }
 
 /* Give one keyword its value; p is NULL for defaults and options. */
@@ -568,6 +627,8 @@ config_apply(struct config *c, const struct config_keyword *k,
 		return (0);
 	case CONFIG_LISTEN:
 		return (config_apply_listen(c, k, value, p, cause));
+	case CONFIG_NETS:
+		return (config_nets(c, k, value, p, cause));
 	case CONFIG_METRICS:
 		if (config_address(value, 1, ss, len, &n, &why) != 0)
 			return (config_error(cause, p, "%s %s: %s", k->name,
@@ -674,9 +735,30 @@ config_free(struct config *c)
 	for (j = 0; j < c->nlisten; j++)
 		free(c->listen[j].name);
 	free(c->listen);
+	free(c->proxy_from);
 	free(c->path);
 	free(c->metrics_name);
 	free(c);
+}
+
+/*
+ * A listener ("ADDR:PORT proxy") and proxy_from ("CIDR ...") take more
+ * than one word: then the value and the rest of the line (s), joined
+ * by single spaces into buf, and 1; else 0.
+ */
+static int
+config_words(const struct config_keyword *k, const char *value, char *s,
+    char *buf, size_t size)
+{
+	char	*word;
+	size_t	 n;
+
+	if (k->type != CONFIG_LISTEN && k->type != CONFIG_NETS)
+		return (0);
+	n = (size_t)snprintf(buf, size, "%s", value);
+	while ((word = config_word(&s)) != NULL && n < size)
+		n += (size_t)snprintf(buf + n, size - n, " %s", word);
+	return (1);
 }
 
 /*
@@ -690,6 +772,7 @@ config_parse(struct config *c, const char *name, const char *buf,
 	struct config_parse		 p;
 	const struct config_keyword	*k;
 	char				 line[CONFIG_LINE_MAX + 1];
+	char				 words[CONFIG_LINE_MAX + 1];
 	char				*s, *kw, *value, *extra, *hash;
 	size_t				 start, end, n, idx;
 
@@ -725,12 +808,16 @@ config_parse(struct config *c, const char *name, const char *buf,
 		s = line;
 		if ((kw = config_word(&s)) == NULL)
 			continue;
-		value = config_word(&s);
-		extra = config_word(&s);
-
 		if ((k = config_find(kw)) == NULL)
 			return (config_error(cause, &p, "unknown keyword "
 			    "\"%s\"", kw));
+		value = config_word(&s);
+		extra = NULL;
+		if (value != NULL && config_words(k, value, s, words,
+		    sizeof words))
+			value = words;
+		else if (value != NULL)
+			extra = config_word(&s);
 		idx = (size_t)(k - config_keywords);
 		if (value == NULL)
 			return (config_error(cause, &p, "%s needs a value",
@@ -813,11 +900,20 @@ config_set(struct config *c, const char *kw, const char *value, char **cause)
 int
 config_finish(struct config *c, char **cause)
 {
+	u_int	i;
+
 	if (c->nlisten == 0) {
 		*cause = xstrdup("nothing to listen on: ssh_listen and "
 		    "telnet_listen are both none");
 		return (-1);
 	}
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].proxy && c->nproxy_from == 0) {
+			xasprintf(cause, "%s: a listener marked proxy needs "
+			    "proxy_from, the balancers allowed to send the "
+			    "header", c->listen[i].name);
+			return (-1);
+		}
 	if (c->flood.line_burst < 1 || c->flood.byte_burst <
 	    LINE_MAX_BYTES / 4) {
 		*cause = xstrdup("flood_line_burst and flood_byte_burst "
@@ -854,6 +950,7 @@ config_format(const struct config *c, const struct config_keyword *k,
 {
 	const void	*f = (const char *)c + k->off;
 	size_t		 z;
+	u_int		 u;
 
 	switch (k->type) {
 	case CONFIG_UINT:
@@ -892,6 +989,14 @@ config_format(const struct config *c, const struct config_keyword *k,
 		/* Done by the caller: one line per address. */
 		buf[0] = '\0';
 		break;
+	case CONFIG_NETS:
+		snprintf(buf, size, "%s", c->nproxy_from == 0 ? "none" : "");
+		for (u = 0; u < c->nproxy_from; u++) {
+			z = strlen(buf);
+			snprintf(buf + z, size - z, "%s%s", u == 0 ? "" : " ",
+			    c->proxy_from[u].text);
+		}
+		break;
 	}
 }
 
@@ -903,7 +1008,8 @@ char *
 config_dump(const struct config *c)
 {
 	const struct config_keyword	*k;
-	char				*out = NULL, *tmp, value[512];
+	char				*out = NULL, *tmp;
+	char				 value[CONFIG_LINE_MAX + 1];
 	size_t				 i;
 	u_int				 j, n;
 
@@ -1013,6 +1119,13 @@ config_dup(const struct config *c)
 	for (j = 0; j < c->nlisten; j++) {
 		d->listen[j] = c->listen[j];
 		d->listen[j].name = xstrdup(c->listen[j].name);
+	}
+	d->proxy_from = NULL;
+	if (c->nproxy_from != 0) {
+		d->proxy_from = xreallocarray(NULL, c->nproxy_from,
+		    sizeof *d->proxy_from);
+		memcpy(d->proxy_from, c->proxy_from, c->nproxy_from *
+		    sizeof *d->proxy_from);
 	}
 	return (d);
 }

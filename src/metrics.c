@@ -47,6 +47,8 @@ static const struct {
 	    "{reason=\"banned\"}", NULL },
 	[METRIC_REFUSED_PREAUTH] = { "strangerd_refused_total",
 	    "{reason=\"ssh_preauth\"}", NULL },
+	[METRIC_REFUSED_PROXY] = { "strangerd_refused_total",
+	    "{reason=\"proxy\"}", NULL },
 	[METRIC_HANDSHAKE_FAILED] = { "strangerd_ssh_handshake_failures_total",
 	    "", "SSH connections that ended before a shell." },
 	[METRIC_OUTQ_DROPS] = { "strangerd_output_queue_drops_total", "",

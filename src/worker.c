@@ -73,9 +73,6 @@ static void	 worker_reap(evutil_socket_t, short, void *);
 static void	 worker_tick(evutil_socket_t, short, void *);
 static void	 worker_walk(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
-static int	 worker_room(void);
-static void	 worker_refuse(int, const struct sockaddr_storage *,
-		     struct listener *, const char *, const char *);
 static void	 worker_bans(struct worker *, struct msg *);
 
 /* Open this worker's listening sockets. */
@@ -122,7 +119,7 @@ worker_listen(struct worker *w)
  * never more than the descriptors allow (strangerd.c), so accept never
  * runs out.  Approximate, from any thread.
  */
-static int
+int
 worker_room(void)
 {
 	u_int	i, conns = 0;
@@ -137,16 +134,11 @@ worker_room(void)
 static void
 worker_accept(evutil_socket_t fd, short events, void *arg)
 {
-	static const char	 full[] =
-	    "strangerd: the server is full, please try again later.\r\n";
 	struct listener		*l = arg;
 	struct worker		*w = l->w;
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { 0, 250000 };
 	socklen_t		 sslen;
-	const char		*why;
-	char			 line[128], *banned;
-	char			*ban;
 	u_int			 n;
 	int			 c, one = 1;
 
@@ -182,40 +174,60 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
 		}
 		/* Without it each SSH login stalls ~40 ms on delayed ACKs. */
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		/* Bans first, before any crypto. */
-		if (worker_banned(w, (struct sockaddr *)&ss, NULL, &ban)) {
-			xasprintf(&banned, "strangerd: %s\r\n", ban);
-			metrics_inc(METRIC_REFUSED_BANNED);
-			worker_refuse(c, &ss, l, "banned", banned);
-			free(banned);
-			free(ban);
-			continue;
-		}
-		if (!worker_room()) {
-			metrics_inc(METRIC_REFUSED_FULL);
-			worker_refuse(c, &ss, l, "server full", full);
-			continue;
-		}
-		pthread_mutex_lock(&limit_lock);
-		why = limit_admit(limit_table, (struct sockaddr *)&ss,
-		    &cfg->limits, now_ms());
-		pthread_mutex_unlock(&limit_lock);
-		if (why != NULL) {
-			snprintf(line, sizeof line, "strangerd: %s, please "
-			    "try again later.\r\n", why);
-			metrics_inc(METRIC_REFUSED_LIMIT);
-			worker_refuse(c, &ss, l, why, line);
-			continue;
-		}
-		atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
-		switch (l->la->proto) {
-		case PROTO_TELNET:
-			telnet_accept(w, c, (struct sockaddr *)&ss, sslen);
-			break;
-		case PROTO_SSH:
-			ssh_worker_accept(w, c, (struct sockaddr *)&ss, sslen);
-			break;
-		}
+		/* Behind a balancer, the header says whose it is. */
+		if (l->la->proxy)
+			worker_proxy_start(w, l, c, &ss, sslen);
+		else
+			worker_admit(w, l, c, &ss, sslen);
+	}
+}
+
+/*
+ * Let a visitor's connection in, or turn it away: ss is its address,
+ * the peer's or the one a balancer's PROXY header gave.
+ */
+void
+worker_admit(struct worker *w, struct listener *l, int c,
+    const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	static const char	 full[] =
+	    "strangerd: the server is full, please try again later.\r\n";
+	const char		*why;
+	char			 line[128], *banned, *ban;
+
+	/* Bans first, before any crypto. */
+	if (worker_banned(w, (const struct sockaddr *)ss, NULL, &ban)) {
+		xasprintf(&banned, "strangerd: %s\r\n", ban);
+		metrics_inc(METRIC_REFUSED_BANNED);
+		worker_refuse(c, ss, l, "banned", banned);
+		free(banned);
+		free(ban);
+		return;
+	}
+	if (!worker_room()) {
+		metrics_inc(METRIC_REFUSED_FULL);
+		worker_refuse(c, ss, l, "server full", full);
+		return;
+	}
+	pthread_mutex_lock(&limit_lock);
+	why = limit_admit(limit_table, (const struct sockaddr *)ss,
+	    &cfg->limits, now_ms());
+	pthread_mutex_unlock(&limit_lock);
+	if (why != NULL) {
+		snprintf(line, sizeof line, "strangerd: %s, please try again "
+		    "later.\r\n", why);
+		metrics_inc(METRIC_REFUSED_LIMIT);
+		worker_refuse(c, ss, l, why, line);
+		return;
+	}
+	atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
+	switch (l->la->proto) {
+	case PROTO_TELNET:
+		telnet_accept(w, c, (const struct sockaddr *)ss, sslen);
+		break;
+	case PROTO_SSH:
+		ssh_worker_accept(w, c, (const struct sockaddr *)ss, sslen);
+		break;
 	}
 }
 
@@ -223,7 +235,7 @@ worker_accept(evutil_socket_t fd, short events, void *arg)
  * Turn a connection away with one line.  On SSH the line goes before
  * the version string, where RFC 4253 allows other lines of text.
  */
-static void
+void
 worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
     const char *why, const char *line)
 {
@@ -648,6 +660,7 @@ workers_free(void)
 			close(w->listeners[j].fd);
 		}
 		free(w->listeners);
+		worker_proxy_free(w);
 		if (w->ssh != NULL)
 			ssh_worker_free(w);
 		event_free(w->reap_ev);

@@ -143,10 +143,12 @@ class Daemon:
     """One strangerd in the foreground on a free loopback port, with a
     temporary state directory and its stderr captured to a file."""
 
-    def __init__(self, workers=2, args=(), ssh=False, nofile=None):
+    def __init__(self, workers=2, args=(), ssh=False, nofile=None,
+                 proxy=False):
         self.workers = workers
         self.args = list(args)
         self.ssh = ssh			# also listen for SSH on ssh_port
+        self.proxy = proxy		# listeners expect a PROXY header
         self.nofile = nofile		# a descriptor limit (soft and hard)
         self.proc = None
         self.dir = None
@@ -168,8 +170,11 @@ class Daemon:
             self.statedir = statedir = os.path.join(self.dir,
                                                     "state%d" % attempt)
             self._log = open(self.logpath, "ab")
+            flag = " proxy" if self.proxy else ""
+            if self.ssh:
+                ssh += flag
             argv = [DAEMON, "-f", "-d", statedir,
-                    "-t", "127.0.0.1:%d" % self.port, "-s", ssh,
+                    "-t", "127.0.0.1:%d%s" % (self.port, flag), "-s", ssh,
                     "-w", str(self.workers)] + self.args
             self.argv = argv
             limit = None
@@ -680,10 +685,11 @@ class DaemonTest(unittest.TestCase):
     daemon_args = ()
     ssh = False			# True: also an SSH listener on self.ssh_port
     nofile = None		# the daemon's descriptor limit, if not ours
+    proxy = False		# True: listeners marked proxy (test_proxy)
 
     def setUp(self):
         self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh,
-                             nofile=self.nofile)
+                             nofile=self.nofile, proxy=self.proxy)
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
         global current_daemon

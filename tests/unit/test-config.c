@@ -228,6 +228,69 @@ test_listen(void **state)
 	config_free(c);
 }
 
+/*
+ * A listener marked proxy, proxy_from with several words (and its
+ * dump), and the errors: a bad flag, a key, and proxy without
+ * proxy_from.
+ */
+static void
+test_proxy(void **state)
+{
+	struct config	*c, *d;
+	char		*cause, *dump;
+
+	(void)state;
+	c = parse("ssh_listen 127.0.0.1:2222 proxy\ntelnet_listen 2323\t "
+	    "proxy  # balanced\nproxy_from 10.0.0.0/8\t::ffff:192.0.2.1 "
+	    "2001:db8::/32 \n", &cause);
+	if (c == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(c->listen[0].name, "ssh 127.0.0.1:2222 proxy");
+	assert_true(c->listen[0].proxy);
+	assert_int_equal(count_listen(c, PROTO_TELNET), 2);
+	assert_true(c->listen[1].proxy && c->listen[2].proxy);
+	assert_int_equal(c->nproxy_from, 3);
+	assert_string_equal(c->proxy_from[1].text, "192.0.2.1");
+	dump = config_dump(c);
+	assert_non_null(strstr(dump, "\nssh_listen 127.0.0.1:2222 proxy\n"));
+	assert_non_null(strstr(dump, "\nproxy_from 10.0.0.0/8 192.0.2.1 "
+	    "2001:db8::/32\n"));
+	d = config_dup(c);
+	assert_int_equal(d->nproxy_from, 3);
+	assert_true(d->proxy_from != c->proxy_from);
+	config_free(d);
+	free(dump);
+	/* The command line may mark one too; "none" empties proxy_from. */
+	assert_int_equal(config_set(c, "telnet_listen", "127.0.0.1:9 proxy",
+	    &cause), 0);
+	assert_int_equal(config_set(c, "proxy_from", "none", &cause), 0);
+	assert_int_equal(c->nproxy_from, 0);
+	assert_int_equal(config_finish(c, &cause), -1);
+	assert_string_equal(cause, "ssh 127.0.0.1:2222 proxy: a listener "
+	    "marked proxy needs proxy_from, the balancers allowed to send the "
+	    "header");
+	free(cause);
+	config_free(c);
+
+	c = parse("telnet_listen 2323\n", &cause);
+	assert_false(c->listen[0].proxy);
+	config_free(c);
+	expect_error("telnet_listen 2323 proxi\n", "t.conf:1: telnet_listen "
+	    "2323 proxi: expected \"proxy\" or nothing after the address");
+	expect_error("telnet_listen 2323 proxy proxy\n", "t.conf:1: "
+	    "telnet_listen 2323 proxy proxy: expected \"proxy\" or nothing "
+	    "after the address");
+	expect_error("proxy_from 10.0.0.1 SHA256:"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "t.conf:1: "
+	    "proxy_from: SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is "
+	    "a key, not an address");
+	expect_error("proxy_from 10.0.0.300\n", "t.conf:1: proxy_from: "
+	    "10.0.0.300: not an IPv4 address (each part must be 0 to 255)");
+	expect_error("telnet_listen 2323 proxy\n", "telnet 0.0.0.0:2323 "
+	    "proxy: a listener marked proxy needs proxy_from, the balancers "
+	    "allowed to send the header");
+}
+
 /* The command line replaces the file's listeners and overrides values. */
 static void
 test_set(void **state)
@@ -346,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_fixed),
