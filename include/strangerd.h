@@ -528,6 +528,7 @@ struct config {
 	u_int			 typing_ms;	/* typing shown this long idle */
 	u_int			 block_secs;	/* /block lasts this long */
 	char			*rules_file;	/* owned: NULL is DIR/rules */
+	char			*store;		/* owned: postgresql:// URI, or NULL */
 };
 extern struct config *_Atomic cfg;
 
@@ -896,7 +897,8 @@ void		 ban_free_fields(struct ban *);
 
 /*
  * store.c, store-ban.c, store-report.c: the store thread owns the
- * SQLite database (DIR/strangerd.db).  Others reach it only with
+ * database: SQLite in DIR/strangerd.db (store-sqlite.c), or PostgreSQL
+ * with store postgresql://... (store-pg.c).  Others reach it only with
  * MSG_STORE messages whose ptr is a struct store_req; the answer goes
  * as MSG_REPLY to the request's reply address (ask.c).
  */
@@ -953,7 +955,7 @@ struct store_conf {
 	u_int		 retention;		/* seconds evidence is kept */
 };
 extern struct store_conf store_conf;
-int		 store_open(const char *);
+int		 store_open(const char *, const char *);
 void		 store_start(void);
 void		 store_stop(void);
 void		 store_request(struct store_req *);

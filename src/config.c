@@ -83,6 +83,8 @@ static const struct config_keyword config_keywords[] = {
 	  1024, CONFIG_FIXED, "8", 0 },
 	{ "rules_file", CONFIG_STRING, F(rules_file), 0, 0, CONFIG_NONE,
 	  "none", 0 },
+	{ "store", CONFIG_STRING, F(store), 0, 0, CONFIG_FIXED | CONFIG_NONE,
+	  "none", 0 },
 
 	/* Capacity. */
 	{ "max_sessions", CONFIG_UINT, F(max_sessions), 0, 1000000, 0,
@@ -1054,4 +1056,6 @@ config_keep_fixed(struct config *new, const struct config *old)
 	new->autoban_prefix4 = old->autoban_prefix4;
 	new->autoban_prefix6 = old->autoban_prefix6;
 	new->retention = old->retention;
+	free(new->store);
+	new->store = old->store != NULL ? xstrdup(old->store) : NULL;
 }

@@ -505,8 +505,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* Bans are loaded before the first accept: store.c. */
-	if (store_open(c->dir) != 0)
-		fatalx("cannot open the database in %s", c->dir);
+	if (store_open(c->dir, c->store) != 0)
+		fatalx("cannot open the store");
 	workers_init();
 
 	/* Every port is bound and the state is open: no thread yet. */
