@@ -4,8 +4,10 @@ store in a PostgreSQL server of the test class's own, and the schema
 it creates is checked.  What only SQLite has (migration 3, a restart
 in the same state directory) stays in test_moderation.py."""
 
+import time
+
 import test_moderation as mod
-from harness import PgStore
+from harness import Daemon, PgStore, poll
 
 
 class TestPgBans(PgStore, mod.TestBans):
@@ -38,3 +40,102 @@ class TestPgAutoBan(PgStore, mod.TestAutoBan):
 
 class TestPgKeyBan(PgStore, mod.TestKeyBan):
     pass
+
+
+class TestTwoNodes(PgStore, mod.ModTest):
+    """Two strangerd nodes sharing one PostgreSQL database: what one
+    does, the other sees (README, Running several nodes)."""
+
+    def setUp(self):
+        super().setUp()
+        self.node_a = self.daemon
+        self.node_b = Daemon(self.workers, list(self.daemon_args))
+        self.addCleanup(self.node_b.cleanup)
+        self.node_b.start()
+        self.addCleanup(self.stop_b)
+
+    def stop_b(self):
+        if self.node_b.alive():
+            self.assertEqual(self.node_b.terminate(), 0,
+                             self.node_b.log()[-3000:])
+
+    def on(self, node, *args, **kw):
+        """strangerctl against node (the test's daemon is node A)."""
+        self.daemon = node
+        try:
+            return self.ctl(*args, **kw)
+        finally:
+            self.daemon = self.node_a
+
+    def kicked_within(self, client, limit, t0):
+        """Seconds from t0 until client was disconnected, failing past
+        limit (a bound for a loaded machine; the figure is printed)."""
+        self.assertTrue(client.wait_closed(limit), client.text())
+        return time.monotonic() - t0
+
+    def test_ban_on_one_node_kicks_on_the_other(self):
+        b = self._track(mod.From(self.node_b.port, "127.0.0.51", "on-b"))
+        self.agree(b)
+        b.wait_for("looking for a stranger")
+        t0 = time.monotonic()
+        self.on(self.node_a, "ban", "127.0.0.51", "-r", "from node a")
+        took = self.kicked_within(b, 3, t0)
+        print("\nban on A -> kick on B: %.3f s" % took)
+        self.assertIn("from node a", b.text())
+        # Both nodes list it; both refuse the address.
+        for node in (self.node_a, self.node_b):
+            self.assertEqual([x["target"] for x in self.on(
+                node, "bans", json_out=True)[1]], ["127.0.0.51"])
+        self.assertRefused("127.0.0.51", "from node a")
+        c = self._track(mod.From(self.node_b.port, "127.0.0.51"))
+        self.assertTrue(c.wait_closed(), c.text())
+        # An unban on B lets the address in on A again.
+        self.on(self.node_b, "unban", "127.0.0.51")
+        self.assertTrue(poll(lambda: self.welcomed(self.node_a.port,
+                                                   "127.0.0.51"), 3))
+
+    def welcomed(self, port, source):
+        c = mod.From(port, source)
+        try:
+            return c.wait_for("Welcome", timeout=1) or True
+        except AssertionError:
+            return False
+        finally:
+            c.close()
+
+    def test_missed_notification_is_caught_by_the_counter(self):
+        """A ban written with the notification lost (the trigger off,
+        the counter bumped by hand) still reaches node B: it reads
+        the counter every second."""
+        b = self._track(mod.From(self.node_b.port, "127.0.0.52", "on-b"))
+        self.agree(b)
+        b.wait_for("looking for a stranger")
+        t0 = time.monotonic()
+        self.query("ALTER TABLE bans DISABLE TRIGGER bans_changed; "
+                   "INSERT INTO bans (target, kind, reason, created, who) "
+                   "VALUES ('127.0.0.52', 'address', 'by hand', 1, 'psql');"
+                   "UPDATE strangerd_meta SET bans = bans + 1; "
+                   "ALTER TABLE bans ENABLE TRIGGER bans_changed")
+        took = self.kicked_within(b, 3, t0)
+        print("\nban by hand, no NOTIFY -> kick on B: %.3f s" % took)
+        self.assertIn("by hand", b.text())
+
+    def test_report_filed_on_one_node_is_actioned_from_the_other(self):
+        x, y = self.pair("nc", "nc")
+        self.assertChat(y, x, "rude words here")
+        x.type_line("/report rude")
+        x.wait_for("Thank you")
+        reports = poll(lambda: self.on(self.node_b, "reports",
+                                       json_out=True)[1])
+        self.assertEqual(len(reports), 1, reports)
+        self.assertIn("reported: rude words here", reports[0]["evidence"])
+        rid = str(reports[0]["id"])
+        _, out, _ = self.on(self.node_b, "report", "action", rid)
+        self.assertIn("actioned", out)
+        _, _, err = self.on(self.node_a, "report", "dismiss", rid, ok=False)
+        self.assertIn("already actioned", err)
+        self.assertEqual(self.on(self.node_a, "stats", json_out=True)[1]
+                         ["reports_open"], 0)
+        self.assertEqual(self.query("SELECT who, action, target FROM audit "
+                                    "WHERE action LIKE 'report%'")[0][1:],
+                         ["report action", rid])
