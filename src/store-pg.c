@@ -146,6 +146,7 @@ static int		 store_pg_connect(char **);
 static int		 store_pg_migrate(char **);
 static int		 store_pg_result(PGresult *, char **);
 static void		 store_pg_set_error(const char *);
+static void		 store_pg_notice(void *, const char *);
 static void		 store_pg_lost(void);
 static void		 store_pg_watch(void);
 static void		 store_pg_readable(evutil_socket_t, short, void *);
@@ -173,17 +174,36 @@ const struct store_backend store_pg = {
 	.detach = store_pg_detach,
 };
 
-/* Remember an error for store_error(), without libpq's newline. */
+/*
+ * Remember an error for store_error(), on one line: libpq's messages
+ * end with a newline and may hold several lines.
+ */
 static void
 store_pg_set_error(const char *msg)
 {
-	size_t	len;
+	const char	*p;
+	size_t		 len = 0;
 
-	snprintf(pg_err, sizeof pg_err, "%s", msg != NULL && *msg != '\0' ?
-	    msg : "unknown PostgreSQL error");
-	len = strlen(pg_err);
-	while (len > 0 && (pg_err[len - 1] == '\n' || pg_err[len - 1] == ' '))
-		pg_err[--len] = '\0';
+	if (msg == NULL || *msg == '\0')
+		msg = "unknown PostgreSQL error";
+	for (p = msg; *p != '\0' && len < sizeof pg_err - 1; p++) {
+		if (isspace((u_char)*p)) {
+			if (len > 0 && pg_err[len - 1] != ' ')
+				pg_err[len++] = ' ';
+		} else
+			pg_err[len++] = *p;
+	}
+	while (len > 0 && pg_err[len - 1] == ' ')
+		len--;
+	pg_err[len] = '\0';
+}
+
+/* The server's notices (a shutdown's warning): to the log, not stderr. */
+static void
+store_pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store: PostgreSQL says: %s", msg);
 }
 
 /*
@@ -244,6 +264,7 @@ store_pg_connect(char **cause)
 		xasprintf(cause, "%s", pg_err);
 		return (-1);
 	}
+	PQsetNoticeProcessor(pg_conn, store_pg_notice, NULL);
 	pg_gen++;
 	pg_down = 0;
 	return (store_pg_exec("LISTEN strangerd_bans", cause));

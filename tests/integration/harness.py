@@ -818,6 +818,11 @@ class Postgres:
                        "--no-sync"])
         if p.returncode != 0:
             raise DaemonError("initdb failed: %s" % p.stderr.decode())
+        self.run()
+        return self
+
+    def run(self):
+        """Start the server on the data directory (again)."""
         # fsync off: a SIGKILL loses nothing committed without it (the
         # WAL is written at commit); only an OS crash would.
         opts = "-k %s -c listen_addresses='' -c fsync=off" % self.dir
@@ -827,7 +832,11 @@ class Postgres:
         if p.returncode != 0:
             raise DaemonError("PostgreSQL did not start: %s\n%s" % (
                 p.stderr.decode(), self.server_log()))
-        return self
+
+    def halt(self):
+        """Stop the server at once (-m immediate), keeping its data."""
+        self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                   "-m", "immediate", "stop"])
 
     def server_log(self):
         try:
@@ -858,8 +867,7 @@ class Postgres:
     def stop(self):
         if self.dir is None:
             return
-        self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
-                   "-m", "immediate", "stop"])
+        self.halt()
         if not os.environ.get("STRANGERD_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None

@@ -139,3 +139,31 @@ class TestTwoNodes(PgStore, mod.ModTest):
         self.assertEqual(self.query("SELECT who, action, target FROM audit "
                                     "WHERE action LIKE 'report%'")[0][1:],
                          ["report action", rid])
+
+
+class TestPgUnavailable(PgStore, mod.ModTest):
+    """The database goes away and comes back (strangerd.conf(5),
+    store): known bans stay enforced, strangerctl says so and fails,
+    one log line each way, and the node reconnects by itself."""
+
+    def test_server_down_then_back(self):
+        self.ctl("ban", "127.0.0.61", "-r", "before the outage")
+        self.pg.halt()
+        rc, _, err = self.ctl("ban", "127.0.0.62", ok=False)
+        self.assertIn("store unavailable", err)
+        rc, _, err = self.ctl("bans", ok=False)
+        self.assertIn("store unavailable", err)
+        # Enforced from memory meanwhile.
+        self.assertRefused("127.0.0.61", "before the outage")
+        self.assertWelcome("127.0.0.63")
+        time.sleep(2.5)		# several reconnection attempts fail
+        self.pg.run()
+        self.assertTrue(poll(lambda: self.ctl("ban", "127.0.0.62",
+                                              ok=None)[0] == 0, 10),
+                        self.daemon.log()[-2000:])
+        self.assertEqual(sorted(b["target"] for b in self.bans()),
+                         ["127.0.0.61", "127.0.0.62"])
+        self.assertRefused("127.0.0.62")
+        log = self.daemon.log()
+        self.assertEqual(log.count("connection lost"), 1, log[-3000:])
+        self.assertEqual(log.count("connection back"), 1, log[-3000:])
