@@ -32,7 +32,7 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o \
-	    src/store-sqlite.o src/store-pg.o src/admin.o \
+	    src/store-sqlite.o src/store-pg.o src/store-move.o src/admin.o \
 	    src/admin-worker.o src/console.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \

@@ -963,6 +963,8 @@ struct store_req *store_req_new(enum store_op, const char *);
 struct store_req *store_req_unban(const char *, const char *, char **);
 void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
+/* store-move.c: strangerd -M */
+int		 store_move(const char *, const char *);
 void		 store_report_submit(struct report *);
 void		 report_free(struct report *);
 

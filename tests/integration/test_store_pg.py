@@ -4,10 +4,11 @@ store in a PostgreSQL server of the test class's own, and the schema
 it creates is checked.  What only SQLite has (migration 3, a restart
 in the same state directory) stays in test_moderation.py."""
 
+import subprocess
 import time
 
 import test_moderation as mod
-from harness import Daemon, PgStore, poll
+from harness import DAEMON, Daemon, PgStore, poll
 
 
 class TestPgBans(PgStore, mod.TestBans):
@@ -167,3 +168,58 @@ class TestPgUnavailable(PgStore, mod.ModTest):
         log = self.daemon.log()
         self.assertEqual(log.count("connection lost"), 1, log[-3000:])
         self.assertEqual(log.count("connection back"), 1, log[-3000:])
+
+
+class TestPgMove(PgStore, mod.ModTest):
+    """strangerd -M moves a single node's SQLite store into PostgreSQL
+    (strangerd(8)), keeping evidence and audit, and is safe to re-run."""
+
+    def move(self, statedir):
+        p = subprocess.run([DAEMON, "-M", "-d", statedir, "-c",
+                            self.store_conf(self.db)],
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, err)
+        return err
+
+    def test_move_then_move_again(self):
+        # A single node with SQLite: two bans, a report, a kick.
+        old = Daemon(self.workers)
+        self.addCleanup(old.cleanup)
+        old.start()
+        node, self.daemon = self.daemon, old
+        self.port = old.port
+        try:
+            self.ctl("ban", "127.0.0.71", "-r", "moved ban")
+            self.ctl("ban", "127.0.0.72", "-t", "1d")
+            x, y = self.pair("nc", "nc")
+            self.assertChat(y, x, "evidence that moves")
+            x.type_line("/report moving")
+            x.wait_for("Thank you")
+            self.assertTrue(poll(lambda: self.ctl("reports",
+                                                  json_out=True)[1]))
+            self.assertEqual(old.terminate(), 0)
+        finally:
+            self.daemon = node
+            self.port = node.port
+        err = self.move(old.statedir)
+        self.assertIn("bans: 2 copied, 0 already there", err)
+        self.assertIn("reports: 1 copied, 0 already there", err)
+        audit = self.query("SELECT count(*) FROM audit")[0][0]
+        self.assertEqual(audit, "2", err)	# the two bans
+        # The running node sees the moved bans (the trigger told it).
+        self.assertTrue(poll(lambda: len(self.bans()) == 2))
+        self.assertRefused("127.0.0.71", "moved ban")
+        r = self.ctl("reports", json_out=True)[1]
+        self.assertEqual(len(r), 1, r)
+        self.assertIn("reported: evidence that moves", r[0]["evidence"])
+        # Again: nothing doubled.
+        err = self.move(old.statedir)
+        self.assertIn("bans: 0 copied, 2 already there", err)
+        self.assertIn("reports: 0 copied, 1 already there", err)
+        self.assertIn("audit: 0 copied, 2 already there", err)
+        self.assertEqual(self.query("SELECT count(*) FROM reports"), [["1"]])
+        # New rows get ids past the moved ones.
+        self.ctl("ban", "127.0.0.73")
+        ids = self.query("SELECT id FROM audit ORDER BY id")
+        self.assertEqual(len(ids), 3, ids)
