@@ -927,7 +927,14 @@ struct identity {
 #define REPORT_EVIDENCE_LINES	20
 #define REPORT_REASON_MAX	500
 #define REPORT_EVIDENCE_MAX	(16 * 1024)
+/*
+ * The store answers a visitor's /report once it is committed (or could
+ * not be), to the reporter's session, with this number: consoles
+ * number their requests from 1.
+ */
+#define REPORT_REPLY_ID		0
 struct report {
+	struct reply_to	 ret;		/* the reporter's session */
 	struct identity	 reporter;
 	struct identity	 reported;
 	uint64_t	 reported_handle;

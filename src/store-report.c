@@ -92,6 +92,7 @@ store_report_submit(struct report *rp)
 	struct store_req	*r;
 
 	r = store_req_new(STORE_REPORT_ADD, "visitor");
+	r->ret = rp->ret;
 	r->report = rp;
 	store_request(r);
 }
@@ -312,7 +313,10 @@ store_report_autoban(const struct report *rp, time_t now, int *banned)
 	return (0);
 }
 
-/* A visitor's /report: store it, maybe ban, commit. */
+/*
+ * A visitor's /report: store it, maybe ban, commit, and only then tell
+ * the reporter (their session thanks them, or says it was not saved).
+ */
 void
 store_report_add(struct store_req *r)
 {
@@ -361,12 +365,13 @@ store_report_add(struct store_req *r)
 	    rp->reported.addr != NULL ?
 	    rp->reported.addr : "(gone)", rp->reported.key != NULL ? " " : "",
 	    rp->reported.key != NULL ? rp->reported.key : "");
+	reply_post(&r->ret, 0, NULL, NULL);
 	if (banned)
 		store_ban_publish();
 	return;
 fail:
-	log_warnx("store: report: %s", cause);
-	free(cause);
+	log_warnx("store: report not saved: %s", cause);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
 /* "ssh 192.0.2.1 SHA256:..." from three columns. */

@@ -170,6 +170,29 @@ class TestPgUnavailable(PgStore, mod.ModTest):
         self.assertEqual(log.count("connection back"), 1, log[-3000:])
 
 
+    def test_report_while_server_down_is_not_thanked(self):
+        """A visitor is thanked for a report only once it is committed:
+        with the database away they are told it could not be saved."""
+        x, y = self.pair("nc", "nc")
+        self.assertChat(y, x, "said while the server was away")
+        self.pg.halt()
+        x.type_line("/report rude")
+        x.wait_for("could not be saved")
+        self.assertNotIn("Thank you", x.text())
+        self.pg.run()
+        self.assertTrue(poll(lambda: "connection back" in
+                             self.daemon.log(), 10))
+        x.close()
+        y.close()
+        x, y = self.pair("nc", "nc")
+        self.assertChat(y, x, "said once it was back")
+        x.type_line("/report rude")
+        x.wait_for("Thank you")
+        r = self.ctl("reports", json_out=True)[1]
+        self.assertEqual(len(r), 1, r)
+        self.assertIn("said once it was back", r[0]["evidence"])
+
+
 class TestPgMove(PgStore, mod.ModTest):
     """strangerd -M moves a single node's SQLite store into PostgreSQL
     (strangerd(8)), keeping evidence and audit, and is safe to re-run."""
