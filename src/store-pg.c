@@ -254,6 +254,8 @@ store_pg_connect(char **cause)
 	    "client_encoding", "dbname", NULL };
 	const char *const values[] = { PG_CONNECT_SECS, "strangerd", "UTF8",
 	    pg_uri, NULL };
+	PGresult	*res;
+	int		 off;
 
 	if (pg_conn != NULL)
 		PQfinish(pg_conn);
@@ -267,6 +269,19 @@ store_pg_connect(char **cause)
 	PQsetNoticeProcessor(pg_conn, store_pg_notice, NULL);
 	pg_gen++;
 	pg_down = 0;
+	/*
+	 * What strangerctl or a visitor was told is saved must survive a
+	 * crash of the server: with synchronous_commit off (a server or
+	 * database default an operator may have chosen for speed) COMMIT
+	 * returns before its WAL is written.  Any other setting flushes
+	 * locally first and is kept.
+	 */
+	res = PQexec(pg_conn, "SHOW synchronous_commit");
+	off = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "off") == 0;
+	PQclear(res);
+	if (off && store_pg_exec("SET synchronous_commit = on", cause) != 0)
+		return (-1);
 	return (store_pg_exec("LISTEN strangerd_bans", cause));
 }
 

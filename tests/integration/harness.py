@@ -833,6 +833,21 @@ class Postgres:
             raise DaemonError("PostgreSQL did not start: %s\n%s" % (
                 p.stderr.decode(), self.server_log()))
 
+    def kill9(self):
+        """SIGKILL the postmaster and every server process: a crash,
+        recovered from the WAL at the next start."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            pid = int(f.readline())
+        pids = [pid] + [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True).stdout.split()]
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        poll(lambda: not any(os.path.exists("/proc/%d" % p) for p in pids),
+             10)
+
     def halt(self):
         """Stop the server at once (-m immediate), keeping its data."""
         self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
