@@ -140,6 +140,7 @@ static const char	*store_pg_col_text(struct store_q *, int);
 static int64_t		 store_pg_col_int(struct store_q *, int);
 static int64_t		 store_pg_changes(struct store_q *);
 static const char	*store_pg_error(void);
+static void		 store_pg_purged(void);
 static void		 store_pg_attach(struct event_base *);
 static void		 store_pg_detach(void);
 static int		 store_pg_connect(char **);
@@ -170,6 +171,7 @@ const struct store_backend store_pg = {
 	.col_int = store_pg_col_int,
 	.changes = store_pg_changes,
 	.error = store_pg_error,
+	.purged = store_pg_purged,
 	.attach = store_pg_attach,
 	.detach = store_pg_detach,
 };
@@ -634,6 +636,26 @@ store_pg_check(evutil_socket_t fd, short events, void *arg)
 	if (v >= 0 && v != pg_bans_version) {
 		pg_bans_version = v;
 		store_ban_publish();
+	}
+}
+
+/*
+ * After the retention purge: an UPDATE or DELETE leaves the old row
+ * versions (the evidence) in the table's pages as dead tuples until
+ * VACUUM; vacuum now rather than when autovacuum's thresholds are met,
+ * which a small table may take long to reach.  VACUUM makes the space
+ * reusable; the bytes stay in the file until overwritten, and in the
+ * WAL until its segments are recycled (strangerd.conf(5) says so).
+ */
+static void
+store_pg_purged(void)
+{
+	char	*cause = NULL;
+
+	if (store_pg_exec("VACUUM reports", &cause) != 0) {
+		log_warnx("store: vacuum after the retention purge: %s",
+		    cause);
+		free(cause);
 	}
 }
 

@@ -503,15 +503,16 @@ store_report_stats(struct store_req *r)
 /*
  * Retention: evidence older than the period goes, and so do closed
  * reports.  Open reports keep their row (the queue) without evidence.
+ * Returns how many reports were changed or deleted.
  */
-void
+int
 store_report_purge(time_t now)
 {
 	time_t	cutoff = now - (time_t)store_conf.retention;
 	int	evidence = 0, closed = 0;
 
 	if (store_conf.retention == 0)
-		return;
+		return (0);
 	store_bind_int(stmt_purge_evidence, 1, (int64_t)cutoff);
 	if (store_step(stmt_purge_evidence) == STORE_DONE)
 		evidence = (int)store_changes(stmt_purge_evidence);
@@ -527,4 +528,5 @@ store_report_purge(time_t now)
 	if (evidence > 0 || closed > 0)
 		log_info("store: retention: evidence of %d reports and %d "
 		    "closed reports purged", evidence, closed);
+	return (evidence + closed);
 }

@@ -413,7 +413,8 @@ store_sweep(evutil_socket_t fd, short events, void *arg)
 	(void)arg;
 	if (store_ban_expire(now) > 0)
 		store_ban_publish();
-	store_report_purge(now);
+	if (store_report_purge(now) > 0 && store_be->purged != NULL)
+		store_be->purged();
 }
 
 /* The store thread. */

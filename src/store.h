@@ -41,6 +41,8 @@ struct store_backend {
 	int64_t		(*col_int)(struct store_q *, int);
 	int64_t		(*changes)(struct store_q *);
 	const char	*(*error)(void);
+	/* After the retention purge deleted or erased rows (or NULL). */
+	void		(*purged)(void);
 	/* On the store thread's loop: what the backend watches (or NULL). */
 	void		(*attach)(struct event_base *);
 	void		(*detach)(void);
@@ -88,6 +90,6 @@ void		 store_report_add(struct store_req *);
 void		 store_report_list(struct store_req *);
 void		 store_report_set(struct store_req *);
 void		 store_report_stats(struct store_req *);
-void		 store_report_purge(time_t);
+int		 store_report_purge(time_t);
 
 #endif /* STORE_H */

@@ -908,13 +908,14 @@ class PgStore:
         cls.pg.stop()
         super().tearDownClass()
 
-    def store_conf(self, db):
-        """A strangerd.conf naming database db, in a directory of its own."""
+    def store_conf(self, db, more=""):
+        """A strangerd.conf naming database db (and more lines), in a
+        directory of its own."""
         d = tempfile.mkdtemp(prefix="strangerd-conf-")
         self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "strangerd.conf")
         with open(path, "w") as f:
-            f.write("store %s\n" % self.pg.uri(db))
+            f.write("store %s\n%s" % (self.pg.uri(db), more))
         return path
 
     def setUp(self):

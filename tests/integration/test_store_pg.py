@@ -316,3 +316,31 @@ class TestPgDurability(PgStore, mod.ModTest):
         lost = [t for t in acked if t not in self.stored()]
         self.assertEqual(lost, [], "%d of %d acknowledged bans lost" %
                          (len(lost), len(acked)))
+
+
+class TestPgRetention(PgStore, mod.ModTest):
+    """Retention in PostgreSQL (strangerd.conf(5), retention): evidence
+    past the period is erased and the table vacuumed at once, so the
+    old row versions holding it do not wait for autovacuum."""
+
+    def test_evidence_erased_and_vacuumed(self):
+        x, y = self.pair("nc", "nc")
+        self.assertChat(y, x, "words with a shelf life")
+        x.type_line("/report rude")
+        x.wait_for("Thank you")
+        vacuums = lambda: self.query(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE "
+            "relname = 'reports'")[0][0]
+        self.assertEqual(vacuums(), "0")
+        self.assertEqual(self.daemon.terminate(), 0)
+        time.sleep(1.1)
+        # The sweep runs when the store thread starts.
+        self.daemon = Daemon(self.workers, ["-c", self.store_conf(
+            self.db, "retention 1s\n")])
+        self.addCleanup(self.daemon.cleanup)
+        self.daemon.start()
+        self.assertTrue(poll(lambda: self.query(
+            "SELECT evidence IS NULL FROM reports") == [["t"]]))
+        self.assertTrue(poll(lambda: vacuums() != "0"), vacuums())
+        r = self.ctl("reports", json_out=True)[1]
+        self.assertEqual(r[0]["evidence"], "(purged)", r)
