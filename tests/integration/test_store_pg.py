@@ -143,6 +143,29 @@ class TestTwoNodes(PgStore, mod.ModTest):
                          ["report action", rid])
 
 
+    def test_automatic_ban_counts_reports_from_both_nodes(self):
+        """One visitor (one address) on both nodes, reported from three
+        networks, once on A and twice on B: the third report bans the
+        address, and both of its sessions end."""
+        targets = []
+        for node in (self.node_a, self.node_b):
+            t = self._track(mod.From(node.port, "127.0.50.9", "target"))
+            self.agree(t)
+            t.wait_for("looking for a stranger")
+            targets.append(t)
+        reported_by = mod.TestAutoBan.reported_by
+        for n, (t, node, source) in enumerate((
+                (targets[0], self.node_a, "127.51.0.1"),
+                (targets[1], self.node_b, "127.52.0.1"),
+                (targets[1], self.node_b, "127.53.0.1"))):
+            reported_by(self, t, self._track(mod.From(
+                node.port, source, "reporter%d" % n)))
+        for t in targets:
+            self.assertTrue(t.wait_closed(), t.text())
+        bans = self.on(self.node_b, "bans", json_out=True)[1]
+        self.assertEqual([(b["target"], b["by"]) for b in bans],
+                         [("127.0.50.9", "auto")])
+
 class TestPgUnavailable(PgStore, mod.ModTest):
     """The database goes away and comes back (strangerd.conf(5),
     store): known bans stay enforced, strangerctl says so and fails,
