@@ -121,7 +121,8 @@ lint:
 # loopback port with a throwaway configuration: `make bench` is the quick
 # run (under three minutes), `make bench FULL=1` the one in
 # bench/RESULTS.md.
-DEB_BENCH = openssh-server openssh-client ngircd python3
+DEB_BENCH = openssh-server openssh-client ngircd python3 python3-pyte \
+	    postgresql
 LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 	    bench/lg-irc.c bench/lg-ssh.c
 

@@ -792,9 +792,10 @@ class Postgres:
     root it runs as the postgres user (runuser).  A missing server is a
     failure, not a skip: make check installs postgresql."""
 
-    def __init__(self):
+    def __init__(self, fsync=False):
         self.dir = None
         self.ndb = 0
+        self.fsync = fsync
 
     def _run(self, argv, **kw):
         if os.geteuid() == 0:
@@ -823,9 +824,10 @@ class Postgres:
 
     def run(self):
         """Start the server on the data directory (again)."""
-        # fsync off: a SIGKILL loses nothing committed without it (the
-        # WAL is written at commit); only an OS crash would.
-        opts = "-k %s -c listen_addresses='' -c fsync=off" % self.dir
+        # fsync off for tests: a SIGKILL loses nothing committed without
+        # it (the WAL is written at commit); only an OS crash would.
+        opts = "-k %s -c listen_addresses='' -c fsync=%s" % (
+            self.dir, "on" if self.fsync else "off")
         p = self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
                        "-l", os.path.join(self.dir, "server.log"), "-w",
                        "-o", opts, "start"])
