@@ -14,7 +14,7 @@ DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
+PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 libpq tinfo liburcu-cds
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -32,7 +32,8 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/table.o src/view.o src/console-view.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
-	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
+	    src/store.o src/store-ban.o src/store-report.o \
+	    src/store-sqlite.o src/store-pg.o src/store-move.o src/admin.o \
 	    src/admin-worker.o src/console.o src/worker-proxy.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
@@ -50,9 +51,10 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
-	    libsqlite3-dev libncurses-dev liburcu-dev
+	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
-	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy
+	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy \
+	    postgresql
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 
@@ -120,7 +122,8 @@ lint:
 # loopback port with a throwaway configuration: `make bench` is the quick
 # run (under three minutes), `make bench FULL=1` the one in
 # bench/RESULTS.md.
-DEB_BENCH = openssh-server openssh-client ngircd python3
+DEB_BENCH = openssh-server openssh-client ngircd python3 python3-pyte \
+	    postgresql
 LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 	    bench/lg-irc.c bench/lg-ssh.c
 

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """Run the strangerd benchmarks beside their peers and print the table.
 
-    bench/run.py [--full] [--only a,b,c,d] [--strangerd PATH]
+    bench/run.py [--full] [--only a,b,c,d,e] [--strangerd PATH]
                  [--idle N] [--hold SECS] [--mix both|telnet|ssh]
 
 Starts each server fresh on loopback with a throwaway state directory
 or configuration (strangerd; OpenSSH's sshd; ngircd), drives it with
 bench/loadgen, samples the server's memory, descriptors and CPU from
 /proc, and prints every figure as strangerd, peer and their ratio,
-with the CPU the server and the generator used.  Nothing is left
+with the CPU the server and the generator used; (e), the moderation
+store on SQLite and PostgreSQL, is bench/store.py.  Nothing is left
 running: every process started here is ended by its pid.
 """
 
@@ -461,7 +462,7 @@ Compression no
                  "%core", "")
 
     def run(self):
-        only = self.args.only.split(",") if self.args.only else "abcd"
+        only = self.args.only.split(",") if self.args.only else "abcde"
         print("strangerd bench (%s) on %d cores; columns: figure, "
               "strangerd, peer, unit, ratio, target" %
               ("full" if self.args.full else "quick", os.cpu_count()),
@@ -475,6 +476,11 @@ Compression no
                 self.latency()
             if "d" in only:
                 self.cycles()
+            if "e" in only:
+                subprocess.run([sys.executable, os.path.join(
+                    ROOT, "bench", "store.py"), "-n",
+                    "1000" if self.args.full else "200"],
+                    env=dict(os.environ, STRANGERD=self.strangerd))
         finally:
             if not self.args.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)

@@ -543,6 +543,7 @@ struct config {
 	u_int			 typing_ms;	/* typing shown this long idle */
 	u_int			 block_secs;	/* /block lasts this long */
 	char			*rules_file;	/* owned: NULL is DIR/rules */
+	char			*store;		/* owned: postgresql:// URI, or NULL */
 };
 extern struct config *_Atomic cfg;
 
@@ -924,7 +925,8 @@ void		 ban_free_fields(struct ban *);
 
 /*
  * store.c, store-ban.c, store-report.c: the store thread owns the
- * SQLite database (DIR/strangerd.db).  Others reach it only with
+ * database: SQLite in DIR/strangerd.db (store-sqlite.c), or PostgreSQL
+ * with store postgresql://... (store-pg.c).  Others reach it only with
  * MSG_STORE messages whose ptr is a struct store_req; the answer goes
  * as MSG_REPLY to the request's reply address (ask.c).
  */
@@ -953,7 +955,14 @@ struct identity {
 #define REPORT_EVIDENCE_LINES	20
 #define REPORT_REASON_MAX	500
 #define REPORT_EVIDENCE_MAX	(16 * 1024)
+/*
+ * The store answers a visitor's /report once it is committed (or could
+ * not be), to the reporter's session, with this number: consoles
+ * number their requests from 1.
+ */
+#define REPORT_REPLY_ID		0
 struct report {
+	struct reply_to	 ret;		/* the reporter's session */
 	struct identity	 reporter;
 	struct identity	 reported;
 	uint64_t	 reported_handle;
@@ -981,7 +990,7 @@ struct store_conf {
 	u_int		 retention;		/* seconds evidence is kept */
 };
 extern struct store_conf store_conf;
-int		 store_open(const char *);
+int		 store_open(const char *, const char *);
 void		 store_start(void);
 void		 store_stop(void);
 void		 store_request(struct store_req *);
@@ -989,6 +998,8 @@ struct store_req *store_req_new(enum store_op, const char *);
 struct store_req *store_req_unban(const char *, const char *, char **);
 void		 store_req_free(struct store_req *);
 struct banlist	*store_bans_initial(void);
+/* store-move.c: strangerd -M */
+int		 store_move(const char *, const char *);
 void		 store_report_submit(struct report *);
 void		 report_free(struct report *);
 

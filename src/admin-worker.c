@@ -235,6 +235,9 @@ admin_worker_report(struct session *s, const char *reason)
 		return (-1);
 
 	rp = xcalloc(1, sizeof *rp);
+	rp->ret.inbox = s->w->inbox;
+	rp->ret.to = s->handle;
+	rp->ret.id = REPORT_REPLY_ID;
 	admin_worker_identity(s, &rp->reporter);
 	rp->reported_handle = target;
 	rp->reason = sanitize_text(reason, strnlen(reason, REPORT_REASON_MAX),

@@ -86,6 +86,8 @@ static const struct config_keyword config_keywords[] = {
 	  "none", 0 },
 	{ "proxy_from", CONFIG_NETS, F(proxy_from), 0, 0, CONFIG_NONE,
 	  "none", 0 },
+	{ "store", CONFIG_STRING, F(store), 0, 0, CONFIG_FIXED | CONFIG_NONE,
+	  "none", 0 },
 
 	/* Capacity. */
 	{ "max_sessions", CONFIG_UINT, F(max_sessions), 0, 1000000, 0,
@@ -1167,4 +1169,6 @@ config_keep_fixed(struct config *new, const struct config *old)
 	new->autoban_prefix4 = old->autoban_prefix4;
 	new->autoban_prefix6 = old->autoban_prefix6;
 	new->retention = old->retention;
+	free(new->store);
+	new->store = old->store != NULL ? xstrdup(old->store) : NULL;
 }

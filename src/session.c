@@ -71,6 +71,7 @@ static const char session_nudge[] =
 static void	 session_key(const struct key *, void *);
 static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
+static void	 session_report_saved(struct session *, const struct reply *);
 static void	 session_search(struct session *);
 static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
@@ -514,9 +515,25 @@ session_cmd_report(struct session *s, const char *arg)
 	metrics_inc(METRIC_REPORTS);
 	session_never_again(s);
 	session_leave(s);
+	/* The thanks wait for the store's commit: session_report_saved. */
+	session_system(s, "Saving your report\xe2\x80\xa6 You will not meet "
+	    "this stranger again.");
+}
+
+/*
+ * The store's answer to this visitor's /report: thanks only once it is
+ * committed; a report the store could not save is not one to thank for.
+ */
+static void
+session_report_saved(struct session *s, const struct reply *rp)
+{
+	if (rp->error) {
+		session_system(s, "Sorry, your report could not be saved. "
+		    "Please try again later. Press Enter to meet someone new.");
+		return;
+	}
 	session_system(s, "Thank you for the report. A moderator will read "
-	    "the last lines of this chat; you will not meet this stranger "
-	    "again. Press Enter to meet someone new.");
+	    "the last lines of this chat. Press Enter to meet someone new.");
 }
 
 /* /interests [list|off], /interest */
@@ -975,6 +992,11 @@ session_message(struct session *s, struct msg *m)
 		}
 		break;
 	case MSG_REPLY:
+		if (m->ptr != NULL &&
+		    ((struct reply *)m->ptr)->id == REPORT_REPLY_ID) {
+			session_report_saved(s, m->ptr);
+			break;
+		}
 		/* An answer to what this session's console asked. */
 		console_reply(s, m);
 		break;

@@ -14,46 +14,45 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "strangerd.h"
 #include "store.h"
 
-static sqlite3		*ban_db;
-static sqlite3_stmt	*stmt_upsert;
-static sqlite3_stmt	*stmt_delete;
-static sqlite3_stmt	*stmt_active;
-static sqlite3_stmt	*stmt_expire;
-static sqlite3_stmt	*stmt_count;
-static sqlite3_stmt	*stmt_target;
+static struct store_q	*stmt_upsert;
+static struct store_q	*stmt_delete;
+static struct store_q	*stmt_active;
+static struct store_q	*stmt_expire;
+static struct store_q	*stmt_count;
+static struct store_q	*stmt_target;
 
 static const char	*store_ban_kind(enum ban_kind);
-static int		 store_ban_row(sqlite3_stmt *, struct ban *);
+static int		 store_ban_row(struct store_q *, struct ban *);
 static int		 store_ban_target(struct store_req *, char **);
 
-/* The statements, prepared once: they live as long as the connection. */
+/*
+ * The statements, prepared once: they live as long as the connection.
+ * One SQL text serves SQLite and PostgreSQL (store.h).
+ */
 static const struct store_stmt ban_stmts[] = {
 	{ &stmt_upsert, "INSERT INTO bans (target, kind, reason, created, "
-	    "expires, who) VALUES (?, ?, ?, ?, ?, ?) "
+	    "expires, who) VALUES ($1, $2, $3, $4, $5, $6) "
 	    "ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, "
 	    "reason = excluded.reason, created = excluded.created, "
 	    "expires = excluded.expires, who = excluded.who" },
-	{ &stmt_delete, "DELETE FROM bans WHERE target = ?" },
+	{ &stmt_delete, "DELETE FROM bans WHERE target = $1" },
 	{ &stmt_active, "SELECT id, target, reason, created, expires, who "
-	    "FROM bans WHERE expires IS NULL OR expires > ? "
+	    "FROM bans WHERE expires IS NULL OR expires > $1 "
 	    "ORDER BY created, id" },
 	{ &stmt_expire, "DELETE FROM bans WHERE expires IS NOT NULL "
-	    "AND expires <= ?" },
+	    "AND expires <= $1" },
 	{ &stmt_count, "SELECT count(*) FROM bans WHERE expires IS NULL OR "
-	    "expires > ?" },
-	{ &stmt_target, "SELECT target FROM bans WHERE id = ?" },
+	    "expires > $1" },
+	{ &stmt_target, "SELECT target FROM bans WHERE id = $1" },
 };
 
 int
-store_ban_prepare(struct sqlite3 *db)
+store_ban_prepare(void)
 {
-	ban_db = db;
-	return (store_prepare(db, ban_stmts, sizeof ban_stmts / sizeof *ban_stmts));
+	return (store_prepare(ban_stmts, sizeof ban_stmts / sizeof *ban_stmts));
 }
 
 void
@@ -89,21 +88,18 @@ store_ban_insert(const struct ban_target *t, const char *reason,
 	char	 detail[REPORT_REASON_MAX + 128], left[32];
 	int	 rc;
 
-	sqlite3_bind_text(stmt_upsert, 1, t->text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_upsert, 2, store_ban_kind(t->kind), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(stmt_upsert, 3, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt_upsert, 4, (sqlite3_int64)now);
+	store_bind_text(stmt_upsert, 1, t->text);
+	store_bind_text(stmt_upsert, 2, store_ban_kind(t->kind));
+	store_bind_text(stmt_upsert, 3, reason);
+	store_bind_int(stmt_upsert, 4, (int64_t)now);
 	if (duration > 0)
-		sqlite3_bind_int64(stmt_upsert, 5,
-		    (sqlite3_int64)(now + duration));
+		store_bind_int(stmt_upsert, 5, (int64_t)(now + duration));
 	else
-		sqlite3_bind_null(stmt_upsert, 5);
-	sqlite3_bind_text(stmt_upsert, 6, who, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt_upsert);
-	sqlite3_reset(stmt_upsert);
-	sqlite3_clear_bindings(stmt_upsert);
-	if (rc != SQLITE_DONE)
+		store_bind_text(stmt_upsert, 5, NULL);
+	store_bind_text(stmt_upsert, 6, who);
+	rc = store_step(stmt_upsert);
+	store_reset(stmt_upsert);
+	if (rc != STORE_DONE)
 		return (-1);
 	if (duration > 0)
 		ban_format_duration(duration, left, sizeof left);
@@ -152,16 +148,15 @@ store_ban_target(struct store_req *r, char **cause)
 	const char	*target;
 	int		 rc = -1;
 
-	sqlite3_bind_int64(stmt_target, 1, r->id);
-	if (sqlite3_step(stmt_target) == SQLITE_ROW &&
-	    (target = (const char *)sqlite3_column_text(stmt_target, 0)) !=
+	store_bind_int(stmt_target, 1, r->id);
+	if (store_step(stmt_target) == STORE_ROW &&
+	    (target = store_col_text(stmt_target, 0)) !=
 	    NULL) {
 		snprintf(r->target.text, sizeof r->target.text, "%s", target);
 		rc = 0;
 	} else
 		xasprintf(cause, "no ban %lld", (long long)r->id);
-	sqlite3_reset(stmt_target);
-	sqlite3_clear_bindings(stmt_target);
+	store_reset(stmt_target);
 	return (rc);
 }
 
@@ -178,12 +173,11 @@ store_ban_del(struct store_req *r)
 	}
 	if (store_begin(&cause) != 0)
 		goto fail;
-	sqlite3_bind_text(stmt_delete, 1, r->target.text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt_delete);
-	changed = sqlite3_changes(ban_db);
-	sqlite3_reset(stmt_delete);
-	sqlite3_clear_bindings(stmt_delete);
-	if (rc != SQLITE_DONE) {
+	store_bind_text(stmt_delete, 1, r->target.text);
+	rc = store_step(stmt_delete);
+	changed = store_changes(stmt_delete);
+	store_reset(stmt_delete);
+	if (rc != STORE_DONE) {
 		xasprintf(&cause, "%s", store_error());
 		store_rollback();
 		goto fail;
@@ -214,27 +208,27 @@ fail:
 
 /* Read one row of stmt_active into a ban. */
 static int
-store_ban_row(sqlite3_stmt *st, struct ban *b)
+store_ban_row(struct store_q *st, struct ban *b)
 {
 	const char	*target, *reason, *who;
 	char		*cause = NULL;
 
 	memset(b, 0, sizeof *b);
-	b->id = sqlite3_column_int64(st, 0);
-	target = (const char *)sqlite3_column_text(st, 1);
+	b->id = store_col_int(st, 0);
+	target = store_col_text(st, 1);
 	if (target == NULL || ban_parse(target, &b->target, &cause) != 0) {
 		log_warnx("store: ban %lld: %s", (long long)b->id,
 		    cause != NULL ? cause : "no target");
 		free(cause);
 		return (-1);
 	}
-	reason = (const char *)sqlite3_column_text(st, 2);
-	who = (const char *)sqlite3_column_text(st, 5);
+	reason = store_col_text(st, 2);
+	who = store_col_text(st, 5);
 	b->reason = xstrdup(reason != NULL ? reason : "");
 	b->who = xstrdup(who != NULL ? who : "");
-	b->created = (time_t)sqlite3_column_int64(st, 3);
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-		b->expires = (time_t)sqlite3_column_int64(st, 4);
+	b->created = (time_t)store_col_int(st, 3);
+	if (!store_col_null(st, 4))
+		b->expires = (time_t)store_col_int(st, 4);
 	return (0);
 }
 
@@ -246,8 +240,8 @@ store_ban_load(time_t now)
 	u_int		 n = 0, size = 0;
 	int		 rc;
 
-	sqlite3_bind_int64(stmt_active, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(stmt_active)) == SQLITE_ROW) {
+	store_bind_int(stmt_active, 1, (int64_t)now);
+	while ((rc = store_step(stmt_active)) == STORE_ROW) {
 		if (n == size) {
 			size = size ? size * 2 : 16;
 			bans = xreallocarray(bans, size, sizeof *bans);
@@ -255,9 +249,9 @@ store_ban_load(time_t now)
 		if (store_ban_row(stmt_active, &bans[n]) == 0)
 			n++;
 	}
-	sqlite3_reset(stmt_active);
-	if (rc != SQLITE_DONE) {
-		log_warnx("store: loading bans: %s", sqlite3_errmsg(ban_db));
+	store_reset(stmt_active);
+	if (rc != STORE_DONE) {
+		log_warnx("store: loading bans: %s", store_error());
 		while (n > 0)
 			ban_free_fields(&bans[--n]);
 		free(bans);
@@ -272,14 +266,14 @@ store_ban_expire(time_t now)
 {
 	int	n;
 
-	sqlite3_bind_int64(stmt_expire, 1, (sqlite3_int64)now);
-	if (sqlite3_step(stmt_expire) != SQLITE_DONE) {
-		log_warnx("store: expiring bans: %s", sqlite3_errmsg(ban_db));
-		sqlite3_reset(stmt_expire);
+	store_bind_int(stmt_expire, 1, (int64_t)now);
+	if (store_step(stmt_expire) != STORE_DONE) {
+		log_warnx("store: expiring bans: %s", store_error());
+		store_reset(stmt_expire);
 		return (0);
 	}
-	n = sqlite3_changes(ban_db);
-	sqlite3_reset(stmt_expire);
+	n = (int)store_changes(stmt_expire);
+	store_reset(stmt_expire);
 	if (n > 0)
 		log_info("store: %d bans expired", n);
 	return (n);
@@ -291,10 +285,10 @@ store_ban_count(time_t now)
 {
 	int	n = 0;
 
-	sqlite3_bind_int64(stmt_count, 1, (sqlite3_int64)now);
-	if (sqlite3_step(stmt_count) == SQLITE_ROW)
-		n = sqlite3_column_int(stmt_count, 0);
-	sqlite3_reset(stmt_count);
+	store_bind_int(stmt_count, 1, (int64_t)now);
+	if (store_step(stmt_count) == STORE_ROW)
+		n = (int)store_col_int(stmt_count, 0);
+	store_reset(stmt_count);
 	return (n);
 }
 
@@ -323,8 +317,8 @@ store_ban_list(struct store_req *r)
 	size_t		 len = 0;
 	int		 rc;
 
-	sqlite3_bind_int64(stmt_active, 1, (sqlite3_int64)time(NULL));
-	while ((rc = sqlite3_step(stmt_active)) == SQLITE_ROW) {
+	store_bind_int(stmt_active, 1, (int64_t)time(NULL));
+	while ((rc = store_step(stmt_active)) == STORE_ROW) {
 		if (store_ban_row(stmt_active, &b) != 0)
 			continue;
 		snprintf(id, sizeof id, "%lld", (long long)b.id);
@@ -343,8 +337,8 @@ store_ban_list(struct store_req *r)
 		table_append(&rows, &len, TABLE_BANS, f);
 		ban_free_fields(&b);
 	}
-	sqlite3_reset(stmt_active);
-	if (rc != SQLITE_DONE) {
+	store_reset(stmt_active);
+	if (rc != STORE_DONE) {
 		free(rows);
 		reply_post(&r->ret, 1, xstrdup(store_error()), NULL);
 		return;

@@ -35,33 +35,30 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "strangerd.h"
 #include "store.h"
 
-static sqlite3		*report_db;
-static sqlite3_stmt	*stmt_insert;
-static sqlite3_stmt	*stmt_by_key;
-static sqlite3_stmt	*stmt_by_addr;
-static sqlite3_stmt	*stmt_banned;
-static sqlite3_stmt	*stmt_list;
-static sqlite3_stmt	*stmt_set;
-static sqlite3_stmt	*stmt_status;
-static sqlite3_stmt	*stmt_purge_evidence;
-static sqlite3_stmt	*stmt_purge_closed;
-static sqlite3_stmt	*stmt_counts;
+static struct store_q	*stmt_insert;
+static struct store_q	*stmt_by_key;
+static struct store_q	*stmt_by_addr;
+static struct store_q	*stmt_banned;
+static struct store_q	*stmt_list;
+static struct store_q	*stmt_set;
+static struct store_q	*stmt_status;
+static struct store_q	*stmt_purge_evidence;
+static struct store_q	*stmt_purge_closed;
+static struct store_q	*stmt_counts;
 
 static const char *const report_status_names[] = {
 	"open", "dismissed", "actioned"
 };
 
 static int	 store_report_autoban(const struct report *, time_t, int *);
-static int	 store_report_count(sqlite3_stmt *, const char *, time_t,
+static int	 store_report_count(struct store_q *, const char *, time_t,
 		     const char *);
 static int	 store_report_net(const char *, char *, size_t);
 static int	 store_report_said(const char *);
-static void	 store_report_who(sqlite3_stmt *, int, char *, size_t);
+static void	 store_report_who(struct store_q *, int, char *, size_t);
 static void	 store_report_clip(char **, size_t, int);
 static void	 identity_free(struct identity *);
 
@@ -95,48 +92,52 @@ store_report_submit(struct report *rp)
 	struct store_req	*r;
 
 	r = store_req_new(STORE_REPORT_ADD, "visitor");
+	r->ret = rp->ret;
 	r->report = rp;
 	store_request(r);
 }
 
-/* The statements, prepared once. */
+/*
+ * The statements, prepared once; one SQL text serves SQLite and
+ * PostgreSQL (store.h), hence IS DISTINCT FROM and the CASE in a sum.
+ */
 static const struct store_stmt report_stmts[] = {
 	{ &stmt_insert, "INSERT INTO reports (created, reporter_addr, "
 	    "reporter_key, reporter_transport, reported_addr, "
 	    "reported_key, reported_transport, reason, evidence, "
 	    "reporter_net, reported_said) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+	    "RETURNING id" },
 #define REPORT_COUNTS \
-	"AND created > ?2 AND reported_said > 0 AND status != 'dismissed' " \
-	"AND reporter_net IS NOT NULL AND reporter_net IS NOT ?3"
+	"AND created > $2 AND reported_said > 0 AND status != 'dismissed' " \
+	"AND reporter_net IS NOT NULL AND reporter_net IS DISTINCT FROM $3"
 	{ &stmt_by_key, "SELECT count(DISTINCT reporter_net) FROM reports "
-	    "WHERE reported_key = ?1 " REPORT_COUNTS },
+	    "WHERE reported_key = $1 " REPORT_COUNTS },
 	{ &stmt_by_addr, "SELECT count(DISTINCT reporter_net) FROM reports "
-	    "WHERE reported_key IS NULL AND reported_addr = ?1 "
+	    "WHERE reported_key IS NULL AND reported_addr = $1 "
 	    REPORT_COUNTS },
-	{ &stmt_banned, "SELECT 1 FROM bans WHERE target = ? AND "
-	    "(expires IS NULL OR expires > ?)" },
+	{ &stmt_banned, "SELECT 1 FROM bans WHERE target = $1 AND "
+	    "(expires IS NULL OR expires > $2)" },
 	{ &stmt_list, "SELECT id, created, status, reporter_transport, "
 	    "reporter_addr, reporter_key, reported_transport, "
 	    "reported_addr, reported_key, reason, evidence, closed_by "
 	    "FROM reports ORDER BY status = 'open' DESC, "
 	    "created DESC, id DESC LIMIT 500" },
-	{ &stmt_set, "UPDATE reports SET status = ?, closed = ?, "
-	    "closed_by = ? WHERE id = ? AND status = 'open'" },
-	{ &stmt_status, "SELECT status FROM reports WHERE id = ?" },
+	{ &stmt_set, "UPDATE reports SET status = $1, closed = $2, "
+	    "closed_by = $3 WHERE id = $4 AND status = 'open'" },
+	{ &stmt_status, "SELECT status FROM reports WHERE id = $1" },
 	{ &stmt_purge_evidence, "UPDATE reports SET evidence = NULL "
-	    "WHERE evidence IS NOT NULL AND created < ?" },
+	    "WHERE evidence IS NOT NULL AND created < $1" },
 	{ &stmt_purge_closed, "DELETE FROM reports WHERE status != "
-	    "'open' AND created < ?" },
-	{ &stmt_counts, "SELECT count(*), coalesce(sum(status = "
-	    "'open'), 0) FROM reports" },
+	    "'open' AND created < $1" },
+	{ &stmt_counts, "SELECT count(*), coalesce(sum(CASE WHEN status = "
+	    "'open' THEN 1 ELSE 0 END), 0) FROM reports" },
 };
 
 int
-store_report_prepare(struct sqlite3 *db)
+store_report_prepare(void)
 {
-	report_db = db;
-	return (store_prepare(db, report_stmts,
+	return (store_prepare(report_stmts,
 	    sizeof report_stmts / sizeof *report_stmts));
 }
 
@@ -243,18 +244,17 @@ store_report_said(const char *ev)
  * line it said and were not dismissed.
  */
 static int
-store_report_count(sqlite3_stmt *st, const char *who, time_t since,
+store_report_count(struct store_q *st, const char *who, time_t since,
     const char *net)
 {
 	int	n = -1;
 
-	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	sqlite3_bind_text(st, 3, net, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	store_bind_text(st, 1, who);
+	store_bind_int(st, 2, (int64_t)since);
+	store_bind_text(st, 3, net);
+	if (store_step(st) == STORE_ROW)
+		n = (int)store_col_int(st, 0);
+	store_reset(st);
 	return (n);
 }
 
@@ -296,11 +296,10 @@ store_report_autoban(const struct report *rp, time_t now, int *banned)
 		free(cause);
 		return (0);
 	}
-	sqlite3_bind_text(stmt_banned, 1, t.text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt_banned, 2, (sqlite3_int64)now);
-	exists = sqlite3_step(stmt_banned) == SQLITE_ROW;
-	sqlite3_reset(stmt_banned);
-	sqlite3_clear_bindings(stmt_banned);
+	store_bind_text(stmt_banned, 1, t.text);
+	store_bind_int(stmt_banned, 2, (int64_t)now);
+	exists = store_step(stmt_banned) == STORE_ROW;
+	store_reset(stmt_banned);
 	if (exists)
 		return (0);
 	snprintf(reason, sizeof reason, "automatic: reported from %d "
@@ -314,13 +313,17 @@ store_report_autoban(const struct report *rp, time_t now, int *banned)
 	return (0);
 }
 
-/* A visitor's /report: store it, maybe ban, commit. */
+/*
+ * A visitor's /report: store it, maybe ban, commit, and only then tell
+ * the reporter (their session thanks them, or says it was not saved).
+ */
 void
 store_report_add(struct store_req *r)
 {
 	struct report	*rp = r->report;
 	time_t		 now = time(NULL);
 	char		*cause = NULL, net[64];
+	int64_t		 id = 0;
 	int		 rc, banned = 0, said;
 
 	if (rp == NULL || rp->reporter.addr == NULL)
@@ -330,26 +333,27 @@ store_report_add(struct store_req *r)
 	store_report_clip(&rp->evidence, REPORT_EVIDENCE_MAX, 1);
 	if (store_begin(&cause) != 0)
 		goto fail;
-	sqlite3_bind_int64(stmt_insert, 1, (sqlite3_int64)now);
-	sqlite3_bind_text(stmt_insert, 2, rp->reporter.addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 3, rp->reporter.key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 4, rp->reporter.transport != NULL ?
-	    rp->reporter.transport : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 5, rp->reported.addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 6, rp->reported.key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 7, rp->reported.transport, -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 8, rp->reason != NULL ? rp->reason : "",
-	    -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt_insert, 9, rp->evidence != NULL ?
-	    rp->evidence : "", -1, SQLITE_STATIC);
+	store_bind_int(stmt_insert, 1, (int64_t)now);
+	store_bind_text(stmt_insert, 2, rp->reporter.addr);
+	store_bind_text(stmt_insert, 3, rp->reporter.key);
+	store_bind_text(stmt_insert, 4, rp->reporter.transport != NULL ?
+	    rp->reporter.transport : "?");
+	store_bind_text(stmt_insert, 5, rp->reported.addr);
+	store_bind_text(stmt_insert, 6, rp->reported.key);
+	store_bind_text(stmt_insert, 7, rp->reported.transport);
+	store_bind_text(stmt_insert, 8, rp->reason != NULL ? rp->reason : "");
+	store_bind_text(stmt_insert, 9, rp->evidence != NULL ?
+	    rp->evidence : "");
 	if (store_report_net(rp->reporter.addr, net, sizeof net) == 0)
-		sqlite3_bind_text(stmt_insert, 10, net, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt_insert, 11, said);
-	rc = sqlite3_step(stmt_insert);
-	sqlite3_reset(stmt_insert);
-	sqlite3_clear_bindings(stmt_insert);
-	if (rc != SQLITE_DONE ||
+		store_bind_text(stmt_insert, 10, net);
+	store_bind_int(stmt_insert, 11, said);
+	/* RETURNING: the id first, then the end of the statement. */
+	if ((rc = store_step(stmt_insert)) == STORE_ROW) {
+		id = store_col_int(stmt_insert, 0);
+		rc = store_step(stmt_insert);
+	}
+	store_reset(stmt_insert);
+	if (rc != STORE_DONE ||
 	    store_report_autoban(rp, now, &banned) != 0) {
 		xasprintf(&cause, "%s", store_error());
 		store_rollback();
@@ -357,27 +361,28 @@ store_report_add(struct store_req *r)
 	}
 	if (store_commit(&cause) != 0)
 		goto fail;
-	log_info("store: report %lld on %s%s%s", (long long)
-	    sqlite3_last_insert_rowid(report_db), rp->reported.addr != NULL ?
+	log_info("store: report %lld on %s%s%s", (long long)id,
+	    rp->reported.addr != NULL ?
 	    rp->reported.addr : "(gone)", rp->reported.key != NULL ? " " : "",
 	    rp->reported.key != NULL ? rp->reported.key : "");
+	reply_post(&r->ret, 0, NULL, NULL);
 	if (banned)
 		store_ban_publish();
 	return;
 fail:
-	log_warnx("store: report: %s", cause);
-	free(cause);
+	log_warnx("store: report not saved: %s", cause);
+	reply_post(&r->ret, 1, cause, NULL);
 }
 
 /* "ssh 192.0.2.1 SHA256:..." from three columns. */
 static void
-store_report_who(sqlite3_stmt *st, int col, char *buf, size_t size)
+store_report_who(struct store_q *st, int col, char *buf, size_t size)
 {
 	const char	*transport, *addr, *key;
 
-	transport = (const char *)sqlite3_column_text(st, col);
-	addr = (const char *)sqlite3_column_text(st, col + 1);
-	key = (const char *)sqlite3_column_text(st, col + 2);
+	transport = store_col_text(st, col);
+	addr = store_col_text(st, col + 1);
+	key = store_col_text(st, col + 2);
 	if (addr == NULL) {
 		snprintf(buf, size, "(unknown)");
 		return;
@@ -396,12 +401,12 @@ store_report_list(struct store_req *r)
 	size_t		 len = 0;
 	int		 rc;
 
-	while ((rc = sqlite3_step(stmt_list)) == SQLITE_ROW) {
+	while ((rc = store_step(stmt_list)) == STORE_ROW) {
 		snprintf(id, sizeof id, "%lld",
-		    (long long)sqlite3_column_int64(stmt_list, 0));
-		store_fmt_time((time_t)sqlite3_column_int64(stmt_list, 1),
+		    (long long)store_col_int(stmt_list, 0));
+		store_fmt_time((time_t)store_col_int(stmt_list, 1),
 		    when, sizeof when);
-		s = (const char *)sqlite3_column_text(stmt_list, 2);
+		s = store_col_text(stmt_list, 2);
 		snprintf(status, sizeof status, "%s", s != NULL ? s : "?");
 		store_report_who(stmt_list, 3, reporter, sizeof reporter);
 		store_report_who(stmt_list, 6, reported, sizeof reported);
@@ -410,14 +415,14 @@ store_report_list(struct store_req *r)
 		f[RCOL_STATUS] = status;
 		f[RCOL_REPORTER] = reporter;
 		f[RCOL_REPORTED] = reported;
-		s = (const char *)sqlite3_column_text(stmt_list, 9);
+		s = store_col_text(stmt_list, 9);
 		f[RCOL_REASON] = s != NULL ? s : "";
-		s = (const char *)sqlite3_column_text(stmt_list, 10);
+		s = store_col_text(stmt_list, 10);
 		f[RCOL_EVIDENCE] = s != NULL ? s : "(purged)";
 		table_append(&rows, &len, TABLE_REPORTS, f);
 	}
-	sqlite3_reset(stmt_list);
-	if (rc != SQLITE_DONE) {
+	store_reset(stmt_list);
+	if (rc != STORE_DONE) {
 		free(rows);
 		reply_post(&r->ret, 1, xstrdup(store_error()), NULL);
 		return;
@@ -436,30 +441,28 @@ store_report_set(struct store_req *r)
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
 	if (store_begin(&cause) != 0)
 		goto fail;
-	sqlite3_bind_text(stmt_set, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt_set, 2, (sqlite3_int64)time(NULL));
-	sqlite3_bind_text(stmt_set, 3, r->who, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt_set, 4, r->id);
-	rc = sqlite3_step(stmt_set);
-	changed = sqlite3_changes(report_db);
-	sqlite3_reset(stmt_set);
-	sqlite3_clear_bindings(stmt_set);
-	if (rc != SQLITE_DONE) {
+	store_bind_text(stmt_set, 1, name);
+	store_bind_int(stmt_set, 2, (int64_t)time(NULL));
+	store_bind_text(stmt_set, 3, r->who);
+	store_bind_int(stmt_set, 4, r->id);
+	rc = store_step(stmt_set);
+	changed = store_changes(stmt_set);
+	store_reset(stmt_set);
+	if (rc != STORE_DONE) {
 		xasprintf(&cause, "%s", store_error());
 		store_rollback();
 		goto fail;
 	}
 	if (changed == 0) {
 		store_rollback();
-		sqlite3_bind_int64(stmt_status, 1, r->id);
-		if (sqlite3_step(stmt_status) == SQLITE_ROW) {
-			old = (const char *)sqlite3_column_text(stmt_status, 0);
+		store_bind_int(stmt_status, 1, r->id);
+		if (store_step(stmt_status) == STORE_ROW) {
+			old = store_col_text(stmt_status, 0);
 			xasprintf(&cause, "report %s is already %s", id,
 			    old != NULL ? old : "closed");
 		} else
 			xasprintf(&cause, "no report %s", id);
-		sqlite3_reset(stmt_status);
-		sqlite3_clear_bindings(stmt_status);
+		store_reset(stmt_status);
 		reply_post(&r->ret, 1, cause, NULL);
 		return;
 	}
@@ -487,41 +490,43 @@ store_report_stats(struct store_req *r)
 
 	rp = reply_new(0, NULL, NULL);
 	rp->counts[STAT_BANS] = (uint64_t)store_ban_count(time(NULL));
-	if (sqlite3_step(stmt_counts) == SQLITE_ROW) {
+	if (store_step(stmt_counts) == STORE_ROW) {
 		rp->counts[STAT_REPORTS_OPEN] =
-		    (uint64_t)sqlite3_column_int(stmt_counts, 1);
+		    (uint64_t)(int)store_col_int(stmt_counts, 1);
 		rp->counts[STAT_REPORTS] =
-		    (uint64_t)sqlite3_column_int(stmt_counts, 0);
+		    (uint64_t)(int)store_col_int(stmt_counts, 0);
 	}
-	sqlite3_reset(stmt_counts);
+	store_reset(stmt_counts);
 	reply_send(&r->ret, rp);
 }
 
 /*
  * Retention: evidence older than the period goes, and so do closed
  * reports.  Open reports keep their row (the queue) without evidence.
+ * Returns how many reports were changed or deleted.
  */
-void
+int
 store_report_purge(time_t now)
 {
 	time_t	cutoff = now - (time_t)store_conf.retention;
 	int	evidence = 0, closed = 0;
 
 	if (store_conf.retention == 0)
-		return;
-	sqlite3_bind_int64(stmt_purge_evidence, 1, (sqlite3_int64)cutoff);
-	if (sqlite3_step(stmt_purge_evidence) == SQLITE_DONE)
-		evidence = sqlite3_changes(report_db);
+		return (0);
+	store_bind_int(stmt_purge_evidence, 1, (int64_t)cutoff);
+	if (store_step(stmt_purge_evidence) == STORE_DONE)
+		evidence = (int)store_changes(stmt_purge_evidence);
 	else
-		log_warnx("store: purge: %s", sqlite3_errmsg(report_db));
-	sqlite3_reset(stmt_purge_evidence);
-	sqlite3_bind_int64(stmt_purge_closed, 1, (sqlite3_int64)cutoff);
-	if (sqlite3_step(stmt_purge_closed) == SQLITE_DONE)
-		closed = sqlite3_changes(report_db);
+		log_warnx("store: purge: %s", store_error());
+	store_reset(stmt_purge_evidence);
+	store_bind_int(stmt_purge_closed, 1, (int64_t)cutoff);
+	if (store_step(stmt_purge_closed) == STORE_DONE)
+		closed = (int)store_changes(stmt_purge_closed);
 	else
-		log_warnx("store: purge: %s", sqlite3_errmsg(report_db));
-	sqlite3_reset(stmt_purge_closed);
+		log_warnx("store: purge: %s", store_error());
+	store_reset(stmt_purge_closed);
 	if (evidence > 0 || closed > 0)
 		log_info("store: retention: evidence of %d reports and %d "
 		    "closed reports purged", evidence, closed);
+	return (evidence + closed);
 }

@@ -1,22 +1,19 @@
 /*
- * The store: one thread that owns the SQLite database DIR/strangerd.db
- * (bans, reports, the audit log).  Nothing else touches the database;
- * other threads post MSG_STORE requests to its inbox, and each answer
- * goes straight to the request's reply address (ask.c).  When the bans
+ * The store: one thread that owns the database connection (bans,
+ * reports, the audit log).  Nothing else touches the database; other
+ * threads post MSG_STORE requests to its inbox, and each answer goes
+ * straight to the request's reply address (ask.c).  When the bans
  * change the store builds a new ban list snapshot and sends it to every
  * worker (MSG_BANS).
  *
- * Durability: journal_mode=WAL with synchronous=FULL.  In WAL mode a
- * COMMIT writes the transaction to the -wal file before returning, so
- * with synchronous=NORMAL a SIGKILL already loses nothing committed;
- * FULL also fsyncs the WAL at every commit, so that a ban that
- * strangerctl saw acknowledged survives a power cut or a kernel crash
- * as well.  Moderation writes are a few a minute and happen on this
- * thread, never on an event loop, so the fsync costs nobody a frame.
- * Answers are posted only after COMMIT has returned.
+ * The database is SQLite in DIR (store-sqlite.c) unless strangerd.conf
+ * names a PostgreSQL server (store postgresql://..., store-pg.c); both
+ * sit behind the interface in store.h, and the SQL of every request is
+ * written once for both.  Answers are posted only after COMMIT has
+ * returned.
  *
- * Owns: the connection, the store's event_base, inbox and timers, and
- * the current ban list (one reference).
+ * Owns: the store's event_base, inbox and timers, and the current ban
+ * list (one reference).
  */
 
 #include <sys/types.h>
@@ -30,13 +27,10 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <sqlite3.h>
 
 #include "strangerd.h"
 #include "store.h"
 
-#define STORE_FILE		"strangerd.db"
-#define STORE_BUSY_MS		5000
 /* How often retention and expiry are looked at. */
 #define STORE_SWEEP_SECS	60
 
@@ -49,7 +43,8 @@ struct store_conf store_conf = {
 	.retention = 30 * 24 * 60 * 60,
 };
 
-static sqlite3			*store_db;
+/* The backend in use, chosen by store_open. */
+static const struct store_backend *store_be;
 static struct event_base	*store_base;
 static struct inbox		*store_inbox;
 static struct event		*store_sweep_ev;
@@ -58,146 +53,28 @@ static int			 store_running;
 /* Built by store_open before any worker runs; kept until store_stop. */
 static struct banlist		*store_initial;
 
-static sqlite3_stmt		*stmt_audit;
+static struct store_q		*stmt_audit;
 
-/*
- * Migrations, in order: the database is at version i once the first i
- * have run.  Never edit one that has shipped; add another.
- */
-static const char *const store_migrations[] = {
-	/* 1: bans, reports, audit log. */
-	"CREATE TABLE bans ("
-	"  id       INTEGER PRIMARY KEY,"
-	"  target   TEXT NOT NULL UNIQUE,"
-	"  kind     TEXT NOT NULL CHECK (kind IN ('address', 'cidr', 'key')),"
-	"  reason   TEXT NOT NULL DEFAULT '',"
-	"  created  INTEGER NOT NULL,"
-	"  expires  INTEGER,"			/* NULL: never */
-	"  who      TEXT NOT NULL"
-	");"
-	"CREATE TABLE reports ("
-	"  id                 INTEGER PRIMARY KEY,"
-	"  created            INTEGER NOT NULL,"
-	"  reporter_addr      TEXT NOT NULL,"
-	"  reporter_key       TEXT,"
-	"  reporter_transport TEXT NOT NULL,"
-	"  reported_addr      TEXT,"
-	"  reported_key       TEXT,"
-	"  reported_transport TEXT,"
-	"  reason             TEXT NOT NULL DEFAULT '',"
-	"  evidence           TEXT,"		/* NULL once purged */
-	"  status             TEXT NOT NULL DEFAULT 'open'"
-	"    CHECK (status IN ('open', 'dismissed', 'actioned')),"
-	"  closed             INTEGER,"
-	"  closed_by          TEXT"
-	");"
-	"CREATE INDEX reports_status ON reports (status, created);"
-	"CREATE INDEX reports_reported_key ON reports (reported_key, created);"
-	"CREATE INDEX reports_reported_addr ON reports (reported_addr, created);"
-	"CREATE TABLE audit ("
-	"  id      INTEGER PRIMARY KEY,"
-	"  time    INTEGER NOT NULL,"
-	"  who     TEXT NOT NULL,"
-	"  action  TEXT NOT NULL,"
-	"  target  TEXT NOT NULL DEFAULT '',"
-	"  detail  TEXT NOT NULL DEFAULT ''"
-	");",
-	/*
-	 * 2: what the automatic ban counts (store-report.c): the
-	 * reporter's network, and how many lines of the evidence the
-	 * reported visitor said.  Older reports count for nothing.
-	 */
-	"ALTER TABLE reports ADD COLUMN reporter_net TEXT;"
-	"ALTER TABLE reports ADD COLUMN reported_said INTEGER NOT NULL "
-	"  DEFAULT 0;",
-	/*
-	 * 3: an IPv4-mapped target is stored as the IPv4 one, as
-	 * ban_parse() now makes it (::ffff:192.0.2.7 is 192.0.2.7,
-	 * ::ffff:10.0.0.0/104 is 10.0.0.0/8), so that unban finds it.
-	 * A block shorter than /96 stays IPv6.
-	 */
-	"UPDATE OR REPLACE bans SET target = substr(target, 8) "
-	"  WHERE kind = 'address' AND target LIKE '::ffff:%.%';"
-	"UPDATE OR REPLACE bans SET"
-	"  target = CASE WHEN p = 32 THEN a ELSE a || '/' || p END,"
-	"  kind = CASE WHEN p = 32 THEN 'address' ELSE 'cidr' END"
-	"  FROM (SELECT id AS i,"
-	"    substr(target, 8, instr(target, '/') - 8) AS a,"
-	"    CAST(substr(target, instr(target, '/') + 1) AS INTEGER) - 96"
-	"      AS p"
-	"    FROM bans WHERE kind = 'cidr' AND target LIKE '::ffff:%.%/%')"
-	"  WHERE id = i AND p >= 0;",
+static const struct store_stmt audit_stmts[] = {
+	{ &stmt_audit, "INSERT INTO audit (time, who, action, target, "
+	    "detail) VALUES ($1, $2, $3, $4, $5)" },
 };
 
-static int	 store_exec(const char *, char **);
-static int	 store_migrate(char **);
 static void	 store_message(struct msg *, void *);
 static void	 store_sweep(evutil_socket_t, short, void *);
 static void	*store_main(void *);
 static void	 store_audit_add(struct store_req *);
 static void	 store_post(struct msg *);
-
-/* Run SQL with no results. */
-static int
-store_exec(const char *sql, char **cause)
-{
-	char	*err = NULL;
-
-	if (sqlite3_exec(store_db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		if (cause != NULL)
-			xasprintf(cause, "%s", err != NULL ? err :
-			    sqlite3_errmsg(store_db));
-		sqlite3_free(err);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Bring the schema up to date, one migration a transaction. */
-static int
-store_migrate(char **cause)
-{
-	sqlite3_stmt	*st;
-	char		*sql;
-	int		 version;
-	u_int		 n = sizeof store_migrations / sizeof *store_migrations;
-
-	if (sqlite3_prepare_v2(store_db, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		xasprintf(cause, "user_version: %s", sqlite3_errmsg(store_db));
-		sqlite3_finalize(st);
-		return (-1);
-	}
-	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version > (int)n) {
-		xasprintf(cause, "database schema %d is newer than this "
-		    "strangerd knows (%u)", version, n);
-		return (-1);
-	}
-	for (; version < (int)n; version++) {
-		xasprintf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; "
-		    "COMMIT;", store_migrations[version], version + 1);
-		if (store_exec(sql, cause) != 0) {
-			free(sql);
-			store_exec("ROLLBACK", NULL);
-			return (-1);
-		}
-		free(sql);
-		log_info("store: schema now at version %d", version + 1);
-	}
-	return (0);
-}
+static void	 store_close(void);
 
 /* Prepare a module's statements; -1 (store_error() says why) if one fails. */
 int
-store_prepare(struct sqlite3 *db, const struct store_stmt *list, size_t n)
+store_prepare(const struct store_stmt *list, size_t n)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (sqlite3_prepare_v3(db, list[i].sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, list[i].st, NULL) != SQLITE_OK)
+		if ((*list[i].q = store_be->prepare(list[i].sql)) == NULL)
 			return (-1);
 	return (0);
 }
@@ -209,74 +86,96 @@ store_finalize(const struct store_stmt *list, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		sqlite3_finalize(*list[i].st);
-		*list[i].st = NULL;
+		if (*list[i].q != NULL)
+			store_be->finalize(*list[i].q);
+		*list[i].q = NULL;
 	}
+}
+
+/* Bind a text parameter (numbered from 1); NULL binds SQL NULL. */
+void
+store_bind_text(struct store_q *q, int i, const char *s)
+{
+	store_be->bind_text(q, i, s);
+}
+
+/* Bind an integer parameter. */
+void
+store_bind_int(struct store_q *q, int i, int64_t v)
+{
+	store_be->bind_int(q, i, v);
+}
+
+/* Run a statement or move to its next row: STORE_ROW, STORE_DONE or -1. */
+int
+store_step(struct store_q *q)
+{
+	return (store_be->step(q));
+}
+
+/* Done with a statement: forget its results and parameters. */
+void
+store_reset(struct store_q *q)
+{
+	store_be->reset(q);
+}
+
+/* A column of the current row as text (columns from 0); NULL is NULL. */
+const char *
+store_col_text(struct store_q *q, int col)
+{
+	return (store_be->col_text(q, col));
+}
+
+/* A column of the current row as an integer; NULL is 0. */
+int64_t
+store_col_int(struct store_q *q, int col)
+{
+	return (store_be->col_int(q, col));
+}
+
+/* Whether a column of the current row is NULL. */
+int
+store_col_null(struct store_q *q, int col)
+{
+	return (store_be->col_text(q, col) == NULL);
+}
+
+/* Rows the statement just finished changed. */
+int64_t
+store_changes(struct store_q *q)
+{
+	return (store_be->changes(q));
 }
 
 /*
  * Open the database and load the bans, on the main thread before the
- * workers start, so that the first connection is already checked.
+ * workers start, so that the first connection is already checked:
+ * PostgreSQL at uri if there is one, else SQLite in dir.
  */
 int
-store_open(const char *dir)
+store_open(const char *dir, const char *uri)
 {
-	char	*path, *cause = NULL;
-	mode_t	 old;
+	char	*cause = NULL;
 
-	xasprintf(&path, "%s/%s", dir, STORE_FILE);
-	/* SQLite gives the -wal and -shm files the database's mode. */
-	old = umask(077);
-	/*
-	 * This runs as root, in a directory the daemon's user owns: a
-	 * symbolic link planted there must not make root create or write
-	 * a file elsewhere.  NOFOLLOW refuses one as the database; SQLite
-	 * opens the -wal, -shm and -journal files with O_NOFOLLOW itself.
-	 */
-	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-	    NULL) != SQLITE_OK) {
-		umask(old);
-		if (store_db != NULL && sqlite3_extended_errcode(store_db) ==
-		    SQLITE_CANTOPEN_SYMLINK)
-			log_warnx("store: %s is a symbolic link: refused", path);
-		else
-			log_warnx("store: %s: %s", path, store_db != NULL ?
-			    sqlite3_errmsg(store_db) : "out of memory");
-		goto fail;
+	store_be = uri != NULL ? &store_pg : &store_sqlite;
+	if (store_be->open(uri != NULL ? uri : dir, &cause) != 0) {
+		log_warnx("store: %s", cause);
+		free(cause);
+		return (-1);
 	}
-	umask(old);
-	sqlite3_busy_timeout(store_db, STORE_BUSY_MS);
-	/*
-	 * secure_delete: purged evidence is overwritten, not left in free
-	 * pages of the file.
-	 */
-	if (store_exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON;",
-	    &cause) != 0 || store_migrate(&cause) != 0) {
-		log_warnx("store: %s: %s", path, cause);
-		goto fail;
-	}
-	if (sqlite3_prepare_v3(store_db, "INSERT INTO audit (time, who, "
-	    "action, target, detail) VALUES (?, ?, ?, ?, ?)", -1,
-	    SQLITE_PREPARE_PERSISTENT, &stmt_audit, NULL) != SQLITE_OK ||
-	    store_ban_prepare(store_db) != 0 ||
-	    store_report_prepare(store_db) != 0) {
-		log_warnx("store: prepare: %s", sqlite3_errmsg(store_db));
+	if (store_prepare(audit_stmts, 1) != 0 ||
+	    store_ban_prepare() != 0 || store_report_prepare() != 0) {
+		log_warnx("store: prepare: %s", store_be->error());
 		goto fail;
 	}
 	store_ban_expire(time(NULL));
 	if ((store_initial = store_ban_load(time(NULL))) == NULL)
 		goto fail;
-	log_info("store: %s open, %u bans", path, store_initial->n);
-	free(path);
-	free(cause);
+	log_info("store: %s, %u bans", store_be->name, store_initial->n);
 	return (0);
 fail:
-	free(path);
-	free(cause);
-	sqlite3_close(store_db);
-	store_db = NULL;
+	store_close();
 	return (-1);
 }
 
@@ -294,18 +193,15 @@ store_audit(const char *who, const char *action, const char *target,
 {
 	int	rc;
 
-	sqlite3_bind_int64(stmt_audit, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_text(stmt_audit, 2, who, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt_audit, 3, action, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt_audit, 4, target != NULL ? target : "", -1,
-	    SQLITE_TRANSIENT);
-	sqlite3_bind_text(stmt_audit, 5, detail != NULL ? detail : "", -1,
-	    SQLITE_TRANSIENT);
-	rc = sqlite3_step(stmt_audit);
-	sqlite3_reset(stmt_audit);
-	sqlite3_clear_bindings(stmt_audit);
-	if (rc != SQLITE_DONE) {
-		log_warnx("store: audit: %s", sqlite3_errmsg(store_db));
+	store_bind_int(stmt_audit, 1, (int64_t)time(NULL));
+	store_bind_text(stmt_audit, 2, who);
+	store_bind_text(stmt_audit, 3, action);
+	store_bind_text(stmt_audit, 4, target != NULL ? target : "");
+	store_bind_text(stmt_audit, 5, detail != NULL ? detail : "");
+	rc = store_step(stmt_audit);
+	store_reset(stmt_audit);
+	if (rc != STORE_DONE) {
+		log_warnx("store: audit: %s", store_error());
 		return (-1);
 	}
 	return (0);
@@ -340,7 +236,7 @@ fail:
 int
 store_begin(char **cause)
 {
-	return (store_exec("BEGIN IMMEDIATE", cause));
+	return (store_be->begin(cause));
 }
 
 /*
@@ -350,9 +246,9 @@ store_begin(char **cause)
 int
 store_commit(char **cause)
 {
-	if (store_exec("COMMIT", cause) == 0)
+	if (store_be->exec("COMMIT", cause) == 0)
 		return (0);
-	store_exec("ROLLBACK", NULL);
+	store_rollback();
 	return (-1);
 }
 
@@ -360,8 +256,8 @@ store_commit(char **cause)
 void
 store_rollback(void)
 {
-	if (!sqlite3_get_autocommit(store_db))
-		store_exec("ROLLBACK", NULL);
+	if (store_be->in_transaction())
+		store_be->exec("ROLLBACK", NULL);
 }
 
 /* A time for people and scripts: "2024-05-01 12:00:00Z", UTC. */
@@ -378,7 +274,7 @@ store_fmt_time(time_t t, char *buf, size_t size)
 const char *
 store_error(void)
 {
-	return (sqlite3_errmsg(store_db));
+	return (store_be->error());
 }
 
 /*
@@ -517,7 +413,8 @@ store_sweep(evutil_socket_t fd, short events, void *arg)
 	(void)arg;
 	if (store_ban_expire(now) > 0)
 		store_ban_publish();
-	store_report_purge(now);
+	if (store_report_purge(now) > 0 && store_be->purged != NULL)
+		store_be->purged();
 }
 
 /* The store thread. */
@@ -542,6 +439,8 @@ store_start(void)
 	store_sweep_ev = event_new(store_base, -1, EV_PERSIST, store_sweep,
 	    NULL);
 	event_add(store_sweep_ev, &tv);
+	if (store_be->attach != NULL)
+		store_be->attach(store_base);
 	if (pthread_create(&store_thread, NULL, store_main, NULL) != 0)
 		fatalx("store: pthread_create failed");
 	store_running = 1;
@@ -565,6 +464,17 @@ store_send_bans(struct banlist *bl)
 	}
 }
 
+/* Free the statements and close the connection. */
+static void
+store_close(void)
+{
+	store_ban_finalize();
+	store_report_finalize();
+	store_finalize(audit_stmts, 1);
+	if (store_be != NULL)
+		store_be->close();
+}
+
 /* Stop the store thread, wait for it, close the database. */
 void
 store_stop(void)
@@ -573,17 +483,13 @@ store_stop(void)
 		store_post(msg_new(MSG_STOP));
 		pthread_join(store_thread, NULL);
 		store_running = 0;
+		if (store_be->detach != NULL)
+			store_be->detach();
 		event_free(store_sweep_ev);
 		inbox_free(store_inbox);
 		event_base_free(store_base);
 	}
-	store_ban_finalize();
-	store_report_finalize();
-	sqlite3_finalize(stmt_audit);
-	stmt_audit = NULL;
-	if (store_db != NULL && sqlite3_close(store_db) != SQLITE_OK)
-		log_warnx("store: close: %s", sqlite3_errmsg(store_db));
-	store_db = NULL;
+	store_close();
 	banlist_unref(store_initial);
 	store_initial = NULL;
 }

@@ -70,6 +70,7 @@ struct options {
 	int	debug;		/* -v */
 	int	check;		/* -n */
 	int	dump_config;	/* -T */
+	int	move;		/* -M */
 };
 
 static __dead void usage(void);
@@ -98,7 +99,7 @@ static void	 on_signal(evutil_socket_t, short, void *);
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: strangerd [-fhnTVv] [-c file] [-d dir] "
+	fprintf(stderr, "usage: strangerd [-fhMnTVv] [-c file] [-d dir] "
 	    "[-s [addr:]port] [-t [addr:]port] [-w workers]\n");
 	exit(1);
 }
@@ -286,7 +287,7 @@ get_options(int argc, char **argv, struct options *o)
 	int	ch;
 
 	memset(o, 0, sizeof *o);
-	while ((ch = getopt(argc, argv, "c:d:fhns:Tt:Vvw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:fhMns:Tt:Vvw:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
@@ -297,6 +298,9 @@ get_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->foreground = 1;
+			break;
+		case 'M':
+			o->move = 1;
 			break;
 		case 'n':
 			o->check = 1;
@@ -489,6 +493,10 @@ main(int argc, char **argv)
 	}
 	if (o.check)
 		exit(0);
+	if (o.move) {
+		log_init(1, o.debug);
+		exit(store_move(parsed->dir, parsed->store) == 0 ? 0 : 1);
+	}
 
 	log_init(o.foreground, o.debug);
 	c = first_config();
@@ -505,8 +513,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* Bans are loaded before the first accept: store.c. */
-	if (store_open(c->dir) != 0)
-		fatalx("cannot open the database in %s", c->dir);
+	if (store_open(c->dir, c->store) != 0)
+		fatalx("cannot open the store");
 	workers_init();
 
 	/* Every port is bound and the state is open: no thread yet. */

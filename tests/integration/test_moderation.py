@@ -55,6 +55,15 @@ class ModTest(DaemonTest):
         return p.returncode, (json.loads(out) if json_out and out else out), \
             err
 
+    def query(self, sql):
+        """Rows of a read-only query on the store (PgStore has its own)."""
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.daemon.statedir, "strangerd.db"), uri=True)
+        try:
+            return [[str(v) for v in r] for r in db.execute(sql).fetchall()]
+        finally:
+            db.close()
+
     def from_addr(self, source, name=None):
         return self._track(From(self.port, source, name))
 
@@ -235,13 +244,8 @@ class TestBans(ModTest):
         _, out, _ = self.ctl("kick", rows[0]["id"])
         self.assertIn("kicked", out)
         # The kick is in the audit log, with who asked, before the answer.
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-            self.daemon.statedir, "strangerd.db"), uri=True)
-        try:
-            kicks = db.execute("SELECT who, target FROM audit WHERE "
-                               "action = 'kick'").fetchall()
-        finally:
-            db.close()
+        kicks = self.query("SELECT who, target FROM audit WHERE "
+                           "action = 'kick'")
         self.assertEqual(len(kicks), 1, kicks)
         self.assertEqual(kicks[0][1], rows[0]["id"])
         self.assertTrue(kicks[0][0], kicks)
