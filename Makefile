@@ -14,7 +14,7 @@ DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds
+PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 tinfo liburcu-cds hiredis
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -28,7 +28,7 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
-	    src/table.o src/view.o src/console-view.o
+	    src/table.o src/view.o src/console-view.o src/cluster-url.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o src/admin.o \
@@ -49,9 +49,9 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
-	    libsqlite3-dev libncurses-dev liburcu-dev
+	    libsqlite3-dev libncurses-dev liburcu-dev libhiredis-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
-	    inetutils-telnet netcat-openbsd openssh-client mandoc
+	    inetutils-telnet netcat-openbsd openssh-client mandoc redis-server
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 

@@ -528,6 +528,8 @@ struct config {
 	u_int			 typing_ms;	/* typing shown this long idle */
 	u_int			 block_secs;	/* /block lasts this long */
 	char			*rules_file;	/* owned: NULL is DIR/rules */
+	char			*cluster;	/* owned: Redis URL, or NULL */
+	char			*node_name;	/* owned: NULL is the host name */
 };
 extern struct config *_Atomic cfg;
 
@@ -831,6 +833,20 @@ u_int		 view_wrap(const char *, u_int, u_int,
 u_int		 view_line_rows(enum line_kind, const char *, u_int);
 u_int		 view_status_clock(const struct session *, uint64_t);
 uint64_t	 view_status_next(const struct session *, uint64_t);
+
+/* cluster-url.c: the cluster keyword's value and node names; no I/O. */
+#define CLUSTER_NAME_MAX	63
+struct cluster_url {
+	char		*host;		/* owned: redis://, or NULL */
+	u_int		 port;
+	char		*path;		/* owned: unix:, or NULL */
+	char		*user;		/* owned, or NULL */
+	char		*password;	/* owned, or NULL */
+};
+int		 cluster_url_parse(const char *, struct cluster_url *, char **);
+int		 cluster_url_check(const char *, char **);
+void		 cluster_url_clear(struct cluster_url *);
+int		 cluster_node_name_ok(const char *);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);
