@@ -38,6 +38,9 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
+# Several nodes through Redis (cluster in strangerd.conf(5)).
+DAEMON_OBJS += src/cluster.o
+
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
 
 UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \

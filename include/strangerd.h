@@ -836,6 +836,8 @@ uint64_t	 view_status_next(const struct session *, uint64_t);
 
 /* cluster-url.c: the cluster keyword's value and node names; no I/O. */
 #define CLUSTER_NAME_MAX	63
+#define CLUSTER_NAME_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 struct cluster_url {
 	char		*host;		/* owned: redis://, or NULL */
 	u_int		 port;
@@ -848,10 +850,20 @@ int		 cluster_url_check(const char *, char **);
 void		 cluster_url_clear(struct cluster_url *);
 int		 cluster_node_name_ok(const char *);
 
+/*
+ * cluster.c: the thread that owns the Redis connections (cluster);
+ * a visitor on another node is a proxy handle of worker HANDLE_CLUSTER.
+ */
+#define HANDLE_CLUSTER		0xff
+void		 cluster_start(const struct config *);
+void		 cluster_stop(void);
+int		 cluster_take(struct msg *);
+
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);
 void		 match_stop(void);
 void		 match_post(struct msg *);
+void		 match_post_local(struct msg *);
 u_int		 match_waiting(void);
 /* MSG_BLOCK's payload: handle[0] and handle[1] never meet for secs. */
 struct match_block {

@@ -117,6 +117,5 @@ cluster_node_name_ok(const char *name)
 
 	if (len == 0 || len > CLUSTER_NAME_MAX)
 		return (0);
-	return (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-") == len);
+	return (strspn(name, CLUSTER_NAME_CHARS) == len);
 }

@@ -520,6 +520,7 @@ main(int argc, char **argv)
 	store_start();
 	admin_start(c->dir);
 	match_start();
+	cluster_start(c);
 	workers_run();
 	if (metrics_start(c) != 0)
 		fatalx("cannot serve metrics on %s", c->metrics_name);
@@ -539,6 +540,7 @@ main(int argc, char **argv)
 	metrics_stop();
 	admin_stop();
 	workers_stop();
+	cluster_stop();
 	match_stop();
 	store_stop();
 	workers_free();
