@@ -17,7 +17,9 @@
  * Redis holds (prefix strangerd:): "waiting", a set of members
  * "NODE BOOT HANDLE IDENT"; "node:NODE", the node's boot number with a
  * TTL, refreshed every second; channel "to:NODE" carries what a node's
- * visitors are sent.  Chat lines are published, never stored.  A node
+ * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
+ * of P (paired; answered by A, acknowledged), L (a line), T (typing),
+ * X (left), numbers in hexadecimal.  Chat lines are published, never stored.  A node
  * reads everything from Redis as untrusted input: bounded, parsed
  * strictly, and only ever compared with its own records.
  *
@@ -51,6 +53,8 @@
 #define CLUSTER_BEAT_MS		1000
 #define CLUSTER_BACKOFF_MIN_MS	250
 #define CLUSTER_BACKOFF_MAX_MS	8000
+/* A pairing the other node has not acknowledged by then was lost. */
+#define CLUSTER_ACK_MS		3000
 /* An ended chat's partner is remembered this long (never the one just left). */
 #define CLUSTER_KEEP_MS		(10 * 60 * 1000)
 #define CLUSTER_BUCKETS		4096
@@ -92,6 +96,8 @@ struct cluster_entry {
 	/* Its partner on another node, now (active) or last. */
 	uint64_t		 proxy;		/* HANDLE_NONE: none */
 	int			 active;
+	int			 acked;		/* the other node knows */
+	uint64_t		 paired_at;	/* ms */
 	char			 node[CLUSTER_NAME_MAX + 1];
 	uint64_t		 boot;
 	uint64_t		 remote;	/* handle on that node */
@@ -263,10 +269,14 @@ cluster_end(struct cluster_entry *e)
 	e->ended = now_ms();
 }
 
-/* A local session is paired with one on another node: make its proxy. */
+/*
+ * A local session is paired with one on another node: make its proxy.
+ * The node that ran the script waits for the other's acknowledgement
+ * (acked 0): pub/sub may lose the news.
+ */
 static void
 cluster_pair_remote(uint64_t local, const char *node, uint64_t boot,
-    uint64_t remote, uint64_t remote_ident)
+    uint64_t remote, uint64_t remote_ident, int acked)
 {
 	struct cluster_entry	*e;
 	struct msg		*m;
@@ -279,6 +289,8 @@ cluster_pair_remote(uint64_t local, const char *node, uint64_t boot,
 	}
 	e->waiting = 0;
 	e->active = 1;
+	e->acked = acked;
+	e->paired_at = now_ms();
 	e->proxy = HANDLE_MAKE(HANDLE_CLUSTER, cluster_next_proxy,
 	    cluster_next_proxy >> 32);
 	cluster_next_proxy++;
@@ -366,7 +378,7 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 		goto out;
 	}
 	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, NULL, 0);
-	cluster_pair_remote(cw->local, f[0], boot, h, ident);
+	cluster_pair_remote(cw->local, f[0], boot, h, ident, 0);
 	metrics_inc(METRIC_PAIRINGS);
 	goto out;
 bad:
@@ -485,8 +497,10 @@ cluster_deliver(const struct cluster_in *in)
 	enum msg_type		 type;
 
 	if (in->type == 'P') {
+		cluster_publish(in->node, 'A', in->to, in->from, 0, 0, NULL,
+		    0);
 		cluster_pair_remote(in->to, in->node, in->boot, in->from,
-		    in->ident);
+		    in->ident, 1);
 		return;
 	}
 	if ((e = cluster_entry(in->to, 0)) == NULL || !e->active ||
@@ -502,6 +516,9 @@ cluster_deliver(const struct cluster_in *in)
 		break;
 	case 'X':
 		cluster_end(e);
+		return;
+	case 'A':
+		e->acked = 1;
 		return;
 	default:
 		return;
@@ -527,7 +544,7 @@ cluster_parse(char *buf, size_t len, struct cluster_in *in)
 	char	*f[7], *rest;
 
 	if (cluster_fields(buf, f, 7, &rest) != 0 || rest == NULL ||
-	    strlen(f[0]) != 1 || strchr("PLTX", f[0][0]) == NULL ||
+	    strlen(f[0]) != 1 || strchr("PLTXA", f[0][0]) == NULL ||
 	    !cluster_node_name_ok(f[1]) || cluster_hex(f[2], &in->boot) ||
 	    cluster_hex(f[3], &in->from) || cluster_hex(f[4], &in->to) ||
 	    cluster_hex(f[5], &in->ident) || cluster_hex(f[6], &in->arg))
@@ -656,6 +673,14 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 			}
 			if (!e->active || !cluster_up)
 				continue;
+			if (!e->acked && now - e->paired_at > CLUSTER_ACK_MS) {
+				log_info("cluster: node %s did not answer a "
+				    "pairing", e->node);
+				cluster_publish(e->node, 'X', e->local,
+				    e->remote, 0, 0, NULL, 0);
+				cluster_end(e);
+				continue;
+			}
 			for (j = 0; j < n; j++)
 				if (seen[j].boot == e->boot &&
 				    strcmp(seen[j].node, e->node) == 0)

@@ -204,6 +204,27 @@ class TestClusterFailures(ClusterTest):
         a.type_line("/next")
         c.wait_for("connected to a stranger")
 
+    def test_ghost_of_a_dead_node_is_never_paired(self):
+        # A member left in the pool by a node whose key has expired.
+        self.redis.command("SADD", "strangerd:waiting", "dead 1 2 3")
+        a = self.visitor("a")
+        self.assertTrue(poll(lambda: self.redis.command(
+            "SISMEMBER", "strangerd:waiting", "dead 1 2 3") == b":0\r\n"))
+        self.assertFalse(a.has("connected to a stranger"), a.describe())
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        self.chat(b, a, "a real stranger")
+
+    def test_lost_pairing_message_puts_the_visitor_back(self):
+        # A node that is alive in Redis but never reads its channel:
+        # nothing acknowledges the pairing.
+        self.redis.command("SET", "strangerd:node:mute", "1", "EX", "60")
+        self.redis.command("SADD", "strangerd:waiting", "mute 1 2 3")
+        a = self.visitor("a")
+        a.wait_for("connected to a stranger")
+        a.wait_for("The stranger left", timeout=8)
+        self.assertIn("did not answer", self.nodes["a"].log())
+
     def test_sigterm_of_a_node_tells_partners_at_once(self):
         a, b = self.cross_pair()
         self.assertEqual(self.nodes["b"].terminate(), 0)
