@@ -170,6 +170,20 @@ cluster_entry(uint64_t local, int create)
 	return (e);
 }
 
+/* The entry whose proxy is h, or NULL: a walk, for rare uses. */
+static struct cluster_entry *
+cluster_entry_by_proxy(uint64_t h)
+{
+	struct cluster_entry	*e;
+	u_int			 i;
+
+	for (i = 0; i < CLUSTER_BUCKETS; i++)
+		for (e = cluster_table[i]; e != NULL; e = e->next)
+			if (e->proxy == h)
+				return (e);
+	return (NULL);
+}
+
 /* Forget a local session. */
 static void
 cluster_entry_free(struct cluster_entry *e)
@@ -896,6 +910,35 @@ cluster_block(const struct match_block *mb)
 		    (unsigned long long)mb->ident[1 - i], mb->secs);
 }
 
+/*
+ * A query for a proxy handle.  A /report of a visitor on another node is
+ * kept here, without the reported visitor's address or key (their node
+ * knows them; the shared store will); a kick is answered, not lost.
+ */
+static void
+cluster_query(struct msg *m)
+{
+	struct admin_query	*q = m->ptr;
+	struct cluster_entry	*e;
+
+	if (q == NULL)
+		return;
+	switch (q->op) {
+	case ADMIN_REPORT:
+		e = q->report != NULL ? cluster_entry_by_proxy(m->to) : NULL;
+		log_info("report on a visitor of node %s",
+		    e != NULL ? e->node : "(unknown)");
+		store_report_submit(q->report);
+		q->report = NULL;
+		break;
+	case ADMIN_KICK:
+		reply_post(&q->ret, 1, xstrdup("no such session"), NULL);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Handle one message from a worker. */
 static void
 cluster_message(struct msg *m, void *arg)
@@ -917,6 +960,9 @@ cluster_message(struct msg *m, void *arg)
 	case MSG_TYPING:
 	case MSG_LEFT:
 		cluster_relay(m);
+		break;
+	case MSG_QUERY:
+		cluster_query(m);
 		break;
 	case MSG_STOP:
 		cluster_shutdown();

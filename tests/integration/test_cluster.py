@@ -2,6 +2,7 @@
 (cluster in strangerd.conf(5)): cross-node pairing, relay, /next,
 a node killed, Redis restarted, and junk published to a node."""
 
+import json
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Daemon, RawTelnet, free_port, poll, new_source
+from harness import ROOT, Daemon, RawTelnet, free_port, poll, new_source
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -177,6 +178,22 @@ class TestClusterRelay(ClusterTest):
         self.assertFalse(b2.has("connected to a stranger"), b2.describe())
         c = self.visitor("a")
         c.wait_for("connected to a stranger")
+
+    def test_report_of_a_visitor_on_another_node_is_kept(self):
+        a, b = self.cross_pair()
+        self.chat(b, a, "something rude")
+        a.type_line("/report rude")
+        a.wait_for("Thank you")
+        b.wait_for("The stranger left")
+        ctl = os.path.join(ROOT, "strangerctl")
+
+        def reports():
+            p = subprocess.run([ctl, "-d", self.nodes["a"].statedir, "-j",
+                                "reports"], capture_output=True, timeout=20)
+            return json.loads(p.stdout or b"[]")
+        got = poll(reports)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("reported: something rude", got[0]["evidence"])
 
     def test_junk_published_to_a_node_is_dropped(self):
         junk = [b"", b"L", b"L a 1 2 3 4 5", b"P b 0 0 0 0 0 ",
