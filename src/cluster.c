@@ -15,7 +15,9 @@
  * handle.
  *
  * Redis holds (prefix strangerd:): "waiting", a set of members
- * "NODE BOOT HANDLE IDENT"; "node:NODE", the node's boot number with a
+ * "NODE BOOT HANDLE IDENT", with "by:INTEREST" and "interests" for
+ * those who gave interests (see cluster_lua); "block:IDENT:IDENT" for
+ * pairs kept apart; "node:NODE", the node's boot number with a
  * TTL, refreshed every second; channel "to:NODE" carries what a node's
  * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
  * of P (paired; answered by A, acknowledged), L (a line), T (typing),
@@ -45,6 +47,8 @@
 #include "strangerd.h"
 
 #define CLUSTER_KEY_WAITING	"strangerd:waiting"
+#define CLUSTER_KEY_INTERESTS	"strangerd:interests"
+#define CLUSTER_KEY_BY		"strangerd:by:"
 #define CLUSTER_KEY_NODE	"strangerd:node:"
 #define CLUSTER_CHANNEL		"strangerd:to:"
 #define CLUSTER_KEY_BLOCK	"strangerd:block:"
@@ -66,33 +70,69 @@
 #define CLUSTER_CHECK_MAX	64
 
 /*
- * Pick SRANDMEMBER candidates; drop those whose node is dead or gone
- * round (ghosts), skip the one just left and those a block keeps apart
- * from this visitor, take the first other.  Atomic in Redis: nobody is
- * paired twice, whichever nodes race.  ARGV: this member, the member
- * just left ("NODE BOOT HANDLE") or "", the node key prefix, the block
- * key prefix with this visitor's identity.
+ * The pool: "waiting" holds who takes anyone, "by:INTEREST" who waits
+ * for that interest (strictly for interest_wait, then also in
+ * "waiting"), and hash "interests" each member's list, so that a member
+ * can be taken out of every set.  A want looks for a shared interest
+ * first, then (once not strict) for anyone; candidates come from
+ * SRANDMEMBER.  Those whose node is dead or gone round (ghosts) are
+ * dropped, the one just left and those a block keeps apart are skipped.
+ * Atomic in Redis: nobody is paired twice, whichever nodes race.
+ * KEYS: waiting, interests.  ARGV: this member, the member just left
+ * ("NODE BOOT HANDLE") or "", the node key prefix, the block key prefix
+ * with this visitor's identity, the by: prefix, the mode ("1" strict,
+ * "0" anyone, "cancel"), then the visitor's interests.  Returns nil or
+ * { member, shared interest or "" }.
  */
 static const char cluster_lua[] =
-    "redis.call('SREM', KEYS[1], ARGV[1])\n"
-    "local c = redis.call('SRANDMEMBER', KEYS[1], 16)\n"
-    "for _, m in ipairs(c) do\n"
-    "  local n, b, h, i = string.match(m, '^(%S+) (%S+) (%S+) (%S+)$')\n"
-    "  if n == nil or redis.call('GET', ARGV[3] .. n) ~= b then\n"
-    "    redis.call('SREM', KEYS[1], m)\n"
-    "  elseif n .. ' ' .. b .. ' ' .. h ~= ARGV[2] and\n"
-    "      redis.call('EXISTS', ARGV[4] .. i) == 0 then\n"
-    "    redis.call('SREM', KEYS[1], m)\n"
-    "    return m\n"
+    "local function drop(m)\n"
+    "  redis.call('SREM', KEYS[1], m)\n"
+    "  local l = redis.call('HGET', KEYS[2], m)\n"
+    "  if l then\n"
+    "    for i in string.gmatch(l, '[^\\n]+') do\n"
+    "      redis.call('SREM', ARGV[5] .. i, m)\n"
+    "    end\n"
+    "    redis.call('HDEL', KEYS[2], m)\n"
     "  end\n"
     "end\n"
-    "redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "local function pick(set)\n"
+    "  for _, m in ipairs(redis.call('SRANDMEMBER', set, 16)) do\n"
+    "    local n, b, h, i = string.match(m, '^(%S+) (%S+) (%S+) (%S+)$')\n"
+    "    if n == nil or redis.call('GET', ARGV[3] .. n) ~= b then\n"
+    "      drop(m)\n"
+    "    elseif n .. ' ' .. b .. ' ' .. h ~= ARGV[2] and\n"
+    "        redis.call('EXISTS', ARGV[4] .. i) == 0 then\n"
+    "      drop(m)\n"
+    "      return m\n"
+    "    end\n"
+    "  end\n"
+    "  return nil\n"
+    "end\n"
+    "drop(ARGV[1])\n"
+    "if ARGV[6] == 'cancel' then return false end\n"
+    "for k = 7, #ARGV do\n"
+    "  local m = pick(ARGV[5] .. ARGV[k])\n"
+    "  if m then return { m, ARGV[k] } end\n"
+    "end\n"
+    "if ARGV[6] == '0' then\n"
+    "  local m = pick(KEYS[1])\n"
+    "  if m then return { m, '' } end\n"
+    "  redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "if #ARGV >= 7 then\n"
+    "  for k = 7, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[k], ARGV[1]) end\n"
+    "  redis.call('HSET', KEYS[2], ARGV[1],\n"
+    "      table.concat({ unpack(ARGV, 7) }, '\\n'))\n"
+    "end\n"
     "return false\n";
 
 struct cluster_entry {
 	uint64_t		 local;		/* the session's handle */
 	uint64_t		 ident;		/* its hashed identity */
 	int			 waiting;	/* its member is in Redis */
+	char			*interests;	/* owned normalised list, or NULL */
+	uint64_t		 strict_until;	/* ms: a shared interest only */
+	char			 skip[CLUSTER_MEMBER_MAX + 1]; /* just left */
 	/* Its partner on another node, now (active) or last. */
 	uint64_t		 proxy;		/* HANDLE_NONE: none */
 	int			 active;
@@ -194,6 +234,7 @@ cluster_entry_free(struct cluster_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next;
 	*pp = e->next;
+	free(e->interests);
 	free(e);
 }
 
@@ -290,7 +331,7 @@ cluster_end(struct cluster_entry *e)
  */
 static void
 cluster_pair_remote(uint64_t local, const char *node, uint64_t boot,
-    uint64_t remote, uint64_t remote_ident, int acked)
+    uint64_t remote, uint64_t remote_ident, const char *shared, int acked)
 {
 	struct cluster_entry	*e;
 	struct msg		*m;
@@ -314,12 +355,14 @@ cluster_pair_remote(uint64_t local, const char *node, uint64_t boot,
 	m = msg_new(MSG_PAIRED);
 	m->from = e->proxy;
 	m->ident = remote_ident;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
 	worker_post(local, m);
 }
 
 /* Two sessions of this node met through Redis: as the matchmaker does. */
 static void
-cluster_pair_local(uint64_t a, uint64_t ia, uint64_t b, uint64_t ib)
+cluster_pair_local(uint64_t a, uint64_t ia, uint64_t b, uint64_t ib,
+    const char *shared)
 {
 	struct cluster_entry	*e;
 	struct msg		*m;
@@ -329,17 +372,20 @@ cluster_pair_local(uint64_t a, uint64_t ia, uint64_t b, uint64_t ib)
 	m = msg_new(MSG_PAIRED);
 	m->from = b;
 	m->ident = ib;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
 	worker_post(a, m);
 	m = msg_new(MSG_PAIRED);
 	m->from = a;
 	m->ident = ia;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
 	worker_post(b, m);
 	metrics_inc(METRIC_PAIRINGS);
 }
 
 /* Hand a want to the local matchmaker: Redis is away. */
 static void
-cluster_want_local(uint64_t local, uint64_t ident, uint64_t last)
+cluster_want_local(uint64_t local, uint64_t ident, uint64_t last,
+    const char *interests)
 {
 	struct msg	*m;
 
@@ -347,16 +393,32 @@ cluster_want_local(uint64_t local, uint64_t ident, uint64_t last)
 	m->from = local;
 	m->ident = ident;
 	m->arg = cluster_handle_ok(last) ? last : HANDLE_NONE;
+	m->text = interests != NULL ? xstrdup(interests) : NULL;
 	match_post_local(m);
 }
 
-/* The pairing script answered: a partner, or waiting in the set. */
+/*
+ * The shared interest a script answered, if it is one of the visitor's
+ * own (a node believes nothing else), or NULL.
+ */
+static const char *
+cluster_shared(const struct cluster_entry *e, const redisReply *r)
+{
+	if (e == NULL || e->interests == NULL || r->type !=
+	    REDIS_REPLY_STRING || r->len == 0 || r->len > 256 ||
+	    strlen(r->str) != r->len || interests_find(e->interests, r->str) < 0)
+		return (NULL);
+	return (r->str);
+}
+
+/* The pairing script answered: a partner, or waiting in the pool. */
 static void
 cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct cluster_want	*cw = arg;
-	redisReply		*reply = r;
+	redisReply		*reply = r, *mr;
 	struct cluster_entry	*e;
+	const char		*shared;
 	char			 buf[CLUSTER_MEMBER_MAX + 1], *f[4];
 	uint64_t		 boot, h, ident;
 
@@ -368,39 +430,83 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 			    (int)reply->len, reply->str);
 		if (e != NULL && e->waiting) {
 			e->waiting = 0;
-			cluster_want_local(cw->local, cw->ident, HANDLE_NONE);
+			cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
+			    e->interests);
 		}
 		goto out;
 	}
-	if (reply->type != REDIS_REPLY_STRING)
-		goto out;	/* nil: waiting in the set */
+	if (reply->type != REDIS_REPLY_ARRAY)
+		goto out;	/* nil: waiting in the pool */
 	if (e != NULL)
 		e->waiting = 0;
-	if (reply->len >= sizeof buf || memchr(reply->str, '\0',
-	    reply->len) != NULL)
+	if (reply->elements != 2 || (mr = reply->element[0])->type !=
+	    REDIS_REPLY_STRING || mr->len >= sizeof buf ||
+	    memchr(mr->str, '\0', mr->len) != NULL)
 		goto bad;
-	memcpy(buf, reply->str, reply->len);
-	buf[reply->len] = '\0';
+	memcpy(buf, mr->str, mr->len);
+	buf[mr->len] = '\0';
 	if (cluster_fields(buf, f, 4, NULL) != 0 ||
 	    !cluster_node_name_ok(f[0]) || cluster_hex(f[1], &boot) != 0 ||
 	    cluster_hex(f[2], &h) != 0 || cluster_hex(f[3], &ident) != 0)
 		goto bad;
+	shared = cluster_shared(e, reply->element[1]);
 	if (strcmp(f[0], cluster_name) == 0 && boot == cluster_boot) {
 		if (!cluster_handle_ok(h) || h == cw->local)
 			goto bad;
-		cluster_pair_local(cw->local, cw->ident, h, ident);
+		cluster_pair_local(cw->local, cw->ident, h, ident, shared);
 		goto out;
 	}
-	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, NULL, 0);
-	cluster_pair_remote(cw->local, f[0], boot, h, ident, 0);
+	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, shared,
+	    shared != NULL ? strlen(shared) : 0);
+	cluster_pair_remote(cw->local, f[0], boot, h, ident, shared, 0);
 	metrics_inc(METRIC_PAIRINGS);
 	goto out;
 bad:
-	log_warnx("cluster: bad member in the waiting set");
+	log_warnx("cluster: bad member in the waiting pool");
 	if (e != NULL)
-		cluster_want_local(cw->local, cw->ident, HANDLE_NONE);
+		cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
+		    e->interests);
 out:
 	free(cw);
+}
+
+/* Run the pool script for an entry: "1", "0" or "cancel". */
+static void
+cluster_eval(struct cluster_entry *e, const char *mode)
+{
+	struct cluster_want	*cw = NULL;
+	const char		*argv[7 + 6 + INTERESTS_MAX];
+	char			 me[CLUSTER_MEMBER_MAX + 1], block[64];
+	char			*item[INTERESTS_MAX];
+	u_int			 argc = 0, n = 0, i;
+
+	cluster_member(me, sizeof me, e->local, e->ident);
+	snprintf(block, sizeof block, "%s%llx:", CLUSTER_KEY_BLOCK,
+	    (unsigned long long)e->ident);
+	argv[argc++] = "EVAL";
+	argv[argc++] = cluster_lua;
+	argv[argc++] = "2";
+	argv[argc++] = CLUSTER_KEY_WAITING;
+	argv[argc++] = CLUSTER_KEY_INTERESTS;
+	argv[argc++] = me;
+	argv[argc++] = e->skip;
+	argv[argc++] = CLUSTER_KEY_NODE;
+	argv[argc++] = block;
+	argv[argc++] = CLUSTER_KEY_BY;
+	argv[argc++] = mode;
+	while (e->interests != NULL && strcmp(mode, "cancel") != 0 &&
+	    n < INTERESTS_MAX && (item[n] = interests_item(e->interests,
+	    n)) != NULL)
+		argv[argc++] = item[n++];
+	if (strcmp(mode, "cancel") != 0) {
+		cw = xcalloc(1, sizeof *cw);
+		cw->local = e->local;
+		cw->ident = e->ident;
+	}
+	redisAsyncCommandArgv(cluster_cmd, cw != NULL ? cluster_want_done :
+	    NULL, cw, (int)argc, argv, NULL);
+	for (i = 0; i < n; i++)
+		free(item[i]);
 }
 
 /* A local session wants a partner: run the pairing script. */
@@ -408,18 +514,14 @@ static void
 cluster_want(struct msg *m)
 {
 	struct cluster_entry	*e;
-	struct cluster_want	*cw;
 	struct msg		*cancel;
-	char			 me[CLUSTER_MEMBER_MAX + 1];
-	char			 skip[CLUSTER_MEMBER_MAX + 1] = "";
-	char			 block[64];
 
 	/* It may wait in the local pool from a time without Redis. */
 	cancel = msg_new(MSG_CANCEL);
 	cancel->from = m->from;
 	match_post_local(cancel);
 	if (!cluster_up) {
-		cluster_want_local(m->from, m->ident, m->arg);
+		cluster_want_local(m->from, m->ident, m->arg, m->text);
 		return;
 	}
 	e = cluster_entry(m->from, 1);
@@ -430,24 +532,28 @@ cluster_want(struct msg *m)
 		e->active = 0;
 		e->ended = now_ms();
 	}
+	e->skip[0] = '\0';
 	if (m->arg != HANDLE_NONE && m->arg == e->proxy)
-		snprintf(skip, sizeof skip, "%s %llx %llx", e->node,
+		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", e->node,
 		    (unsigned long long)e->boot, (unsigned long long)e->remote);
 	else if (m->arg != HANDLE_NONE)
-		snprintf(skip, sizeof skip, "%s %llx %llx", cluster_name,
+		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", cluster_name,
 		    (unsigned long long)cluster_boot,
 		    (unsigned long long)m->arg);
 	e->ident = m->ident;
 	e->waiting = 1;
-	cluster_member(me, sizeof me, m->from, m->ident);
-	snprintf(block, sizeof block, "%s%llx:", CLUSTER_KEY_BLOCK,
-	    (unsigned long long)m->ident);
-	cw = xcalloc(1, sizeof *cw);
-	cw->local = m->from;
-	cw->ident = m->ident;
-	redisAsyncCommand(cluster_cmd, cluster_want_done, cw,
-	    "EVAL %s 1 %s %s %s %s %s", cluster_lua, CLUSTER_KEY_WAITING, me,
-	    skip, CLUSTER_KEY_NODE, block);
+	free(e->interests);
+	e->interests = NULL;
+	e->strict_until = 0;
+	/* Interests with a newline could not be kept apart in Redis. */
+	if (m->text != NULL && *m->text != '\0' && strchr(m->text,
+	    '\n') == NULL) {
+		e->interests = m->text;
+		m->text = NULL;
+		e->strict_until = now_ms() + (uint64_t)(cfg->interest_wait != 0 ?
+		    cfg->interest_wait : 5) * 1000;
+	}
+	cluster_eval(e, e->strict_until != 0 ? "1" : "0");
 }
 
 /* A local session stopped waiting. */
@@ -456,18 +562,14 @@ cluster_cancel(struct msg *m)
 {
 	struct cluster_entry	*e;
 	struct msg		*cancel;
-	char			 me[CLUSTER_MEMBER_MAX + 1];
 
 	cancel = msg_new(MSG_CANCEL);
 	cancel->from = m->from;
 	match_post_local(cancel);
 	if ((e = cluster_entry(m->from, 0)) == NULL)
 		return;
-	if (e->waiting && cluster_up) {
-		cluster_member(me, sizeof me, e->local, e->ident);
-		redisAsyncCommand(cluster_cmd, NULL, NULL, "SREM %s %s",
-		    CLUSTER_KEY_WAITING, me);
-	}
+	if (e->waiting && cluster_up)
+		cluster_eval(e, "cancel");
 	e->waiting = 0;
 	if (!e->active)
 		cluster_entry_free(e);
@@ -509,12 +611,26 @@ cluster_deliver(const struct cluster_in *in)
 	struct cluster_entry	*e;
 	struct msg		*m;
 	enum msg_type		 type;
+	char			*shared;
 
 	if (in->type == 'P') {
 		cluster_publish(in->node, 'A', in->to, in->from, 0, 0, NULL,
 		    0);
+		/* The interest named must be one of the visitor's own. */
+		e = cluster_entry(in->to, 0);
+		shared = NULL;
+		if (in->len != 0 && e != NULL && e->interests != NULL) {
+			shared = xmalloc(in->len + 1);
+			memcpy(shared, in->text, in->len);
+			shared[in->len] = '\0';
+			if (interests_find(e->interests, shared) < 0) {
+				free(shared);
+				shared = NULL;
+			}
+		}
 		cluster_pair_remote(in->to, in->node, in->boot, in->from,
-		    in->ident, 1);
+		    in->ident, shared, 1);
+		free(shared);
 		return;
 	}
 	if ((e = cluster_entry(in->to, 0)) == NULL || !e->active ||
@@ -685,6 +801,12 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 				cluster_entry_free(e);
 				continue;
 			}
+			if (e->waiting && e->strict_until != 0 &&
+			    now >= e->strict_until && cluster_up) {
+				/* Waited long enough for an interest. */
+				e->strict_until = 0;
+				cluster_eval(e, "0");
+			}
 			if (!e->active || !cluster_up)
 				continue;
 			if (!e->acked && now - e->paired_at > CLUSTER_ACK_MS) {
@@ -767,7 +889,7 @@ cluster_lost(const char *why)
 			if (e->waiting) {
 				e->waiting = 0;
 				cluster_want_local(e->local, e->ident,
-				    HANDLE_NONE);
+				    HANDLE_NONE, e->interests);
 			}
 		}
 	}
@@ -866,7 +988,6 @@ static void
 cluster_shutdown(void)
 {
 	struct cluster_entry	*e;
-	char			 me[CLUSTER_MEMBER_MAX + 1];
 	struct timeval		 tv = { 1, 0 };
 	u_int			 i;
 
@@ -877,11 +998,8 @@ cluster_shutdown(void)
 	}
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = e->next) {
-			if (!e->waiting)
-				continue;
-			cluster_member(me, sizeof me, e->local, e->ident);
-			redisAsyncCommand(cluster_cmd, NULL, NULL,
-			    "SREM %s %s", CLUSTER_KEY_WAITING, me);
+			if (e->waiting)
+				cluster_eval(e, "cancel");
 		}
 	}
 	redisAsyncCommand(cluster_cmd, NULL, NULL, "DEL %s%s",

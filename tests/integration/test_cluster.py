@@ -12,6 +12,7 @@ import time
 import unittest
 
 from harness import ROOT, Daemon, RawTelnet, free_port, poll, new_source
+from harness_ssh import AsyncSsh
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -75,9 +76,9 @@ class ClusterTest(unittest.TestCase):
     def node(self, name):
         conf = os.path.join(self.redis.dir, name + ".conf")
         with open(conf, "w") as f:
-            f.write("cluster redis://127.0.0.1:%d\nnode_name %s\n" %
-                    (self.redis.port, name))
-        d = Daemon(workers=2, args=["-c", conf])
+            f.write("cluster redis://127.0.0.1:%d\nnode_name %s\n"
+                    "interest_wait 2s\n" % (self.redis.port, name))
+        d = Daemon(workers=2, args=["-c", conf], ssh=True)
         self.addCleanup(d.cleanup)
         d.start()
         self.joined(d)
@@ -100,13 +101,17 @@ class ClusterTest(unittest.TestCase):
                 self.assertEqual(rc, 0, "node %s on SIGTERM:\n%s" %
                                  (name, d.log()[-3000:]))
 
-    def visitor(self, node, source=None):
+    def visitor(self, node, source=None, interests=None):
         """A visitor on a node who has agreed and is searching."""
         c = RawTelnet(self.nodes[node].port, name="on-" + node,
                       source=source or new_source())
         self.clients.append(c)
         c.wait_for("Press Enter")
-        c.send(b"\r")
+        if interests:
+            c.type_line(interests)
+            c.wait_for("Your interests")
+        else:
+            c.send(b"\r")
         c.wait_for("looking for a stranger")
         return c
 
@@ -131,6 +136,39 @@ class TestClusterRelay(ClusterTest):
         self.chat(b, a, "hello back from node b")
         b.close()
         a.wait_for("The stranger left")
+
+    def test_ssh_visitor_and_telnet_visitor_on_two_nodes(self):
+        a = self.visitor("a")
+        b = AsyncSsh(self.nodes["b"].ssh_port, name="ssh-on-b")
+        self.clients.append(b)
+        b.wait_for("Press Enter")
+        b.send(b"\r")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(b, a, "over ssh on node b")
+        self.chat(a, b, "over telnet on node a")
+        # The typing indicator crosses too.
+        b.send(b"hel")
+        a.wait_for("Stranger is typing")
+        b.send(b"lo\r")
+        a.wait_for("Stranger: hello")
+        a.wait_gone("Stranger is typing")
+
+    def test_shared_interest_across_nodes_then_anyone(self):
+        anyone = self.visitor("b")
+        a = self.visitor("a", interests="chess, go")
+        b = self.visitor("b", interests="Chess")
+        a.wait_for("You both like chess")
+        b.wait_for("You both like chess")
+        self.assertFalse(anyone.has("connected to a stranger"),
+                         anyone.describe())
+        self.chat(a, b, "chess across nodes")
+        # Nobody shares knitting: after interest_wait, anyone will do.
+        c = self.visitor("a", interests="knitting")
+        self.assertFalse(c.has("connected to a stranger"), c.describe())
+        c.wait_for("connected to a stranger", timeout=6)
+        anyone.wait_for("connected to a stranger")
+        self.chat(anyone, c, "anyone will do")
 
     def test_next_across_nodes_finds_someone_else(self):
         a, b = self.cross_pair()
