@@ -57,6 +57,8 @@
 #define CLUSTER_BEAT_MS		1000
 #define CLUSTER_BACKOFF_MIN_MS	250
 #define CLUSTER_BACKOFF_MAX_MS	8000
+/* Redis silent this long (stopped, stalled) counts as lost. */
+#define CLUSTER_STALL_MS	5000
 /* A pairing the other node has not acknowledged by then was lost. */
 #define CLUSTER_ACK_MS		3000
 /* An ended chat's partner is remembered this long (never the one just left). */
@@ -185,10 +187,14 @@ static int			 cluster_up;
 static int			 cluster_failing;	/* logged already */
 static int			 cluster_stopping;
 static u_int			 cluster_backoff;
+static uint64_t			 cluster_answered;	/* ms, last reply */
 static uint64_t			 cluster_next_proxy = 1;
 static struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
 
 static void	cluster_connect(void);
+static void	cluster_eval(struct cluster_entry *, const char *);
+#define cluster_rewant(e) \
+	cluster_eval((e), (e)->strict_until != 0 ? "1" : "0")
 static void	cluster_lost(const char *);
 
 /* The entry of a local session, or NULL; create it if asked. */
@@ -417,7 +423,7 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct cluster_want	*cw = arg;
 	redisReply		*reply = r, *mr;
-	struct cluster_entry	*e;
+	struct cluster_entry	*e, *be;
 	const char		*shared;
 	char			 buf[CLUSTER_MEMBER_MAX + 1], *f[4];
 	uint64_t		 boot, h, ident;
@@ -437,8 +443,6 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 	}
 	if (reply->type != REDIS_REPLY_ARRAY)
 		goto out;	/* nil: waiting in the pool */
-	if (e != NULL)
-		e->waiting = 0;
 	if (reply->elements != 2 || (mr = reply->element[0])->type !=
 	    REDIS_REPLY_STRING || mr->len >= sizeof buf ||
 	    memchr(mr->str, '\0', mr->len) != NULL)
@@ -453,9 +457,26 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 	if (strcmp(f[0], cluster_name) == 0 && boot == cluster_boot) {
 		if (!cluster_handle_ok(h) || h == cw->local)
 			goto bad;
+		if ((be = cluster_entry(h, 0)) == NULL || !be->waiting) {
+			/*
+			 * A member this node no longer waits with: a script
+			 * Redis ran late (it was stalled).  Look again.
+			 */
+			if (e != NULL && e->waiting)
+				cluster_rewant(e);
+			goto out;
+		}
+		if (e == NULL || !e->waiting) {
+			/* It stopped waiting meanwhile: the other goes back. */
+			cluster_rewant(be);
+			goto out;
+		}
+		e->waiting = 0;
 		cluster_pair_local(cw->local, cw->ident, h, ident, shared);
 		goto out;
 	}
+	if (e != NULL)
+		e->waiting = 0;
 	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, shared,
 	    shared != NULL ? strlen(shared) : 0);
 	cluster_pair_remote(cw->local, f[0], boot, h, ident, shared, 0);
@@ -499,6 +520,7 @@ cluster_eval(struct cluster_entry *e, const char *mode)
 	    n)) != NULL)
 		argv[argc++] = item[n++];
 	if (strcmp(mode, "cancel") != 0) {
+		e->waiting = 1;
 		cw = xcalloc(1, sizeof *cw);
 		cw->local = e->local;
 		cw->ident = e->ident;
@@ -614,10 +636,16 @@ cluster_deliver(const struct cluster_in *in)
 	char			*shared;
 
 	if (in->type == 'P') {
+		e = cluster_entry(in->to, 0);
+		if (e == NULL || !e->waiting) {
+			/* Not waiting here (a stale member): no chat. */
+			cluster_publish(in->node, 'X', in->to, in->from, 0, 0,
+			    NULL, 0);
+			return;
+		}
 		cluster_publish(in->node, 'A', in->to, in->from, 0, 0, NULL,
 		    0);
 		/* The interest named must be one of the visitor's own. */
-		e = cluster_entry(in->to, 0);
 		shared = NULL;
 		if (in->len != 0 && e != NULL && e->interests != NULL) {
 			shared = xmalloc(in->len + 1);
@@ -708,6 +736,7 @@ cluster_sub_reply(redisAsyncContext *ac, void *r, void *arg)
 	if (strcmp(kind->str, "subscribe") == 0) {
 		if (!cluster_up && cluster_cmd != NULL) {
 			cluster_up = 1;
+			cluster_answered = now_ms();
 			cluster_failing = 0;
 			cluster_backoff = 0;
 			log_info("cluster: node %s joined through Redis",
@@ -736,6 +765,8 @@ cluster_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
 	redisReply	*reply = r;
 
 	(void)arg;
+	if (reply != NULL)
+		cluster_answered = now_ms();
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("cluster: Redis refused: %.*s", (int)reply->len,
 		    reply->str);
@@ -789,6 +820,11 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
+	if (cluster_up && now - cluster_answered > CLUSTER_STALL_MS) {
+		/* Its replies would come too late to be of use. */
+		cluster_lost("Redis does not answer");
+		return;
+	}
 	if (cluster_up)
 		redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
 		    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,

@@ -4,6 +4,7 @@ a node killed, Redis restarted, and junk published to a node."""
 
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -279,6 +280,30 @@ class TestClusterFailures(ClusterTest):
         a.wait_for("connected to a stranger")
         a.wait_for("The stranger left", timeout=8)
         self.assertIn("did not answer", self.nodes["a"].log())
+
+    def test_stalled_redis_blocks_nobody(self):
+        a, b = self.cross_pair()
+        self.redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            # Workers answer at once: a new visitor gets the welcome.
+            c = self.visitor("a")
+            # The stall is noticed; cross-node chats end, and node a
+            # pairs its own visitors meanwhile.
+            a.wait_for("The stranger left", timeout=10)
+            a.type_line("/next")
+            c.wait_for("connected to a stranger")
+            self.chat(a, c, "while Redis sleeps")
+            for d in self.nodes.values():
+                self.assertTrue(poll(lambda: "lost Redis" in d.log(),
+                                     timeout=10), d.log())
+        finally:
+            self.redis.proc.send_signal(signal.SIGCONT)
+        for d in self.nodes.values():
+            self.joined(d, 2)
+        d = self.visitor("a")
+        b.type_line("/next")
+        d.wait_for("connected to a stranger")
+        self.chat(b, d, "Redis is awake")
 
     def test_sigterm_of_a_node_tells_partners_at_once(self):
         a, b = self.cross_pair()
