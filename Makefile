@@ -14,7 +14,7 @@ DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 libpq tinfo liburcu-cds
+PKGS	 = libevent_core libevent_pthreads libssh libtelnet sqlite3 libpq tinfo liburcu-cds hiredis
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -29,7 +29,7 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/editor.o src/screen.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
 	    src/proxy.o \
-	    src/table.o src/view.o src/console-view.o
+	    src/table.o src/view.o src/console-view.o src/cluster-url.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o \
@@ -39,6 +39,9 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
+
+# Several nodes through Redis (cluster in strangerd.conf(5)).
+DAEMON_OBJS += src/cluster.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
 
@@ -51,10 +54,10 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libtelnet-dev \
-	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev
+	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev libhiredis-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy \
-	    postgresql
+	    postgresql redis-server
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 

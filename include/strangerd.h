@@ -544,6 +544,8 @@ struct config {
 	u_int			 block_secs;	/* /block lasts this long */
 	char			*rules_file;	/* owned: NULL is DIR/rules */
 	char			*store;		/* owned: postgresql:// URI, or NULL */
+	char			*cluster;	/* owned: Redis URL, or NULL */
+	char			*node_name;	/* owned: NULL is the host name */
 };
 extern struct config *_Atomic cfg;
 
@@ -861,10 +863,36 @@ u_int		 view_line_rows(enum line_kind, const char *, u_int);
 u_int		 view_status_clock(const struct session *, uint64_t);
 uint64_t	 view_status_next(const struct session *, uint64_t);
 
+/* cluster-url.c: the cluster keyword's value and node names; no I/O. */
+#define CLUSTER_NAME_MAX	63
+#define CLUSTER_NAME_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+struct cluster_url {
+	char		*host;		/* owned: redis://, or NULL */
+	u_int		 port;
+	char		*path;		/* owned: unix:, or NULL */
+	char		*user;		/* owned, or NULL */
+	char		*password;	/* owned, or NULL */
+};
+int		 cluster_url_parse(const char *, struct cluster_url *, char **);
+int		 cluster_url_check(const char *, char **);
+void		 cluster_url_clear(struct cluster_url *);
+int		 cluster_node_name_ok(const char *);
+
+/*
+ * cluster.c: the thread that owns the Redis connections (cluster);
+ * a visitor on another node is a proxy handle of worker HANDLE_CLUSTER.
+ */
+#define HANDLE_CLUSTER		0xff
+void		 cluster_start(const struct config *);
+void		 cluster_stop(void);
+int		 cluster_take(struct msg *);
+
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);
 void		 match_stop(void);
 void		 match_post(struct msg *);
+void		 match_post_local(struct msg *);
 u_int		 match_waiting(void);
 /* MSG_BLOCK's payload: handle[0] and handle[1] never meet for secs. */
 struct match_block {

@@ -169,6 +169,12 @@ static const struct config_keyword config_keywords[] = {
 	  CONFIG_FIXED, "48", 0 },
 	{ "retention", CONFIG_SECS, F(retention), 0, 3650 * 86400,
 	  CONFIG_FIXED, "30d", 0 },
+
+	/* Several nodes: cluster.c; none is the single node. */
+	{ "cluster", CONFIG_STRING, F(cluster), 0, 0,
+	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
+	{ "node_name", CONFIG_STRING, F(node_name), 0, 0,
+	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
 };
 #define CONFIG_NKEYWORDS (sizeof config_keywords / sizeof config_keywords[0])
 
@@ -920,6 +926,13 @@ config_finish(struct config *c, char **cause)
 	    LINE_MAX_BYTES / 4) {
 		*cause = xstrdup("flood_line_burst and flood_byte_burst "
 		    "must let at least one line through");
+		return (-1);
+	}
+	if (c->cluster != NULL && cluster_url_check(c->cluster, cause) != 0)
+		return (-1);
+	if (c->node_name != NULL && !cluster_node_name_ok(c->node_name)) {
+		xasprintf(cause, "node_name %s: 1 to %d letters, digits, "
+		    "\".\", \"-\" or \"_\"", c->node_name, CLUSTER_NAME_MAX);
 		return (-1);
 	}
 	return (0);

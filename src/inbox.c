@@ -162,6 +162,12 @@ inbox_post(struct inbox *ib, struct msg *m)
 
 	n = (struct inbox_node *)((char *)m - offsetof(struct inbox_node, msg));
 	/*
+	 * A message handed on (the cluster thread passes some to the
+	 * matchmaker) still links to its old queue's next node: the
+	 * enqueue does not clear it, and the new queue would follow it.
+	 */
+	cds_wfcq_node_init(&n->node);
+	/*
 	 * Only the post that finds the queue empty needs to wake the
 	 * owner: the owner reads the eventfd before it empties the queue,
 	 * so anything queued behind this message is seen in that pass.

@@ -210,9 +210,21 @@ match_stop(void)
 	event_base_free(match_base);
 }
 
-/* Post a message to the matchmaker, from any thread. */
+/*
+ * Post a message to the matchmaker, from any thread; with cluster set,
+ * the cluster thread takes wants and cancels (and hands some back).
+ */
 void
 match_post(struct msg *m)
+{
+	if (m->type != MSG_STOP && cluster_take(m))
+		return;
+	inbox_post(match_inbox, m);
+}
+
+/* Post a message to this node's matchmaker, whatever the cluster. */
+void
+match_post_local(struct msg *m)
 {
 	inbox_post(match_inbox, m);
 }

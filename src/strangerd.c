@@ -528,6 +528,7 @@ main(int argc, char **argv)
 	store_start();
 	admin_start(c->dir);
 	match_start();
+	cluster_start(c);
 	workers_run();
 	if (metrics_start(c) != 0)
 		fatalx("cannot serve metrics on %s", c->metrics_name);
@@ -547,6 +548,7 @@ main(int argc, char **argv)
 	metrics_stop();
 	admin_stop();
 	workers_stop();
+	cluster_stop();
 	match_stop();
 	store_stop();
 	workers_free();

@@ -389,6 +389,13 @@ worker_post(uint64_t h, struct msg *m)
 {
 	u_int	idx = HANDLE_WORKER(h);
 
+	if (idx == HANDLE_CLUSTER) {
+		/* A visitor on another node. */
+		m->to = h;
+		if (!cluster_take(m))
+			msg_free(m);
+		return;
+	}
 	if (h == HANDLE_NONE || idx >= nworkers) {
 		msg_free(m);
 		return;

@@ -400,6 +400,53 @@ test_every_default(void **state)
 	config_free(c);
 }
 
+/* cluster: the two URL forms, with and without a password; node_name. */
+static void
+test_cluster(void **state)
+{
+	struct cluster_url	 u;
+	struct config		*c;
+	char			*cause;
+	const char		*bad[] = { "redis://", "redis://host",
+	    "redis://host:0", "redis://host:70000", "redis://:6379",
+	    "redis://user@host:6379", "redis://u:@host:1", "unix:relative",
+	    "http://host:6379", "redis://host:6379/0" };
+	size_t			 i;
+
+	(void)state;
+	c = parse("cluster redis://u:p:w@10.0.0.1:6379\nnode_name a-1.b_2\n",
+	    &cause);
+	assert_non_null(c);
+	assert_int_equal(cluster_url_parse(c->cluster, &u, &cause), 0);
+	assert_string_equal(u.host, "10.0.0.1");
+	assert_int_equal(u.port, 6379);
+	assert_string_equal(u.user, "u");
+	assert_string_equal(u.password, "p:w");
+	cluster_url_clear(&u);
+	assert_string_equal(c->node_name, "a-1.b_2");
+	config_free(c);
+	assert_int_equal(cluster_url_parse("redis://:secret@[::1]:7000", &u,
+	    &cause), 0);
+	assert_null(u.user);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.password, "secret");
+	cluster_url_clear(&u);
+	assert_int_equal(cluster_url_parse("unix:/run/redis.sock", &u,
+	    &cause), 0);
+	assert_string_equal(u.path, "/run/redis.sock");
+	cluster_url_clear(&u);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		if (cluster_url_parse(bad[i], &u, &cause) == 0)
+			fail_msg("accepted %s", bad[i]);
+		free(cause);
+	}
+	expect_error("cluster redis://host\n", "cluster: not "
+	    "redis://[user:password@]HOST:PORT or unix:/PATH");
+	expect_error("node_name a/b\n", "node_name a/b: 1 to 63 letters, "
+	    "digits, \".\", \"-\" or \"_\"");
+}
+
 int
 main(void)
 {
@@ -414,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_every_default),
+		cmocka_unit_test(test_cluster),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

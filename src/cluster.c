@@ -1,0 +1,1233 @@
+/*
+ * The cluster: several nodes share one waiting pool through Redis
+ * (cluster in strangerd.conf(5)).  One thread owns both Redis
+ * connections, since hiredis contexts are not thread-safe: a command
+ * connection (the pairing script, PUBLISH, the node key) and a
+ * subscriber (RESP2 needs a connection of its own for that), on its own
+ * event_base, fed through an inbox like every other thread.
+ *
+ * Workers do not know about nodes.  With cluster set, match_post()
+ * hands MSG_WANT, MSG_CANCEL and MSG_BLOCK here instead of to the
+ * matchmaker, and a visitor on another node is named by a proxy handle
+ * (worker index HANDLE_CLUSTER) that worker_post() sends here.  A proxy
+ * belongs to the local session it was made for: struct cluster_entry,
+ * one per local session the cluster knows, found by the session's
+ * handle.
+ *
+ * Redis holds (prefix strangerd:): "waiting", a set of members
+ * "NODE BOOT HANDLE IDENT", with "by:INTEREST" and "interests" for
+ * those who gave interests (see cluster_lua); "block:IDENT:IDENT" for
+ * pairs kept apart; "node:NODE", the node's boot number with a
+ * TTL, refreshed every second; channel "to:NODE" carries what a node's
+ * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
+ * of P (paired; answered by A, acknowledged), L (a line), T (typing),
+ * X (left), numbers in hexadecimal.  Chat lines are published, never stored.  A node
+ * reads everything from Redis as untrusted input: bounded, parsed
+ * strictly, and only ever compared with its own records.
+ *
+ * Without Redis (not yet connected, lost) wants go to the local
+ * matchmaker: the node keeps pairing its own visitors.
+ *
+ * Owns: the Redis contexts, the entries, the timers, its inbox.
+ */
+
+#include <sys/types.h>
+#include <sys/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "strangerd.h"
+
+#define CLUSTER_KEY_WAITING	"strangerd:waiting"
+#define CLUSTER_KEY_INTERESTS	"strangerd:interests"
+#define CLUSTER_KEY_BY		"strangerd:by:"
+#define CLUSTER_KEY_NODE	"strangerd:node:"
+#define CLUSTER_CHANNEL		"strangerd:to:"
+#define CLUSTER_KEY_BLOCK	"strangerd:block:"
+/* A node whose key is gone is dead: within TTL + a beat. */
+#define CLUSTER_TTL_SECS	3
+#define CLUSTER_BEAT_MS		1000
+#define CLUSTER_BACKOFF_MIN_MS	250
+#define CLUSTER_BACKOFF_MAX_MS	8000
+/* Redis silent this long (stopped, stalled) counts as lost. */
+#define CLUSTER_STALL_MS	5000
+/* A pairing the other node has not acknowledged by then was lost. */
+#define CLUSTER_ACK_MS		3000
+/* An ended chat's partner is remembered this long (never the one just left). */
+#define CLUSTER_KEEP_MS		(10 * 60 * 1000)
+#define CLUSTER_BUCKETS		4096
+/* A published message: the header fields and one line at most. */
+#define CLUSTER_MSG_MAX		(LINE_MAX_BYTES + 256)
+/* "NODE BOOT HANDLE IDENT" */
+#define CLUSTER_MEMBER_MAX	(CLUSTER_NAME_MAX + 3 * 17 + 4)
+/* Remote nodes checked for liveness a beat; more wait for the next. */
+#define CLUSTER_CHECK_MAX	64
+
+/*
+ * The pool: "waiting" holds who takes anyone, "by:INTEREST" who waits
+ * for that interest (strictly for interest_wait, then also in
+ * "waiting"), and hash "interests" each member's list, so that a member
+ * can be taken out of every set.  A want looks for a shared interest
+ * first, then (once not strict) for anyone; candidates come from
+ * SRANDMEMBER.  Those whose node is dead or gone round (ghosts) are
+ * dropped, the one just left and those a block keeps apart are skipped.
+ * Atomic in Redis: nobody is paired twice, whichever nodes race.
+ * KEYS: waiting, interests.  ARGV: this member, the member just left
+ * ("NODE BOOT HANDLE") or "", the node key prefix, the block key prefix
+ * with this visitor's identity, the by: prefix, the mode ("1" strict,
+ * "0" anyone, "cancel"), then the visitor's interests.  Returns nil or
+ * { member, shared interest or "" }.
+ */
+static const char cluster_lua[] =
+    "local function drop(m)\n"
+    "  redis.call('SREM', KEYS[1], m)\n"
+    "  local l = redis.call('HGET', KEYS[2], m)\n"
+    "  if l then\n"
+    "    for i in string.gmatch(l, '[^\\n]+') do\n"
+    "      redis.call('SREM', ARGV[5] .. i, m)\n"
+    "    end\n"
+    "    redis.call('HDEL', KEYS[2], m)\n"
+    "  end\n"
+    "end\n"
+    "local function pick(set)\n"
+    "  for _, m in ipairs(redis.call('SRANDMEMBER', set, 16)) do\n"
+    "    local n, b, h, i = string.match(m, '^(%S+) (%S+) (%S+) (%S+)$')\n"
+    "    if n == nil or redis.call('GET', ARGV[3] .. n) ~= b then\n"
+    "      drop(m)\n"
+    "    elseif n .. ' ' .. b .. ' ' .. h ~= ARGV[2] and\n"
+    "        redis.call('EXISTS', ARGV[4] .. i) == 0 then\n"
+    "      drop(m)\n"
+    "      return m\n"
+    "    end\n"
+    "  end\n"
+    "  return nil\n"
+    "end\n"
+    "drop(ARGV[1])\n"
+    "if ARGV[6] == 'cancel' then return false end\n"
+    "for k = 7, #ARGV do\n"
+    "  local m = pick(ARGV[5] .. ARGV[k])\n"
+    "  if m then return { m, ARGV[k] } end\n"
+    "end\n"
+    "if ARGV[6] == '0' then\n"
+    "  local m = pick(KEYS[1])\n"
+    "  if m then return { m, '' } end\n"
+    "  redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "if #ARGV >= 7 then\n"
+    "  for k = 7, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[k], ARGV[1]) end\n"
+    "  redis.call('HSET', KEYS[2], ARGV[1],\n"
+    "      table.concat({ unpack(ARGV, 7) }, '\\n'))\n"
+    "end\n"
+    "return false\n";
+
+struct cluster_entry {
+	uint64_t		 local;		/* the session's handle */
+	uint64_t		 ident;		/* its hashed identity */
+	int			 waiting;	/* its member is in Redis */
+	char			*interests;	/* owned normalised list, or NULL */
+	uint64_t		 strict_until;	/* ms: a shared interest only */
+	char			 skip[CLUSTER_MEMBER_MAX + 1]; /* just left */
+	/* Its partner on another node, now (active) or last. */
+	uint64_t		 proxy;		/* HANDLE_NONE: none */
+	int			 active;
+	int			 acked;		/* the other node knows */
+	uint64_t		 paired_at;	/* ms */
+	char			 node[CLUSTER_NAME_MAX + 1];
+	uint64_t		 boot;
+	uint64_t		 remote;	/* handle on that node */
+	uint64_t		 ended;		/* ms, when !active */
+	struct cluster_entry	*next;		/* hash chain */
+};
+
+/* What a pairing script is sent for, until its answer. */
+struct cluster_want {
+	uint64_t		 local;
+	uint64_t		 ident;
+};
+
+/* A node whose liveness is being checked. */
+struct cluster_check {
+	char			 node[CLUSTER_NAME_MAX + 1];
+	uint64_t		 boot;
+};
+
+/* A message from another node, parsed. */
+struct cluster_in {
+	char			 type;
+	char			 node[CLUSTER_NAME_MAX + 1];
+	uint64_t		 boot;
+	uint64_t		 from;
+	uint64_t		 to;
+	uint64_t		 ident;
+	uint64_t		 arg;
+	const char		*text;
+	size_t			 len;
+};
+
+static int			 cluster_on;
+static struct cluster_url	 cluster_url;
+static char			 cluster_name[CLUSTER_NAME_MAX + 1];
+static uint64_t			 cluster_boot;
+static struct event_base	*cluster_base;
+static struct inbox		*cluster_inbox;
+static pthread_t		 cluster_thread;
+static struct event		*cluster_beat_ev;
+static struct event		*cluster_retry_ev;
+static redisAsyncContext	*cluster_cmd;
+static redisAsyncContext	*cluster_sub;
+static int			 cluster_up;
+static int			 cluster_failing;	/* logged already */
+static int			 cluster_stopping;
+static u_int			 cluster_backoff;
+static uint64_t			 cluster_answered;	/* ms, last reply */
+static uint64_t			 cluster_next_proxy = 1;
+static struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
+
+static void	cluster_connect(void);
+static void	cluster_eval(struct cluster_entry *, const char *);
+#define cluster_rewant(e) \
+	cluster_eval((e), (e)->strict_until != 0 ? "1" : "0")
+static void	cluster_lost(const char *);
+
+/* The entry of a local session, or NULL; create it if asked. */
+static struct cluster_entry *
+cluster_entry(uint64_t local, int create)
+{
+	struct cluster_entry	**head, *e;
+
+	head = &cluster_table[(local ^ (local >> 32)) % CLUSTER_BUCKETS];
+	for (e = *head; e != NULL; e = e->next)
+		if (e->local == local)
+			return (e);
+	if (!create)
+		return (NULL);
+	e = xcalloc(1, sizeof *e);
+	e->local = local;
+	e->next = *head;
+	*head = e;
+	return (e);
+}
+
+/* The entry whose proxy is h, or NULL: a walk, for rare uses. */
+static struct cluster_entry *
+cluster_entry_by_proxy(uint64_t h)
+{
+	struct cluster_entry	*e;
+	u_int			 i;
+
+	for (i = 0; i < CLUSTER_BUCKETS; i++)
+		for (e = cluster_table[i]; e != NULL; e = e->next)
+			if (e->proxy == h)
+				return (e);
+	return (NULL);
+}
+
+/* Forget a local session. */
+static void
+cluster_entry_free(struct cluster_entry *e)
+{
+	struct cluster_entry	**pp;
+
+	pp = &cluster_table[(e->local ^ (e->local >> 32)) % CLUSTER_BUCKETS];
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	free(e->interests);
+	free(e);
+}
+
+/* The waiting-set member naming a local session. */
+static void
+cluster_member(char *buf, size_t size, uint64_t h, uint64_t ident)
+{
+	snprintf(buf, size, "%s %llx %llx %llx", cluster_name,
+	    (unsigned long long)cluster_boot, (unsigned long long)h,
+	    (unsigned long long)ident);
+}
+
+/* A hexadecimal number, all of s, at most 16 digits. */
+static int
+cluster_hex(const char *s, uint64_t *v)
+{
+	char	*end;
+
+	if (*s == '\0' || strlen(s) > 16 || strspn(s, "0123456789abcdef") !=
+	    strlen(s))
+		return (-1);
+	*v = strtoull(s, &end, 16);
+	return (*end == '\0' ? 0 : -1);
+}
+
+/* A handle that may name a session of a worker of this node. */
+static int
+cluster_handle_ok(uint64_t h)
+{
+	return (h != HANDLE_NONE && HANDLE_WORKER(h) < nworkers);
+}
+
+/*
+ * Split "NODE BOOT HANDLE IDENT..." (n fields, the last holds the rest
+ * when rest is not NULL) in place.  -1 unless every field is there.
+ */
+static int
+cluster_fields(char *s, char **f, u_int n, char **rest)
+{
+	u_int	i;
+
+	for (i = 0; i < n; i++) {
+		if ((f[i] = strsep(&s, " ")) == NULL || *f[i] == '\0')
+			return (-1);
+	}
+	if (rest != NULL)
+		*rest = s;
+	else if (s != NULL)
+		return (-1);
+	return (0);
+}
+
+/* Publish one message to a node's channel. */
+static void
+cluster_publish(const char *node, char type, uint64_t from, uint64_t to,
+    uint64_t ident, uint64_t arg, const char *text, size_t len)
+{
+	char	*payload;
+	int	 n;
+
+	if (cluster_cmd == NULL || !cluster_up)
+		return;
+	n = xasprintf(&payload, "%c %s %llx %llx %llx %llx %llx ", type,
+	    cluster_name, (unsigned long long)cluster_boot,
+	    (unsigned long long)from, (unsigned long long)to,
+	    (unsigned long long)ident, (unsigned long long)arg);
+	payload = xreallocarray(payload, (size_t)n + len + 1, 1);
+	if (len != 0)
+		memcpy(payload + n, text, len);
+	redisAsyncCommand(cluster_cmd, NULL, NULL, "PUBLISH %s%s %b",
+	    CLUSTER_CHANNEL, node, payload, (size_t)n + len);
+	free(payload);
+}
+
+/* Tell a local session its partner on another node has gone. */
+static void
+cluster_end(struct cluster_entry *e)
+{
+	struct msg	*m;
+
+	if (!e->active)
+		return;
+	m = msg_new(MSG_LEFT);
+	m->from = e->proxy;
+	worker_post(e->local, m);
+	e->active = 0;
+	e->ended = now_ms();
+}
+
+/*
+ * A local session is paired with one on another node: make its proxy.
+ * The node that ran the script waits for the other's acknowledgement
+ * (acked 0): pub/sub may lose the news.
+ */
+static void
+cluster_pair_remote(uint64_t local, const char *node, uint64_t boot,
+    uint64_t remote, uint64_t remote_ident, const char *shared, int acked)
+{
+	struct cluster_entry	*e;
+	struct msg		*m;
+
+	e = cluster_entry(local, 1);
+	if (e->active) {
+		/* Paired twice (two wants raced): keep the first chat. */
+		cluster_publish(node, 'X', local, remote, 0, 0, NULL, 0);
+		return;
+	}
+	e->waiting = 0;
+	e->active = 1;
+	e->acked = acked;
+	e->paired_at = now_ms();
+	e->proxy = HANDLE_MAKE(HANDLE_CLUSTER, cluster_next_proxy,
+	    cluster_next_proxy >> 32);
+	cluster_next_proxy++;
+	snprintf(e->node, sizeof e->node, "%s", node);
+	e->boot = boot;
+	e->remote = remote;
+	m = msg_new(MSG_PAIRED);
+	m->from = e->proxy;
+	m->ident = remote_ident;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
+	worker_post(local, m);
+}
+
+/* Two sessions of this node met through Redis: as the matchmaker does. */
+static void
+cluster_pair_local(uint64_t a, uint64_t ia, uint64_t b, uint64_t ib,
+    const char *shared)
+{
+	struct cluster_entry	*e;
+	struct msg		*m;
+
+	if ((e = cluster_entry(b, 0)) != NULL)
+		e->waiting = 0;
+	m = msg_new(MSG_PAIRED);
+	m->from = b;
+	m->ident = ib;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
+	worker_post(a, m);
+	m = msg_new(MSG_PAIRED);
+	m->from = a;
+	m->ident = ia;
+	m->text = shared != NULL ? xstrdup(shared) : NULL;
+	worker_post(b, m);
+	metrics_inc(METRIC_PAIRINGS);
+}
+
+/* Hand a want to the local matchmaker: Redis is away. */
+static void
+cluster_want_local(uint64_t local, uint64_t ident, uint64_t last,
+    const char *interests)
+{
+	struct msg	*m;
+
+	m = msg_new(MSG_WANT);
+	m->from = local;
+	m->ident = ident;
+	m->arg = cluster_handle_ok(last) ? last : HANDLE_NONE;
+	m->text = interests != NULL ? xstrdup(interests) : NULL;
+	match_post_local(m);
+}
+
+/*
+ * The shared interest a script answered, if it is one of the visitor's
+ * own (a node believes nothing else), or NULL.
+ */
+static const char *
+cluster_shared(const struct cluster_entry *e, const redisReply *r)
+{
+	if (e == NULL || e->interests == NULL || r->type !=
+	    REDIS_REPLY_STRING || r->len == 0 || r->len > 256 ||
+	    strlen(r->str) != r->len || interests_find(e->interests, r->str) < 0)
+		return (NULL);
+	return (r->str);
+}
+
+/* The pairing script answered: a partner, or waiting in the pool. */
+static void
+cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct cluster_want	*cw = arg;
+	redisReply		*reply = r, *mr;
+	struct cluster_entry	*e, *be;
+	const char		*shared;
+	char			 buf[CLUSTER_MEMBER_MAX + 1], *f[4];
+	uint64_t		 boot, h, ident;
+
+	(void)ac;
+	e = cluster_entry(cw->local, 0);
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		if (reply != NULL)
+			log_warnx("cluster: pairing script: %.*s",
+			    (int)reply->len, reply->str);
+		if (e != NULL && e->waiting) {
+			e->waiting = 0;
+			cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
+			    e->interests);
+		}
+		goto out;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY)
+		goto out;	/* nil: waiting in the pool */
+	if (reply->elements != 2 || (mr = reply->element[0])->type !=
+	    REDIS_REPLY_STRING || mr->len >= sizeof buf ||
+	    memchr(mr->str, '\0', mr->len) != NULL)
+		goto bad;
+	memcpy(buf, mr->str, mr->len);
+	buf[mr->len] = '\0';
+	if (cluster_fields(buf, f, 4, NULL) != 0 ||
+	    !cluster_node_name_ok(f[0]) || cluster_hex(f[1], &boot) != 0 ||
+	    cluster_hex(f[2], &h) != 0 || cluster_hex(f[3], &ident) != 0)
+		goto bad;
+	shared = cluster_shared(e, reply->element[1]);
+	if (strcmp(f[0], cluster_name) == 0 && boot == cluster_boot) {
+		if (!cluster_handle_ok(h) || h == cw->local)
+			goto bad;
+		if ((be = cluster_entry(h, 0)) == NULL || !be->waiting) {
+			/*
+			 * A member this node no longer waits with: a script
+			 * Redis ran late (it was stalled).  Look again.
+			 */
+			if (e != NULL && e->waiting)
+				cluster_rewant(e);
+			goto out;
+		}
+		if (e == NULL || !e->waiting) {
+			/* It stopped waiting meanwhile: the other goes back. */
+			cluster_rewant(be);
+			goto out;
+		}
+		e->waiting = 0;
+		cluster_pair_local(cw->local, cw->ident, h, ident, shared);
+		goto out;
+	}
+	if (e != NULL)
+		e->waiting = 0;
+	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, shared,
+	    shared != NULL ? strlen(shared) : 0);
+	cluster_pair_remote(cw->local, f[0], boot, h, ident, shared, 0);
+	metrics_inc(METRIC_PAIRINGS);
+	goto out;
+bad:
+	log_warnx("cluster: bad member in the waiting pool");
+	if (e != NULL)
+		cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
+		    e->interests);
+out:
+	free(cw);
+}
+
+/* Run the pool script for an entry: "1", "0" or "cancel". */
+static void
+cluster_eval(struct cluster_entry *e, const char *mode)
+{
+	struct cluster_want	*cw = NULL;
+	const char		*argv[7 + 6 + INTERESTS_MAX];
+	char			 me[CLUSTER_MEMBER_MAX + 1], block[64];
+	char			*item[INTERESTS_MAX];
+	u_int			 argc = 0, n = 0, i;
+
+	cluster_member(me, sizeof me, e->local, e->ident);
+	snprintf(block, sizeof block, "%s%llx:", CLUSTER_KEY_BLOCK,
+	    (unsigned long long)e->ident);
+	argv[argc++] = "EVAL";
+	argv[argc++] = cluster_lua;
+	argv[argc++] = "2";
+	argv[argc++] = CLUSTER_KEY_WAITING;
+	argv[argc++] = CLUSTER_KEY_INTERESTS;
+	argv[argc++] = me;
+	argv[argc++] = e->skip;
+	argv[argc++] = CLUSTER_KEY_NODE;
+	argv[argc++] = block;
+	argv[argc++] = CLUSTER_KEY_BY;
+	argv[argc++] = mode;
+	while (e->interests != NULL && strcmp(mode, "cancel") != 0 &&
+	    n < INTERESTS_MAX && (item[n] = interests_item(e->interests,
+	    n)) != NULL)
+		argv[argc++] = item[n++];
+	if (strcmp(mode, "cancel") != 0) {
+		e->waiting = 1;
+		cw = xcalloc(1, sizeof *cw);
+		cw->local = e->local;
+		cw->ident = e->ident;
+	}
+	redisAsyncCommandArgv(cluster_cmd, cw != NULL ? cluster_want_done :
+	    NULL, cw, (int)argc, argv, NULL);
+	for (i = 0; i < n; i++)
+		free(item[i]);
+}
+
+/* A local session wants a partner: run the pairing script. */
+static void
+cluster_want(struct msg *m)
+{
+	struct cluster_entry	*e;
+	struct msg		*cancel;
+
+	/* It may wait in the local pool from a time without Redis. */
+	cancel = msg_new(MSG_CANCEL);
+	cancel->from = m->from;
+	match_post_local(cancel);
+	if (!cluster_up) {
+		cluster_want_local(m->from, m->ident, m->arg, m->text);
+		return;
+	}
+	e = cluster_entry(m->from, 1);
+	if (e->active) {
+		/* Its partner's news crossed this want: that chat is over. */
+		cluster_publish(e->node, 'X', e->local, e->remote, 0, 0, NULL,
+		    0);
+		e->active = 0;
+		e->ended = now_ms();
+	}
+	e->skip[0] = '\0';
+	if (m->arg != HANDLE_NONE && m->arg == e->proxy)
+		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", e->node,
+		    (unsigned long long)e->boot, (unsigned long long)e->remote);
+	else if (m->arg != HANDLE_NONE)
+		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", cluster_name,
+		    (unsigned long long)cluster_boot,
+		    (unsigned long long)m->arg);
+	e->ident = m->ident;
+	e->waiting = 1;
+	free(e->interests);
+	e->interests = NULL;
+	e->strict_until = 0;
+	/* Interests with a newline could not be kept apart in Redis. */
+	if (m->text != NULL && *m->text != '\0' && strchr(m->text,
+	    '\n') == NULL) {
+		e->interests = m->text;
+		m->text = NULL;
+		e->strict_until = now_ms() + (uint64_t)(cfg->interest_wait != 0 ?
+		    cfg->interest_wait : 5) * 1000;
+	}
+	cluster_eval(e, e->strict_until != 0 ? "1" : "0");
+}
+
+/* A local session stopped waiting. */
+static void
+cluster_cancel(struct msg *m)
+{
+	struct cluster_entry	*e;
+	struct msg		*cancel;
+
+	cancel = msg_new(MSG_CANCEL);
+	cancel->from = m->from;
+	match_post_local(cancel);
+	if ((e = cluster_entry(m->from, 0)) == NULL)
+		return;
+	if (e->waiting && cluster_up)
+		cluster_eval(e, "cancel");
+	e->waiting = 0;
+	if (!e->active)
+		cluster_entry_free(e);
+}
+
+/* A local session's line, typing or departure, for its remote partner. */
+static void
+cluster_relay(struct msg *m)
+{
+	struct cluster_entry	*e;
+	char			 type;
+
+	if ((e = cluster_entry(m->from, 0)) == NULL || !e->active ||
+	    e->proxy != m->to)
+		return;
+	switch (m->type) {
+	case MSG_LINE:
+		type = 'L';
+		break;
+	case MSG_TYPING:
+		type = 'T';
+		break;
+	case MSG_LEFT:
+		type = 'X';
+		e->active = 0;
+		e->ended = now_ms();
+		break;
+	default:
+		return;
+	}
+	cluster_publish(e->node, type, e->local, e->remote, 0, m->arg,
+	    m->text, m->text != NULL ? strlen(m->text) : 0);
+}
+
+/* A message from another node for one of ours: check it, deliver it. */
+static void
+cluster_deliver(const struct cluster_in *in)
+{
+	struct cluster_entry	*e;
+	struct msg		*m;
+	enum msg_type		 type;
+	char			*shared;
+
+	if (in->type == 'P') {
+		e = cluster_entry(in->to, 0);
+		if (e == NULL || !e->waiting) {
+			/* Not waiting here (a stale member): no chat. */
+			cluster_publish(in->node, 'X', in->to, in->from, 0, 0,
+			    NULL, 0);
+			return;
+		}
+		cluster_publish(in->node, 'A', in->to, in->from, 0, 0, NULL,
+		    0);
+		/* The interest named must be one of the visitor's own. */
+		shared = NULL;
+		if (in->len != 0 && e != NULL && e->interests != NULL) {
+			shared = xmalloc(in->len + 1);
+			memcpy(shared, in->text, in->len);
+			shared[in->len] = '\0';
+			if (interests_find(e->interests, shared) < 0) {
+				free(shared);
+				shared = NULL;
+			}
+		}
+		cluster_pair_remote(in->to, in->node, in->boot, in->from,
+		    in->ident, shared, 1);
+		free(shared);
+		return;
+	}
+	if ((e = cluster_entry(in->to, 0)) == NULL || !e->active ||
+	    e->remote != in->from || e->boot != in->boot ||
+	    strcmp(e->node, in->node) != 0)
+		return;		/* stale, or not its partner */
+	switch (in->type) {
+	case 'L':
+		type = MSG_LINE;
+		break;
+	case 'T':
+		type = MSG_TYPING;
+		break;
+	case 'X':
+		cluster_end(e);
+		return;
+	case 'A':
+		e->acked = 1;
+		return;
+	default:
+		return;
+	}
+	m = msg_new(type);
+	m->from = e->proxy;
+	m->arg = in->arg != 0;
+	if (type == MSG_LINE) {
+		/* The other node sanitised it; this one trusts no node. */
+		m->text = sanitize_text(in->text, in->len, &m->len);
+		if (m->text == NULL || m->len == 0) {
+			msg_free(m);
+			return;
+		}
+	}
+	worker_post(e->local, m);
+}
+
+/* Parse one published message; -1 if anything is off. */
+static int
+cluster_parse(char *buf, size_t len, struct cluster_in *in)
+{
+	char	*f[7], *rest;
+
+	if (cluster_fields(buf, f, 7, &rest) != 0 || rest == NULL ||
+	    strlen(f[0]) != 1 || strchr("PLTXA", f[0][0]) == NULL ||
+	    !cluster_node_name_ok(f[1]) || cluster_hex(f[2], &in->boot) ||
+	    cluster_hex(f[3], &in->from) || cluster_hex(f[4], &in->to) ||
+	    cluster_hex(f[5], &in->ident) || cluster_hex(f[6], &in->arg))
+		return (-1);
+	if (!cluster_handle_ok(in->to) || in->from == HANDLE_NONE)
+		return (-1);
+	in->type = f[0][0];
+	snprintf(in->node, sizeof in->node, "%s", f[1]);
+	in->text = rest;
+	in->len = len - (size_t)(rest - buf);
+	if (in->len > LINE_MAX_BYTES)
+		return (-1);
+	return (0);
+}
+
+/* The subscriber's replies: the subscription, then messages. */
+static void
+cluster_sub_reply(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply		*reply = r, *kind, *data;
+	struct cluster_in	 in;
+	char			*buf;
+
+	(void)ac;
+	(void)arg;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3 ||
+	    (kind = reply->element[0])->type != REDIS_REPLY_STRING)
+		return;
+	data = reply->element[2];
+	if (strcmp(kind->str, "subscribe") == 0) {
+		if (!cluster_up && cluster_cmd != NULL) {
+			cluster_up = 1;
+			cluster_answered = now_ms();
+			cluster_failing = 0;
+			cluster_backoff = 0;
+			log_info("cluster: node %s joined through Redis",
+			    cluster_name);
+		}
+		return;
+	}
+	if (strcmp(kind->str, "message") != 0 ||
+	    data->type != REDIS_REPLY_STRING || data->len > CLUSTER_MSG_MAX)
+		return;
+	buf = xmalloc(data->len + 1);
+	memcpy(buf, data->str, data->len);
+	buf[data->len] = '\0';
+	if (memchr(data->str, '\0', data->len) == NULL &&
+	    cluster_parse(buf, data->len, &in) == 0)
+		cluster_deliver(&in);
+	else
+		log_debug("cluster: dropped a malformed message");
+	free(buf);
+}
+
+/* AUTH's and SET's answers: an error means this Redis will not do. */
+static void
+cluster_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply	*reply = r;
+
+	(void)arg;
+	if (reply != NULL)
+		cluster_answered = now_ms();
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("cluster: Redis refused: %.*s", (int)reply->len,
+		    reply->str);
+		redisAsyncDisconnect(ac);
+	}
+}
+
+/* A remote node's key was read: gone or restarted ends its chats. */
+static void
+cluster_check_done(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct cluster_check	*ck = arg;
+	redisReply		*reply = r;
+	struct cluster_entry	*e;
+	uint64_t		 boot;
+	u_int			 i;
+
+	(void)ac;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		goto out;
+	if (reply->type == REDIS_REPLY_STRING && reply->len <= 16) {
+		char s[17];
+
+		memcpy(s, reply->str, reply->len);
+		s[reply->len] = '\0';
+		if (cluster_hex(s, &boot) == 0 && boot == ck->boot)
+			goto out;
+	}
+	log_info("cluster: node %s is gone", ck->node);
+	for (i = 0; i < CLUSTER_BUCKETS; i++)
+		for (e = cluster_table[i]; e != NULL; e = e->next)
+			if (e->active && e->boot == ck->boot &&
+			    strcmp(e->node, ck->node) == 0)
+				cluster_end(e);
+out:
+	free(ck);
+}
+
+/*
+ * Once a second: renew the node key, check the nodes our visitors chat
+ * with, and forget partners ended long ago.
+ */
+static void
+cluster_beat(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_check	 seen[CLUSTER_CHECK_MAX], *ck;
+	struct cluster_entry	*e, *next;
+	uint64_t		 now = now_ms();
+	u_int			 i, j, n = 0;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (cluster_up && now - cluster_answered > CLUSTER_STALL_MS) {
+		/* Its replies would come too late to be of use. */
+		cluster_lost("Redis does not answer");
+		return;
+	}
+	if (cluster_up)
+		redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
+		    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
+		    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
+	for (i = 0; i < CLUSTER_BUCKETS; i++) {
+		for (e = cluster_table[i]; e != NULL; e = next) {
+			next = e->next;
+			if (!e->active && !e->waiting &&
+			    now - e->ended > CLUSTER_KEEP_MS) {
+				cluster_entry_free(e);
+				continue;
+			}
+			if (e->waiting && e->strict_until != 0 &&
+			    now >= e->strict_until && cluster_up) {
+				/* Waited long enough for an interest. */
+				e->strict_until = 0;
+				cluster_eval(e, "0");
+			}
+			if (!e->active || !cluster_up)
+				continue;
+			if (!e->acked && now - e->paired_at > CLUSTER_ACK_MS) {
+				log_info("cluster: node %s did not answer a "
+				    "pairing", e->node);
+				cluster_publish(e->node, 'X', e->local,
+				    e->remote, 0, 0, NULL, 0);
+				cluster_end(e);
+				continue;
+			}
+			for (j = 0; j < n; j++)
+				if (seen[j].boot == e->boot &&
+				    strcmp(seen[j].node, e->node) == 0)
+					break;
+			if (j < n || n == CLUSTER_CHECK_MAX)
+				continue;
+			snprintf(seen[n].node, sizeof seen[n].node, "%s", e->node);
+			seen[n++].boot = e->boot;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		ck = xmalloc(sizeof *ck);
+		*ck = seen[j];
+		redisAsyncCommand(cluster_cmd, cluster_check_done, ck,
+		    "GET %s%s", CLUSTER_KEY_NODE, ck->node);
+	}
+}
+
+/* Try again later, waiting longer each time up to a limit. */
+static void
+cluster_retry(void)
+{
+	struct timeval	tv;
+
+	if (cluster_stopping)
+		return;
+	cluster_backoff = cluster_backoff == 0 ? CLUSTER_BACKOFF_MIN_MS :
+	    cluster_backoff * 2;
+	if (cluster_backoff > CLUSTER_BACKOFF_MAX_MS)
+		cluster_backoff = CLUSTER_BACKOFF_MAX_MS;
+	tv.tv_sec = cluster_backoff / 1000;
+	tv.tv_usec = (cluster_backoff % 1000) * 1000;
+	evtimer_add(cluster_retry_ev, &tv);
+}
+
+/*
+ * A connection ended or never came up: drop the other, end the chats
+ * with other nodes (pub/sub has lost what was sent meanwhile), hand the
+ * waiting to the local matchmaker, and try again later.
+ */
+static void
+cluster_lost(const char *why)
+{
+	redisAsyncContext	*ac;
+	struct cluster_entry	*e;
+	u_int			 i;
+
+	if ((ac = cluster_cmd) != NULL) {
+		cluster_cmd = NULL;
+		redisAsyncFree(ac);
+	}
+	if ((ac = cluster_sub) != NULL) {
+		cluster_sub = NULL;
+		redisAsyncFree(ac);
+	}
+	if (cluster_stopping) {
+		event_base_loopbreak(cluster_base);
+		return;
+	}
+	if (cluster_up)
+		log_warnx("cluster: lost Redis (%s); this node pairs its own "
+		    "visitors until it is back", why);
+	else if (!cluster_failing)
+		log_warnx("cluster: cannot reach Redis (%s); retrying", why);
+	cluster_failing = 1;
+	cluster_up = 0;
+	for (i = 0; i < CLUSTER_BUCKETS; i++) {
+		for (e = cluster_table[i]; e != NULL; e = e->next) {
+			cluster_end(e);
+			if (e->waiting) {
+				e->waiting = 0;
+				cluster_want_local(e->local, e->ident,
+				    HANDLE_NONE, e->interests);
+			}
+		}
+	}
+	cluster_retry();
+}
+
+/* hiredis: a connection came up, or failed to. */
+static void
+cluster_on_connect(const redisAsyncContext *ac, int status)
+{
+	if (status == REDIS_OK)
+		return;
+	/* hiredis frees a context that failed to connect. */
+	if (ac == cluster_cmd)
+		cluster_cmd = NULL;
+	else if (ac == cluster_sub)
+		cluster_sub = NULL;
+	cluster_lost(ac->errstr);
+}
+
+/* hiredis: a connection ended; the context is freed on return. */
+static void
+cluster_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	(void)status;
+	if (ac == cluster_cmd)
+		cluster_cmd = NULL;
+	else if (ac == cluster_sub)
+		cluster_sub = NULL;
+	else
+		return;		/* dropped by cluster_lost() */
+	cluster_lost(ac->err != 0 ? ac->errstr : "connection closed");
+}
+
+/* One connection, attached to the loop, AUTH queued. */
+static redisAsyncContext *
+cluster_open(void)
+{
+	redisAsyncContext	*ac;
+
+	if (cluster_url.path != NULL)
+		ac = redisAsyncConnectUnix(cluster_url.path);
+	else
+		ac = redisAsyncConnect(cluster_url.host, (int)cluster_url.port);
+	if (ac == NULL)
+		fatalx("cluster: out of memory");
+	if (ac->err != 0) {
+		log_debug("cluster: %s", ac->errstr);
+		redisAsyncFree(ac);
+		return (NULL);
+	}
+	redisLibeventAttach(ac, cluster_base);
+	redisAsyncSetConnectCallback(ac, cluster_on_connect);
+	redisAsyncSetDisconnectCallback(ac, cluster_on_disconnect);
+	if (cluster_url.password != NULL && cluster_url.user != NULL)
+		redisAsyncCommand(ac, cluster_cmd_reply, NULL, "AUTH %s %s",
+		    cluster_url.user, cluster_url.password);
+	else if (cluster_url.password != NULL)
+		redisAsyncCommand(ac, cluster_cmd_reply, NULL, "AUTH %s",
+		    cluster_url.password);
+	return (ac);
+}
+
+/* Open both connections; the node is up once the subscription is. */
+static void
+cluster_connect(void)
+{
+	if ((cluster_cmd = cluster_open()) == NULL ||
+	    (cluster_sub = cluster_open()) == NULL) {
+		cluster_lost("cannot connect");
+		return;
+	}
+	redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
+	    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
+	    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
+	redisAsyncCommand(cluster_sub, cluster_sub_reply, NULL,
+	    "SUBSCRIBE %s%s", CLUSTER_CHANNEL, cluster_name);
+}
+
+/* The retry timer. */
+static void
+cluster_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	cluster_connect();
+}
+
+/*
+ * Stop: the workers have said goodbye (their MSG_LEFTs are published
+ * already); take this node's visitors out of the pool and its key away,
+ * then let the command connection drain.
+ */
+static void
+cluster_shutdown(void)
+{
+	struct cluster_entry	*e;
+	struct timeval		 tv = { 1, 0 };
+	u_int			 i;
+
+	cluster_stopping = 1;
+	if (!cluster_up || cluster_cmd == NULL) {
+		event_base_loopbreak(cluster_base);
+		return;
+	}
+	for (i = 0; i < CLUSTER_BUCKETS; i++) {
+		for (e = cluster_table[i]; e != NULL; e = e->next) {
+			if (e->waiting)
+				cluster_eval(e, "cancel");
+		}
+	}
+	redisAsyncCommand(cluster_cmd, NULL, NULL, "DEL %s%s",
+	    CLUSTER_KEY_NODE, cluster_name);
+	redisAsyncDisconnect(cluster_cmd);
+	/* A stalled Redis does not hold the exit up. */
+	event_base_loopexit(cluster_base, &tv);
+}
+
+/*
+ * Two identities must not meet for a while (/block, reports): a key
+ * each way that the pairing script looks for and Redis expires.
+ */
+static void
+cluster_block(const struct match_block *mb)
+{
+	u_int	i;
+
+	if (mb == NULL || !cluster_up || mb->ident[0] == 0 ||
+	    mb->ident[1] == 0 || mb->secs == 0)
+		return;
+	for (i = 0; i < 2; i++)
+		redisAsyncCommand(cluster_cmd, NULL, NULL,
+		    "SET %s%llx:%llx 1 EX %u", CLUSTER_KEY_BLOCK,
+		    (unsigned long long)mb->ident[i],
+		    (unsigned long long)mb->ident[1 - i], mb->secs);
+}
+
+/*
+ * A query for a proxy handle.  A /report of a visitor on another node is
+ * kept here, without the reported visitor's address or key (their node
+ * knows them; the shared store will); a kick is answered, not lost.
+ */
+static void
+cluster_query(struct msg *m)
+{
+	struct admin_query	*q = m->ptr;
+	struct cluster_entry	*e;
+
+	if (q == NULL)
+		return;
+	switch (q->op) {
+	case ADMIN_REPORT:
+		e = q->report != NULL ? cluster_entry_by_proxy(m->to) : NULL;
+		log_info("report on a visitor of node %s",
+		    e != NULL ? e->node : "(unknown)");
+		store_report_submit(q->report);
+		q->report = NULL;
+		break;
+	case ADMIN_KICK:
+		reply_post(&q->ret, 1, xstrdup("no such session"), NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Handle one message from a worker. */
+static void
+cluster_message(struct msg *m, void *arg)
+{
+	(void)arg;
+	switch (m->type) {
+	case MSG_WANT:
+		cluster_want(m);
+		break;
+	case MSG_CANCEL:
+		cluster_cancel(m);
+		break;
+	case MSG_BLOCK:
+		cluster_block(m->ptr);
+		/* And on this node, for a time without Redis. */
+		match_post_local(m);
+		return;
+	case MSG_LINE:
+	case MSG_TYPING:
+	case MSG_LEFT:
+		cluster_relay(m);
+		break;
+	case MSG_QUERY:
+		cluster_query(m);
+		break;
+	case MSG_STOP:
+		cluster_shutdown();
+		break;
+	default:
+		break;
+	}
+	msg_free(m);
+}
+
+/* The cluster thread. */
+static void *
+cluster_main(void *arg)
+{
+	(void)arg;
+	cluster_connect();
+	event_base_loop(cluster_base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return (NULL);
+}
+
+/* This node's name: node_name, or the host name made fit. */
+static void
+cluster_set_name(const struct config *c)
+{
+	size_t	i;
+
+	if (c->node_name != NULL) {
+		snprintf(cluster_name, sizeof cluster_name, "%s", c->node_name);
+		return;
+	}
+	if (gethostname(cluster_name, sizeof cluster_name) != 0)
+		snprintf(cluster_name, sizeof cluster_name, "%s", "node");
+	cluster_name[sizeof cluster_name - 1] = '\0';
+	for (i = 0; cluster_name[i] != '\0'; i++)
+		if (strchr(CLUSTER_NAME_CHARS, cluster_name[i]) == NULL)
+			cluster_name[i] = '-';
+	if (cluster_name[0] == '\0')
+		snprintf(cluster_name, sizeof cluster_name, "%s", "node");
+}
+
+/* Start the cluster thread if the configuration names a Redis. */
+void
+cluster_start(const struct config *c)
+{
+	struct timeval	tv = { CLUSTER_BEAT_MS / 1000,
+			    (CLUSTER_BEAT_MS % 1000) * 1000 };
+	char		*cause = NULL;
+
+	if (c->cluster == NULL)
+		return;
+	if (cluster_url_parse(c->cluster, &cluster_url, &cause) != 0)
+		fatalx("%s", cause);
+	cluster_set_name(c);
+	/* Tells this run from an earlier one under the same name. */
+	if (getrandom(&cluster_boot, sizeof cluster_boot, 0) !=
+	    sizeof cluster_boot)
+		fatal("getrandom");
+	if ((cluster_base = event_base_new()) == NULL)
+		fatalx("cluster: event_base_new failed");
+	cluster_inbox = inbox_new(cluster_base, cluster_message, NULL);
+	cluster_beat_ev = event_new(cluster_base, -1, EV_PERSIST, cluster_beat,
+	    NULL);
+	evtimer_add(cluster_beat_ev, &tv);
+	cluster_retry_ev = evtimer_new(cluster_base, cluster_retry_cb, NULL);
+	cluster_on = 1;
+	log_info("cluster: node %s, Redis at %s", cluster_name,
+	    cluster_url.path != NULL ? cluster_url.path : cluster_url.host);
+	if (pthread_create(&cluster_thread, NULL, cluster_main, NULL) != 0)
+		fatalx("cluster: pthread_create failed");
+}
+
+/* Stop the cluster thread and wait for it. */
+void
+cluster_stop(void)
+{
+	struct cluster_entry	*e;
+	redisAsyncContext	*ac;
+	u_int			 i;
+
+	if (!cluster_on)
+		return;
+	inbox_post(cluster_inbox, msg_new(MSG_STOP));
+	pthread_join(cluster_thread, NULL);
+	cluster_on = 0;
+	if ((ac = cluster_cmd) != NULL) {
+		cluster_cmd = NULL;
+		redisAsyncFree(ac);
+	}
+	if ((ac = cluster_sub) != NULL) {
+		cluster_sub = NULL;
+		redisAsyncFree(ac);
+	}
+	inbox_free(cluster_inbox);
+	event_free(cluster_beat_ev);
+	event_free(cluster_retry_ev);
+	event_base_free(cluster_base);
+	for (i = 0; i < CLUSTER_BUCKETS; i++)
+		while ((e = cluster_table[i]) != NULL)
+			cluster_entry_free(e);
+	cluster_url_clear(&cluster_url);
+}
+
+/*
+ * From any thread: with cluster set, take a message meant for the
+ * matchmaker or for a proxy handle (1); else leave it (0).
+ */
+int
+cluster_take(struct msg *m)
+{
+	if (!cluster_on)
+		return (0);
+	inbox_post(cluster_inbox, m);
+	return (1);
+}

@@ -1,0 +1,335 @@
+"""Several nodes sharing one waiting pool through a real redis-server
+(cluster in strangerd.conf(5)): cross-node pairing, relay, /next,
+a node killed, Redis restarted, and junk published to a node."""
+
+import json
+import os
+import signal
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import ROOT, Daemon, RawTelnet, free_port, poll, new_source
+from harness_ssh import AsyncSsh
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class Redis:
+    """A redis-server of our own on a free loopback port, nothing saved."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="strangerd-redis-")
+        self.port = None
+        self.proc = None
+
+    def start(self, port=None):
+        self.port = port or free_port()
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        if not poll(lambda: self.ping(), timeout=10):
+            raise RuntimeError("redis-server did not start")
+
+    def command(self, *args):
+        """One command in RESP; returns the raw reply bytes."""
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        with socket.create_connection(("127.0.0.1", self.port), 2) as s:
+            s.sendall(out)
+            return s.recv(65536)
+
+    def ping(self):
+        try:
+            return self.command("PING").startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ClusterTest(unittest.TestCase):
+    """Two nodes, a and b, on one Redis."""
+
+    def setUp(self):
+        self.redis = Redis()
+        self.addCleanup(self.redis.cleanup)
+        self.redis.start()
+        self.clients = []
+        self.nodes = {}
+        for name in ("a", "b"):
+            self.nodes[name] = self.node(name)
+
+    def node(self, name):
+        conf = os.path.join(self.redis.dir, name + ".conf")
+        with open(conf, "w") as f:
+            f.write("cluster redis://127.0.0.1:%d\nnode_name %s\n"
+                    "interest_wait 2s\n" % (self.redis.port, name))
+        d = Daemon(workers=2, args=["-c", conf], ssh=True)
+        self.addCleanup(d.cleanup)
+        d.start()
+        self.joined(d)
+        return d
+
+    def joined(self, d, count=1):
+        ok = poll(lambda: d.log().count("joined through Redis") >= count,
+                  timeout=10)
+        self.assertTrue(ok, "node did not join:\n" + d.log()[-2000:])
+
+    def tearDown(self):
+        for c in self.clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+        for name, d in self.nodes.items():
+            if d.alive():
+                rc = d.terminate()
+                self.assertEqual(rc, 0, "node %s on SIGTERM:\n%s" %
+                                 (name, d.log()[-3000:]))
+
+    def visitor(self, node, source=None, interests=None):
+        """A visitor on a node who has agreed and is searching."""
+        c = RawTelnet(self.nodes[node].port, name="on-" + node,
+                      source=source or new_source())
+        self.clients.append(c)
+        c.wait_for("Press Enter")
+        if interests:
+            c.type_line(interests)
+            c.wait_for("Your interests")
+        else:
+            c.send(b"\r")
+        c.wait_for("looking for a stranger")
+        return c
+
+    def cross_pair(self):
+        a = self.visitor("a")
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        return a, b
+
+    def chat(self, sender, receiver, text):
+        sender.type_line(text)
+        sender.wait_for("You: " + text)
+        receiver.wait_for("Stranger: " + text)
+
+
+class TestClusterRelay(ClusterTest):
+
+    def test_visitors_on_two_nodes_pair_chat_and_part(self):
+        a, b = self.cross_pair()
+        self.chat(a, b, "hello from node a")
+        self.chat(b, a, "hello back from node b")
+        b.close()
+        a.wait_for("The stranger left")
+
+    def test_ssh_visitor_and_telnet_visitor_on_two_nodes(self):
+        a = self.visitor("a")
+        b = AsyncSsh(self.nodes["b"].ssh_port, name="ssh-on-b")
+        self.clients.append(b)
+        b.wait_for("Press Enter")
+        b.send(b"\r")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(b, a, "over ssh on node b")
+        self.chat(a, b, "over telnet on node a")
+        # The typing indicator crosses too.
+        b.send(b"hel")
+        a.wait_for("Stranger is typing")
+        b.send(b"lo\r")
+        a.wait_for("Stranger: hello")
+        a.wait_gone("Stranger is typing")
+
+    def test_shared_interest_across_nodes_then_anyone(self):
+        anyone = self.visitor("b")
+        a = self.visitor("a", interests="chess, go")
+        b = self.visitor("b", interests="Chess")
+        a.wait_for("You both like chess")
+        b.wait_for("You both like chess")
+        self.assertFalse(anyone.has("connected to a stranger"),
+                         anyone.describe())
+        self.chat(a, b, "chess across nodes")
+        # Nobody shares knitting: after interest_wait, anyone will do.
+        c = self.visitor("a", interests="knitting")
+        self.assertFalse(c.has("connected to a stranger"), c.describe())
+        c.wait_for("connected to a stranger", timeout=6)
+        anyone.wait_for("connected to a stranger")
+        self.chat(anyone, c, "anyone will do")
+
+    def test_next_across_nodes_finds_someone_else(self):
+        a, b = self.cross_pair()
+        c = self.visitor("b")
+        a.type_line("/next")
+        b.wait_for("The stranger left")
+        # a may not meet b again; c, on node b too, is the one waiting.
+        c.wait_for("connected to a stranger")
+        self.chat(a, c, "hi c, a here")
+        self.chat(c, a, "hi a")
+        self.assertFalse(b.has("hi c, a here"))
+
+    def test_never_the_stranger_just_left_across_nodes(self):
+        a, b = self.cross_pair()
+        a.type_line("/next")
+        b.wait_for("The stranger left")
+        b.send(b"\r")
+        b.wait_for("looking for a stranger")
+        # Both wait, on two nodes, and may not meet again: each meets
+        # one of the next two.
+        c = self.visitor("a")
+        d = self.visitor("b")
+        for v in (a, b, c, d):
+            v.wait_for("connected to a stranger")
+        a.type_line("hi from a")
+        a.wait_for("You: hi from a")
+        self.assertTrue(poll(lambda: c.has("Stranger: hi from a") or
+                             d.has("Stranger: hi from a")))
+        self.assertFalse(b.has("hi from a"), b.describe())
+
+    def test_blocked_pair_never_meets_again_across_nodes(self):
+        a = self.visitor("a", "127.0.0.2")
+        b = self.visitor("b", "127.0.0.3")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        a.type_line("/block")
+        b.wait_for("The stranger left")
+        # A new connection from the same address, so only the block
+        # (by identity, in Redis) can keep them apart.
+        b.close()
+        b2 = self.visitor("b", "127.0.0.3")
+        a.type_line("")
+        a.wait_for("looking for a stranger")
+        time.sleep(1.5)
+        self.assertFalse(b2.has("connected to a stranger"), b2.describe())
+        c = self.visitor("a")
+        c.wait_for("connected to a stranger")
+
+    def test_report_of_a_visitor_on_another_node_is_kept(self):
+        a, b = self.cross_pair()
+        self.chat(b, a, "something rude")
+        a.type_line("/report rude")
+        a.wait_for("Thank you")
+        b.wait_for("The stranger left")
+        ctl = os.path.join(ROOT, "strangerctl")
+
+        def reports():
+            p = subprocess.run([ctl, "-d", self.nodes["a"].statedir, "-j",
+                                "reports"], capture_output=True, timeout=20)
+            return json.loads(p.stdout or b"[]")
+        got = poll(reports)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("reported: something rude", got[0]["evidence"])
+
+    def test_junk_published_to_a_node_is_dropped(self):
+        junk = [b"", b"L", b"L a 1 2 3 4 5", b"P b 0 0 0 0 0 ",
+                b"L b 1 1 100000000000001 0 0 hi", b"X \x00 1 2 3 4 5 ",
+                b"L b zz 1 1 0 0 x", b"T " + b"n" * 200 + b" 1 1 1 0 1 ",
+                b"L b 1 1 " + b"f" * 40 + b" 0 0 x", b"x" * 70000]
+        for j in junk:
+            self.redis.command("PUBLISH", "strangerd:to:a", j)
+        a, b = self.cross_pair()
+        self.chat(a, b, "still fine")
+        self.assertTrue(self.nodes["a"].alive())
+
+
+class TestClusterFailures(ClusterTest):
+
+    def test_kill_9_of_a_node_ends_its_chats_elsewhere(self):
+        a, b = self.cross_pair()
+        self.chat(a, b, "before the crash")
+        start = time.monotonic()
+        self.nodes["b"].kill()
+        a.wait_for("The stranger left", timeout=8)
+        self.elapsed = time.monotonic() - start
+        # Nobody is paired with a ghost of the dead node's visitors.
+        c = self.visitor("a")
+        a.type_line("/next")
+        c.wait_for("connected to a stranger")
+
+    def test_ghost_of_a_dead_node_is_never_paired(self):
+        # A member left in the pool by a node whose key has expired.
+        self.redis.command("SADD", "strangerd:waiting", "dead 1 2 3")
+        a = self.visitor("a")
+        self.assertTrue(poll(lambda: self.redis.command(
+            "SISMEMBER", "strangerd:waiting", "dead 1 2 3") == b":0\r\n"))
+        self.assertFalse(a.has("connected to a stranger"), a.describe())
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        self.chat(b, a, "a real stranger")
+
+    def test_lost_pairing_message_puts_the_visitor_back(self):
+        # A node that is alive in Redis but never reads its channel:
+        # nothing acknowledges the pairing.
+        self.redis.command("SET", "strangerd:node:mute", "1", "EX", "60")
+        self.redis.command("SADD", "strangerd:waiting", "mute 1 2 3")
+        a = self.visitor("a")
+        a.wait_for("connected to a stranger")
+        a.wait_for("The stranger left", timeout=8)
+        self.assertIn("did not answer", self.nodes["a"].log())
+
+    def test_stalled_redis_blocks_nobody(self):
+        a, b = self.cross_pair()
+        self.redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            # Workers answer at once: a new visitor gets the welcome.
+            c = self.visitor("a")
+            # The stall is noticed; cross-node chats end, and node a
+            # pairs its own visitors meanwhile.
+            a.wait_for("The stranger left", timeout=10)
+            a.type_line("/next")
+            c.wait_for("connected to a stranger")
+            self.chat(a, c, "while Redis sleeps")
+            for d in self.nodes.values():
+                self.assertTrue(poll(lambda: "lost Redis" in d.log(),
+                                     timeout=10), d.log())
+        finally:
+            self.redis.proc.send_signal(signal.SIGCONT)
+        for d in self.nodes.values():
+            self.joined(d, 2)
+        d = self.visitor("a")
+        b.type_line("/next")
+        d.wait_for("connected to a stranger")
+        self.chat(b, d, "Redis is awake")
+
+    def test_sigterm_of_a_node_tells_partners_at_once(self):
+        a, b = self.cross_pair()
+        self.assertEqual(self.nodes["b"].terminate(), 0)
+        a.wait_for("The stranger left")
+
+    def test_redis_restart_pairs_locally_then_across_again(self):
+        a, b = self.cross_pair()
+        port = self.redis.port
+        self.redis.stop()
+        a.wait_for("The stranger left")
+        b.wait_for("The stranger left")
+        # Meanwhile each node pairs its own visitors.
+        c = self.visitor("a")
+        a.type_line("/next")
+        c.wait_for("connected to a stranger")
+        self.redis.start(port)
+        for d in self.nodes.values():
+            self.joined(d, 2)
+        for d in self.nodes.values():
+            self.assertEqual(d.log().count("lost Redis"), 1, d.log())
+        d = self.visitor("a")
+        b.type_line("/next")
+        d.wait_for("connected to a stranger")
+        self.chat(d, b, "across again")
+
+
+if __name__ == "__main__":
+    unittest.main()
