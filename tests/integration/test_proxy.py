@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -120,13 +121,17 @@ class ProxyTest(ModTest):
         self.tmp = tempfile.mkdtemp(prefix="strangerd-proxy-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.metrics_port = free_port()
-        path = os.path.join(self.tmp, "strangerd.conf")
-        with open(path, "w") as f:
-            f.write("proxy_from 127.0.0.1 10.9.0.0/16\n"
-                    "max_per_address 2\n"
-                    "metrics_listen 127.0.0.1:%d\n" % self.metrics_port)
-        self.daemon_args = ("-c", path)
+        self.conf_path = os.path.join(self.tmp, "strangerd.conf")
+        self.write_conf("127.0.0.1 10.9.0.0/16")
+        self.daemon_args = ("-c", self.conf_path)
         ModTest.setUp(self)
+
+    def write_conf(self, proxy_from):
+        with open(self.conf_path, "w") as f:
+            f.write("proxy_from %s\n"
+                    "max_per_address 2\n"
+                    "metrics_listen 127.0.0.1:%d\n" %
+                    (proxy_from, self.metrics_port))
 
     def assertRefusedCount(self, n):
         """strangerd_refused_total{reason="proxy"} reaches n."""
@@ -224,6 +229,22 @@ class TestProxyTelnet(ProxyTest):
         self.assertIn("refused 127.0.0.9", self.daemon.log())
         self.assertIn("not in proxy_from", self.daemon.log())
         self.assertRefusedCount(1)
+
+    def test_reload_changes_proxy_from(self):
+        """proxy_from is read at each connection: after SIGHUP a
+        balancer taken off the list is refused, one put on it is let
+        in."""
+        self.balanced(v1("198.51.100.14")).wait_for("Welcome")
+        self.write_conf("127.0.0.2")
+        before = len(self.daemon.log())
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(poll(lambda: "reloaded" in
+                             self.daemon.log()[before:]),
+                        self.daemon.log()[before:])
+        self.assertDropped(self.balanced(v1("198.51.100.15")), "balancer")
+        self.balanced(v1("198.51.100.16"), source="127.0.0.2").wait_for(
+            "Welcome")
+        self.assertSessionFrom("198.51.100.16")
 
     def test_no_header_dropped(self):
         """Without a header before the deadline the connection is
