@@ -649,6 +649,7 @@ void		 workers_run(void);
 void		 workers_stop(void);
 void		 workers_free(void);
 u_int		 workers_online(void);
+u_int		 workers_online_here(void);
 uint64_t	 worker_attach(struct worker *, struct session *);
 void		 worker_detach(struct worker *, uint64_t);
 struct session	*worker_lookup(struct worker *, uint64_t);
@@ -887,6 +888,7 @@ int		 cluster_node_name_ok(const char *);
 void		 cluster_start(const struct config *);
 void		 cluster_stop(void);
 int		 cluster_take(struct msg *);
+u_int		 cluster_online_elsewhere(void);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);

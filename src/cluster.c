@@ -34,6 +34,7 @@
 #include <sys/types.h>
 #include <sys/random.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@
 #define CLUSTER_KEY_NODE	"strangerd:node:"
 #define CLUSTER_CHANNEL		"strangerd:to:"
 #define CLUSTER_KEY_BLOCK	"strangerd:block:"
+#define CLUSTER_KEY_NODES	"strangerd:nodes"
+#define CLUSTER_KEY_COUNT	"strangerd:count:"
 /* A node whose key is gone is dead: within TTL + a beat. */
 #define CLUSTER_TTL_SECS	3
 #define CLUSTER_BEAT_MS		1000
@@ -128,6 +131,24 @@ static const char cluster_lua[] =
     "end\n"
     "return false\n";
 
+/*
+ * Every beat: this node's visitors online (ARGV[3]) under its count
+ * key, which expires with it; the answer is the sum over the other
+ * nodes in the set of names, from which the departed are dropped.
+ * KEYS: the set of node names.  ARGV: this node, the count key prefix,
+ * the count, the TTL.
+ */
+static const char cluster_count_lua[] =
+    "redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "redis.call('SET', ARGV[2] .. ARGV[1], ARGV[3], 'EX', ARGV[4])\n"
+    "local sum = 0\n"
+    "for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  local c = redis.call('GET', ARGV[2] .. n)\n"
+    "  if c == false then redis.call('SREM', KEYS[1], n)\n"
+    "  elseif n ~= ARGV[1] then sum = sum + (tonumber(c) or 0) end\n"
+    "end\n"
+    "return sum\n";
+
 struct cluster_entry {
 	uint64_t		 local;		/* the session's handle */
 	uint64_t		 ident;		/* its hashed identity */
@@ -188,6 +209,8 @@ static int			 cluster_failing;	/* logged already */
 static int			 cluster_stopping;
 static u_int			 cluster_backoff;
 static uint64_t			 cluster_answered;	/* ms, last reply */
+/* Visitors online on the other nodes, a beat ago; read by anyone. */
+static _Atomic u_int		 cluster_elsewhere;
 static uint64_t			 cluster_next_proxy = 1;
 static struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
 
@@ -774,6 +797,21 @@ cluster_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
 	}
 }
 
+/* The other nodes' count of visitors online. */
+static void
+cluster_count_done(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply	*reply = r;
+
+	(void)ac;
+	(void)arg;
+	/* Bounded: a count no node could hold is ignored. */
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer >= 0 && reply->integer <= 100000000)
+		atomic_store_explicit(&cluster_elsewhere, (u_int)reply->integer,
+		    memory_order_relaxed);
+}
+
 /* A remote node's key was read: gone or restarted ends its chats. */
 static void
 cluster_check_done(redisAsyncContext *ac, void *r, void *arg)
@@ -825,10 +863,15 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 		cluster_lost("Redis does not answer");
 		return;
 	}
-	if (cluster_up)
+	if (cluster_up) {
 		redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
 		    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
 		    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
+		redisAsyncCommand(cluster_cmd, cluster_count_done, NULL,
+		    "EVAL %s 1 %s %s %s %u %d", cluster_count_lua,
+		    CLUSTER_KEY_NODES, cluster_name, CLUSTER_KEY_COUNT,
+		    workers_online_here(), CLUSTER_TTL_SECS);
+	}
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = next) {
 			next = e->next;
@@ -919,6 +962,7 @@ cluster_lost(const char *why)
 		log_warnx("cluster: cannot reach Redis (%s); retrying", why);
 	cluster_failing = 1;
 	cluster_up = 0;
+	atomic_store_explicit(&cluster_elsewhere, 0, memory_order_relaxed);
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = e->next) {
 			cluster_end(e);
@@ -1217,6 +1261,13 @@ cluster_stop(void)
 		while ((e = cluster_table[i]) != NULL)
 			cluster_entry_free(e);
 	cluster_url_clear(&cluster_url);
+}
+
+/* Visitors online on the other nodes (0 without a cluster); any thread. */
+u_int
+cluster_online_elsewhere(void)
+{
+	return (atomic_load_explicit(&cluster_elsewhere, memory_order_relaxed));
 }
 
 /*

@@ -696,7 +696,7 @@ workers_free(void)
  * after its session has left nsessions: hence the clamp.
  */
 u_int
-workers_online(void)
+workers_online_here(void)
 {
 	u_int	i, n = 0, s, c;
 
@@ -708,4 +708,11 @@ workers_online(void)
 		n += s > c ? s - c : 0;
 	}
 	return (n);
+}
+
+/* Visitors online on every node of the cluster (or this one alone). */
+u_int
+workers_online(void)
+{
+	return (workers_online_here() + cluster_online_elsewhere());
 }

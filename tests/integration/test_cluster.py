@@ -171,6 +171,16 @@ class TestClusterRelay(ClusterTest):
         anyone.wait_for("connected to a stranger")
         self.chat(anyone, c, "anyone will do")
 
+    def test_online_counts_every_node(self):
+        a = self.visitor("a")
+        a.wait_for(r"\b1 online", regex=True)
+        b = self.visitor("b")
+        c = self.visitor("b")
+        a.wait_for(r"\b3 online", regex=True)
+        b.wait_for(r"\b3 online", regex=True)
+        c.close()
+        a.wait_for(r"\b2 online", regex=True)
+
     def test_next_across_nodes_finds_someone_else(self):
         a, b = self.cross_pair()
         c = self.visitor("b")
