@@ -83,6 +83,7 @@ struct signals {
 static void	 get_options(int, char **, struct options *);
 static struct config *first_config(void);
 static int	 ssh_wanted(const struct config *);
+static int	 move_store(int);
 static void	 log_started(const struct config *);
 static void	 drop_root(const struct config *, int, uid_t, gid_t);
 static void	 signals_wait(struct signals *, sigset_t *);
@@ -365,6 +366,14 @@ first_config(void)
 	return (c);
 }
 
+/* strangerd -M: the SQLite store into PostgreSQL (store-move.c). */
+static int
+move_store(int debug)
+{
+	log_init(1, debug);
+	return (store_move(parsed->dir, parsed->store) == 0 ? 0 : 1);
+}
+
 /* Is there an SSH listener, so the host key must be ready? */
 static int
 ssh_wanted(const struct config *c)
@@ -493,10 +502,8 @@ main(int argc, char **argv)
 	}
 	if (o.check)
 		exit(0);
-	if (o.move) {
-		log_init(1, o.debug);
-		exit(store_move(parsed->dir, parsed->store) == 0 ? 0 : 1);
-	}
+	if (o.move)
+		exit(move_store(o.debug));
 
 	log_init(o.foreground, o.debug);
 	c = first_config();
