@@ -21,7 +21,8 @@
  * TTL, refreshed every second; channel "to:NODE" carries what a node's
  * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
  * of P (paired; answered by A, acknowledged), L (a line), T (typing),
- * X (left), numbers in hexadecimal.  Chat lines are published, never stored.  A node
+ * X (left), numbers in hexadecimal; channel "all" carries N (a
+ * moderator's notice) to every node.  Chat lines are published, never stored.  A node
  * reads everything from Redis as untrusted input: bounded, parsed
  * strictly, and only ever compared with its own records.
  *
@@ -52,6 +53,8 @@
 #define CLUSTER_KEY_BY		"strangerd:by:"
 #define CLUSTER_KEY_NODE	"strangerd:node:"
 #define CLUSTER_CHANNEL		"strangerd:to:"
+/* What every node's visitors are sent: moderators' notices. */
+#define CLUSTER_CHANNEL_ALL	"strangerd:all"
 #define CLUSTER_KEY_BLOCK	"strangerd:block:"
 #define CLUSTER_KEY_NODES	"strangerd:nodes"
 #define CLUSTER_KEY_COUNT	"strangerd:count:"
@@ -316,10 +319,10 @@ cluster_fields(char *s, char **f, u_int n, char **rest)
 	return (0);
 }
 
-/* Publish one message to a node's channel. */
+/* Publish one message to a channel. */
 static void
-cluster_publish(const char *node, char type, uint64_t from, uint64_t to,
-    uint64_t ident, uint64_t arg, const char *text, size_t len)
+cluster_publish_to(const char *channel, char type, uint64_t from,
+    uint64_t to, uint64_t ident, uint64_t arg, const char *text, size_t len)
 {
 	char	*payload;
 	int	 n;
@@ -333,9 +336,20 @@ cluster_publish(const char *node, char type, uint64_t from, uint64_t to,
 	payload = xreallocarray(payload, (size_t)n + len + 1, 1);
 	if (len != 0)
 		memcpy(payload + n, text, len);
-	redisAsyncCommand(cluster_cmd, NULL, NULL, "PUBLISH %s%s %b",
-	    CLUSTER_CHANNEL, node, payload, (size_t)n + len);
+	redisAsyncCommand(cluster_cmd, NULL, NULL, "PUBLISH %s %b", channel,
+	    payload, (size_t)n + len);
 	free(payload);
+}
+
+/* Publish one message to a node's channel. */
+static void
+cluster_publish(const char *node, char type, uint64_t from, uint64_t to,
+    uint64_t ident, uint64_t arg, const char *text, size_t len)
+{
+	char	channel[sizeof CLUSTER_CHANNEL + CLUSTER_NAME_MAX];
+
+	snprintf(channel, sizeof channel, "%s%s", CLUSTER_CHANNEL, node);
+	cluster_publish_to(channel, type, from, to, ident, arg, text, len);
 }
 
 /* Tell a local session its partner on another node has gone. */
@@ -649,6 +663,24 @@ cluster_relay(struct msg *m)
 	    m->text, m->text != NULL ? strlen(m->text) : 0);
 }
 
+/* A notice another node's moderator sent: to every visitor here. */
+static void
+cluster_notice_in(const struct cluster_in *in)
+{
+	struct msg	*m;
+
+	if (strcmp(in->node, cluster_name) == 0 && in->boot == cluster_boot)
+		return;		/* our own, shown already */
+	m = msg_new(MSG_NOTICE);
+	m->arg = 1;		/* from the cluster: not to be sent on */
+	m->text = sanitize_text(in->text, in->len, &m->len);
+	if (m->text == NULL || m->len == 0) {
+		msg_free(m);
+		return;
+	}
+	worker_broadcast(m);
+}
+
 /* A message from another node for one of ours: check it, deliver it. */
 static void
 cluster_deliver(const struct cluster_in *in)
@@ -658,6 +690,10 @@ cluster_deliver(const struct cluster_in *in)
 	enum msg_type		 type;
 	char			*shared;
 
+	if (in->type == 'N') {
+		cluster_notice_in(in);
+		return;
+	}
 	if (in->type == 'P') {
 		e = cluster_entry(in->to, 0);
 		if (e == NULL || !e->waiting) {
@@ -725,12 +761,13 @@ cluster_parse(char *buf, size_t len, struct cluster_in *in)
 	char	*f[7], *rest;
 
 	if (cluster_fields(buf, f, 7, &rest) != 0 || rest == NULL ||
-	    strlen(f[0]) != 1 || strchr("PLTXA", f[0][0]) == NULL ||
+	    strlen(f[0]) != 1 || strchr("PLTXAN", f[0][0]) == NULL ||
 	    !cluster_node_name_ok(f[1]) || cluster_hex(f[2], &in->boot) ||
 	    cluster_hex(f[3], &in->from) || cluster_hex(f[4], &in->to) ||
 	    cluster_hex(f[5], &in->ident) || cluster_hex(f[6], &in->arg))
 		return (-1);
-	if (!cluster_handle_ok(in->to) || in->from == HANDLE_NONE)
+	if (f[0][0] != 'N' && (!cluster_handle_ok(in->to) ||
+	    in->from == HANDLE_NONE))
 		return (-1);
 	in->type = f[0][0];
 	snprintf(in->node, sizeof in->node, "%s", f[1]);
@@ -1046,7 +1083,8 @@ cluster_connect(void)
 	    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
 	    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
 	redisAsyncCommand(cluster_sub, cluster_sub_reply, NULL,
-	    "SUBSCRIBE %s%s", CLUSTER_CHANNEL, cluster_name);
+	    "SUBSCRIBE %s%s %s", CLUSTER_CHANNEL, cluster_name,
+	    CLUSTER_CHANNEL_ALL);
 }
 
 /* The retry timer. */
@@ -1161,6 +1199,11 @@ cluster_message(struct msg *m, void *arg)
 		break;
 	case MSG_QUERY:
 		cluster_query(m);
+		break;
+	case MSG_NOTICE:
+		if (m->text != NULL && cluster_up && cluster_cmd != NULL)
+			cluster_publish_to(CLUSTER_CHANNEL_ALL, 'N', 0, 0, 0, 0,
+			    m->text, strlen(m->text));
 		break;
 	case MSG_STOP:
 		cluster_shutdown();

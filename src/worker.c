@@ -420,6 +420,9 @@ worker_broadcast(struct msg *m)
 		}
 		inbox_post(workers[i]->inbox, copy);
 	}
+	/* A notice of this node's goes to the other nodes too. */
+	if (m->type == MSG_NOTICE && m->arg == 0 && cluster_take(m))
+		return;
 	msg_free(m);
 }
 

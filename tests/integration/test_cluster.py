@@ -13,7 +13,7 @@ import time
 import unittest
 
 from harness import ROOT, Daemon, RawTelnet, free_port, poll, new_source
-from harness_ssh import AsyncSsh
+from harness_ssh import AsyncSsh, PtySsh, make_key
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -180,6 +180,26 @@ class TestClusterRelay(ClusterTest):
         b.wait_for(r"\b3 online", regex=True)
         c.close()
         a.wait_for(r"\b2 online", regex=True)
+
+    def test_moderator_notice_reaches_every_node(self):
+        key, _ = make_key(self.redis.dir, "mod")
+        path = os.path.join(self.nodes["a"].statedir, "moderators")
+        with open(key + ".pub") as k, open(path, "w") as f:
+            f.write(k.read())
+        os.chmod(path, 0o600)
+        here = self.visitor("a")
+        there = self.visitor("b")
+        m = PtySsh(self.nodes["a"].ssh_port, key=key, name="moderator")
+        self.clients.append(m)
+        m.wait_for("console")
+        m.send(b"n")
+        m.wait_for("Notice to everyone:")
+        m.type_line("Maintenance on every node")
+        m.wait_for("to everyone? y/n")
+        m.send(b"y")
+        here.wait_for("Notice from the moderators: Maintenance on every node")
+        there.wait_for("Notice from the moderators: Maintenance on every node")
+        self.assertEqual(there.screen_text().count("Maintenance on every node"), 1)
 
     def test_next_across_nodes_finds_someone_else(self):
         a, b = self.cross_pair()
