@@ -356,14 +356,16 @@ class TestPgRetention(PgStore, mod.ModTest):
             "relname = 'reports'")[0][0]
         self.assertEqual(vacuums(), "0")
         self.assertEqual(self.daemon.terminate(), 0)
-        time.sleep(1.1)
+        # Whole seconds: "older than 1 s" may need nearly 2.
+        time.sleep(2.1)
         # The sweep runs when the store thread starts.
         self.daemon = Daemon(self.workers, ["-c", self.store_conf(
             self.db, "retention 1s\n")])
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
         self.assertTrue(poll(lambda: self.query(
-            "SELECT evidence IS NULL FROM reports") == [["t"]]))
+            "SELECT evidence IS NULL FROM reports") == [["t"]]),
+            self.daemon.log()[-3000:])
         self.assertTrue(poll(lambda: vacuums() != "0"), vacuums())
         r = self.ctl("reports", json_out=True)[1]
         self.assertEqual(r[0]["evidence"], "(purged)", r)
