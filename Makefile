@@ -200,7 +200,7 @@ build/$(1)/strangerctl: $$(CTL_OBJS:%=build/$(1)/%)
 build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
 	@mkdir -p $$(@D)
 	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(DEPFLAGS) $$(LDFLAGS) -o $$@ \
-	    $$^ $$(LDLIBS) -lcmocka -lvterm
+	    $$< $$(filter %.o,$$^) $$(LDLIBS) -lcmocka -lvterm
 endef
 $(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
 -include $(wildcard build/*/src/*.d build/*/tests/unit/*.d build/fuzz/*.d)

@@ -150,7 +150,8 @@ v2(u_char *out, u_char ver_cmd, u_char fam, const u_char *body, size_t len)
 	out[13] = fam;
 	out[14] = (u_char)(len >> 8);
 	out[15] = (u_char)len;
-	memcpy(out + 16, body, len);
+	if (len > 0)
+		memcpy(out + 16, body, len);
 	return (16 + len);
 }
 
