@@ -301,6 +301,7 @@ enum msg_type {
 	MSG_STOP,		/* main -> everyone: shut down */
 	MSG_TYPING,		/* worker -> worker: arg 1 typing, 0 stopped */
 	MSG_BLOCK,		/* any -> match: ptr is a struct match_block */
+	MSG_IDENTITY,		/* worker -> worker: text is from's identity */
 };
 struct msg {
 	enum msg_type	 type;
@@ -416,16 +417,13 @@ enum admin_op {
 	ADMIN_SESSIONS,		/* list this worker's sessions */
 	ADMIN_KICK,		/* close the session named by target */
 	ADMIN_STATS,		/* counts */
-	ADMIN_REPORT,		/* fill in report->reported, pass to store */
 	ADMIN_SYNC,		/* answer once every earlier message is done */
 };
-struct report;
 struct admin_query {
 	enum admin_op	 op;
 	struct reply_to	 ret;		/* where the answer goes */
 	uint64_t	 target;	/* ADMIN_KICK: session handle */
 	char		*text;		/* owned: ADMIN_KICK: why */
-	struct report	*report;	/* owned: ADMIN_REPORT */
 };
 struct store_req;
 struct reply	*reply_new(int, char *, char *);
@@ -734,6 +732,17 @@ struct chat_line {
 /* What the conversation keeps: bounded in lines and in bytes. */
 #define CHAT_MAX_LINES	200
 #define CHAT_MAX_BYTES	(32 * 1024)
+/* The current or last chat, for /report (session-report.c). */
+struct session_chat {
+	uint64_t		 partner;	/* HANDLE_NONE: no chat yet */
+	char			*who;		/* owned: "transport addr key" */
+	char			*early;		/* owned: who, before MSG_PAIRED */
+	uint64_t		 early_from;
+	uint64_t		 first;		/* line seq where it began */
+	uint64_t		 end;		/* line seq after it, if ended */
+	int			 ended;
+	int			 reported;
+};
 struct session {
 	struct worker		*w;
 	uint64_t		 handle;
@@ -768,6 +777,8 @@ struct session {
 	u_int			 line_first;
 	u_int			 nlines;
 	size_t			 line_bytes;
+	uint64_t		 line_seq;	/* lines ever kept */
+	struct session_chat	 chat;
 
 	uint64_t		 partner;
 	uint64_t		 last_partner;
@@ -833,6 +844,15 @@ void		 session_notice(struct session *, const char *);
 void		 session_recount(struct session *, int);
 const char	*session_id(const struct session *);
 void		 session_refresh(struct session *, int);
+
+/* session-report.c: /report, from the reporter's own record of the chat. */
+#define SESSION_REPORT_NOBODY	(-1)	/* no chat since the welcome */
+#define SESSION_REPORT_ALREADY	(-2)	/* this chat was reported */
+void		 session_report_paired(struct session *);
+void		 session_report_ended(struct session *);
+void		 session_report_identity(struct session *, struct msg *);
+int		 session_report(struct session *, const char *);
+void		 session_report_free(struct session *);
 
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
@@ -981,7 +1001,7 @@ struct identity {
 	char		*key;		/* owned: key fingerprint or NULL */
 	char		*transport;	/* owned: "ssh", "telnet" */
 };
-/* What /report sends: filled by the reporter's and reported's workers. */
+/* What /report sends: filled by the reporter's worker (session-report.c). */
 #define REPORT_EVIDENCE_LINES	20
 #define REPORT_REASON_MAX	500
 #define REPORT_EVIDENCE_MAX	(16 * 1024)
@@ -1040,12 +1060,10 @@ void		 admin_free(void);
 
 /*
  * admin-worker.c: moderators' queries (MSG_QUERY, struct admin_query)
- * answered on a worker's own thread - its sessions, a kick, its counts
- * - and /report on its way to the store.
+ * answered on a worker's own thread - its sessions, a kick, its counts.
  */
 void		 admin_query_free(struct admin_query *);
 void		 admin_worker_query(struct worker *, struct msg *);
-int		 admin_worker_report(struct session *, const char *);
 
 /*
  * moderators.c: the SSH keys listed in DIR/moderators (authorized_keys

@@ -72,6 +72,7 @@ static void	 session_key(const struct key *, void *);
 static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
 static void	 session_report_saved(struct session *, const struct reply *);
+static void	 session_cmd_report(struct session *, const char *);
 static void	 session_search(struct session *);
 static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
@@ -503,23 +504,6 @@ session_cmd_help(struct session *s, const char *arg)
 	session_dirty(s);
 }
 
-/* /report [reason]: admin-worker.c sends it, with the evidence. */
-static void
-session_cmd_report(struct session *s, const char *arg)
-{
-	if (admin_worker_report(s, arg) != 0) {
-		session_system(s, "Nobody to report: /report works during a "
-		    "chat or just after it.");
-		return;
-	}
-	metrics_inc(METRIC_REPORTS);
-	session_never_again(s);
-	session_leave(s);
-	/* The thanks wait for the store's commit: session_report_saved. */
-	session_system(s, "Saving your report\xe2\x80\xa6 You will not meet "
-	    "this stranger again.");
-}
-
 /*
  * The store's answer to this visitor's /report: thanks only once it is
  * committed; a report the store could not save is not one to thank for.
@@ -528,6 +512,8 @@ static void
 session_report_saved(struct session *s, const struct reply *rp)
 {
 	if (rp->error) {
+		/* Not saved, so not reported: /report may try again. */
+		s->chat.reported = 0;
 		session_system(s, "Sorry, your report could not be saved. "
 		    "Please try again later. Press Enter to meet someone new.");
 		return;
@@ -643,6 +629,31 @@ session_command(struct session *s, const char *line)
 		}
 	}
 	session_system(s, "Unknown command; type /help for the list.");
+}
+
+/*
+ * /report [reason]: the chat going on, or the one that just ended, goes
+ * to the moderators (session-report.c) and the two never meet again.
+ */
+static void
+session_cmd_report(struct session *s, const char *reason)
+{
+	switch (session_report(s, reason)) {
+	case SESSION_REPORT_NOBODY:
+		session_system(s, "Nobody to report: /report works during a "
+		    "chat or after it, until the next one starts.");
+		return;
+	case SESSION_REPORT_ALREADY:
+		session_system(s, "You already reported this stranger; a "
+		    "moderator will look at it.");
+		return;
+	}
+	metrics_inc(METRIC_REPORTS);
+	session_never_again(s);
+	session_leave(s);
+	/* The thanks wait for the store's commit: session_report_saved. */
+	session_system(s, "Saving your report\xe2\x80\xa6 You will not meet "
+	    "that stranger again.");
 }
 
 /*
@@ -908,6 +919,7 @@ session_unpair(struct session *s)
 {
 	s->last_partner = s->partner;
 	s->partner = HANDLE_NONE;
+	session_report_ended(s);
 	metrics_session_state(s->transport, s->state, SESSION_ALONE);
 	s->state = SESSION_ALONE;
 	session_arm(s);
@@ -948,6 +960,7 @@ session_message(struct session *s, struct msg *m)
 		s->typing_sent = 0;
 		free(s->shared);
 		s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
+		session_report_paired(s);
 		if (s->shared != NULL) {
 			xasprintf(&text, "Connected to a stranger. You both "
 			    "like %s. Say hi!", s->shared);
@@ -1006,6 +1019,9 @@ session_message(struct session *s, struct msg *m)
 		session_unpair(s);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
+		break;
+	case MSG_IDENTITY:
+		session_report_identity(s, m);
 		break;
 	default:
 		break;
@@ -1165,6 +1181,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	cl->rows_sx = 0;
 	s->line_bytes += len;
 	s->nlines++;
+	s->line_seq++;
 	/* Scrolled back: keep the view where it is and count what came. */
 	if (s->scroll > 0) {
 		s->scroll += view_line_rows(kind, text, s->sx);
@@ -1356,6 +1373,7 @@ session_free(struct session *s)
 	free(s->farewell);
 	free(s->interests);
 	free(s->shared);
+	session_report_free(s);
 	free(s);
 }
 
