@@ -760,6 +760,8 @@ struct session {
 	int			 closing;	/* inside session_close() */
 
 	const struct term	*term;		/* NULL: plain line mode */
+	int			 echo;		/* plain, and we echo the input */
+	u_int			 echo_cols;	/* columns of it echoed */
 	u_int			 sx;
 	u_int			 sy;
 	struct screen		 shown;		/* what the client shows now */
@@ -844,6 +846,11 @@ void		 session_notice(struct session *, const char *);
 void		 session_recount(struct session *, int);
 const char	*session_id(const struct session *);
 void		 session_refresh(struct session *, int);
+
+/* session-plain.c: plain line mode's bytes, into a buffer. */
+void		 session_plain_line(struct session *, struct evbuffer *,
+		     enum line_kind, const char *);
+void		 session_plain_input(struct session *, struct evbuffer *);
 
 /* session-report.c: /report, from the reporter's own record of the chat. */
 #define SESSION_REPORT_NOBODY	(-1)	/* no chat since the welcome */

@@ -83,8 +83,9 @@ static void	 session_system(struct session *, const char *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
 static void	 session_esc_timer(evutil_socket_t, short, void *);
-static void	 session_plain_line(struct session *, enum line_kind,
+static void	 session_plain(struct session *, enum line_kind,
 		     const char *);
+static void	 session_plain_echo(struct session *);
 static void	 session_clamp(u_int *, u_int *);
 static long	 session_elapsed_ms(const struct timespec *);
 static void	 session_typing(struct session *, int);
@@ -193,16 +194,20 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		session_arm(s);
 	}
 	if (s->term->plain) {
-		/* Line mode: print the rules once, then lines as they come. */
+		/*
+		 * Line mode: print the rules once, then lines as they come.
+		 * A client that named its terminal does not echo: we do.
+		 */
+		s->echo = term != NULL && s->console == NULL;
 		s->term = NULL;
 		if (s->console != NULL) {
 			console_start(s);
 			return;
 		}
 		for (l = rules_get(); *l != NULL; l++)
-			session_plain_line(s, LINE_RULES, *l);
-		session_plain_line(s, LINE_RULES, "");
-		session_plain_line(s, LINE_RULES, session_agree);
+			session_plain(s, LINE_RULES, *l);
+		session_plain(s, LINE_RULES, "");
+		session_plain(s, LINE_RULES, session_agree);
 		return;
 	}
 	screen_init(&s->shown, sx, sy);
@@ -308,6 +313,7 @@ session_key(const struct key *k, void *arg)
 {
 	struct session		*s = arg;
 	enum editor_result	 r;
+	char			*line;
 
 	if (s->state == SESSION_CLOSING)
 		return;
@@ -351,10 +357,13 @@ session_key(const struct key *k, void *arg)
 	r = editor_key(&s->editor, k);
 	switch (r) {
 	case EDITOR_SUBMIT:
-		session_submit(s, editor_take(&s->editor));
+		line = editor_take(&s->editor);
+		session_plain_echo(s);
+		session_submit(s, line);
 		break;
 	case EDITOR_CHANGED:
 		session_typing(s, !editor_empty(&s->editor));
+		session_plain_echo(s);
 		session_dirty(s);
 		break;
 	case EDITOR_UNCHANGED:
@@ -1160,7 +1169,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 
 	if (s->term == NULL) {
 		if (s->ready)
-			session_plain_line(s, kind, text);
+			session_plain(s, kind, text);
 		if (kind != LINE_STRANGER && kind != LINE_YOU)
 			return;
 	}
@@ -1190,23 +1199,24 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	session_dirty(s);
 }
 
-/* Line mode: print one line with its prefix. */
+/* Line mode: print one line (session-plain.c says how). */
 static void
-session_plain_line(struct session *s, enum line_kind kind, const char *text)
+session_plain(struct session *s, enum line_kind kind, const char *text)
 {
-	const char	*prefix = "";
-	char		*line;
-	int		 n;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	session_plain_line(s, s->w->out, kind, text);
+	session_write(s, NULL, 0);
+}
 
-	if (kind == LINE_YOU)
-		return;		/* the client echoes what it typed */
-	if (kind == LINE_STRANGER)
-		prefix = "Stranger: ";
-	else if (kind == LINE_SYSTEM)
-		prefix = "* ";
-	n = xasprintf(&line, "%s%s\r\n", prefix, text);
-	session_write(s, line, n);
-	free(line);
+/* Line mode: show the input line again, if the client does not. */
+static void
+session_plain_echo(struct session *s)
+{
+	if (!s->echo || s->state == SESSION_CLOSING)
+		return;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	session_plain_input(s, s->w->out);
+	session_write(s, NULL, 0);
 }
 
 /* Ask for a redraw once the current callback is done. */
