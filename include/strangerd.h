@@ -780,6 +780,8 @@ struct session {
 	u_int			 nlines;
 	size_t			 line_bytes;
 	uint64_t		 line_seq;	/* lines ever kept */
+	uint64_t		 repeat_seq;	/* last line counts repeats ... */
+	u_int			 repeats;	/* ... this many */
 	struct session_chat	 chat;
 
 	uint64_t		 partner;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -56,9 +57,22 @@ static const char *const session_help[] = {
 	"  /status           people online and waiting, times",
 	"  /color on|off     colours;  /bell on|off  the bell",
 	"  /quit             leave (Ctrl-C; Ctrl-D on empty line)",
-	"  /help or ?        this help",
+	"  /help or ?        this help;  //text sends /text",
 	"Keys: PgUp/PgDn or Shift-Up/Down scroll back, End returns;",
 	"Left/Right, Home/End, Ctrl-A/E/K/U/W, Up/Down history.",
+	NULL
+};
+
+/* Line mode has no colours, bell, scrolling or keys to list. */
+static const char *const session_help_plain[] = {
+	"Commands:",
+	"  /next             new stranger",
+	"  /interests a, b   meet someone who likes a or b",
+	"  /block            end this chat, never meet them again",
+	"  /report [reason]  report this stranger to moderators",
+	"  /status           people online and waiting, times",
+	"  /quit             leave",
+	"  /help or ?        this help;  //text sends /text",
 	NULL
 };
 
@@ -73,6 +87,8 @@ static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
 static void	 session_report_saved(struct session *, const struct reply *);
 static void	 session_cmd_report(struct session *, const char *);
+static int	 session_switch(struct session *, const char *, const char *,
+		     int *);
 static void	 session_search(struct session *);
 static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
@@ -406,7 +422,10 @@ session_submit(struct session *s, char *line)
 		free(clean);
 		return;
 	}
-	if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
+	if (clean[0] == '/' && clean[1] == '/') {
+		/* //text says "/text": a line, not a command. */
+		memmove(clean, clean + 1, len--);
+	} else if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
 		session_typing(s, 0);
 		session_command(s, clean);
 		free(clean);
@@ -508,7 +527,8 @@ session_cmd_help(struct session *s, const char *arg)
 	const char *const	*l;
 
 	(void)arg;
-	for (l = session_help; *l != NULL; l++)
+	for (l = s->term != NULL ? session_help : session_help_plain;
+	    *l != NULL; l++)
 		session_add_line(s, LINE_SYSTEM, *l);
 	session_dirty(s);
 }
@@ -540,21 +560,29 @@ session_cmd_interests(struct session *s, const char *arg)
 		session_want(s);
 }
 
-/* /block: end this chat, never meet them again. */
+/*
+ * /block: the stranger of this chat, or of the one that just ended
+ * (until the next starts), is never met again.
+ */
 static void
 session_cmd_block(struct session *s, const char *arg)
 {
 	(void)arg;
-	if (s->state != SESSION_PAIRED) {
+	if (s->state != SESSION_PAIRED && s->last_partner == HANDLE_NONE) {
 		session_system(s, "Nobody to block: /block works during a "
-		    "chat.");
+		    "chat or after it, until the next one starts.");
 		return;
 	}
 	session_never_again(s);
-	session_leave(s);
-	log_info("%s: blocked its partner", s->id);
-	session_system(s, "Blocked: you will not meet this stranger again. "
-	    "Press Enter to meet someone new.");
+	log_info("%s: blocked its %spartner", s->id,
+	    s->state == SESSION_PAIRED ? "" : "last ");
+	if (s->state == SESSION_PAIRED) {
+		session_leave(s);
+		session_system(s, "Blocked: you will not meet this stranger "
+		    "again. Press Enter to meet someone new.");
+	} else
+		session_system(s, "Blocked: you will not meet that stranger "
+		    "again.");
 }
 
 /* /status */
@@ -565,16 +593,36 @@ session_cmd_status(struct session *s, const char *arg)
 	session_status(s);
 }
 
+/*
+ * /color and /bell: on, off, or nothing to switch.  Returns -1 (and
+ * says how) for anything else.
+ */
+static int
+session_switch(struct session *s, const char *cmd, const char *arg,
+    int *off)
+{
+	char	line[64];
+
+	if (strcasecmp(arg, "off") == 0)
+		*off = 1;
+	else if (strcasecmp(arg, "on") == 0)
+		*off = 0;
+	else if (*arg == '\0')
+		*off = !*off;
+	else {
+		snprintf(line, sizeof line, "Usage: %s on|off", cmd);
+		session_system(s, line);
+		return (-1);
+	}
+	return (0);
+}
+
 /* /color on|off, /colour */
 static void
 session_cmd_colour(struct session *s, const char *arg)
 {
-	if (strcmp(arg, "off") == 0)
-		s->no_colour = 1;
-	else if (strcmp(arg, "on") == 0)
-		s->no_colour = 0;
-	else
-		s->no_colour = !s->no_colour;
+	if (session_switch(s, "/color", arg, &s->no_colour) == -1)
+		return;
 	if (s->term == NULL || s->term->colours < 8)
 		session_system(s, "Your terminal shows no colours.");
 	else
@@ -587,12 +635,8 @@ session_cmd_colour(struct session *s, const char *arg)
 static void
 session_cmd_bell(struct session *s, const char *arg)
 {
-	if (strcmp(arg, "off") == 0)
-		s->no_bell = 1;
-	else if (strcmp(arg, "on") == 0)
-		s->no_bell = 0;
-	else
-		s->no_bell = !s->no_bell;
+	if (session_switch(s, "/bell", arg, &s->no_bell) == -1)
+		return;
 	session_system(s, s->no_bell ? "Bell off: no beep when a stranger "
 	    "connects." : "Bell on: a beep when a stranger connects.");
 }
@@ -631,8 +675,9 @@ session_command(struct session *s, const char *line)
 	n = strcspn(line, " ");
 	arg = line + n + strspn(line + n, " ");
 	for (i = 0; i < sizeof session_cmds / sizeof *session_cmds; i++) {
+		/* In any case: /NEXT is /next. */
 		if (strlen(session_cmds[i].name) == n &&
-		    strncmp(line, session_cmds[i].name, n) == 0) {
+		    strncasecmp(line, session_cmds[i].name, n) == 0) {
 			session_cmds[i].fn(s, arg);
 			return;
 		}
@@ -685,8 +730,8 @@ session_interests(struct session *s, const char *arg)
 	if (*arg != '\0') {
 		free(s->interests);
 		s->interests = NULL;
-		if (strcmp(arg, "off") != 0 && strcmp(arg, "none") != 0 &&
-		    strcmp(arg, "clear") != 0) {
+		if (strcasecmp(arg, "off") != 0 && strcasecmp(arg, "none") != 0 &&
+		    strcasecmp(arg, "clear") != 0) {
 			norm = interests_normalise(arg, &n);
 			if (n > 0)
 				s->interests = norm;
@@ -1153,11 +1198,40 @@ session_idle(struct session *s)
 	return (1);
 }
 
-/* A system line: the server speaking. */
+/*
+ * A system line: the server speaking.  The same line again right after
+ * it (a flood warning per dropped line, say) updates that line with a
+ * count instead of filling the screen with copies.
+ */
 static void
 session_system(struct session *s, const char *text)
 {
-	session_add_line(s, LINE_SYSTEM, text);
+	struct chat_line	*cl;
+	size_t			 len = strlen(text);
+	int			 again;
+
+	if (s->term == NULL || s->nlines == 0) {
+		session_add_line(s, LINE_SYSTEM, text);
+		return;
+	}
+	cl = session_line(s, s->nlines - 1);
+	again = cl->kind == LINE_SYSTEM && strncmp(cl->text, text, len) == 0;
+	if (again && cl->text[len] == '\0')
+		s->repeats = 2;
+	else if (again && s->repeat_seq == s->line_seq &&
+	    strncmp(cl->text + len, " (", 2) == 0)
+		s->repeats++;
+	else {
+		session_add_line(s, LINE_SYSTEM, text);
+		return;
+	}
+	s->line_bytes -= strlen(cl->text);
+	free(cl->text);
+	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
+	s->line_bytes += strlen(cl->text);
+	cl->rows_sx = 0;
+	s->repeat_seq = s->line_seq;
+	session_dirty(s);
 }
 
 /* Append a line to the conversation, dropping the oldest past the caps. */
