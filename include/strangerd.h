@@ -86,7 +86,9 @@ char		*sanitize_text(const void *, size_t, size_t *);
 /* interests.c: a visitor's interests as a normalised list; no I/O. */
 #define INTERESTS_MAX		5	/* interests one visitor may give */
 #define INTEREST_MAX_CHARS	24	/* code points in one interest */
-char		*interests_normalise(const char *, u_int *);
+#define INTERESTS_CUT_MANY	0x1	/* more than INTERESTS_MAX given */
+#define INTERESTS_CUT_LONG	0x2	/* one cut to INTEREST_MAX_CHARS */
+char		*interests_normalise(const char *, u_int *, int *);
 uint64_t	 interests_hash_one(const char *, size_t);
 u_int		 interests_hash(const char *, uint64_t *, u_int);
 int		 interests_find(const char *, const char *);
@@ -773,6 +775,7 @@ struct session {
 	struct event		*esc_ev;	/* resolves a lone ESC */
 	struct timespec		 esc_at;	/* when Esc was last pressed */
 	struct editor		 editor;
+	int			 line_cut;	/* this line hit the limit */
 
 	struct chat_line	*lines;		/* owned ring, session_line() */
 	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */

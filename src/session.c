@@ -26,6 +26,10 @@
 
 #include "strangerd.h"
 
+/* A number in a string literal. */
+#define SESSION_STR(n)		SESSION_STR1(n)
+#define SESSION_STR1(n)		#n
+
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
 /* The conversation's ring starts with room for this many lines. */
@@ -374,6 +378,7 @@ session_key(const struct key *k, void *arg)
 	switch (r) {
 	case EDITOR_SUBMIT:
 		line = editor_take(&s->editor);
+		s->line_cut = 0;
 		session_plain_echo(s);
 		session_submit(s, line);
 		break;
@@ -383,6 +388,15 @@ session_key(const struct key *k, void *arg)
 		session_dirty(s);
 		break;
 	case EDITOR_UNCHANGED:
+		/* A full line refuses keys: say so, once a line. */
+		if (k->type == KEYC_CHAR && s->editor.len >= s->editor.max &&
+		    !s->line_cut) {
+			s->line_cut = 1;
+			session_system(s, "Lines are limited to "
+			    SESSION_STR(LINE_MAX_CHARS) " characters: the rest "
+			    "of this one was not taken.");
+		}
+		break;
 	case EDITOR_IGNORED:
 		break;
 	}
@@ -718,8 +732,10 @@ session_cmd_report(struct session *s, const char *reason)
 static void
 session_interests(struct session *s, const char *arg)
 {
-	char	*norm, *show, *p, line[256];
-	u_int	 n;
+	char		*norm, *show, *p, *line;
+	const char	*cut;
+	u_int		 n;
+	int		 cuts = 0;
 
 	arg += strspn(arg, " ");
 	if (*arg == '\0' && s->interests == NULL) {
@@ -730,9 +746,10 @@ session_interests(struct session *s, const char *arg)
 	if (*arg != '\0') {
 		free(s->interests);
 		s->interests = NULL;
-		if (strcasecmp(arg, "off") != 0 && strcasecmp(arg, "none") != 0 &&
+		if (strcasecmp(arg, "off") != 0 &&
+		    strcasecmp(arg, "none") != 0 &&
 		    strcasecmp(arg, "clear") != 0) {
-			norm = interests_normalise(arg, &n);
+			norm = interests_normalise(arg, &n, &cuts);
 			if (n > 0)
 				s->interests = norm;
 			else
@@ -752,10 +769,24 @@ session_interests(struct session *s, const char *arg)
 			*p++ = ' ';
 	}
 	*p = '\0';
-	snprintf(line, sizeof line, "Your interests: %s. You meet someone "
-	    "who shares one, or anyone after %u seconds.", show,
+	/* Nothing is cut without a word about it. */
+	if ((cuts & INTERESTS_CUT_MANY) && (cuts & INTERESTS_CUT_LONG))
+		cut = " (only the first " SESSION_STR(INTERESTS_MAX) " are "
+		    "kept, each cut to " SESSION_STR(INTEREST_MAX_CHARS)
+		    " characters)";
+	else if (cuts & INTERESTS_CUT_MANY)
+		cut = " (only the first " SESSION_STR(INTERESTS_MAX) " are "
+		    "kept)";
+	else if (cuts & INTERESTS_CUT_LONG)
+		cut = " (each is cut to " SESSION_STR(INTEREST_MAX_CHARS)
+		    " characters)";
+	else
+		cut = "";
+	xasprintf(&line, "Your interests: %s%s. You meet someone who shares "
+	    "one, or anyone after %u seconds.", show, cut,
 	    SESSION_INTEREST_WAIT);
 	session_system(s, line);
+	free(line);
 	free(show);
 }
 
