@@ -268,6 +268,8 @@ void		 match_pool_block(struct match_pool *,
 		     const struct match_want *, const struct match_want *,
 		     uint64_t);
 u_int		 match_pool_expire(struct match_pool *, uint64_t);
+int		 match_pool_only_last(const struct match_pool *,
+		     const struct match_want *, uint64_t, uint64_t *);
 struct match_pool *match_pool_new(uint32_t);
 void		 match_pool_free(struct match_pool *);
 void		 match_pool_add(struct match_pool *, uint64_t, uint64_t);
@@ -304,6 +306,7 @@ enum msg_type {
 	MSG_TYPING,		/* worker -> worker: arg 1 typing, 0 stopped */
 	MSG_BLOCK,		/* any -> match: ptr is a struct match_block */
 	MSG_IDENTITY,		/* worker -> worker: text is from's identity */
+	MSG_ONLY_LAST,		/* match -> worker: only from waits, just left */
 };
 struct msg {
 	enum msg_type	 type;
@@ -776,6 +779,8 @@ struct session {
 	struct timespec		 esc_at;	/* when Esc was last pressed */
 	struct editor		 editor;
 	int			 line_cut;	/* this line hit the limit */
+	int			 again;		/* /again: may meet last_partner */
+	int			 told_only_last; /* MSG_ONLY_LAST shown */
 
 	struct chat_line	*lines;		/* owned ring, session_line() */
 	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */

@@ -58,6 +58,7 @@ static const char *const session_help[] = {
 	"  /interests a, b   meet someone who likes a or b",
 	"  /block            end this chat, never meet them again",
 	"  /report [reason]  report this stranger to moderators",
+	"  /again            meet the last stranger again, if both ask",
 	"  /status           people online and waiting, times",
 	"  /color on|off     colours;  /bell on|off  the bell",
 	"  /quit             leave (Ctrl-C; Ctrl-D on empty line)",
@@ -74,6 +75,7 @@ static const char *const session_help_plain[] = {
 	"  /interests a, b   meet someone who likes a or b",
 	"  /block            end this chat, never meet them again",
 	"  /report [reason]  report this stranger to moderators",
+	"  /again            meet the last stranger again, if both ask",
 	"  /status           people online and waiting, times",
 	"  /quit             leave",
 	"  /help or ?        this help;  //text sends /text",
@@ -599,6 +601,32 @@ session_cmd_block(struct session *s, const char *arg)
 		    "again.");
 }
 
+/*
+ * /again: the stranger of the last chat may be met again, which happens
+ * only if they ask too (the matchmaker keeps two who just parted apart
+ * while either still counts the other as the one just left).
+ */
+static void
+session_cmd_again(struct session *s, const char *arg)
+{
+	(void)arg;
+	if (s->state == SESSION_PAIRED) {
+		session_system(s, "You are in a chat: /again is for after it.");
+		return;
+	}
+	if (s->last_partner == HANDLE_NONE) {
+		session_system(s, "Nobody to meet again.");
+		return;
+	}
+	s->again = 1;
+	session_system(s, "You will meet the stranger you just left again "
+	    "if they type /again too, or anyone else who comes.");
+	if (s->state == SESSION_WAITING)
+		session_want(s);
+	else
+		session_search(s);
+}
+
 /* /status */
 static void
 session_cmd_status(struct session *s, const char *arg)
@@ -669,6 +697,7 @@ static const struct session_cmd {
 	{ "/interests",	session_cmd_interests },
 	{ "/interest",	session_cmd_interests },
 	{ "/block",	session_cmd_block },
+	{ "/again",	session_cmd_again },
 	{ "/status",	session_cmd_status },
 	{ "/color",	session_cmd_colour },
 	{ "/colour",	session_cmd_colour },
@@ -965,6 +994,7 @@ session_search(struct session *s)
 	s->last_active = now_ms();
 	s->state_since = s->last_active;
 	session_arm(s);
+	s->told_only_last = 0;
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
 	session_want(s);
 }
@@ -977,7 +1007,7 @@ session_want(struct session *s)
 
 	m = msg_new(MSG_WANT);
 	m->from = s->handle;
-	m->arg = s->last_partner;
+	m->arg = s->again ? HANDLE_NONE : s->last_partner;
 	m->ident = session_ident(s);
 	if (s->interests != NULL)
 		m->text = xstrdup(s->interests);
@@ -1041,6 +1071,7 @@ session_message(struct session *s, struct msg *m)
 		s->state_since = now_ms();
 		session_arm(s);
 		s->nudged = 0;
+		s->again = 0;
 		s->partner_typing = 0;
 		s->typing_sent = 0;
 		free(s->shared);
@@ -1107,6 +1138,16 @@ session_message(struct session *s, struct msg *m)
 		break;
 	case MSG_IDENTITY:
 		session_report_identity(s, m);
+		break;
+	case MSG_ONLY_LAST:
+		/* Once a search: nobody is coming but the one just left. */
+		if (s->state != SESSION_WAITING || s->told_only_last ||
+		    m->from != s->last_partner || s->again)
+			break;
+		s->told_only_last = 1;
+		session_system(s, "The only other person waiting is the "
+		    "stranger you just left, so nobody is coming yet. Type "
+		    "/again to meet them again if they want to as well.");
 		break;
 	default:
 		break;
