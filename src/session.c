@@ -93,6 +93,7 @@ static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
 static void	 session_report_saved(struct session *, const struct reply *);
 static void	 session_cmd_report(struct session *, const char *);
+static void	 session_paired(struct session *, struct msg *);
 static int	 session_switch(struct session *, const char *, const char *,
 		     int *);
 static void	 session_search(struct session *);
@@ -1044,50 +1045,58 @@ session_unpair(struct session *s)
 	evtimer_del(s->partner_typing_ev);
 }
 
-/* A message from another thread for this session. */
-void
-session_message(struct session *s, struct msg *m)
+/* MSG_PAIRED: the matchmaker found us a stranger. */
+static void
+session_paired(struct session *s, struct msg *m)
 {
 	struct msg	*reply;
 	const char	*bel;
 	char		*text;
+
+	if (s->state != SESSION_WAITING) {
+		/* We left before the match arrived: undo it. */
+		reply = msg_new(MSG_LEFT);
+		reply->from = s->handle;
+		worker_post(m->from, reply);
+		return;
+	}
+	metrics_session_state(s->transport, s->state, SESSION_PAIRED);
+	s->state = SESSION_PAIRED;
+	/* state_since is when the search began. */
+	metrics_pair_time(now_ms() - s->state_since);
+	s->partner = m->from;
+	s->partner_ident = m->ident;
+	s->state_since = now_ms();
+	session_arm(s);
+	s->nudged = 0;
+	s->again = 0;
+	s->partner_typing = 0;
+	s->typing_sent = 0;
+	free(s->shared);
+	s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
+	session_report_paired(s);
+	if (s->shared != NULL) {
+		xasprintf(&text, "Connected to a stranger. You both "
+		    "like %s. Say hi!", s->shared);
+		session_system(s, text);
+		free(text);
+	} else
+		session_system(s, "Connected to a stranger. Say hi!");
+	/* Line mode stays plain text: no bell there. */
+	if (!s->no_bell && s->term != NULL &&
+	    (bel = s->term->bel) != NULL && *bel != '\0')
+		session_write(s, bel, strlen(bel));
+}
+
+/* A message from another thread for this session. */
+void
+session_message(struct session *s, struct msg *m)
+{
 	struct timeval	 tv;
 
 	switch (m->type) {
 	case MSG_PAIRED:
-		if (s->state != SESSION_WAITING) {
-			/* We left before the match arrived: undo it. */
-			reply = msg_new(MSG_LEFT);
-			reply->from = s->handle;
-			worker_post(m->from, reply);
-			break;
-		}
-		metrics_session_state(s->transport, s->state, SESSION_PAIRED);
-		s->state = SESSION_PAIRED;
-		/* state_since is when the search began. */
-		metrics_pair_time(now_ms() - s->state_since);
-		s->partner = m->from;
-		s->partner_ident = m->ident;
-		s->state_since = now_ms();
-		session_arm(s);
-		s->nudged = 0;
-		s->again = 0;
-		s->partner_typing = 0;
-		s->typing_sent = 0;
-		free(s->shared);
-		s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
-		session_report_paired(s);
-		if (s->shared != NULL) {
-			xasprintf(&text, "Connected to a stranger. You both "
-			    "like %s. Say hi!", s->shared);
-			session_system(s, text);
-			free(text);
-		} else
-			session_system(s, "Connected to a stranger. Say hi!");
-		/* Line mode stays plain text: no bell there. */
-		if (!s->no_bell && s->term != NULL &&
-		    (bel = s->term->bel) != NULL && *bel != '\0')
-			session_write(s, bel, strlen(bel));
+		session_paired(s, m);
 		break;
 	case MSG_LINE:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
