@@ -100,11 +100,11 @@ class TestReportEvidence(ModTest):
         self.assertNotIn("Thank you", a.text())
 
     def test_leavers_are_banned_automatically(self):
-        # Three reporters, each left by the same address right after a
-        # nasty line: the third report bans it.
+        # Reporters on three networks, each left by the same address
+        # right after a nasty line: the third report bans it.
         for n in range(3):
-            r = self.visitor_from("127.0.0.6%d" % n, "reporter%d" % n)
-            t = self.visitor_from("127.0.0.69", "target%d" % n)
+            r = self.visitor_from("127.6%d.0.1" % n, "reporter%d" % n)
+            t = self.visitor_from("127.0.69.9", "target%d" % n)
             r.wait_for("connected to a stranger")
             t.type_line("nasty %d" % n)
             r.wait_for("Stranger: nasty %d" % n)
@@ -114,5 +114,5 @@ class TestReportEvidence(ModTest):
             r.wait_for("Thank you")
             r.close()
         self.assertTrue(poll(lambda: self.bans()), "no automatic ban")
-        self.assertEqual(self.bans()[0]["target"], "127.0.0.69")
-        self.assertRefused("127.0.0.69", "automatic")
+        self.assertEqual(self.bans()[0]["target"], "127.0.69.9")
+        self.assertRefused("127.0.69.9", "automatic")
