@@ -136,6 +136,7 @@ struct input {
 	unsigned char	 seq[INPUT_SEQ_MAX];	/* partial sequence */
 	size_t		 seqlen;
 	int		 after_cr;	/* swallow a following LF or NUL */
+	int		 string;	/* in a control string (input.c) */
 };
 void		 input_init(struct input *);
 void		 input_feed(struct input *, const void *, size_t, key_cb, void *);
