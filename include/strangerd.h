@@ -901,6 +901,7 @@ u_int		 view_wrap(const char *, u_int, u_int,
 u_int		 view_line_rows(enum line_kind, const char *, u_int);
 u_int		 view_status_clock(const struct session *, uint64_t);
 uint64_t	 view_status_next(const struct session *, uint64_t);
+void		 view_clock(char *, size_t, uint64_t, int);
 
 /* cluster-url.c: the cluster keyword's value and node names; no I/O. */
 #define CLUSTER_NAME_MAX	63

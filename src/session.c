@@ -824,18 +824,16 @@ session_interests(struct session *s, const char *arg)
 static void
 session_status(struct session *s)
 {
-	char		line[160], when[64];
-	uint64_t	secs = (now_ms() - s->state_since) / 1000;
+	char		line[160], when[64], clock[32];
+	uint64_t	ms = now_ms() - s->state_since;
 
+	/* The status line's clock, in its words, so the two agree. */
+	view_clock(clock, sizeof clock, ms, s->state == SESSION_PAIRED);
 	when[0] = '\0';
 	if (s->state == SESSION_WAITING)
-		snprintf(when, sizeof when, " You have waited %llu:%02llu.",
-		    (unsigned long long)secs / 60,
-		    (unsigned long long)secs % 60);
+		snprintf(when, sizeof when, " You have waited %s.", clock);
 	else if (s->state == SESSION_PAIRED)
-		snprintf(when, sizeof when, " In this chat for %llu:%02llu.",
-		    (unsigned long long)secs / 60,
-		    (unsigned long long)secs % 60);
+		snprintf(when, sizeof when, " In this chat for %s.", clock);
 	snprintf(line, sizeof line, "%u online, %u waiting.%s",
 	    workers_online(), match_waiting(), when);
 	session_system(s, line);

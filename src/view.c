@@ -44,7 +44,6 @@ static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
 static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
-static void	view_clock(char *, size_t, uint64_t, int);
 
 /*
  * Break text into rows of at most width columns, at spaces where it
@@ -158,8 +157,11 @@ view_width(const char *text)
 	return ((u_int)utf8_strwidth(text, strlen(text)));
 }
 
-/* "0:12" for seconds, or "3 min" (minutes) for a chat. */
-static void
+/*
+ * "0:12" for seconds, or "3 min" (minutes) for a chat: the status
+ * line's clock, which /status words the same way.
+ */
+void
 view_clock(char *buf, size_t size, uint64_t ms, int minutes)
 {
 	uint64_t	secs = ms / 1000;
