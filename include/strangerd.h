@@ -772,6 +772,8 @@ struct session {
 	u_int			 sy;
 	struct screen		 shown;		/* what the client shows now */
 	int			 need_full;	/* redraw everything next time */
+	int			 too_small;	/* below SCREEN_MIN_X x _Y */
+	int			 small_shown;	/* and told so */
 	int			 dirty;
 	struct event		*redraw_ev;
 
@@ -874,6 +876,8 @@ void		 session_report_free(struct session *);
 
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
+void		 rules_flow(const char *const *,
+		     void (*)(const char *, void *), void *);
 
 /* view.c: lays out a session's screen. */
 struct view_row {

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@
 /* A number in a string literal. */
 #define SESSION_STR(n)		SESSION_STR1(n)
 #define SESSION_STR1(n)		#n
+
+/*
+ * Scrolled up this far, the view shows the top of the conversation
+ * (view.c clamps it): the welcome text starts at its first rule.
+ */
+#define SESSION_SCROLL_TOP	(UINT_MAX / 2)
 
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
@@ -105,11 +112,13 @@ static void	 session_add_line(struct session *, enum line_kind,
 static void	 session_system(struct session *, const char *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
+static void	 session_small(struct session *);
 static void	 session_esc_timer(evutil_socket_t, short, void *);
 static void	 session_plain(struct session *, enum line_kind,
 		     const char *);
 static void	 session_plain_echo(struct session *);
-static void	 session_clamp(u_int *, u_int *);
+static void	 session_clamp(struct session *, u_int *, u_int *);
+static void	 session_rules_line(const char *, void *);
 static long	 session_elapsed_ms(const struct timespec *);
 static void	 session_typing(struct session *, int);
 static void	 session_typing_idle(evutil_socket_t, short, void *);
@@ -137,10 +146,17 @@ session_elapsed_ms(const struct timespec *then)
 	    (now.tv_nsec - then->tv_nsec) / 1000000);
 }
 
-/* Keep a window size within what we are willing to draw. */
+/*
+ * Keep a window size within what we are willing to draw, and note a
+ * window too small for any layout (0 is a size the client did not
+ * say): it gets one line asking for more room instead.
+ */
 static void
-session_clamp(u_int *sx, u_int *sy)
+session_clamp(struct session *s, u_int *sx, u_int *sy)
 {
+	s->too_small = (*sx != 0 && *sx < SCREEN_MIN_X) ||
+	    (*sy != 0 && *sy < SCREEN_MIN_Y);
+	s->small_shown = 0;
 	if (*sx < SCREEN_MIN_X)
 		*sx = SCREEN_MIN_X;
 	if (*sx > SCREEN_MAX_X)
@@ -149,6 +165,13 @@ session_clamp(u_int *sx, u_int *sy)
 		*sy = SCREEN_MIN_Y;
 	if (*sy > SCREEN_MAX_Y)
 		*sy = SCREEN_MAX_Y;
+}
+
+/* One paragraph of the welcome text, from rules_flow(). */
+static void
+session_rules_line(const char *text, void *arg)
+{
+	session_add_line(arg, LINE_RULES, text);
 }
 
 /* Create a session for a new connection on worker w. */
@@ -207,7 +230,7 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	if (s->ready || s->state == SESSION_CLOSING)
 		return;
 	s->ready = 1;
-	session_clamp(&sx, &sy);
+	session_clamp(s, &sx, &sy);
 	s->sx = sx;
 	s->sy = sy;
 	s->term = term_get(term);
@@ -234,8 +257,9 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		return;
 	}
 	screen_init(&s->shown, sx, sy);
-	for (l = rules_get(); *l != NULL; l++)
-		session_add_line(s, LINE_RULES, *l);
+	/* Paragraphs, wrapped at this screen's width; the top shows first. */
+	rules_flow(rules_get(), session_rules_line, s);
+	s->scroll = SESSION_SCROLL_TOP;
 	s->need_full = 1;
 	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
 	render_enter(s->term, s->w->out);
@@ -249,13 +273,19 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 void
 session_resize(struct session *s, u_int sx, u_int sy)
 {
-	session_clamp(&sx, &sy);
-	if (sx == s->sx && sy == s->sy)
+	int	was_small = s->too_small;
+
+	session_clamp(s, &sx, &sy);
+	if (sx == s->sx && sy == s->sy && s->too_small == was_small &&
+	    !s->too_small)
 		return;
 	s->sx = sx;
 	s->sy = sy;
 	if (s->term == NULL)
 		return;
+	/* Still reading the rules from the top: stay there. */
+	if (s->state == SESSION_WELCOME && s->scroll > 0)
+		s->scroll = SESSION_SCROLL_TOP;
 	s->need_full = 1;
 	session_dirty(s);
 }
@@ -1383,6 +1413,27 @@ session_dirty(struct session *s)
 	event_active(s->redraw_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * A window below SCREEN_MIN_X x SCREEN_MIN_Y: one honest line, once per
+ * size, instead of a layout cut to pieces.  Everything is drawn again
+ * when it grows.
+ */
+static void
+session_small(struct session *s)
+{
+	static const char	msg[] = "Make the window at least "
+	    SESSION_STR(SCREEN_MIN_X) "x" SESSION_STR(SCREEN_MIN_Y) ".";
+
+	s->need_full = 1;
+	if (s->small_shown)
+		return;
+	s->small_shown = 1;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	evbuffer_add_printf(s->w->out, "%s%s%s", s->term->sgr0,
+	    s->term->clear, msg);
+	session_write(s, NULL, 0);
+}
+
 /* Draw the next frame and send the difference to the client. */
 static void
 session_redraw(evutil_socket_t fd, short events, void *arg)
@@ -1396,6 +1447,10 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	s->dirty = 0;
 	if (s->term == NULL || s->state == SESSION_CLOSING)
 		return;
+	if (s->too_small) {
+		session_small(s);
+		return;
+	}
 	/* What the views show besides the session, and when it changes. */
 	vn.now = now_ms();
 	vn.online = s->shown_online = workers_online();

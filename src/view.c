@@ -405,7 +405,10 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	}
 	if (s->scroll == 0)
 		return;
-	if (s->unseen > 0)
+	if (s->state == SESSION_WELCOME)
+		snprintf(mark, sizeof mark, " \xe2\x86\x93 more below "
+		    "\xc2\xb7 PgDn ");
+	else if (s->unseen > 0)
 		snprintf(mark, sizeof mark, " \xe2\x86\x93 %u new line%s below "
 		    "\xc2\xb7 End to return ", s->unseen, s->unseen == 1 ?
 		    "" : "s");
