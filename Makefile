@@ -39,7 +39,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
-	    src/session-plain.o src/session-report.o \
+	    src/session-plain.o src/session-report.o src/ssh-refuse.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
 # Several nodes through Redis (cluster in strangerd.conf(5)).

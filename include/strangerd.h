@@ -702,6 +702,10 @@ void		 ssh_watch_free(struct ssh_watch *);
 int		 ssh_watch_set(struct ssh_watch *, int, void *, int, int);
 void		 ssh_watch_del(struct ssh_watch *, int);
 
+/* ssh-refuse.c: a refused SSH connection learns why, without crypto. */
+void		 ssh_refuse(struct worker *, int, const char *);
+void		 ssh_refuse_free(struct worker *);
+
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
