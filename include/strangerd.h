@@ -214,6 +214,7 @@ void		 screen_cursor(struct screen *, u_int, u_int, int);
 struct term {
 	char		*name;		/* owned */
 	int		 plain;		/* no cursor addressing: line mode */
+	int		 ascii;		/* may not take UTF-8: UI in ASCII */
 	int		 colours;	/* 0, 8, 16, 256 */
 	int		 ansi_cup;	/* cup is ESC [ y;x H: format it directly */
 	char		*cup;		/* owned: raw cup, for tiparm */

@@ -362,6 +362,18 @@ term_load(const char *name)
 	free(t->bel);
 	t->bel = term_string("bel");
 
+	/*
+	 * Nothing tells a server whether a terminal takes UTF-8.  The
+	 * hardware VT family and consoles that switch character sets with
+	 * enacs (vt100, vt220, linux) and "ansi" (DOS code pages) may not,
+	 * so the UI's own few non-ASCII characters are drawn in ASCII for
+	 * them; screen and tmux set enacs too but pass UTF-8 on.
+	 */
+	s = tigetstr("enacs");
+	t->ascii = (s != NULL && s != (char *)-1 && *s != '\0' &&
+	    strncmp(name, "screen", 6) != 0 && strncmp(name, "tmux", 4) != 0) ||
+	    strcmp(name, "ansi") == 0;
+
 	/* Attributes cannot be turned off one by one, only all at once. */
 	if (*t->sgr0 == '\0') {
 		*t->bold = '\0';

@@ -80,6 +80,7 @@ static uint32_t	 render_mark(const struct screen *, u_int, u_int);
 static int	 render_same(const struct render_ctx *, u_int);
 static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
+static u_int	 render_ascii(u_int);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
 static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
@@ -285,6 +286,27 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 }
 
 /*
+ * The UI's own non-ASCII characters, for a terminal that may not take
+ * UTF-8 (term->ascii): each has a one-column ASCII stand-in.  What
+ * strangers write is left alone.
+ */
+static u_int
+render_ascii(u_int cp)
+{
+	switch (cp) {
+	case 0x00b7:		/* middle dot, the status line's separator */
+		return ('-');
+	case 0x2026:		/* horizontal ellipsis */
+		return ('.');
+	case 0x2191:		/* upwards arrow */
+		return ('^');
+	case 0x2193:		/* downwards arrow */
+		return ('v');
+	}
+	return (cp);
+}
+
+/*
  * Write cell c at column x of the cursor's row, where the cursor is.  A
  * cell whose character does not have the width the cell claims, or a
  * right half without its left (nothing screen_puts() makes), is written
@@ -303,6 +325,8 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		render_flush(rc);
 	p = rc->buf + rc->len;
 
+	if (rc->term->ascii && width == 1 && !c->mark)
+		cp = render_ascii(cp);
 	if (cp >= 0x20 && cp < 0x7f && width == 1 && !c->mark) {
 		/* Printable ASCII, the common case. */
 		*p = cp;
