@@ -195,6 +195,7 @@ struct screen {
 	u_int		 cx;		/* cursor */
 	u_int		 cy;
 	int		 cursor_visible;
+	u_int		 oy;		/* terminal row of row 0 (render.c) */
 };
 void		 screen_init(struct screen *, u_int, u_int);
 void		 screen_free(struct screen *);
@@ -777,6 +778,7 @@ struct session {
 	u_int			 sy;
 	struct screen		 shown;		/* what the client shows now */
 	int			 need_full;	/* redraw everything next time */
+	u_int			 oy;		/* rows above, past SCREEN_MAX_Y */
 	int			 too_small;	/* below SCREEN_MIN_X x _Y */
 	int			 small_shown;	/* and told so */
 	int			 dirty;

@@ -143,11 +143,16 @@ render_number(char *p, u_int n)
 	return (p);
 }
 
-/* Append the sequence moving the cursor to x, y. */
+/*
+ * Append the sequence moving the cursor to x, y of the screen, which
+ * starts oy rows down the terminal.
+ */
 static void
 render_cup(struct render_ctx *rc, u_int x, u_int y)
 {
 	char	*p;
+
+	y += rc->next->oy;
 
 	if (!rc->term->ansi_cup) {
 		render_flush(rc);
@@ -176,10 +181,14 @@ render_csr(struct render_ctx *rc, u_int top, u_int bottom)
 	char	*p;
 
 	rc->cx = RENDER_NOWHERE;
+	if (bottom != 0) {
+		top += rc->next->oy;
+		bottom += rc->next->oy;
+	}
 	if (!rc->term->ansi_csr) {
 		render_flush(rc);
 		if (bottom == 0)
-			bottom = rc->next->sy - 1;
+			bottom = rc->next->oy + rc->next->sy - 1;
 		term_csr(rc->term, rc->out, top, bottom);
 		return;
 	}
@@ -621,6 +630,9 @@ render_draw(const struct term *t, struct screen *shown,
 	rc.out = out;
 	rc.cx = at_home ? 0 : shown->cx;
 	rc.cy = at_home ? 0 : shown->cy;
+	/* Home is above the screen when it starts further down. */
+	if (at_home && next->oy != 0)
+		rc.cx = RENDER_NOWHERE;
 	rc.attr = 0;
 	rc.len = 0;
 
@@ -686,7 +698,7 @@ render_full(const struct term *t, struct screen *shown,
 	n = (size_t)shown->sx * shown->sy;
 	for (i = 0; i < n; i++)
 		shown->cells[i].cp = RENDER_UNKNOWN;
-	term_cup(t, out, 0, 0);
+	term_cup(t, out, 0, next->oy);
 	render_draw(t, shown, next, out, 1);
 }
 

@@ -37,6 +37,9 @@
  */
 #define SESSION_SCROLL_TOP	(UINT_MAX / 2)
 
+/* The tallest window believed when placing the layout at its bottom. */
+#define SESSION_BELIEVE_Y	(4 * SCREEN_MAX_Y)
+
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
 /* The conversation's ring starts with room for this many lines. */
@@ -157,6 +160,14 @@ session_clamp(struct session *s, u_int *sx, u_int *sy)
 	s->too_small = (*sx != 0 && *sx < SCREEN_MIN_X) ||
 	    (*sy != 0 && *sy < SCREEN_MIN_Y);
 	s->small_shown = 0;
+	/*
+	 * Taller than we draw: the layout goes to the bottom rows, so the
+	 * input line stays at the bottom edge, and the rows above stay
+	 * empty.  A height past any real window (NAWS allows 65535) is not
+	 * believed: the layout then stays at the top.
+	 */
+	s->oy = *sy > SCREEN_MAX_Y && *sy <= SESSION_BELIEVE_Y ?
+	    *sy - SCREEN_MAX_Y : 0;
 	if (*sx < SCREEN_MIN_X)
 		*sx = SCREEN_MIN_X;
 	if (*sx > SCREEN_MAX_X)
@@ -274,10 +285,11 @@ void
 session_resize(struct session *s, u_int sx, u_int sy)
 {
 	int	was_small = s->too_small;
+	u_int	was_oy = s->oy;
 
 	session_clamp(s, &sx, &sy);
 	if (sx == s->sx && sy == s->sy && s->too_small == was_small &&
-	    !s->too_small)
+	    !s->too_small && s->oy == was_oy)
 		return;
 	s->sx = sx;
 	s->sy = sy;
@@ -1460,6 +1472,7 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||
 	    w->scratch.sy != s->sy)
 		screen_resize(&w->scratch, s->sx, s->sy);
+	w->scratch.oy = s->oy;
 	if (s->console != NULL)
 		console_view_draw(s, &w->scratch);
 	else
