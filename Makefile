@@ -2,6 +2,7 @@
 #
 #   make          build ./strangerd and ./strangerctl
 #   make run      install missing packages, build, run on 127.0.0.1:2222/2323
+#                 (SSH_PORT=, TELNET_PORT=, RUN_DIR= to change them)
 #   make check    install missing packages, build, run every test
 #   make install  PREFIX, DESTDIR and MANDIR are honoured
 
@@ -38,6 +39,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
+	    src/session-plain.o src/session-report.o src/ssh-refuse.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
 # Several nodes through Redis (cluster in strangerd.conf(5)).
@@ -104,9 +106,18 @@ deps:
 deps-build:
 	@sh tests/deps.sh $(DEB_BUILD)
 
+# make run SSH_PORT=2022 TELNET_PORT=2023 RUN_DIR=/tmp/chat
+SSH_PORT	?= 2222
+TELNET_PORT	?= 2323
+RUN_DIR		?= var
+
 run: deps-build
 	@$(MAKE) --no-print-directory all
-	./strangerd -f -d var -s 127.0.0.1:2222 -t 127.0.0.1:2323
+	@echo "strangerd: connect with  ssh -p $(SSH_PORT) localhost"
+	@echo "strangerd:          or   telnet localhost $(TELNET_PORT)"
+	@echo "strangerd: (Ctrl-C here stops the server)"
+	./strangerd -f -d $(RUN_DIR) -s 127.0.0.1:$(SSH_PORT) \
+	    -t 127.0.0.1:$(TELNET_PORT)
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all $(UNIT_TESTS)

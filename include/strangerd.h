@@ -86,7 +86,9 @@ char		*sanitize_text(const void *, size_t, size_t *);
 /* interests.c: a visitor's interests as a normalised list; no I/O. */
 #define INTERESTS_MAX		5	/* interests one visitor may give */
 #define INTEREST_MAX_CHARS	24	/* code points in one interest */
-char		*interests_normalise(const char *, u_int *);
+#define INTERESTS_CUT_MANY	0x1	/* more than INTERESTS_MAX given */
+#define INTERESTS_CUT_LONG	0x2	/* one cut to INTEREST_MAX_CHARS */
+char		*interests_normalise(const char *, u_int *, int *);
 uint64_t	 interests_hash_one(const char *, size_t);
 u_int		 interests_hash(const char *, uint64_t *, u_int);
 int		 interests_find(const char *, const char *);
@@ -134,6 +136,7 @@ struct input {
 	unsigned char	 seq[INPUT_SEQ_MAX];	/* partial sequence */
 	size_t		 seqlen;
 	int		 after_cr;	/* swallow a following LF or NUL */
+	int		 string;	/* in a control string (input.c) */
 };
 void		 input_init(struct input *);
 void		 input_feed(struct input *, const void *, size_t, key_cb, void *);
@@ -192,6 +195,7 @@ struct screen {
 	u_int		 cx;		/* cursor */
 	u_int		 cy;
 	int		 cursor_visible;
+	u_int		 oy;		/* terminal row of row 0 (render.c) */
 };
 void		 screen_init(struct screen *, u_int, u_int);
 void		 screen_free(struct screen *);
@@ -211,6 +215,7 @@ void		 screen_cursor(struct screen *, u_int, u_int, int);
 struct term {
 	char		*name;		/* owned */
 	int		 plain;		/* no cursor addressing: line mode */
+	int		 ascii;		/* may not take UTF-8: UI in ASCII */
 	int		 colours;	/* 0, 8, 16, 256 */
 	int		 ansi_cup;	/* cup is ESC [ y;x H: format it directly */
 	char		*cup;		/* owned: raw cup, for tiparm */
@@ -266,6 +271,8 @@ void		 match_pool_block(struct match_pool *,
 		     const struct match_want *, const struct match_want *,
 		     uint64_t);
 u_int		 match_pool_expire(struct match_pool *, uint64_t);
+int		 match_pool_only_last(const struct match_pool *,
+		     const struct match_want *, uint64_t, uint64_t *);
 struct match_pool *match_pool_new(uint32_t);
 void		 match_pool_free(struct match_pool *);
 void		 match_pool_add(struct match_pool *, uint64_t, uint64_t);
@@ -301,6 +308,8 @@ enum msg_type {
 	MSG_STOP,		/* main -> everyone: shut down */
 	MSG_TYPING,		/* worker -> worker: arg 1 typing, 0 stopped */
 	MSG_BLOCK,		/* any -> match: ptr is a struct match_block */
+	MSG_IDENTITY,		/* worker -> worker: text is from's identity */
+	MSG_ONLY_LAST,		/* match -> worker: only from waits, just left */
 };
 struct msg {
 	enum msg_type	 type;
@@ -416,16 +425,13 @@ enum admin_op {
 	ADMIN_SESSIONS,		/* list this worker's sessions */
 	ADMIN_KICK,		/* close the session named by target */
 	ADMIN_STATS,		/* counts */
-	ADMIN_REPORT,		/* fill in report->reported, pass to store */
 	ADMIN_SYNC,		/* answer once every earlier message is done */
 };
-struct report;
 struct admin_query {
 	enum admin_op	 op;
 	struct reply_to	 ret;		/* where the answer goes */
 	uint64_t	 target;	/* ADMIN_KICK: session handle */
 	char		*text;		/* owned: ADMIN_KICK: why */
-	struct report	*report;	/* owned: ADMIN_REPORT */
 };
 struct store_req;
 struct reply	*reply_new(int, char *, char *);
@@ -698,6 +704,10 @@ void		 ssh_watch_free(struct ssh_watch *);
 int		 ssh_watch_set(struct ssh_watch *, int, void *, int, int);
 void		 ssh_watch_del(struct ssh_watch *, int);
 
+/* ssh-refuse.c: a refused SSH connection learns why, without crypto. */
+void		 ssh_refuse(struct worker *, int, const char *);
+void		 ssh_refuse_free(struct worker *);
+
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
@@ -734,6 +744,17 @@ struct chat_line {
 /* What the conversation keeps: bounded in lines and in bytes. */
 #define CHAT_MAX_LINES	200
 #define CHAT_MAX_BYTES	(32 * 1024)
+/* The current or last chat, for /report (session-report.c). */
+struct session_chat {
+	uint64_t		 partner;	/* HANDLE_NONE: no chat yet */
+	char			*who;		/* owned: "transport addr key" */
+	char			*early;		/* owned: who, before MSG_PAIRED */
+	uint64_t		 early_from;
+	uint64_t		 first;		/* line seq where it began */
+	uint64_t		 end;		/* line seq after it, if ended */
+	int			 ended;
+	int			 reported;
+};
 struct session {
 	struct worker		*w;
 	uint64_t		 handle;
@@ -751,10 +772,15 @@ struct session {
 	int			 closing;	/* inside session_close() */
 
 	const struct term	*term;		/* NULL: plain line mode */
+	int			 echo;		/* plain, and we echo the input */
+	u_int			 echo_cols;	/* columns of it echoed */
 	u_int			 sx;
 	u_int			 sy;
 	struct screen		 shown;		/* what the client shows now */
 	int			 need_full;	/* redraw everything next time */
+	u_int			 oy;		/* rows above, past SCREEN_MAX_Y */
+	int			 too_small;	/* below SCREEN_MIN_X x _Y */
+	int			 small_shown;	/* and told so */
 	int			 dirty;
 	struct event		*redraw_ev;
 
@@ -762,12 +788,19 @@ struct session {
 	struct event		*esc_ev;	/* resolves a lone ESC */
 	struct timespec		 esc_at;	/* when Esc was last pressed */
 	struct editor		 editor;
+	int			 line_cut;	/* this line hit the limit */
+	int			 again;		/* /again: may meet last_partner */
+	int			 told_only_last; /* MSG_ONLY_LAST shown */
 
 	struct chat_line	*lines;		/* owned ring, session_line() */
 	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */
 	u_int			 line_first;
 	u_int			 nlines;
 	size_t			 line_bytes;
+	uint64_t		 line_seq;	/* lines ever kept */
+	uint64_t		 repeat_seq;	/* last line counts repeats ... */
+	u_int			 repeats;	/* ... this many */
+	struct session_chat	 chat;
 
 	uint64_t		 partner;
 	uint64_t		 last_partner;
@@ -834,8 +867,24 @@ void		 session_recount(struct session *, int);
 const char	*session_id(const struct session *);
 void		 session_refresh(struct session *, int);
 
+/* session-plain.c: plain line mode's bytes, into a buffer. */
+void		 session_plain_line(struct session *, struct evbuffer *,
+		     enum line_kind, const char *);
+void		 session_plain_input(struct session *, struct evbuffer *);
+
+/* session-report.c: /report, from the reporter's own record of the chat. */
+#define SESSION_REPORT_NOBODY	(-1)	/* no chat since the welcome */
+#define SESSION_REPORT_ALREADY	(-2)	/* this chat was reported */
+void		 session_report_paired(struct session *);
+void		 session_report_ended(struct session *);
+void		 session_report_identity(struct session *, struct msg *);
+int		 session_report(struct session *, const char *);
+void		 session_report_free(struct session *);
+
 /* rules.c: the welcome text from the operator's file, per thread. */
 const char *const *rules_get(void);
+void		 rules_flow(const char *const *,
+		     void (*)(const char *, void *), void *);
 
 /* view.c: lays out a session's screen. */
 struct view_row {
@@ -863,6 +912,7 @@ u_int		 view_wrap(const char *, u_int, u_int,
 u_int		 view_line_rows(enum line_kind, const char *, u_int);
 u_int		 view_status_clock(const struct session *, uint64_t);
 uint64_t	 view_status_next(const struct session *, uint64_t);
+void		 view_clock(char *, size_t, uint64_t, int);
 
 /* cluster-url.c: the cluster keyword's value and node names; no I/O. */
 #define CLUSTER_NAME_MAX	63
@@ -981,7 +1031,7 @@ struct identity {
 	char		*key;		/* owned: key fingerprint or NULL */
 	char		*transport;	/* owned: "ssh", "telnet" */
 };
-/* What /report sends: filled by the reporter's and reported's workers. */
+/* What /report sends: filled by the reporter's worker (session-report.c). */
 #define REPORT_EVIDENCE_LINES	20
 #define REPORT_REASON_MAX	500
 #define REPORT_EVIDENCE_MAX	(16 * 1024)
@@ -1040,12 +1090,10 @@ void		 admin_free(void);
 
 /*
  * admin-worker.c: moderators' queries (MSG_QUERY, struct admin_query)
- * answered on a worker's own thread - its sessions, a kick, its counts
- * - and /report on its way to the store.
+ * answered on a worker's own thread - its sessions, a kick, its counts.
  */
 void		 admin_query_free(struct admin_query *);
 void		 admin_worker_query(struct worker *, struct msg *);
-int		 admin_worker_report(struct session *, const char *);
 
 /*
  * moderators.c: the SSH keys listed in DIR/moderators (authorized_keys

@@ -1,9 +1,9 @@
 /*
  * Moderators' queries answered on a worker's own thread (MSG_QUERY,
  * struct admin_query, from admin.c and console.c through ask.c): this
- * worker's sessions, a kick, its counts, a barrier; and /report on its
- * way from the reporter's worker through the reported visitor's to the
- * store.  Each answer goes straight to the query's reply address.
+ * worker's sessions, a kick, its counts, a barrier.  (/report is built
+ * by the reporter's session, session-report.c.)  Each answer goes
+ * straight to the query's reply address.
  *
  * Owns: nothing between messages.  Every function here runs on the
  * thread of the worker it is given, except admin_query_free.
@@ -25,10 +25,6 @@ static void		 admin_worker_kick(struct worker *,
 			     struct admin_query *);
 static void		 admin_worker_stats(struct worker *,
 			     const struct reply_to *);
-static void		 admin_worker_fill(struct worker *, uint64_t,
-			     struct report *);
-static void		 admin_worker_identity(const struct session *,
-			     struct identity *);
 static const char	*admin_worker_state(const struct session *);
 
 /* Free a query, from any thread. */
@@ -38,7 +34,6 @@ admin_query_free(struct admin_query *q)
 	if (q == NULL)
 		return;
 	free(q->text);
-	report_free(q->report);
 	free(q);
 }
 
@@ -151,33 +146,7 @@ admin_worker_stats(struct worker *w, const struct reply_to *ret)
 	reply_send(ret, r);
 }
 
-/* A session's identity, copied. */
-static void
-admin_worker_identity(const struct session *s, struct identity *id)
-{
-	id->addr = xstrdup(s->addr);
-	id->key = s->key != NULL ? xstrdup(s->key) : NULL;
-	id->transport = xstrdup(s->transport);
-}
-
-/*
- * On the reported visitor's worker: fill in who they are (if they are
- * still here) and hand the report to the store.
- */
-static void
-admin_worker_fill(struct worker *w, uint64_t h, struct report *rp)
-{
-	struct session	*s;
-
-	if ((s = worker_lookup(w, h)) != NULL)
-		admin_worker_identity(s, &rp->reported);
-	else
-		log_info("report on %u.%u.%u, who has gone",
-		    HANDLE_WORKER(h), HANDLE_SLOT(h), HANDLE_GEN(h));
-	store_report_submit(rp);
-}
-
-/* MSG_QUERY from admin.c, or a report passing through. */
+/* MSG_QUERY from admin.c or a console. */
 void
 admin_worker_query(struct worker *w, struct msg *m)
 {
@@ -195,80 +164,9 @@ admin_worker_query(struct worker *w, struct msg *m)
 	case ADMIN_STATS:
 		admin_worker_stats(w, &q->ret);
 		break;
-	case ADMIN_REPORT:
-		admin_worker_fill(w, m->to, q->report);
-		q->report = NULL;
-		break;
 	case ADMIN_SYNC:
 		/* Everything posted before this (a new ban list) is done. */
 		reply_post(&q->ret, 0, NULL, NULL);
 		break;
 	}
-}
-
-/*
- * /report on the reporter's worker: the evidence (the last lines of
- * both sides, already sanitised) and the reporter's identity go to the
- * reported visitor's worker, which adds theirs and passes it on to the
- * store.  Returns -1 if there is nobody to report.
- */
-int
-admin_worker_report(struct session *s, const char *reason)
-{
-	struct report		*rp;
-	struct admin_query	*q;
-	struct msg		*m;
-	const struct chat_line	*cl;
-	uint64_t		 target;
-	char			*ev = NULL, *line;
-	size_t			 len = 0;
-	u_int			 i, n, first;
-	int			 ll;
-
-	if (s->state == SESSION_PAIRED)
-		target = s->partner;
-	else if (s->state == SESSION_ALONE)
-		target = s->last_partner;
-	else
-		target = HANDLE_NONE;
-	if (target == HANDLE_NONE)
-		return (-1);
-
-	rp = xcalloc(1, sizeof *rp);
-	rp->ret.inbox = s->w->inbox;
-	rp->ret.to = s->handle;
-	rp->ret.id = REPORT_REPLY_ID;
-	admin_worker_identity(s, &rp->reporter);
-	rp->reported_handle = target;
-	rp->reason = sanitize_text(reason, strnlen(reason, REPORT_REASON_MAX),
-	    NULL);
-	/* The last lines either side typed, oldest first. */
-	for (i = n = 0; i < s->nlines && n < REPORT_EVIDENCE_LINES; i++) {
-		cl = session_line(s, s->nlines - 1 - i);
-		if (cl->kind == LINE_YOU || cl->kind == LINE_STRANGER)
-			n++;
-	}
-	first = s->nlines - i;
-	for (i = first; i < s->nlines; i++) {
-		cl = session_line(s, i);
-		if (cl->kind != LINE_YOU && cl->kind != LINE_STRANGER)
-			continue;
-		ll = xasprintf(&line, "%s: %s\n", cl->kind == LINE_YOU ?
-		    "reporter" : "reported", cl->text);
-		ev = xreallocarray(ev, 1, len + (size_t)ll + 1);
-		memcpy(ev + len, line, (size_t)ll + 1);
-		len += (size_t)ll;
-		free(line);
-	}
-	rp->evidence = ev != NULL ? ev : xstrdup("");
-	log_info("%s: reports %u.%u.%u", s->id, HANDLE_WORKER(target),
-	    HANDLE_SLOT(target), HANDLE_GEN(target));
-
-	q = xcalloc(1, sizeof *q);
-	q->op = ADMIN_REPORT;
-	q->report = rp;
-	m = msg_new(MSG_QUERY);
-	m->ptr = q;
-	worker_post(target, m);
-	return (0);
 }

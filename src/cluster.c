@@ -242,20 +242,6 @@ cluster_entry(uint64_t local, int create)
 	return (e);
 }
 
-/* The entry whose proxy is h, or NULL: a walk, for rare uses. */
-static struct cluster_entry *
-cluster_entry_by_proxy(uint64_t h)
-{
-	struct cluster_entry	*e;
-	u_int			 i;
-
-	for (i = 0; i < CLUSTER_BUCKETS; i++)
-		for (e = cluster_table[i]; e != NULL; e = e->next)
-			if (e->proxy == h)
-				return (e);
-	return (NULL);
-}
-
 /* Forget a local session. */
 static void
 cluster_entry_free(struct cluster_entry *e)
@@ -1147,26 +1133,19 @@ cluster_block(const struct match_block *mb)
 }
 
 /*
- * A query for a proxy handle.  A /report of a visitor on another node is
- * kept here, without the reported visitor's address or key (their node
- * knows them; the shared store will); a kick is answered, not lost.
+ * A query for a proxy handle: a kick is answered, not lost.  (A /report
+ * of a visitor on another node goes to the store from the reporter's
+ * session, session-report.c, without the reported visitor's address or
+ * key: MSG_IDENTITY is not relayed between nodes.)
  */
 static void
 cluster_query(struct msg *m)
 {
 	struct admin_query	*q = m->ptr;
-	struct cluster_entry	*e;
 
 	if (q == NULL)
 		return;
 	switch (q->op) {
-	case ADMIN_REPORT:
-		e = q->report != NULL ? cluster_entry_by_proxy(m->to) : NULL;
-		log_info("report on a visitor of node %s",
-		    e != NULL ? e->node : "(unknown)");
-		store_report_submit(q->report);
-		q->report = NULL;
-		break;
 	case ADMIN_KICK:
 		reply_post(&q->ret, 1, xstrdup("no such session"), NULL);
 		break;

@@ -15,6 +15,10 @@
  *   ESC [ [ (the Linux console's F1-F5);
  *   ESC [ or ESC O and INPUT_DISCARD: an overlong sequence whose remaining
  *   bytes are being dropped up to its final byte.
+ * Besides, in->string is non-zero inside a control string (OSC ESC ], DCS
+ * ESC P, SOS ESC X, PM ESC ^, APC ESC _, or their C1 forms): its bytes
+ * are dropped up to BEL or ST (ESC \), so that a stripped sequence
+ * leaves no residue such as "]0;title" behind.  Enter always ends one.
  */
 
 #include <stdint.h>
@@ -33,6 +37,7 @@ static void	input_ground(struct input *, u_char, key_cb, void *);
 static int	input_utf8(struct input *, u_char, key_cb, void *);
 static int	input_escape(struct input *, u_char, key_cb, void *);
 static int	input_sequence(struct input *, u_char, key_cb, void *);
+static int	input_string(struct input *, u_char, key_cb, void *);
 static int	input_params(const u_char *, size_t, u_int *, u_int);
 static int	input_digits(const u_char *, size_t);
 static int	input_tilde(u_int, struct key *);
@@ -133,6 +138,10 @@ input_utf8(struct input *in, u_char c, key_cb cb, void *arg)
 		return (1);
 	if (cp == UTF8_REPLACEMENT && memcmp(in->seq, "\357\277\275", 3) != 0)
 		return (1);
+	/* C1 DCS, SOS, OSC, PM and APC start a control string. */
+	if (cp == 0x90 || cp == 0x98 || cp == 0x9d || cp == 0x9e ||
+	    cp == 0x9f)
+		in->string = 1;
 	if (cp < 0xa0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return (1);	/* C1 controls are not printable */
 	input_key(cb, arg, KEYC_CHAR, cp);
@@ -152,8 +161,44 @@ input_escape(struct input *in, u_char c, key_cb cb, void *arg)
 		return (1);
 	}
 	in->seqlen = 0;
+	if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
+		in->string = 1;
+		return (1);
+	}
 	input_key(cb, arg, KEYC_ESC, 0);
 	return (0);
+}
+
+/*
+ * A byte inside a control string: dropped, up to BEL or ST (in->string
+ * is 2 after an ESC, 3 after the C2 that may start C1 ST).  An ESC not
+ * followed by \ ends the string and starts a sequence of its own; CR or
+ * LF end it too and are decoded afresh (return 0), so a string left open
+ * cannot swallow what is typed after it.
+ */
+static int
+input_string(struct input *in, u_char c, key_cb cb, void *arg)
+{
+	if (in->string == 2) {
+		in->string = 0;
+		if (c == '\\')
+			return (1);
+		in->seq[0] = INPUT_ESC;
+		in->seqlen = 1;
+		return (input_escape(in, c, cb, arg));
+	}
+	if (c == '\r' || c == '\n') {
+		in->string = 0;
+		return (0);
+	}
+	/* ST is also C1 U+009C: 0x9c alone, or C2 9C in UTF-8. */
+	if (c == 0x07 || c == 0x9c)
+		in->string = 0;
+	else if (c == INPUT_ESC)
+		in->string = 2;
+	else
+		in->string = c == 0xc2 ? 3 : 1;
+	return (1);
 }
 
 /*
@@ -439,7 +484,9 @@ input_feed(struct input *in, const void *buf, size_t len, key_cb cb,
 				continue;
 		}
 
-		if (in->seqlen == 0)
+		if (in->string)
+			used = input_string(in, c, cb, arg);
+		else if (in->seqlen == 0)
 			used = 0;
 		else if (in->seq[0] != INPUT_ESC)
 			used = input_utf8(in, c, cb, arg);

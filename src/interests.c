@@ -1,16 +1,19 @@
 /*
  * Interests: what a visitor would like to talk about, as a normalised
  * comma-separated list ("chess,music") that the matchmaker compares by
- * hash.  Normalising makes "  Chess ", "CHESS" and "chess" one interest,
- * caps the length of each and how many there are, and drops repeats.
+ * hash.  Normalising makes "  Chess ", "CHESS" and "chess" one interest
+ * (and "CAFÉ" and "café": lower case beyond ASCII), caps the length of
+ * each and how many there are, and drops repeats.
  *
- * Pure: no I/O, no state.  The text must already be sanitised.
+ * Pure: no I/O, no state.  The text must already be sanitised.  Case
+ * comes from glibc's towlower(), so, as for utf8.c, the process must
+ * have called setlocale(LC_CTYPE, "C.UTF-8") first.
  */
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "strangerd.h"
 
@@ -42,13 +45,14 @@ interests_hash_one(const char *p, size_t len)
 
 /*
  * Normalise what a visitor typed: commas separate interests (or, when
- * there is no comma, spaces do); each is lower-cased (ASCII), has its
- * runs of spaces made one and is cut to INTEREST_MAX_CHARS code points;
- * empty ones and repeats go; at most INTERESTS_MAX are kept.  Returns
- * the list ("" when none) and stores the count in *n if n is not NULL.
+ * there is no comma, spaces do); each is lower-cased, has its runs of
+ * spaces made one and is cut to INTEREST_MAX_CHARS code points; empty
+ * ones and repeats go; at most INTERESTS_MAX are kept.  Returns the list
+ * ("" when none), stores the count in *n and what was cut (INTERESTS_CUT_*
+ * bits) in *cut, each if not NULL.
  */
 char *
-interests_normalise(const char *in, u_int *n)
+interests_normalise(const char *in, u_int *n, int *cut)
 {
 	char		*out, *word, *o;
 	const char	*p, *end;
@@ -56,14 +60,15 @@ interests_normalise(const char *in, u_int *n)
 	size_t		 len, chars, wlen, k;
 	u_int		 count = 0;
 	uint32_t	 cp;
-	int		 space;
+	int		 space, cuts = 0;
 
 	len = strlen(in);
 	sep = strchr(in, ',') != NULL ? ',' : ' ';
-	out = xcalloc(1, len + 2);
+	/* Lower case can take more bytes (U+023A, 2, is U+2C65, 3). */
+	out = xcalloc(1, 2 * len + 2);
 	o = out;
-	word = xmalloc(len + 1);
-	for (p = in; *p != '\0' && count < INTERESTS_MAX; p = end) {
+	word = xmalloc(2 * len + 1);
+	for (p = in; *p != '\0'; p = end) {
 		end = strchr(p, sep);
 		if (end == NULL)
 			end = p + strlen(p);
@@ -83,21 +88,27 @@ interests_normalise(const char *in, u_int *n)
 				if (chars == INTEREST_MAX_CHARS)
 					break;
 			}
-			if (cp < 0x80)
-				word[wlen++] = (char)tolower((unsigned char)*p);
-			else {
-				memcpy(word + wlen, p, k);
-				wlen += k;
-			}
+			wlen += utf8_encode((uint32_t)towlower((wint_t)cp),
+			    word + wlen);
 			chars++;
 		}
+		/* What is left of it (but spaces) did not fit. */
+		if (p + strspn(p, " \t,") < end)
+			cuts |= INTERESTS_CUT_LONG;
 		if (*end == sep)
 			end++;
+		/* A cut just after a space leaves it at the end. */
+		if (wlen > 0 && word[wlen - 1] == ' ')
+			wlen--;
 		if (wlen == 0)
 			continue;
 		word[wlen] = '\0';
 		if (interests_find(out, word) != -1)
 			continue;
+		if (count == INTERESTS_MAX) {
+			cuts |= INTERESTS_CUT_MANY;
+			break;
+		}
 		if (o != out)
 			*o++ = ',';
 		memcpy(o, word, wlen);
@@ -108,6 +119,8 @@ interests_normalise(const char *in, u_int *n)
 	free(word);
 	if (n != NULL)
 		*n = count;
+	if (cut != NULL)
+		*cut = cuts;
 	return (out);
 }
 

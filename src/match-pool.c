@@ -566,6 +566,35 @@ match_pool_match(struct match_pool *mp, const struct match_want *r,
 }
 
 /*
+ * Is the only other visitor waiting besides r (which waits too) the one
+ * it just parted from, with no block between them?  Then nobody will
+ * come for either until someone new arrives: return 0 and the other's
+ * handle in *other, else -1.
+ */
+int
+match_pool_only_last(const struct match_pool *mp,
+    const struct match_want *r, uint64_t now, uint64_t *other)
+{
+	const struct match_entry	*e;
+	u_int				 i;
+
+	if (mp->n != 2)
+		return (-1);
+	for (i = 0; i < mp->n; i++) {
+		e = &mp->entries[i];
+		if (e->w.handle == r->handle)
+			continue;
+		if (e->w.handle != r->last && e->w.last != r->handle)
+			return (-1);
+		if (match_pool_blocked(mp, &e->w, r, now))
+			return (-1);
+		*other = e->w.handle;
+		return (0);
+	}
+	return (-1);
+}
+
+/*
  * Choose a partner at random for handle, whose last partner was last:
  * anyone waiting except handle itself, its last partner, and those whose
  * last partner was handle, so two who just parted never meet again at

@@ -65,19 +65,35 @@ match_pair(const struct match_want *a, const struct match_want *b,
 	metrics_inc(METRIC_PAIRINGS);
 }
 
-/* Pair w with someone if anyone fits, else let it wait. */
+/*
+ * Pair w with someone if anyone fits, else let it wait.  If the only
+ * other visitor waiting is the one w just left, tell both: otherwise
+ * each sees "2 waiting" and nothing happens (they may ask to meet
+ * again with /again).
+ */
 static void
 match_try(struct match_want *w, uint64_t now)
 {
 	struct match_want	 partner;
+	struct msg		*m;
+	uint64_t		 other;
 	char			*shared;
 
 	if (match_pool_match(match_pool, w, now, &partner, &shared) == 0) {
 		match_pair(w, &partner, shared);
 		free(partner.interests);
 		free(shared);
-	} else
-		match_pool_want(match_pool, w);
+		return;
+	}
+	match_pool_want(match_pool, w);
+	if (match_pool_only_last(match_pool, w, now, &other) == 0) {
+		m = msg_new(MSG_ONLY_LAST);
+		m->from = other;
+		worker_post(w->handle, m);
+		m = msg_new(MSG_ONLY_LAST);
+		m->from = w->handle;
+		worker_post(other, m);
+	}
 }
 
 /* Set the timer for the next end of a strict wait (0: none). */

@@ -57,6 +57,7 @@ static void		 term_strip_pad(char *);
 static void		 term_tiparm(const char *, int, int, struct evbuffer *);
 static char		*term_string(const char *);
 static struct term	*term_new(const char *);
+static int		 term_ascii(const char *);
 static void		 term_free(struct term *);
 static void		 term_attr_table(struct term *);
 static int		 term_ansi(const char *, int);
@@ -311,6 +312,26 @@ term_builtin(void)
 }
 
 /*
+ * Nothing tells a server whether a terminal takes UTF-8.  The hardware
+ * VT family and consoles that switch character sets with enacs (vt100,
+ * vt220, linux) and "ansi" (DOS code pages) may not, so the UI's own
+ * few non-ASCII characters are drawn in ASCII for them; screen and
+ * tmux set enacs too but pass UTF-8 on.  Called with name loaded.
+ */
+static int
+term_ascii(const char *name)
+{
+	char	*s;
+
+	if (strcmp(name, "ansi") == 0)
+		return (1);
+	if (strncmp(name, "screen", 6) == 0 || strncmp(name, "tmux", 4) == 0)
+		return (0);
+	s = tigetstr("enacs");
+	return (s != NULL && s != (char *)-1 && *s != '\0');
+}
+
+/*
  * Load name from terminfo.  Return NULL if terminfo does not know it,
  * term_plain if it cannot address the cursor, else a new entry.  Called
  * with term_lock held.
@@ -362,6 +383,7 @@ term_load(const char *name)
 	free(t->bel);
 	t->bel = term_string("bel");
 
+	t->ascii = term_ascii(name);
 	/* Attributes cannot be turned off one by one, only all at once. */
 	if (*t->sgr0 == '\0') {
 		*t->bold = '\0';

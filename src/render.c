@@ -80,6 +80,7 @@ static uint32_t	 render_mark(const struct screen *, u_int, u_int);
 static int	 render_same(const struct render_ctx *, u_int);
 static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
+static u_int	 render_ascii(u_int);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
 static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
@@ -142,11 +143,16 @@ render_number(char *p, u_int n)
 	return (p);
 }
 
-/* Append the sequence moving the cursor to x, y. */
+/*
+ * Append the sequence moving the cursor to x, y of the screen, which
+ * starts oy rows down the terminal.
+ */
 static void
 render_cup(struct render_ctx *rc, u_int x, u_int y)
 {
 	char	*p;
+
+	y += rc->next->oy;
 
 	if (!rc->term->ansi_cup) {
 		render_flush(rc);
@@ -175,10 +181,14 @@ render_csr(struct render_ctx *rc, u_int top, u_int bottom)
 	char	*p;
 
 	rc->cx = RENDER_NOWHERE;
+	if (bottom != 0) {
+		top += rc->next->oy;
+		bottom += rc->next->oy;
+	}
 	if (!rc->term->ansi_csr) {
 		render_flush(rc);
 		if (bottom == 0)
-			bottom = rc->next->sy - 1;
+			bottom = rc->next->oy + rc->next->sy - 1;
 		term_csr(rc->term, rc->out, top, bottom);
 		return;
 	}
@@ -285,6 +295,27 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 }
 
 /*
+ * The UI's own non-ASCII characters, for a terminal that may not take
+ * UTF-8 (term->ascii): each has a one-column ASCII stand-in.  What
+ * strangers write is left alone.
+ */
+static u_int
+render_ascii(u_int cp)
+{
+	switch (cp) {
+	case 0x00b7:		/* middle dot, the status line's separator */
+		return ('-');
+	case 0x2026:		/* horizontal ellipsis */
+		return ('.');
+	case 0x2191:		/* upwards arrow */
+		return ('^');
+	case 0x2193:		/* downwards arrow */
+		return ('v');
+	}
+	return (cp);
+}
+
+/*
  * Write cell c at column x of the cursor's row, where the cursor is.  A
  * cell whose character does not have the width the cell claims, or a
  * right half without its left (nothing screen_puts() makes), is written
@@ -303,6 +334,8 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		render_flush(rc);
 	p = rc->buf + rc->len;
 
+	if (rc->term->ascii && width == 1 && !c->mark)
+		cp = render_ascii(cp);
 	if (cp >= 0x20 && cp < 0x7f && width == 1 && !c->mark) {
 		/* Printable ASCII, the common case. */
 		*p = cp;
@@ -597,6 +630,9 @@ render_draw(const struct term *t, struct screen *shown,
 	rc.out = out;
 	rc.cx = at_home ? 0 : shown->cx;
 	rc.cy = at_home ? 0 : shown->cy;
+	/* Home is above the screen when it starts further down. */
+	if (at_home && next->oy != 0)
+		rc.cx = RENDER_NOWHERE;
 	rc.attr = 0;
 	rc.len = 0;
 
@@ -662,7 +698,7 @@ render_full(const struct term *t, struct screen *shown,
 	n = (size_t)shown->sx * shown->sy;
 	for (i = 0; i < n; i++)
 		shown->cells[i].cp = RENDER_UNKNOWN;
-	term_cup(t, out, 0, 0);
+	term_cup(t, out, 0, next->oy);
 	render_draw(t, shown, next, out, 1);
 }
 

@@ -14,6 +14,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ struct rules_cache {
 	int		  loaded;	/* lines came from the file */
 };
 static __thread struct rules_cache rules_cache;
+
+static int	rules_item(const char *);
 
 static int	  rules_read(struct rules_cache *, const char *);
 
@@ -149,4 +152,58 @@ out:
 	if (rc->loaded)
 		return ((const char *const *)rc->lines);
 	return (rules_builtin);
+}
+
+/* Does a line start a list item ("  1. ", "- ", "* ")? */
+static int
+rules_item(const char *line)
+{
+	line += strspn(line, " ");
+	if (isdigit((u_char)*line)) {
+		line += strspn(line, "0123456789");
+		return ((*line == '.' || *line == ')') && line[1] == ' ');
+	}
+	return ((*line == '-' || *line == '*') && line[1] == ' ');
+}
+
+/*
+ * Hand the welcome text to cb a paragraph at a time, so that a screen
+ * wraps it once, at its own width: the file is written wrapped at some
+ * width of its own (the built-in text at 62 columns), and wrapping
+ * those lines again on a narrower screen left ragged fragments.  A line
+ * joins the one before it unless either is empty or it starts a list
+ * item; empty lines pass through as "".
+ */
+void
+rules_flow(const char *const *lines, void (*cb)(const char *, void *),
+    void *arg)
+{
+	char	*para = NULL;
+	size_t	 len = 0, n;
+
+	for (; *lines != NULL; lines++) {
+		if (para != NULL && (**lines == '\0' || rules_item(*lines))) {
+			cb(para, arg);
+			free(para);
+			para = NULL;
+		}
+		if (**lines == '\0') {
+			cb("", arg);
+			continue;
+		}
+		if (para == NULL) {
+			para = xstrdup(*lines);
+			len = strlen(para);
+			continue;
+		}
+		/* One space where the line broke. */
+		n = strlen(*lines + strspn(*lines, " "));
+		para = xreallocarray(para, 1, len + n + 2);
+		para[len++] = ' ';
+		memcpy(para + len, *lines + strspn(*lines, " "), n + 1);
+		len += n;
+	}
+	if (para != NULL)
+		cb(para, arg);
+	free(para);
 }

@@ -15,15 +15,30 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "strangerd.h"
+
+/* A number in a string literal. */
+#define SESSION_STR(n)		SESSION_STR1(n)
+#define SESSION_STR1(n)		#n
+
+/*
+ * Scrolled up this far, the view shows the top of the conversation
+ * (view.c clamps it): the welcome text starts at its first rule.
+ */
+#define SESSION_SCROLL_TOP	(UINT_MAX / 2)
+
+/* The tallest window believed when placing the layout at its bottom. */
+#define SESSION_BELIEVE_Y	(4 * SCREEN_MAX_Y)
 
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
@@ -53,12 +68,27 @@ static const char *const session_help[] = {
 	"  /interests a, b   meet someone who likes a or b",
 	"  /block            end this chat, never meet them again",
 	"  /report [reason]  report this stranger to moderators",
+	"  /again            meet the last stranger again, if both ask",
 	"  /status           people online and waiting, times",
 	"  /color on|off     colours;  /bell on|off  the bell",
 	"  /quit             leave (Ctrl-C; Ctrl-D on empty line)",
-	"  /help or ?        this help",
+	"  /help or ?        this help;  //text sends /text",
 	"Keys: PgUp/PgDn or Shift-Up/Down scroll back, End returns;",
 	"Left/Right, Home/End, Ctrl-A/E/K/U/W, Up/Down history.",
+	NULL
+};
+
+/* Line mode has no colours, bell, scrolling or keys to list. */
+static const char *const session_help_plain[] = {
+	"Commands:",
+	"  /next             new stranger",
+	"  /interests a, b   meet someone who likes a or b",
+	"  /block            end this chat, never meet them again",
+	"  /report [reason]  report this stranger to moderators",
+	"  /again            meet the last stranger again, if both ask",
+	"  /status           people online and waiting, times",
+	"  /quit             leave",
+	"  /help or ?        this help;  //text sends /text",
 	NULL
 };
 
@@ -72,6 +102,10 @@ static void	 session_key(const struct key *, void *);
 static void	 session_submit(struct session *, char *);
 static void	 session_command(struct session *, const char *);
 static void	 session_report_saved(struct session *, const struct reply *);
+static void	 session_cmd_report(struct session *, const char *);
+static void	 session_paired(struct session *, struct msg *);
+static int	 session_switch(struct session *, const char *, const char *,
+		     int *);
 static void	 session_search(struct session *);
 static int	 session_flooding(struct session *, size_t);
 static void	 session_leave(struct session *);
@@ -81,10 +115,13 @@ static void	 session_add_line(struct session *, enum line_kind,
 static void	 session_system(struct session *, const char *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
+static void	 session_small(struct session *);
 static void	 session_esc_timer(evutil_socket_t, short, void *);
-static void	 session_plain_line(struct session *, enum line_kind,
+static void	 session_plain(struct session *, enum line_kind,
 		     const char *);
-static void	 session_clamp(u_int *, u_int *);
+static void	 session_plain_echo(struct session *);
+static void	 session_clamp(struct session *, u_int *, u_int *);
+static void	 session_rules_line(const char *, void *);
 static long	 session_elapsed_ms(const struct timespec *);
 static void	 session_typing(struct session *, int);
 static void	 session_typing_idle(evutil_socket_t, short, void *);
@@ -112,10 +149,25 @@ session_elapsed_ms(const struct timespec *then)
 	    (now.tv_nsec - then->tv_nsec) / 1000000);
 }
 
-/* Keep a window size within what we are willing to draw. */
+/*
+ * Keep a window size within what we are willing to draw, and note a
+ * window too small for any layout (0 is a size the client did not
+ * say): it gets one line asking for more room instead.
+ */
 static void
-session_clamp(u_int *sx, u_int *sy)
+session_clamp(struct session *s, u_int *sx, u_int *sy)
 {
+	s->too_small = (*sx != 0 && *sx < SCREEN_MIN_X) ||
+	    (*sy != 0 && *sy < SCREEN_MIN_Y);
+	s->small_shown = 0;
+	/*
+	 * Taller than we draw: the layout goes to the bottom rows, so the
+	 * input line stays at the bottom edge, and the rows above stay
+	 * empty.  A height past any real window (NAWS allows 65535) is not
+	 * believed: the layout then stays at the top.
+	 */
+	s->oy = *sy > SCREEN_MAX_Y && *sy <= SESSION_BELIEVE_Y ?
+	    *sy - SCREEN_MAX_Y : 0;
 	if (*sx < SCREEN_MIN_X)
 		*sx = SCREEN_MIN_X;
 	if (*sx > SCREEN_MAX_X)
@@ -124,6 +176,13 @@ session_clamp(u_int *sx, u_int *sy)
 		*sy = SCREEN_MIN_Y;
 	if (*sy > SCREEN_MAX_Y)
 		*sy = SCREEN_MAX_Y;
+}
+
+/* One paragraph of the welcome text, from rules_flow(). */
+static void
+session_rules_line(const char *text, void *arg)
+{
+	session_add_line(arg, LINE_RULES, text);
 }
 
 /* Create a session for a new connection on worker w. */
@@ -182,7 +241,7 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	if (s->ready || s->state == SESSION_CLOSING)
 		return;
 	s->ready = 1;
-	session_clamp(&sx, &sy);
+	session_clamp(s, &sx, &sy);
 	s->sx = sx;
 	s->sy = sy;
 	s->term = term_get(term);
@@ -192,21 +251,26 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		session_arm(s);
 	}
 	if (s->term->plain) {
-		/* Line mode: print the rules once, then lines as they come. */
+		/*
+		 * Line mode: print the rules once, then lines as they come.
+		 * A client that named its terminal does not echo: we do.
+		 */
+		s->echo = term != NULL && s->console == NULL;
 		s->term = NULL;
 		if (s->console != NULL) {
 			console_start(s);
 			return;
 		}
 		for (l = rules_get(); *l != NULL; l++)
-			session_plain_line(s, LINE_RULES, *l);
-		session_plain_line(s, LINE_RULES, "");
-		session_plain_line(s, LINE_RULES, session_agree);
+			session_plain(s, LINE_RULES, *l);
+		session_plain(s, LINE_RULES, "");
+		session_plain(s, LINE_RULES, session_agree);
 		return;
 	}
 	screen_init(&s->shown, sx, sy);
-	for (l = rules_get(); *l != NULL; l++)
-		session_add_line(s, LINE_RULES, *l);
+	/* Paragraphs, wrapped at this screen's width; the top shows first. */
+	rules_flow(rules_get(), session_rules_line, s);
+	s->scroll = SESSION_SCROLL_TOP;
 	s->need_full = 1;
 	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
 	render_enter(s->term, s->w->out);
@@ -220,13 +284,20 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 void
 session_resize(struct session *s, u_int sx, u_int sy)
 {
-	session_clamp(&sx, &sy);
-	if (sx == s->sx && sy == s->sy)
+	int	was_small = s->too_small;
+	u_int	was_oy = s->oy;
+
+	session_clamp(s, &sx, &sy);
+	if (sx == s->sx && sy == s->sy && s->too_small == was_small &&
+	    !s->too_small && s->oy == was_oy)
 		return;
 	s->sx = sx;
 	s->sy = sy;
 	if (s->term == NULL)
 		return;
+	/* Still reading the rules from the top: stay there. */
+	if (s->state == SESSION_WELCOME && s->scroll > 0)
+		s->scroll = SESSION_SCROLL_TOP;
 	s->need_full = 1;
 	session_dirty(s);
 }
@@ -307,6 +378,7 @@ session_key(const struct key *k, void *arg)
 {
 	struct session		*s = arg;
 	enum editor_result	 r;
+	char			*line;
 
 	if (s->state == SESSION_CLOSING)
 		return;
@@ -350,13 +422,26 @@ session_key(const struct key *k, void *arg)
 	r = editor_key(&s->editor, k);
 	switch (r) {
 	case EDITOR_SUBMIT:
-		session_submit(s, editor_take(&s->editor));
+		line = editor_take(&s->editor);
+		s->line_cut = 0;
+		session_plain_echo(s);
+		session_submit(s, line);
 		break;
 	case EDITOR_CHANGED:
 		session_typing(s, !editor_empty(&s->editor));
+		session_plain_echo(s);
 		session_dirty(s);
 		break;
 	case EDITOR_UNCHANGED:
+		/* A full line refuses keys: say so, once a line. */
+		if (k->type == KEYC_CHAR && s->editor.len >= s->editor.max &&
+		    !s->line_cut) {
+			s->line_cut = 1;
+			session_system(s, "Lines are limited to "
+			    SESSION_STR(LINE_MAX_CHARS) " characters: the rest "
+			    "of this one was not taken.");
+		}
+		break;
 	case EDITOR_IGNORED:
 		break;
 	}
@@ -396,7 +481,10 @@ session_submit(struct session *s, char *line)
 		free(clean);
 		return;
 	}
-	if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
+	if (clean[0] == '/' && clean[1] == '/') {
+		/* //text says "/text": a line, not a command. */
+		memmove(clean, clean + 1, len--);
+	} else if (clean[0] == '/' || (clean[0] == '?' && clean[1] == '\0')) {
 		session_typing(s, 0);
 		session_command(s, clean);
 		free(clean);
@@ -498,26 +586,10 @@ session_cmd_help(struct session *s, const char *arg)
 	const char *const	*l;
 
 	(void)arg;
-	for (l = session_help; *l != NULL; l++)
+	for (l = s->term != NULL ? session_help : session_help_plain;
+	    *l != NULL; l++)
 		session_add_line(s, LINE_SYSTEM, *l);
 	session_dirty(s);
-}
-
-/* /report [reason]: admin-worker.c sends it, with the evidence. */
-static void
-session_cmd_report(struct session *s, const char *arg)
-{
-	if (admin_worker_report(s, arg) != 0) {
-		session_system(s, "Nobody to report: /report works during a "
-		    "chat or just after it.");
-		return;
-	}
-	metrics_inc(METRIC_REPORTS);
-	session_never_again(s);
-	session_leave(s);
-	/* The thanks wait for the store's commit: session_report_saved. */
-	session_system(s, "Saving your report\xe2\x80\xa6 You will not meet "
-	    "this stranger again.");
 }
 
 /*
@@ -528,6 +600,8 @@ static void
 session_report_saved(struct session *s, const struct reply *rp)
 {
 	if (rp->error) {
+		/* Not saved, so not reported: /report may try again. */
+		s->chat.reported = 0;
 		session_system(s, "Sorry, your report could not be saved. "
 		    "Please try again later. Press Enter to meet someone new.");
 		return;
@@ -545,21 +619,55 @@ session_cmd_interests(struct session *s, const char *arg)
 		session_want(s);
 }
 
-/* /block: end this chat, never meet them again. */
+/*
+ * /block: the stranger of this chat, or of the one that just ended
+ * (until the next starts), is never met again.
+ */
 static void
 session_cmd_block(struct session *s, const char *arg)
 {
 	(void)arg;
-	if (s->state != SESSION_PAIRED) {
+	if (s->state != SESSION_PAIRED && s->last_partner == HANDLE_NONE) {
 		session_system(s, "Nobody to block: /block works during a "
-		    "chat.");
+		    "chat or after it, until the next one starts.");
 		return;
 	}
 	session_never_again(s);
-	session_leave(s);
-	log_info("%s: blocked its partner", s->id);
-	session_system(s, "Blocked: you will not meet this stranger again. "
-	    "Press Enter to meet someone new.");
+	log_info("%s: blocked its %spartner", s->id,
+	    s->state == SESSION_PAIRED ? "" : "last ");
+	if (s->state == SESSION_PAIRED) {
+		session_leave(s);
+		session_system(s, "Blocked: you will not meet this stranger "
+		    "again. Press Enter to meet someone new.");
+	} else
+		session_system(s, "Blocked: you will not meet that stranger "
+		    "again.");
+}
+
+/*
+ * /again: the stranger of the last chat may be met again, which happens
+ * only if they ask too (the matchmaker keeps two who just parted apart
+ * while either still counts the other as the one just left).
+ */
+static void
+session_cmd_again(struct session *s, const char *arg)
+{
+	(void)arg;
+	if (s->state == SESSION_PAIRED) {
+		session_system(s, "You are in a chat: /again is for after it.");
+		return;
+	}
+	if (s->last_partner == HANDLE_NONE) {
+		session_system(s, "Nobody to meet again.");
+		return;
+	}
+	s->again = 1;
+	session_system(s, "You will meet the stranger you just left again "
+	    "if they type /again too, or anyone else who comes.");
+	if (s->state == SESSION_WAITING)
+		session_want(s);
+	else
+		session_search(s);
 }
 
 /* /status */
@@ -570,16 +678,36 @@ session_cmd_status(struct session *s, const char *arg)
 	session_status(s);
 }
 
+/*
+ * /color and /bell: on, off, or nothing to switch.  Returns -1 (and
+ * says how) for anything else.
+ */
+static int
+session_switch(struct session *s, const char *cmd, const char *arg,
+    int *off)
+{
+	char	line[64];
+
+	if (strcasecmp(arg, "off") == 0)
+		*off = 1;
+	else if (strcasecmp(arg, "on") == 0)
+		*off = 0;
+	else if (*arg == '\0')
+		*off = !*off;
+	else {
+		snprintf(line, sizeof line, "Usage: %s on|off", cmd);
+		session_system(s, line);
+		return (-1);
+	}
+	return (0);
+}
+
 /* /color on|off, /colour */
 static void
 session_cmd_colour(struct session *s, const char *arg)
 {
-	if (strcmp(arg, "off") == 0)
-		s->no_colour = 1;
-	else if (strcmp(arg, "on") == 0)
-		s->no_colour = 0;
-	else
-		s->no_colour = !s->no_colour;
+	if (session_switch(s, "/color", arg, &s->no_colour) == -1)
+		return;
 	if (s->term == NULL || s->term->colours < 8)
 		session_system(s, "Your terminal shows no colours.");
 	else
@@ -592,12 +720,8 @@ session_cmd_colour(struct session *s, const char *arg)
 static void
 session_cmd_bell(struct session *s, const char *arg)
 {
-	if (strcmp(arg, "off") == 0)
-		s->no_bell = 1;
-	else if (strcmp(arg, "on") == 0)
-		s->no_bell = 0;
-	else
-		s->no_bell = !s->no_bell;
+	if (session_switch(s, "/bell", arg, &s->no_bell) == -1)
+		return;
 	session_system(s, s->no_bell ? "Bell off: no beep when a stranger "
 	    "connects." : "Bell on: a beep when a stranger connects.");
 }
@@ -616,6 +740,7 @@ static const struct session_cmd {
 	{ "/interests",	session_cmd_interests },
 	{ "/interest",	session_cmd_interests },
 	{ "/block",	session_cmd_block },
+	{ "/again",	session_cmd_again },
 	{ "/status",	session_cmd_status },
 	{ "/color",	session_cmd_colour },
 	{ "/colour",	session_cmd_colour },
@@ -636,13 +761,39 @@ session_command(struct session *s, const char *line)
 	n = strcspn(line, " ");
 	arg = line + n + strspn(line + n, " ");
 	for (i = 0; i < sizeof session_cmds / sizeof *session_cmds; i++) {
+		/* In any case: /NEXT is /next. */
 		if (strlen(session_cmds[i].name) == n &&
-		    strncmp(line, session_cmds[i].name, n) == 0) {
+		    strncasecmp(line, session_cmds[i].name, n) == 0) {
 			session_cmds[i].fn(s, arg);
 			return;
 		}
 	}
 	session_system(s, "Unknown command; type /help for the list.");
+}
+
+/*
+ * /report [reason]: the chat going on, or the one that just ended, goes
+ * to the moderators (session-report.c) and the two never meet again.
+ */
+static void
+session_cmd_report(struct session *s, const char *reason)
+{
+	switch (session_report(s, reason)) {
+	case SESSION_REPORT_NOBODY:
+		session_system(s, "Nobody to report: /report works during a "
+		    "chat or after it, until the next one starts.");
+		return;
+	case SESSION_REPORT_ALREADY:
+		session_system(s, "You already reported this stranger; a "
+		    "moderator will look at it.");
+		return;
+	}
+	metrics_inc(METRIC_REPORTS);
+	session_never_again(s);
+	session_leave(s);
+	/* The thanks wait for the store's commit: session_report_saved. */
+	session_system(s, "Saving your report\xe2\x80\xa6 You will not meet "
+	    "that stranger again.");
 }
 
 /*
@@ -653,8 +804,10 @@ session_command(struct session *s, const char *line)
 static void
 session_interests(struct session *s, const char *arg)
 {
-	char	*norm, *show, *p, line[256];
-	u_int	 n;
+	char		*norm, *show, *p, *line;
+	const char	*cut;
+	u_int		 n;
+	int		 cuts = 0;
 
 	arg += strspn(arg, " ");
 	if (*arg == '\0' && s->interests == NULL) {
@@ -665,9 +818,10 @@ session_interests(struct session *s, const char *arg)
 	if (*arg != '\0') {
 		free(s->interests);
 		s->interests = NULL;
-		if (strcmp(arg, "off") != 0 && strcmp(arg, "none") != 0 &&
-		    strcmp(arg, "clear") != 0) {
-			norm = interests_normalise(arg, &n);
+		if (strcasecmp(arg, "off") != 0 &&
+		    strcasecmp(arg, "none") != 0 &&
+		    strcasecmp(arg, "clear") != 0) {
+			norm = interests_normalise(arg, &n, &cuts);
 			if (n > 0)
 				s->interests = norm;
 			else
@@ -687,10 +841,24 @@ session_interests(struct session *s, const char *arg)
 			*p++ = ' ';
 	}
 	*p = '\0';
-	snprintf(line, sizeof line, "Your interests: %s. You meet someone "
-	    "who shares one, or anyone after %u seconds.", show,
+	/* Nothing is cut without a word about it. */
+	if ((cuts & INTERESTS_CUT_MANY) && (cuts & INTERESTS_CUT_LONG))
+		cut = " (only the first " SESSION_STR(INTERESTS_MAX) " are "
+		    "kept, each cut to " SESSION_STR(INTEREST_MAX_CHARS)
+		    " characters)";
+	else if (cuts & INTERESTS_CUT_MANY)
+		cut = " (only the first " SESSION_STR(INTERESTS_MAX) " are "
+		    "kept)";
+	else if (cuts & INTERESTS_CUT_LONG)
+		cut = " (each is cut to " SESSION_STR(INTEREST_MAX_CHARS)
+		    " characters)";
+	else
+		cut = "";
+	xasprintf(&line, "Your interests: %s%s. You meet someone who shares "
+	    "one, or anyone after %u seconds.", show, cut,
 	    SESSION_INTEREST_WAIT);
 	session_system(s, line);
+	free(line);
 	free(show);
 }
 
@@ -698,18 +866,16 @@ session_interests(struct session *s, const char *arg)
 static void
 session_status(struct session *s)
 {
-	char		line[160], when[64];
-	uint64_t	secs = (now_ms() - s->state_since) / 1000;
+	char		line[160], when[64], clock[32];
+	uint64_t	ms = now_ms() - s->state_since;
 
+	/* The status line's clock, in its words, so the two agree. */
+	view_clock(clock, sizeof clock, ms, s->state == SESSION_PAIRED);
 	when[0] = '\0';
 	if (s->state == SESSION_WAITING)
-		snprintf(when, sizeof when, " You have waited %llu:%02llu.",
-		    (unsigned long long)secs / 60,
-		    (unsigned long long)secs % 60);
+		snprintf(when, sizeof when, " You have waited %s.", clock);
 	else if (s->state == SESSION_PAIRED)
-		snprintf(when, sizeof when, " In this chat for %llu:%02llu.",
-		    (unsigned long long)secs / 60,
-		    (unsigned long long)secs % 60);
+		snprintf(when, sizeof when, " In this chat for %s.", clock);
 	snprintf(line, sizeof line, "%u online, %u waiting.%s",
 	    workers_online(), match_waiting(), when);
 	session_system(s, line);
@@ -869,6 +1035,7 @@ session_search(struct session *s)
 	s->last_active = now_ms();
 	s->state_since = s->last_active;
 	session_arm(s);
+	s->told_only_last = 0;
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
 	session_want(s);
 }
@@ -881,7 +1048,7 @@ session_want(struct session *s)
 
 	m = msg_new(MSG_WANT);
 	m->from = s->handle;
-	m->arg = s->last_partner;
+	m->arg = s->again ? HANDLE_NONE : s->last_partner;
 	m->ident = session_ident(s);
 	if (s->interests != NULL)
 		m->text = xstrdup(s->interests);
@@ -908,6 +1075,7 @@ session_unpair(struct session *s)
 {
 	s->last_partner = s->partner;
 	s->partner = HANDLE_NONE;
+	session_report_ended(s);
 	metrics_session_state(s->transport, s->state, SESSION_ALONE);
 	s->state = SESSION_ALONE;
 	session_arm(s);
@@ -917,48 +1085,58 @@ session_unpair(struct session *s)
 	evtimer_del(s->partner_typing_ev);
 }
 
-/* A message from another thread for this session. */
-void
-session_message(struct session *s, struct msg *m)
+/* MSG_PAIRED: the matchmaker found us a stranger. */
+static void
+session_paired(struct session *s, struct msg *m)
 {
 	struct msg	*reply;
 	const char	*bel;
 	char		*text;
+
+	if (s->state != SESSION_WAITING) {
+		/* We left before the match arrived: undo it. */
+		reply = msg_new(MSG_LEFT);
+		reply->from = s->handle;
+		worker_post(m->from, reply);
+		return;
+	}
+	metrics_session_state(s->transport, s->state, SESSION_PAIRED);
+	s->state = SESSION_PAIRED;
+	/* state_since is when the search began. */
+	metrics_pair_time(now_ms() - s->state_since);
+	s->partner = m->from;
+	s->partner_ident = m->ident;
+	s->state_since = now_ms();
+	session_arm(s);
+	s->nudged = 0;
+	s->again = 0;
+	s->partner_typing = 0;
+	s->typing_sent = 0;
+	free(s->shared);
+	s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
+	session_report_paired(s);
+	if (s->shared != NULL) {
+		xasprintf(&text, "Connected to a stranger. You both "
+		    "like %s. Say hi!", s->shared);
+		session_system(s, text);
+		free(text);
+	} else
+		session_system(s, "Connected to a stranger. Say hi!");
+	/* Line mode stays plain text: no bell there. */
+	if (!s->no_bell && s->term != NULL &&
+	    (bel = s->term->bel) != NULL && *bel != '\0')
+		session_write(s, bel, strlen(bel));
+}
+
+/* A message from another thread for this session. */
+void
+session_message(struct session *s, struct msg *m)
+{
 	struct timeval	 tv;
 
 	switch (m->type) {
 	case MSG_PAIRED:
-		if (s->state != SESSION_WAITING) {
-			/* We left before the match arrived: undo it. */
-			reply = msg_new(MSG_LEFT);
-			reply->from = s->handle;
-			worker_post(m->from, reply);
-			break;
-		}
-		metrics_session_state(s->transport, s->state, SESSION_PAIRED);
-		s->state = SESSION_PAIRED;
-		/* state_since is when the search began. */
-		metrics_pair_time(now_ms() - s->state_since);
-		s->partner = m->from;
-		s->partner_ident = m->ident;
-		s->state_since = now_ms();
-		session_arm(s);
-		s->nudged = 0;
-		s->partner_typing = 0;
-		s->typing_sent = 0;
-		free(s->shared);
-		s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
-		if (s->shared != NULL) {
-			xasprintf(&text, "Connected to a stranger. You both "
-			    "like %s. Say hi!", s->shared);
-			session_system(s, text);
-			free(text);
-		} else
-			session_system(s, "Connected to a stranger. Say hi!");
-		/* Line mode stays plain text: no bell there. */
-		if (!s->no_bell && s->term != NULL &&
-		    (bel = s->term->bel) != NULL && *bel != '\0')
-			session_write(s, bel, strlen(bel));
+		session_paired(s, m);
 		break;
 	case MSG_LINE:
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
@@ -1006,6 +1184,19 @@ session_message(struct session *s, struct msg *m)
 		session_unpair(s);
 		session_system(s, "The stranger left. Press Enter or type "
 		    "/next to meet someone new.");
+		break;
+	case MSG_IDENTITY:
+		session_report_identity(s, m);
+		break;
+	case MSG_ONLY_LAST:
+		/* Once a search: nobody is coming but the one just left. */
+		if (s->state != SESSION_WAITING || s->told_only_last ||
+		    m->from != s->last_partner || s->again)
+			break;
+		s->told_only_last = 1;
+		session_system(s, "The only other person waiting is the "
+		    "stranger you just left, so nobody is coming yet. Type "
+		    "/again to meet them again if they want to as well.");
 		break;
 	default:
 		break;
@@ -1128,11 +1319,40 @@ session_idle(struct session *s)
 	return (1);
 }
 
-/* A system line: the server speaking. */
+/*
+ * A system line: the server speaking.  The same line again right after
+ * it (a flood warning per dropped line, say) updates that line with a
+ * count instead of filling the screen with copies.
+ */
 static void
 session_system(struct session *s, const char *text)
 {
-	session_add_line(s, LINE_SYSTEM, text);
+	struct chat_line	*cl;
+	size_t			 len = strlen(text);
+	int			 again;
+
+	if (s->term == NULL || s->nlines == 0) {
+		session_add_line(s, LINE_SYSTEM, text);
+		return;
+	}
+	cl = session_line(s, s->nlines - 1);
+	again = cl->kind == LINE_SYSTEM && strncmp(cl->text, text, len) == 0;
+	if (again && cl->text[len] == '\0')
+		s->repeats = 2;
+	else if (again && s->repeat_seq == s->line_seq &&
+	    strncmp(cl->text + len, " (", 2) == 0)
+		s->repeats++;
+	else {
+		session_add_line(s, LINE_SYSTEM, text);
+		return;
+	}
+	s->line_bytes -= strlen(cl->text);
+	free(cl->text);
+	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
+	s->line_bytes += strlen(cl->text);
+	cl->rows_sx = 0;
+	s->repeat_seq = s->line_seq;
+	session_dirty(s);
 }
 
 /* Append a line to the conversation, dropping the oldest past the caps. */
@@ -1144,7 +1364,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 
 	if (s->term == NULL) {
 		if (s->ready)
-			session_plain_line(s, kind, text);
+			session_plain(s, kind, text);
 		if (kind != LINE_STRANGER && kind != LINE_YOU)
 			return;
 	}
@@ -1165,6 +1385,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	cl->rows_sx = 0;
 	s->line_bytes += len;
 	s->nlines++;
+	s->line_seq++;
 	/* Scrolled back: keep the view where it is and count what came. */
 	if (s->scroll > 0) {
 		s->scroll += view_line_rows(kind, text, s->sx);
@@ -1173,23 +1394,24 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	session_dirty(s);
 }
 
-/* Line mode: print one line with its prefix. */
+/* Line mode: print one line (session-plain.c says how). */
 static void
-session_plain_line(struct session *s, enum line_kind kind, const char *text)
+session_plain(struct session *s, enum line_kind kind, const char *text)
 {
-	const char	*prefix = "";
-	char		*line;
-	int		 n;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	session_plain_line(s, s->w->out, kind, text);
+	session_write(s, NULL, 0);
+}
 
-	if (kind == LINE_YOU)
-		return;		/* the client echoes what it typed */
-	if (kind == LINE_STRANGER)
-		prefix = "Stranger: ";
-	else if (kind == LINE_SYSTEM)
-		prefix = "* ";
-	n = xasprintf(&line, "%s%s\r\n", prefix, text);
-	session_write(s, line, n);
-	free(line);
+/* Line mode: show the input line again, if the client does not. */
+static void
+session_plain_echo(struct session *s)
+{
+	if (!s->echo || s->state == SESSION_CLOSING)
+		return;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	session_plain_input(s, s->w->out);
+	session_write(s, NULL, 0);
 }
 
 /* Ask for a redraw once the current callback is done. */
@@ -1201,6 +1423,27 @@ session_dirty(struct session *s)
 		return;
 	s->dirty = 1;
 	event_active(s->redraw_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * A window below SCREEN_MIN_X x SCREEN_MIN_Y: one honest line, once per
+ * size, instead of a layout cut to pieces.  Everything is drawn again
+ * when it grows.
+ */
+static void
+session_small(struct session *s)
+{
+	static const char	msg[] = "Make the window at least "
+	    SESSION_STR(SCREEN_MIN_X) "x" SESSION_STR(SCREEN_MIN_Y) ".";
+
+	s->need_full = 1;
+	if (s->small_shown)
+		return;
+	s->small_shown = 1;
+	evbuffer_drain(s->w->out, evbuffer_get_length(s->w->out));
+	evbuffer_add_printf(s->w->out, "%s%s%s", s->term->sgr0,
+	    s->term->clear, msg);
+	session_write(s, NULL, 0);
 }
 
 /* Draw the next frame and send the difference to the client. */
@@ -1216,6 +1459,10 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	s->dirty = 0;
 	if (s->term == NULL || s->state == SESSION_CLOSING)
 		return;
+	if (s->too_small) {
+		session_small(s);
+		return;
+	}
 	/* What the views show besides the session, and when it changes. */
 	vn.now = now_ms();
 	vn.online = s->shown_online = workers_online();
@@ -1225,6 +1472,7 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||
 	    w->scratch.sy != s->sy)
 		screen_resize(&w->scratch, s->sx, s->sy);
+	w->scratch.oy = s->oy;
 	if (s->console != NULL)
 		console_view_draw(s, &w->scratch);
 	else
@@ -1356,6 +1604,7 @@ session_free(struct session *s)
 	free(s->farewell);
 	free(s->interests);
 	free(s->shared);
+	session_report_free(s);
 	free(s);
 }
 

@@ -1,9 +1,9 @@
 /*
  * The one session channel a connection may open, once authenticated:
  * pty-req (terminal type and size, clamped), shell, window-change and
- * the data both ways.  exec is accepted only so that ssh.c can answer
- * it with a line and exit status 1; subsystem (sftp, scp) and env are
- * refused.
+ * the data both ways.  exec and subsystem (sftp, scp) are accepted
+ * only so that ssh.c can answer them with a line and exit status 1;
+ * env is refused.
  *
  * These are libssh callbacks: they only record what happened in the
  * connection and schedule ssh_conn_process (ssh.c); they never call the
@@ -169,7 +169,11 @@ ssh_chan_exec_cb(ssh_session ssh, ssh_channel chan, const char *cmd,
 	return (0);
 }
 
-/* subsystem (sftp, and so scp): refused; the client reports it. */
+/*
+ * subsystem (sftp, and so scp): accepted like exec, so that the client
+ * shows our one line and exit status instead of "subsystem request
+ * failed".
+ */
 static int
 ssh_chan_subsystem_cb(ssh_session ssh, ssh_channel chan, const char *name,
     void *arg)
@@ -179,9 +183,13 @@ ssh_chan_subsystem_cb(ssh_session ssh, ssh_channel chan, const char *name,
 	(void)ssh;
 	(void)chan;
 	(void)name;
-	if (!c->dead)
-		ssh_auth_refused(c, "subsystem");
-	return (-1);
+	if (c->dead || c->shell || c->exec) {
+		ssh_auth_refused(c, "late subsystem");
+		return (-1);
+	}
+	c->exec = c->subsystem = 1;
+	ssh_conn_schedule(c);
+	return (0);
 }
 
 /* env (SendEnv LANG LC_*): refused quietly. */

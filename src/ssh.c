@@ -78,6 +78,9 @@
 
 static const char ssh_exec_refused[] =
     "strangerd is a chat: connect without a command (ssh HOST).";
+static const char ssh_subsystem_refused[] =
+    "strangerd is a chat: no file transfer (sftp, scp); connect with "
+    "ssh HOST.";
 
 static int	 ssh_conn_write(void *, const void *, size_t);
 static void	 ssh_conn_close(void *);
@@ -690,17 +693,19 @@ ssh_conn_start(struct ssh_conn *c)
 	}
 }
 
-/* ssh HOST command: say why not, exit status 1, close. */
+/* ssh HOST command, sftp or scp: say why not, exit status 1, close. */
 static void
 ssh_conn_refuse_exec(struct ssh_conn *c)
 {
-	char	line[sizeof ssh_exec_refused + 2];
+	char	line[sizeof ssh_subsystem_refused + 2];
 
 	evtimer_del(c->timer_ev);
-	log_info("ssh %s: refused a command (exec), %s%s", c->addr,
+	log_info("ssh %s: refused a %s, %s%s", c->addr, c->subsystem ?
+	    "subsystem (sftp)" : "command (exec)",
 	    c->key != NULL ? "key " : "no key",
 	    c->key != NULL ? c->key : "");
-	snprintf(line, sizeof line, "%s%s", ssh_exec_refused,
+	snprintf(line, sizeof line, "%s%s", c->subsystem ?
+	    ssh_subsystem_refused : ssh_exec_refused,
 	    c->pty ? "\r\n" : "\n");
 	if (ssh_channel_is_open(c->chan))
 		ssh_channel_write_stderr(c->chan, line, strlen(line));

@@ -83,6 +83,7 @@ struct ssh_conn {
 	int			 resized;
 	int			 shell;
 	int			 exec;
+	int			 subsystem;	/* the exec was sftp: say so */
 	int			 client_eof;
 	int			 client_closed;
 	const char		*drop;		/* protocol abuse: disconnect */

@@ -218,7 +218,7 @@ store_report_net(const char *addr, char *buf, size_t size)
 }
 
 /*
- * Lines of the evidence that the reported visitor said: admin-worker.c
+ * Lines of the evidence that the reported visitor said: session-report.c
  * starts each of theirs with "reported: ", and a sanitised line holds
  * no newline, so a reporter cannot forge one.  Counted before the
  * evidence is clipped, when every line is whole.

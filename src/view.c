@@ -44,7 +44,6 @@ static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
 static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
-static void	view_clock(char *, size_t, uint64_t, int);
 
 /*
  * Break text into rows of at most width columns, at spaces where it
@@ -158,8 +157,11 @@ view_width(const char *text)
 	return ((u_int)utf8_strwidth(text, strlen(text)));
 }
 
-/* "0:12" for seconds, or "3 min" (minutes) for a chat. */
-static void
+/*
+ * "0:12" for seconds, or "3 min" (minutes) for a chat: the status
+ * line's clock, which /status words the same way.
+ */
+void
 view_clock(char *buf, size_t size, uint64_t ms, int minutes)
 {
 	uint64_t	secs = ms / 1000;
@@ -403,7 +405,10 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	}
 	if (s->scroll == 0)
 		return;
-	if (s->unseen > 0)
+	if (s->state == SESSION_WELCOME)
+		snprintf(mark, sizeof mark, " \xe2\x86\x93 more below "
+		    "\xc2\xb7 PgDn ");
+	else if (s->unseen > 0)
 		snprintf(mark, sizeof mark, " \xe2\x86\x93 %u new line%s below "
 		    "\xc2\xb7 End to return ", s->unseen, s->unseen == 1 ?
 		    "" : "s");

@@ -74,6 +74,8 @@ static void	 worker_tick(evutil_socket_t, short, void *);
 static void	 worker_walk(evutil_socket_t, short, void *);
 static void	*worker_main(void *);
 static void	 worker_bans(struct worker *, struct msg *);
+static void	 worker_refuse_log(const struct sockaddr_storage *,
+		     struct listener *, const char *);
 
 /* Open this worker's listening sockets. */
 static void
@@ -199,7 +201,17 @@ worker_admit(struct worker *w, struct listener *l, int c,
 	if (worker_banned(w, (const struct sockaddr *)ss, NULL, &ban)) {
 		xasprintf(&banned, "strangerd: %s\r\n", ban);
 		metrics_inc(METRIC_REFUSED_BANNED);
-		worker_refuse(c, ss, l, "banned", banned);
+		/*
+		 * OpenSSH shows no line before the version string, so a
+		 * banned SSH visitor is told in a disconnect message sent
+		 * before key exchange (ssh-refuse.c): a person must learn
+		 * why.  Load refusals below stay as cheap as can be.
+		 */
+		if (l->la->proto == PROTO_SSH) {
+			worker_refuse_log(ss, l, "banned");
+			ssh_refuse(w, c, banned);
+		} else
+			worker_refuse(c, ss, l, "banned", banned);
 		free(banned);
 		free(ban);
 		return;
@@ -231,13 +243,10 @@ worker_admit(struct worker *w, struct listener *l, int c,
 	}
 }
 
-/*
- * Turn a connection away with one line.  On SSH the line goes before
- * the version string, where RFC 4253 allows other lines of text.
- */
-void
-worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
-    const char *why, const char *line)
+/* Log a refusal, at most WORKER_REFUSE_LOG_PER_SEC a second. */
+static void
+worker_refuse_log(const struct sockaddr_storage *ss, struct listener *l,
+    const char *why)
 {
 	char	host[INET6_ADDRSTRLEN];
 
@@ -251,6 +260,17 @@ worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
 		    sizeof host);
 	log_limited(&l->log_refused, WORKER_REFUSE_LOG_PER_SEC, 0,
 	    "refused %s on %s: %s", host, l->la->name, why);
+}
+
+/*
+ * Turn a connection away with one line.  On SSH the line goes before
+ * the version string, where RFC 4253 allows other lines of text.
+ */
+void
+worker_refuse(int c, const struct sockaddr_storage *ss, struct listener *l,
+    const char *why, const char *line)
+{
+	worker_refuse_log(ss, l, why);
 	(void)write(c, line, strlen(line));
 	close(c);
 }
@@ -673,6 +693,7 @@ workers_free(void)
 		worker_proxy_free(w);
 		if (w->ssh != NULL)
 			ssh_worker_free(w);
+		ssh_refuse_free(w);
 		event_free(w->reap_ev);
 		event_free(w->tick_ev);
 		event_free(w->walk_ev);

@@ -289,11 +289,17 @@ class TestProxySsh(ProxyTest, SshTest):
         self.agree(c)
         self.assertSessionFrom("2001:db8::22")
 
-    def test_banned_proxied_address_refused_before_the_banner(self):
+    def test_banned_proxied_address_refused_before_any_crypto(self):
         self.ctl("ban", "203.0.113.66")
         c = self.balanced(v2("203.0.113.66", dport=22), port=self.ssh_port)
-        self.assertDropped(c, "banned")
-        self.assertNotIn(b"SSH-2.0", c.received())
+        self.assertTrue(c.wait_closed(), "%s was not closed:\n%r" %
+                        (c.name, c.received()))
+        # Our version string and a DISCONNECT in the clear saying why
+        # (ssh-refuse.c), which ssh shows; no key exchange offered.
+        data = c.received()
+        self.assertTrue(data.startswith(b"SSH-2.0-strangerd\r\n"), data)
+        self.assertIn(b"banned", data)
+        self.assertNotIn(b"curve25519", data)
 
     def test_no_header_no_banner(self):
         c = self.balanced(b"", port=self.ssh_port)

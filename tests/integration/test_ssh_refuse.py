@@ -54,7 +54,9 @@ class TestSshRefuse(SshTest):
                              "visitor@127.0.0.1"]
         p, _ = self.run_client(argv)
         self.assertNotEqual(p.returncode, 0, p)
-        self.assertIn(b"subsystem request failed", p.stderr)
+        # One line that says why, not "subsystem request failed".
+        self.assertIn(b"strangerd is a chat: no file transfer", p.stderr,
+                      p)
         self.assertStaysUp()
 
     def test_scp_refused(self):
@@ -65,6 +67,7 @@ class TestSshRefuse(SshTest):
                                  "visitor@127.0.0.1:/tmp/strangerd-scp"]
             p, _ = self.run_client(argv)
             self.assertNotEqual(p.returncode, 0, (extra, p))
+            self.assertIn(b"strangerd is a chat", p.stderr, (extra, p))
 
     def test_subsystem_refused(self):
         p, _ = self.run_client(ssh_argv(self.ssh_port, args=["-s"],

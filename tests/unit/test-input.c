@@ -405,6 +405,24 @@ test_alt(void **state)
 	EXPECT("\x1b\0", K(ESC));
 }
 
+/* Control strings go whole: no "]0;title" residue after the ESC. */
+static void
+test_control_strings(void **state)
+{
+	(void)state;
+
+	EXPECT("a\x1b]0;pwned\x07" "b", C('a'), C('b'));
+	EXPECT("a\x1b]8;;http://x\x1b\\" "b", C('a'), C('b'));
+	EXPECT("\x1bPqdata\x1b\\z", C('z'));
+	EXPECT("\x1b_apc\x07\x1b^pm\x07\x1bXsos\x07!", C('!'));
+	EXPECT("\xc2\x9d" "0;t\x07" "c", C('c'));	/* C1 OSC */
+	EXPECT("\xc2\x9d" "0;\xc3\xa9\xc2\x9c" "c", C('c'));	/* C1 ST */
+	/* Left open: Enter ends it and is not lost. */
+	EXPECT("\x1b]0;open\rok", K(ENTER), C('o'), C('k'));
+	/* An ESC that is not ST ends it and starts its own sequence. */
+	EXPECT("\x1b]0;t\x1b[A", K(UP));
+}
+
 /* A lone ESC is held until input_flush() says no more is coming. */
 static void
 test_lone_esc(void **state)
@@ -712,6 +730,7 @@ main(void)
 		cmocka_unit_test(test_sequences),
 		cmocka_unit_test(test_swallowed),
 		cmocka_unit_test(test_alt),
+		cmocka_unit_test(test_control_strings),
 		cmocka_unit_test(test_lone_esc),
 		cmocka_unit_test(test_esc_esc),
 		cmocka_unit_test(test_flush_drops),

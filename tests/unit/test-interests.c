@@ -4,6 +4,7 @@
  * the matchmaker uses.
  */
 
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +23,7 @@ check(const char *in, const char *want, u_int n)
 	char	*out;
 	u_int	 got;
 
-	out = interests_normalise(in, &got);
+	out = interests_normalise(in, &got, NULL);
 	if (strcmp(out, want) != 0 || got != n)
 		fail_msg("%s: got \"%s\" (%u), want \"%s\" (%u)", in, out, got,
 		    want, n);
@@ -42,7 +43,35 @@ test_normalise(void **state)
 	check("a,b,c,d,e,f,g", "a,b,c,d,e", INTERESTS_MAX);
 	check("abcdefghijklmnopqrstuvwxyz0123", "abcdefghijklmnopqrstuvwx",
 	    1);
-	check("Ümlaut, café", "Ümlaut,café", 2);
+	check("Ümlaut, café", "ümlaut,café", 2);
+	check("CAFÉ, Café, café", "café", 1);
+	check("ΣΚΑΚΙ, Шахматы", "σκακι,шахматы", 2);
+}
+
+/* normalise(in) says what it cut. */
+static void
+check_cut(const char *in, int want)
+{
+	char	*out;
+	int	 cut = -1;
+
+	out = interests_normalise(in, NULL, &cut);
+	if (cut != want)
+		fail_msg("%s: cut %d, want %d", in, cut, want);
+	free(out);
+}
+
+static void
+test_cut(void **state)
+{
+	(void)state;
+	check_cut("a,b,c,d,e", 0);
+	check_cut("a,b,c,d,e,a, b", 0);		/* repeats are not cut */
+	check_cut("a,b,c,d,e,f", INTERESTS_CUT_MANY);
+	check_cut("abcdefghijklmnopqrstuvwx  ", 0);
+	check_cut("abcdefghijklmnopqrstuvwxyz", INTERESTS_CUT_LONG);
+	check_cut("abcdefghijklmnopqrstuvwxyz,b,c,d,e,f",
+	    INTERESTS_CUT_LONG | INTERESTS_CUT_MANY);
 }
 
 /* Normalising twice changes nothing. */
@@ -55,8 +84,8 @@ test_idempotent(void **state)
 
 	(void)state;
 	for (i = 0; in[i] != NULL; i++) {
-		once = interests_normalise(in[i], NULL);
-		twice = interests_normalise(once, NULL);
+		once = interests_normalise(in[i], NULL, NULL);
+		twice = interests_normalise(once, NULL, NULL);
 		assert_string_equal(once, twice);
 		free(once);
 		free(twice);
@@ -91,7 +120,11 @@ main(void)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_cut),
 	};
 
+	/* Lower case beyond ASCII comes from towlower(): a UTF-8 locale. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		return (1);
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -380,6 +380,39 @@ test_interests_fallback(void **state)
 	match_pool_free(mp);
 }
 
+/* The only other one waiting is the one just left: say who, else not. */
+static void
+test_only_last(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 a, b, c;
+	uint64_t		 other = 0;
+
+	(void)state;
+	mp = match_pool_new(5);
+	a = want(1, 100, NULL, 0);
+	a.last = 2;
+	match_pool_want(mp, &a);
+	assert_int_equal(match_pool_only_last(mp, &a, 10, &other), -1);
+	b = want(2, 200, NULL, 0);
+	b.last = 1;
+	match_pool_want(mp, &b);
+	assert_int_equal(match_pool_only_last(mp, &b, 10, &other), 0);
+	assert_true(other == 1);
+	/* One of them asked to meet again: still only each other. */
+	b.last = HANDLE_NONE;
+	assert_int_equal(match_pool_only_last(mp, &b, 10, &other), 0);
+	/* A third: someone is coming. */
+	c = want(3, 300, NULL, 0);
+	match_pool_want(mp, &c);
+	assert_int_equal(match_pool_only_last(mp, &b, 10, &other), -1);
+	assert_int_equal(match_pool_remove(mp, 3), 0);
+	/* Blocked: they will not meet, so nothing to offer. */
+	match_pool_block(mp, &a, &b, 5000);
+	assert_int_equal(match_pool_only_last(mp, &b, 10, &other), -1);
+	match_pool_free(mp);
+}
+
 /* Blocked pairs never meet until the block ends, whatever the handle. */
 static void
 test_blocks(void **state)
@@ -468,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_interests_shared),
 		cmocka_unit_test(test_interests_fallback),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_only_last),
 		cmocka_unit_test(test_blocks_bounded),
 	};
 
