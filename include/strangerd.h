@@ -206,6 +206,21 @@ u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
 void		 screen_fill(struct screen *, u_int, u_int, u_int, uint8_t);
 void		 screen_cursor(struct screen *, u_int, u_int, int);
 
+/* screen-pack.c: a screen in a few hundred bytes, for what a client shows. */
+struct screen_pack {
+	u_char		*data;		/* owned; NULL until packed */
+	size_t		 len;
+	u_int		 sx;
+	u_int		 sy;
+	u_int		 cx;
+	u_int		 cy;
+	int		 cursor_visible;
+};
+void		 screen_pack_init(struct screen_pack *, u_int, u_int);
+void		 screen_pack_free(struct screen_pack *);
+void		 screen_pack(struct screen_pack *, const struct screen *);
+void		 screen_unpack(struct screen *, const struct screen_pack *);
+
 /* render-term.c: terminal capabilities from terminfo, cached per TERM. */
 #define TERM_NCOLOURS	16
 struct term {
@@ -630,6 +645,7 @@ struct worker {
 	u_int			 seen_waiting;
 	const struct config	*seen_cfg;
 	struct screen		 scratch;	/* owned: the next frame */
+	struct screen		 shown;		/* owned: a session's, unpacked */
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
 	int			 stopping;
@@ -753,7 +769,7 @@ struct session {
 	const struct term	*term;		/* NULL: plain line mode */
 	u_int			 sx;
 	u_int			 sy;
-	struct screen		 shown;		/* what the client shows now */
+	struct screen_pack	 shown;		/* what the client shows now */
 	int			 need_full;	/* redraw everything next time */
 	int			 dirty;
 	struct event		*redraw_ev;

@@ -204,7 +204,7 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		session_plain_line(s, LINE_RULES, session_agree);
 		return;
 	}
-	screen_init(&s->shown, sx, sy);
+	screen_pack_init(&s->shown, sx, sy);
 	for (l = rules_get(); *l != NULL; l++)
 		session_add_line(s, LINE_RULES, *l);
 	s->need_full = 1;
@@ -1230,11 +1230,14 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	else
 		view_draw(s, &w->scratch, &vn);
 	evbuffer_drain(w->out, evbuffer_get_length(w->out));
+	/* The shown screen is kept packed between frames: it is small. */
+	screen_unpack(&w->shown, &s->shown);
 	if (s->need_full) {
-		render_full(s->term, &s->shown, &w->scratch, w->out);
+		render_full(s->term, &w->shown, &w->scratch, w->out);
 		s->need_full = 0;
 	} else
-		render_diff(s->term, &s->shown, &w->scratch, w->out);
+		render_diff(s->term, &w->shown, &w->scratch, w->out);
+	screen_pack(&s->shown, &w->shown);
 	session_write(s, NULL, 0);
 }
 
@@ -1346,7 +1349,7 @@ session_free(struct session *s)
 	event_free(s->typing_ev);
 	event_free(s->partner_typing_ev);
 	event_free(s->deadline_ev);
-	screen_free(&s->shown);
+	screen_pack_free(&s->shown);
 	editor_free(&s->editor);
 	console_free(s->console);
 	for (i = 0; i < s->nlines; i++)

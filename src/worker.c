@@ -597,6 +597,7 @@ workers_init(void)
 		w->seen_cfg = cfg;
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
+		screen_init(&w->shown, 80, 24);
 		/* store_open() loaded the bans before any worker exists. */
 		w->bans = banlist_ref(store_bans_initial());
 		if (need_ssh && ssh_worker_init(w) != 0)
@@ -680,6 +681,7 @@ workers_free(void)
 		banlist_unref(w->bans);
 		evbuffer_free(w->out);
 		screen_free(&w->scratch);
+		screen_free(&w->shown);
 		event_base_free(w->base);
 		free(w->slots);
 		free(w->gens);
