@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -645,7 +646,8 @@ struct worker {
 	u_int			 seen_waiting;
 	const struct config	*seen_cfg;
 	struct screen		 scratch;	/* owned: the next frame */
-	struct screen		 shown;		/* owned: a session's, unpacked */
+	/* Sessions whose shown screen is unpacked, least recently drawn first. */
+	TAILQ_HEAD(, session)	 drawn;
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
 	int			 stopping;
@@ -769,7 +771,15 @@ struct session {
 	const struct term	*term;		/* NULL: plain line mode */
 	u_int			 sx;
 	u_int			 sy;
-	struct screen_pack	 shown;		/* what the client shows now */
+	/*
+	 * What the client shows now: unpacked while it is being drawn (on
+	 * the worker's drawn list), packed once it has been left alone
+	 * for SESSION_PACK_MS (cells NULL), as most sessions are.
+	 */
+	struct screen		 shown;
+	struct screen_pack	 packed;
+	uint64_t		 drawn_ms;	/* last frame, now_ms() clock */
+	TAILQ_ENTRY(session)	 drawn_entry;
 	int			 need_full;	/* redraw everything next time */
 	int			 dirty;
 	struct event		*redraw_ev;
@@ -835,6 +845,9 @@ struct session_ops {
 };
 struct session	*session_new(struct worker *, const struct session_ops *,
 		     void *, const struct sockaddr *, socklen_t);
+/* A session's shown screen is packed after this long without a frame. */
+#define SESSION_PACK_MS	2000
+void		 session_pack_idle(struct worker *);
 void		 session_start(struct session *, const char *, u_int, u_int);
 void		 session_resize(struct session *, u_int, u_int);
 int		 session_received(struct session *, size_t);

@@ -39,8 +39,8 @@
 static __thread u_char	*pack_buf;
 static __thread size_t	 pack_size;
 
-static int	screen_pack_blank(const struct cell *);
-static int	screen_pack_ascii(const struct cell *);
+static uint32_t	screen_pack_word(const struct cell *);
+static struct cell screen_pack_plain(uint8_t, uint32_t);
 
 /* Set up the pack of an empty screen, as screen_init() makes one. */
 void
@@ -61,25 +61,41 @@ screen_pack_free(struct screen_pack *p)
 	p->len = 0;
 }
 
-/* A space without attributes, which unpacking starts from. */
-static int
-screen_pack_blank(const struct cell *c)
+/* A cell as one word, to compare all its fields at once. */
+static uint32_t
+screen_pack_word(const struct cell *c)
 {
-	return (c->cp == ' ' && c->width == 1 && c->attr == 0 && !c->mark);
+	uint32_t	w;
+
+	memcpy(&w, c, sizeof w);
+	return (w);
 }
 
-/* Printable ASCII without a mark: one byte packed. */
-static int
-screen_pack_ascii(const struct cell *c)
+/* The cell that is cp, width 1, no mark, attributes attr. */
+static struct cell
+screen_pack_plain(uint8_t attr, uint32_t cp)
 {
-	return (c->cp >= 0x20 && c->cp < 0x7f && c->width == 1 && !c->mark);
+	struct cell	c;
+
+	memset(&c, 0, sizeof c);
+	c.cp = cp;
+	c.width = 1;
+	c.attr = attr;
+	return (c);
 }
 
-/* Make p the packed form of s, which is left as it is. */
+/*
+ * Make p the packed form of s, which is left as it is.  Called after
+ * every frame, so a cell is looked at as one word: it is plain (one
+ * byte packed) when it equals the plain cell of its character and the
+ * current attributes.
+ */
 void
 screen_pack(struct screen_pack *p, const struct screen *s)
 {
 	const struct cell	*c = s->cells;
+	struct cell		 plain = screen_pack_plain(0, 0);
+	uint32_t		 blank, w;
 	size_t			 i, j, end, n = (size_t)s->sx * s->sy;
 	size_t			 len = 0;
 	uint8_t			 attr = 0;
@@ -88,10 +104,19 @@ screen_pack(struct screen_pack *p, const struct screen *s)
 		pack_size = n * PACK_CELL_MAX;
 		pack_buf = xreallocarray(pack_buf, pack_size, 1);
 	}
-	for (end = n; end > 0 && screen_pack_blank(&c[end - 1]); end--)
+	plain.cp = ' ';
+	blank = screen_pack_word(&plain);
+	for (end = n; end > 0 && screen_pack_word(&c[end - 1]) == blank; end--)
 		/* nothing */;
 	for (i = 0; i < end; i++) {
-		if (!screen_pack_ascii(&c[i])) {
+		plain.cp = c[i].cp;
+		if (screen_pack_word(&plain) == screen_pack_word(&c[i]) &&
+		    c[i].cp > ' ' && c[i].cp < 0x7f) {
+			pack_buf[len++] = c[i].cp;
+			continue;
+		}
+		if (c[i].cp < ' ' || c[i].cp >= 0x7f || c[i].width != 1 ||
+		    c[i].mark) {
 			pack_buf[len++] = PACK_CELL;
 			memcpy(pack_buf + len, &c[i], sizeof c[i]);
 			len += sizeof c[i];
@@ -106,15 +131,17 @@ screen_pack(struct screen_pack *p, const struct screen *s)
 			attr = c[i].attr;
 			pack_buf[len++] = PACK_ATTR;
 			pack_buf[len++] = attr;
+			plain = screen_pack_plain(attr, 0);
 		}
 		if (c[i].cp != ' ') {
 			pack_buf[len++] = c[i].cp;
 			continue;
 		}
 		/* A run of spaces with these attributes. */
+		plain.cp = ' ';
+		w = screen_pack_word(&plain);
 		for (j = i + 1; j < end && j - i < 255 &&
-		    screen_pack_ascii(&c[j]) && c[j].cp == ' ' &&
-		    c[j].attr == attr; j++)
+		    screen_pack_word(&c[j]) == w; j++)
 			/* nothing */;
 		if (j - i < 3) {
 			memset(pack_buf + len, ' ', j - i);
@@ -141,41 +168,43 @@ screen_pack(struct screen_pack *p, const struct screen *s)
 void
 screen_unpack(struct screen *s, const struct screen_pack *p)
 {
-	struct cell	*c;
+	struct cell	 plain = screen_pack_plain(0, 0), *c;
 	const u_char	*b = p->data, *end = p->data + p->len;
 	size_t		 i = 0, run, n;
-	uint8_t		 attr = 0;
 
 	/* Resizing clears the screen to spaces without attributes. */
 	screen_resize(s, p->sx, p->sy);
 	n = (size_t)s->sx * s->sy;
+	c = s->cells;
 	while (b < end && i < n) {
-		c = &s->cells[i];
+		if (*b >= 0x20 && *b < 0x7f) {
+			plain.cp = *b++;
+			c[i++] = plain;
+			continue;
+		}
 		switch (*b) {
 		case PACK_ATTR:
-			attr = b[1];
+			plain.attr = b[1];
 			b += 2;
-			continue;
+			break;
 		case PACK_SPACES:
+			plain.cp = ' ';
 			for (run = b[1]; run > 0 && i < n; run--)
-				s->cells[i++].attr = attr;
+				c[i++] = plain;
 			b += 2;
-			continue;
-		case PACK_CELL:
-			memcpy(c, b + 1, sizeof *c);
-			b += 1 + sizeof *c;
-			if (c->mark) {
+			break;
+		default:
+			memcpy(&c[i], b + 1, sizeof c[i]);
+			b += 1 + sizeof c[i];
+			if (c[i].mark) {
 				if (s->marks == NULL)
 					s->marks = xcalloc(n, sizeof *s->marks);
 				memcpy(&s->marks[i], b, sizeof s->marks[i]);
 				b += sizeof s->marks[i];
 			}
 			i++;
-			continue;
+			break;
 		}
-		c->cp = *b++;
-		c->attr = attr;
-		i++;
 	}
 	s->cx = p->cx;
 	s->cy = p->cy;

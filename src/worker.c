@@ -526,6 +526,7 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 		event_add(w->walk_ev, &tv);
 		worker_walk(-1, 0, w);
 	}
+	session_pack_idle(w);
 	/* One worker forgets idle addresses, once a minute. */
 	if (w->idx == 0 && w->ticks % 60 == 0) {
 		pthread_mutex_lock(&limit_lock);
@@ -597,7 +598,7 @@ workers_init(void)
 		w->seen_cfg = cfg;
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
-		screen_init(&w->shown, 80, 24);
+		TAILQ_INIT(&w->drawn);
 		/* store_open() loaded the bans before any worker exists. */
 		w->bans = banlist_ref(store_bans_initial());
 		if (need_ssh && ssh_worker_init(w) != 0)
@@ -681,7 +682,6 @@ workers_free(void)
 		banlist_unref(w->bans);
 		evbuffer_free(w->out);
 		screen_free(&w->scratch);
-		screen_free(&w->shown);
 		event_base_free(w->base);
 		free(w->slots);
 		free(w->gens);
