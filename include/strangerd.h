@@ -847,6 +847,8 @@ struct session	*session_new(struct worker *, const struct session_ops *,
 		     void *, const struct sockaddr *, socklen_t);
 /* A session's shown screen is packed after this long without a frame. */
 #define SESSION_PACK_MS	2000
+/* Packing this many at once gives their free pages back (malloc_trim). */
+#define SESSION_PACK_TRIM 8
 void		 session_pack_idle(struct worker *);
 void		 session_start(struct session *, const char *, u_int, u_int);
 void		 session_resize(struct session *, u_int, u_int);

@@ -1,12 +1,12 @@
 /*
  * A screen packed into a few hundred bytes, for the screen each session's
- * client shows: render.c diffs the next frame against it on every
- * redraw, so it is kept for the session's whole life, yet a chat screen
- * is mostly spaces and plain ASCII.  Unpacked (four bytes a cell) an
- * 80x24 screen is 7.7 KB, the largest part of a telnet session; packed
- * it is typically 0.3 to 1.5 KB.  The worker unpacks it into a screen of
- * its own before each redraw and packs the result after, which costs far
- * less than the redraw itself.
+ * client shows: render.c diffs the next frame against it, so it is kept
+ * for the session's whole life, yet a chat screen is mostly spaces and
+ * plain ASCII.  Unpacked (four bytes a cell) an 80x24 screen is 7.7 KB,
+ * the largest part of a telnet session; packed it is typically 0.3 to
+ * 1.5 KB.  Packing and unpacking cost about as much as drawing a frame,
+ * so session.c packs only the screens of sessions left alone for a
+ * while, and unpacks one for its next frame.
  *
  * The bytes, cell after cell in row order from the top left; cells after
  * the last one written are spaces without attributes:
@@ -85,10 +85,9 @@ screen_pack_plain(uint8_t attr, uint32_t cp)
 }
 
 /*
- * Make p the packed form of s, which is left as it is.  Called after
- * every frame, so a cell is looked at as one word: it is plain (one
- * byte packed) when it equals the plain cell of its character and the
- * current attributes.
+ * Make p the packed form of s, which is left as it is.  A cell is looked
+ * at as one word: it is plain (one byte packed) when it equals the plain
+ * cell of its character and the current attributes.
  */
 void
 screen_pack(struct screen_pack *p, const struct screen *s)

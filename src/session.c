@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1256,13 +1257,23 @@ session_pack_idle(struct worker *w)
 {
 	struct session	*s;
 	uint64_t	 now = now_ms();
+	u_int		 n = 0;
 
 	while ((s = TAILQ_FIRST(&w->drawn)) != NULL &&
 	    now - s->drawn_ms >= SESSION_PACK_MS) {
 		TAILQ_REMOVE(&w->drawn, s, drawn_entry);
 		screen_pack(&s->packed, &s->shown);
 		screen_free(&s->shown);
+		n++;
 	}
+	/*
+	 * The freed screens lie between live allocations, where malloc
+	 * keeps their pages: when many went at once (sessions settling
+	 * after a rush), give whole free pages back to the system.  A few
+	 * are left for the next screens unpacked to reuse.
+	 */
+	if (n >= SESSION_PACK_TRIM)
+		malloc_trim(0);
 }
 
 /*
