@@ -294,7 +294,7 @@ Compression no
             ratio = "%.2f" % (ours / peer)
         self.rows.append((name, ours, peer, unit, ratio, better, target,
                           note))
-        fmt = lambda v: "-" if v is None else ("%.3f" % v if v < 10
+        fmt = lambda v: "-" if v is None else ("%.3f" % v if v < 10 else "%.1f" % v if v < 100
                                                else "%.0f" % v)
         print("  %-44s %10s %10s %-6s %6s  %s %s" % (
             name, fmt(ours), fmt(peer), unit, ratio, target, note),
