@@ -81,7 +81,7 @@ class Server:
         self.log = open(log, "w")
         self.p = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
                                   preexec_fn=lambda: os.nice(NICE))
-        if not wait_port(port):
+        if not wait_port(port, 60):
             self.stop()
             sys.exit("bench: %s did not start; see %s" % (name, log))
         time.sleep(0.2)
@@ -133,6 +133,8 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="strangerd-bench.")
         self.strangerd = args.strangerd or os.path.join(ROOT, "strangerd")
         self.rows = []
+        # Put before a server's argv (bench/instr.py: valgrind).
+        self.wrap = []
         self.idbase = 0
         self.addrbase = 0
         self.key = os.path.join(self.tmp, "client_key")
@@ -143,7 +145,7 @@ class Bench:
 
     def start_strangerd(self, conf=""):
         d = os.path.join(self.tmp, "state")
-        argv = [self.strangerd, "-f", "-d", d, "-w", "2",
+        argv = self.wrap + [self.strangerd, "-f", "-d", d, "-w", "2",
                 "-s", "127.0.0.1:%d" % PORT_SSH,
                 "-t", "127.0.0.1:%d" % PORT_TELNET]
         if conf:
@@ -176,7 +178,8 @@ DNS = no
 Ident = no
 PAM = no
 """ % (PORT_IRC, self.tmp))
-        return Server("ngircd", ["/usr/sbin/ngircd", "-n", "-f", conf],
+        return Server("ngircd", self.wrap + ["/usr/sbin/ngircd", "-n",
+                                             "-f", conf],
                       PORT_IRC, os.path.join(self.tmp, "ngircd.log"))
 
     def start_sshd(self):
@@ -265,12 +268,14 @@ Compression no
         that one that was ready first does not leave inside the window."""
         for g in gens:
             self.wait_line(g, "READY")
-        rss = proc_rss_kib(srv.pid)
-        fds = proc_fds(srv.pid)
         time.sleep(warm)
         c0, t0 = srv.cpu(), time.time()
         time.sleep(secs)
         c1, t1 = srv.cpu(), time.time()
+        # Memory and descriptors at the end: what the sessions hold once
+        # settled (strangerd packs a screen 2 s after its last frame).
+        rss = proc_rss_kib(srv.pid)
+        fds = proc_fds(srv.pid)
         if end:
             for g in gens:
                 g.send_signal(signal.SIGTERM)
@@ -289,7 +294,7 @@ Compression no
             ratio = "%.2f" % (ours / peer)
         self.rows.append((name, ours, peer, unit, ratio, better, target,
                           note))
-        fmt = lambda v: "-" if v is None else ("%.3f" % v if v < 10
+        fmt = lambda v: "-" if v is None else ("%.3f" % v if v < 10 else "%.1f" % v if v < 100
                                                else "%.0f" % v)
         print("  %-44s %10s %10s %-6s %6s  %s %s" % (
             name, fmt(ours), fmt(peer), unit, ratio, target, note),
@@ -318,7 +323,8 @@ Compression no
             gens.append(self.loadgen("idle", "ssh", PORT_SSH, n - half,
                                      ["-R", 600, "-W", 1, "-d", long,
                                       "-T", 240]))
-        r = self.run_one(srv, gens, 1, hold, end=True)
+        # 4 s to settle: the last screens drawn are packed 2 s later.
+        r = self.run_one(srv, gens, 4, hold, end=True)
         srv.stop()
         paired = sum(x.get("paired", 0) for x in r["res"])
         ours_kib = (r["rss"] - base) / max(paired, 1)
@@ -328,7 +334,7 @@ Compression no
         base2 = proc_rss_kib(irc.pid)
         g = self.loadgen("idle", "irc", PORT_IRC, n,
                          ["-R", 2000, "-W", 1, "-d", hold + 600, "-T", 240])
-        r2 = self.run_one(irc, [g], 1, hold, end=True)
+        r2 = self.run_one(irc, [g], 4, hold, end=True)
         irc.stop()
         peer_kib = (r2["rss"] - base2) / max(r2["res"][0].get("paired", 1), 1)
         self.row("sessions held (paired)", paired,

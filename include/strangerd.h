@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -209,6 +210,21 @@ u_int		 screen_puts(struct screen *, u_int, u_int, u_int, const char *,
 		     size_t, uint8_t);
 void		 screen_fill(struct screen *, u_int, u_int, u_int, uint8_t);
 void		 screen_cursor(struct screen *, u_int, u_int, int);
+
+/* screen-pack.c: a screen in a few hundred bytes, for what a client shows. */
+struct screen_pack {
+	u_char		*data;		/* owned; NULL until packed */
+	size_t		 len;
+	u_int		 sx;
+	u_int		 sy;
+	u_int		 cx;
+	u_int		 cy;
+	int		 cursor_visible;
+};
+void		 screen_pack_init(struct screen_pack *, u_int, u_int);
+void		 screen_pack_free(struct screen_pack *);
+void		 screen_pack(struct screen_pack *, const struct screen *);
+void		 screen_unpack(struct screen *, const struct screen_pack *);
 
 /* render-term.c: terminal capabilities from terminfo, cached per TERM. */
 #define TERM_NCOLOURS	16
@@ -636,6 +652,8 @@ struct worker {
 	u_int			 seen_waiting;
 	const struct config	*seen_cfg;
 	struct screen		 scratch;	/* owned: the next frame */
+	/* Sessions whose shown screen is unpacked, least recently drawn first. */
+	TAILQ_HEAD(, session)	 drawn;
 	struct evbuffer		*out;		/* owned: the next frame's bytes */
 	_Atomic u_int		 nconns;	/* connections, written by owner */
 	int			 stopping;
@@ -776,7 +794,15 @@ struct session {
 	u_int			 echo_cols;	/* columns of it echoed */
 	u_int			 sx;
 	u_int			 sy;
-	struct screen		 shown;		/* what the client shows now */
+	/*
+	 * What the client shows now: unpacked while it is being drawn (on
+	 * the worker's drawn list), packed once it has been left alone
+	 * for SESSION_PACK_MS (cells NULL), as most sessions are.
+	 */
+	struct screen		 shown;
+	struct screen_pack	 packed;
+	uint64_t		 drawn_ms;	/* last frame, now_ms() clock */
+	TAILQ_ENTRY(session)	 drawn_entry;
 	int			 need_full;	/* redraw everything next time */
 	u_int			 oy;		/* rows above, past SCREEN_MAX_Y */
 	int			 too_small;	/* below SCREEN_MIN_X x _Y */
@@ -852,6 +878,11 @@ struct session_ops {
 };
 struct session	*session_new(struct worker *, const struct session_ops *,
 		     void *, const struct sockaddr *, socklen_t);
+/* A session's shown screen is packed after this long without a frame. */
+#define SESSION_PACK_MS	2000
+/* Packing this many at once gives their free pages back (malloc_trim). */
+#define SESSION_PACK_TRIM 8
+void		 session_pack_idle(struct worker *);
 void		 session_start(struct session *, const char *, u_int, u_int);
 void		 session_resize(struct session *, u_int, u_int);
 int		 session_received(struct session *, size_t);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,7 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		session_plain(s, LINE_RULES, session_agree);
 		return;
 	}
-	screen_init(&s->shown, sx, sy);
+	screen_pack_init(&s->packed, sx, sy);
 	/* Paragraphs, wrapped at this screen's width; the top shows first. */
 	rules_flow(rules_get(), session_rules_line, s);
 	s->scroll = SESSION_SCROLL_TOP;
@@ -1478,12 +1479,49 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	else
 		view_draw(s, &w->scratch, &vn);
 	evbuffer_drain(w->out, evbuffer_get_length(w->out));
+	if (s->shown.cells == NULL)
+		screen_unpack(&s->shown, &s->packed);
+	else
+		TAILQ_REMOVE(&w->drawn, s, drawn_entry);
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
 		s->need_full = 0;
 	} else
 		render_diff(s->term, &s->shown, &w->scratch, w->out);
+	s->drawn_ms = vn.now;
+	TAILQ_INSERT_TAIL(&w->drawn, s, drawn_entry);
 	session_write(s, NULL, 0);
+}
+
+/*
+ * Pack the shown screens of the worker's sessions not drawn for
+ * SESSION_PACK_MS: 7.7 KB unpacked at 80x24, a few hundred bytes packed.
+ * Packing after every frame would cost as much again as drawing one, so
+ * only the screens of sessions left alone are packed, by the worker's
+ * once-a-second tick, which looks at no other session.
+ */
+void
+session_pack_idle(struct worker *w)
+{
+	struct session	*s;
+	uint64_t	 now = now_ms();
+	u_int		 n = 0;
+
+	while ((s = TAILQ_FIRST(&w->drawn)) != NULL &&
+	    now - s->drawn_ms >= SESSION_PACK_MS) {
+		TAILQ_REMOVE(&w->drawn, s, drawn_entry);
+		screen_pack(&s->packed, &s->shown);
+		screen_free(&s->shown);
+		n++;
+	}
+	/*
+	 * The freed screens lie between live allocations, where malloc
+	 * keeps their pages: when many went at once (sessions settling
+	 * after a rush), give whole free pages back to the system.  A few
+	 * are left for the next screens unpacked to reuse.
+	 */
+	if (n >= SESSION_PACK_TRIM)
+		malloc_trim(0);
 }
 
 /*
@@ -1594,7 +1632,10 @@ session_free(struct session *s)
 	event_free(s->typing_ev);
 	event_free(s->partner_typing_ev);
 	event_free(s->deadline_ev);
+	if (s->shown.cells != NULL)
+		TAILQ_REMOVE(&s->w->drawn, s, drawn_entry);
 	screen_free(&s->shown);
+	screen_pack_free(&s->packed);
 	editor_free(&s->editor);
 	console_free(s->console);
 	for (i = 0; i < s->nlines; i++)

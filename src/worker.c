@@ -546,6 +546,7 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 		event_add(w->walk_ev, &tv);
 		worker_walk(-1, 0, w);
 	}
+	session_pack_idle(w);
 	/* One worker forgets idle addresses, once a minute. */
 	if (w->idx == 0 && w->ticks % 60 == 0) {
 		pthread_mutex_lock(&limit_lock);
@@ -617,6 +618,7 @@ workers_init(void)
 		w->seen_cfg = cfg;
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
+		TAILQ_INIT(&w->drawn);
 		/* store_open() loaded the bans before any worker exists. */
 		w->bans = banlist_ref(store_bans_initial());
 		if (need_ssh && ssh_worker_init(w) != 0)

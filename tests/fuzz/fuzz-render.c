@@ -6,7 +6,8 @@
  *
  * Properties: after a render, the model of what the terminal shows
  * equals the screen asked for (but for the bottom-right corner, which
- * is never written so the terminal cannot scroll); every cell stays
+ * is never written so the terminal cannot scroll), also after a round
+ * trip through screen_pack() and screen_unpack(); every cell stays
  * within the screen's size, which stays within SCREEN_MAX_X/Y.  In
  * "oracle" mode the terminal is xterm-256color, the text is drawn from
  * a small alphabet whose widths libvterm and glibc agree on (ASCII,
@@ -221,6 +222,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in	 in = { data, size };
 	struct screen	 shown, next;
+	struct screen_pack pack;
 	struct vt	 vt, *v = NULL;
 	const struct term *t;
 	const uint8_t	*p;
@@ -250,6 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	screen_init(&shown, sx, sy);
 	screen_init(&next, sx, sy);
+	screen_pack_init(&pack, sx, sy);
 	render_enter(t, out);
 	flush_out(v);
 
@@ -348,6 +351,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				render_diff(t, &shown, &next, out);
 			flush_out(v);
+			/* As a session keeps it between frames. */
+			screen_pack(&pack, &shown);
+			screen_unpack(&shown, &pack);
 			if (!t->plain)
 				check_shown(&shown, &next);
 			/* libvterm at the end only: it is the slow part. */
@@ -373,5 +379,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vterm_free(v->vt);
 	screen_free(&shown);
 	screen_free(&next);
+	screen_pack_free(&pack);
 	return (0);
 }

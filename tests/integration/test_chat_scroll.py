@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
 
 from harness import DaemonTest, poll
@@ -133,6 +134,59 @@ class TestLongConversation(DaemonTest):
             self.assertTrue(poll(lambda: b.screen_text() != before),
                             b.describe())
         self.assertEqual(seen, set(range(1, 101)))
+
+
+class TestPackedWhileIdle(DaemonTest):
+    """A session not drawn for two seconds has the screen its client
+    shows packed (src/screen-pack.c), and the next frame is diffed
+    against it unpacked: afterwards the terminal must show just what a
+    full redraw shows, with text and a draft typed before the pause
+    changed after it."""
+
+    @staticmethod
+    def snapshot(c):
+        # Digits masked: the status line's clock may turn meanwhile.
+        with c.lock:
+            scr = c.screen
+            cells = [tuple((re.sub(r"\d", "#", ch.data), ch.fg, ch.bold,
+                            ch.reverse) for ch in
+                           (scr.buffer[y][x] for x in range(scr.columns)))
+                     for y in range(scr.lines)]
+            return cells, (scr.cursor.x, scr.cursor.y)
+
+    def settled(self, c):
+        """c's screen once it stopped changing (typing notices)."""
+        last = None
+        for _ in range(50):
+            snap = self.snapshot(c)
+            if snap == last:
+                return snap
+            last = snap
+            time.sleep(0.3)
+        return last
+
+    def test_frame_after_idle_is_a_full_redraw(self):
+        a, b = self.pair("raw", "raw")
+        a.type_line("wide \u4e2d\u6587, e\u0301 marked, *plain*")
+        b.wait_for("Stranger: wide")
+        b.send(b"draft not sent")
+        a.wait_for("typing")
+        # Longer than SESSION_PACK_MS and the worker's 1 s tick: both
+        # sessions' screens are packed now.  Not a timed assertion: a
+        # slower machine only packs later, and the test then checks an
+        # unpacked frame, as before.
+        time.sleep(3.5)
+        b.send(b"\x7f" * 6 + b"\x15" + b"gone")	# erase, kill line, retype
+        a.type_line("after the pause")
+        b.wait_for("Stranger: after the pause")
+        a.wait_for("You: after the pause")
+        for c in (a, b):
+            seen = self.settled(c)
+            for cols in (81, 80):	# full redraws, the last at 80
+                m = c.mark()
+                c.resize(cols, 24)
+                self.assertTrue(poll(lambda: b"\x1b[2J" in c.since(m)))
+            self.assertEqual(self.settled(c), seen, c.describe())
 
 if __name__ == "__main__":
     unittest.main()

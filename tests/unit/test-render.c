@@ -1,5 +1,5 @@
 /*
- * Unit tests for screen.c, render.c and render-term.c.  What render
+ * Unit tests for screen.c, screen-pack.c, render.c and render-term.c.  What render
  * emits is fed to libvterm, a terminal emulator, and what it then shows
  * is compared cell by cell with the screen model.  Needs -lvterm.
  */
@@ -296,6 +296,7 @@ run_random(const char *name, u_int sx, u_int sy, u_int iterations)
 {
 	const struct term	*t = term_get(name);
 	struct screen		 shown, next;
+	struct screen_pack	 pack;
 	struct evbuffer		*out = evbuffer_new();
 	struct vt		 v;
 	u_int			 i;
@@ -310,13 +311,18 @@ run_random(const char *name, u_int sx, u_int sy, u_int iterations)
 	vt_feed(&v, out);
 	vt_check(&v, t, &shown);
 
+	screen_pack_init(&pack, sx, sy);
 	for (i = 0; i < iterations; i++) {
 		rnd_change(&next);
 		check_grid(&next);
+		/* As a session does: shown kept packed between frames. */
+		memset(shown.cells, 0xff, (size_t)sx * sy * sizeof *shown.cells);
+		screen_unpack(&shown, &pack);
 		if (rnd(100) == 0)
 			render_full(t, &shown, &next, out);
 		else
 			render_diff(t, &shown, &next, out);
+		screen_pack(&pack, &shown);
 		vt_feed(&v, out);
 		check_shown(&shown, &next);
 		/* The big screen is slow to compare; sample it. */
@@ -333,6 +339,7 @@ run_random(const char *name, u_int sx, u_int sy, u_int iterations)
 
 	screen_free(&shown);
 	screen_free(&next);
+	screen_pack_free(&pack);
 	vt_close(&v);
 	evbuffer_free(out);
 }
@@ -665,6 +672,86 @@ test_screen_puts(void **state)
 	screen_free(NULL);
 }
 
+/* Unpacking a packed screen gives back every cell, mark and the cursor. */
+static void
+check_pack(const struct screen *s, struct screen_pack *p, struct screen *u)
+{
+	u_int	i, n = s->sx * s->sy;
+
+	screen_pack(p, s);
+	screen_resize(u, 7, 3);
+	screen_puts(u, 0, 0, 7, "garbage", 7, ATTR_BOLD);
+	screen_unpack(u, p);
+	assert_int_equal(u->sx, s->sx);
+	assert_int_equal(u->sy, s->sy);
+	for (i = 0; i < n; i++) {
+		if (memcmp(&u->cells[i], &s->cells[i], sizeof s->cells[i]) != 0)
+			fail_msg("cell %u,%u differs", i % s->sx, i / s->sx);
+		assert_int_equal(screen_mark(u, i % s->sx, i / s->sx),
+		    screen_mark(s, i % s->sx, i / s->sx));
+	}
+	assert_int_equal(u->cx, s->cx);
+	assert_int_equal(u->cy, s->cy);
+	assert_int_equal(u->cursor_visible, s->cursor_visible);
+}
+
+/*
+ * screen_pack: a session's shown screen, kept packed.  A chat screen
+ * packs to a fraction of its 7,680 bytes; any screen comes back whole;
+ * the largest screen a hostile client can ask for stays far below 1 MiB.
+ */
+static void
+test_screen_pack(void **state)
+{
+	struct screen		 s, u;
+	struct screen_pack	 p;
+	char			 line[81];
+	u_int			 i, y;
+
+	(void)state;
+	rng_state = 0x9acc;
+	screen_init(&s, 80, 24);
+	screen_init(&u, 80, 24);
+	screen_pack_init(&p, 80, 24);
+	screen_unpack(&u, &p);
+	check_pack(&u, &p, &s);
+	assert_int_equal(p.len, 0);
+
+	/* A conversation: twenty lines of text, a status and an input row. */
+	for (y = 0; y < 20; y++) {
+		for (i = 0; i < 40 + y; i++)
+			line[i] = 'a' + (i * 7 + y) % 26;
+		screen_puts(&s, 0, y, 80, "Stranger: ", 10, ATTR_FG(2));
+		screen_puts(&s, 10, y, 80, line, 40 + y, 0);
+	}
+	screen_fill(&s, 0, 22, 80, ATTR_REVERSE);
+	screen_puts(&s, 1, 22, 80, "Connected  0:42  1,234 online", 29,
+	    ATTR_REVERSE);
+	screen_puts(&s, 0, 23, 80, "> hello there", 13, 0);
+	screen_cursor(&s, 13, 23, 1);
+	check_pack(&s, &p, &u);
+	assert_true(p.len < 1400);
+
+	/* Random screens with wide characters, marks and attributes. */
+	for (i = 0; i < 200; i++) {
+		rnd_change(&s);
+		check_pack(&s, &p, &u);
+	}
+
+	/* The worst a hostile window size can make of it. */
+	screen_resize(&s, SCREEN_MAX_X, SCREEN_MAX_Y);
+	for (y = 0; y < SCREEN_MAX_Y; y++)
+		for (i = 0; i < SCREEN_MAX_X; i += 2)
+			screen_puts(&s, i, y, SCREEN_MAX_X,
+			    "\xe4\xb8\xad\xcc\x81", 5, ATTR_BOLD);
+	check_pack(&s, &p, &u);
+	assert_true(p.len < 1024 * 1024);
+
+	screen_free(&s);
+	screen_free(&u);
+	screen_pack_free(&p);
+}
+
 /* term_get: known types, the plain entry, fallbacks and the cache. */
 static void
 test_term_get(void **state)
@@ -803,6 +890,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_screen_puts),
+		cmocka_unit_test(test_screen_pack),
 		cmocka_unit_test(test_term_get),
 		cmocka_unit_test(test_term_cup),
 		cmocka_unit_test(test_term_threads),
