@@ -223,6 +223,7 @@ struct screen_pack {
 };
 void		 screen_pack_init(struct screen_pack *, u_int, u_int);
 void		 screen_pack_free(struct screen_pack *);
+void		 screen_pack_done(void);
 void		 screen_pack(struct screen_pack *, const struct screen *);
 void		 screen_unpack(struct screen *, const struct screen_pack *);
 

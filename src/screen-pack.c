@@ -61,6 +61,15 @@ screen_pack_free(struct screen_pack *p)
 	p->len = 0;
 }
 
+/* Free this thread's packing buffer, as the thread ends. */
+void
+screen_pack_done(void)
+{
+	free(pack_buf);
+	pack_buf = NULL;
+	pack_size = 0;
+}
+
 /* A cell as one word, to compare all its fields at once. */
 static uint32_t
 screen_pack_word(const struct cell *c)
@@ -168,9 +177,12 @@ void
 screen_unpack(struct screen *s, const struct screen_pack *p)
 {
 	struct cell	 plain = screen_pack_plain(0, 0), *c;
-	const u_char	*b = p->data, *end = p->data + p->len;
+	const u_char	*b = p->data, *end = b;
 	size_t		 i = 0, run, n;
 
+	/* An empty pack has no data: no arithmetic on a NULL pointer. */
+	if (p->len > 0)
+		end = b + p->len;
 	/* Resizing clears the screen to spaces without attributes. */
 	screen_resize(s, p->sx, p->sy);
 	n = (size_t)s->sx * s->sy;

@@ -586,6 +586,8 @@ worker_main(void *arg)
 	struct worker	*w = arg;
 
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	/* The sessions are gone; so goes the buffer that packed them. */
+	screen_pack_done();
 	return (NULL);
 }
 
