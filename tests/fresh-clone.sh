@@ -12,6 +12,8 @@
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strangerd-fresh.XXXXXX")
+# Tests run strangerctl as nobody: the clone must be reachable by all.
+chmod 755 "$tmp"
 cleanup() {
 	[ "${KEEP:-0}" = 1 ] && { echo "clone kept in $tmp/src"; return; }
 	rm -rf "$tmp"
