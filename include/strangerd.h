@@ -666,6 +666,9 @@ struct worker {
 	struct listener		*listeners;	/* owned: cfg->nlisten */
 	struct ssh_worker	*ssh;		/* owned by ssh.c */
 	struct worker_proxy	*proxies;	/* worker-proxy.c: headers due */
+	/* ssh-refuse.c: banned SSH clients told why, still draining. */
+	LIST_HEAD(, ssh_refuse)	 refusing;
+	u_int			 nrefusing;
 };
 extern struct worker	**workers;
 extern u_int		  nworkers;

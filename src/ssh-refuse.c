@@ -8,10 +8,10 @@
  * and drained until the client goes (closing with its key exchange
  * unread would reset the connection and could lose the message).
  *
- * Owns: the refused connections still draining, per worker; each is
- * touched only by its worker's thread, and freed there or, at
- * shutdown, by ssh_refuse_free() once the workers have stopped.  No
- * libssh here: the bytes are few and fixed.
+ * Owns: the refused connections still draining, on each worker's
+ * w->refusing list; each is touched only by its worker's thread, and
+ * freed there or, at shutdown, by ssh_refuse_free() once the workers
+ * have stopped.  No libssh here: the bytes are few and fixed.
  */
 
 #include <sys/types.h>
@@ -27,8 +27,6 @@
 
 #include "strangerd.h"
 
-/* Worker indexes fit in a handle's top byte. */
-#define SSH_REFUSE_WORKERS	256
 /* Refused connections draining at once per worker; more just close. */
 #define SSH_REFUSE_MAX		16
 /* How long, and how many reads, a refused client gets to go. */
@@ -42,13 +40,9 @@ struct ssh_refuse {
 	struct event		*ev;
 	int			 fd;
 	u_int			 reads;
-	u_int			 widx;
+	struct worker		*w;
 	LIST_ENTRY(ssh_refuse)	 entry;
 };
-LIST_HEAD(ssh_refuse_list, ssh_refuse);
-
-static struct ssh_refuse_list	ssh_refuse_lists[SSH_REFUSE_WORKERS];
-static u_int			ssh_refuse_counts[SSH_REFUSE_WORKERS];
 
 static size_t	ssh_refuse_packet(const char *, uint8_t *, size_t);
 static void	ssh_refuse_read(evutil_socket_t, short, void *);
@@ -118,19 +112,18 @@ ssh_refuse(struct worker *w, int fd, const char *text)
 	/* A new socket's buffer takes this much without blocking. */
 	(void)write(fd, buf, len);
 	shutdown(fd, SHUT_WR);
-	if (w->idx >= SSH_REFUSE_WORKERS ||
-	    ssh_refuse_counts[w->idx] >= SSH_REFUSE_MAX) {
+	if (w->nrefusing >= SSH_REFUSE_MAX) {
 		close(fd);
 		return;
 	}
 	r = xcalloc(1, sizeof *r);
 	r->fd = fd;
-	r->widx = w->idx;
+	r->w = w;
 	r->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, ssh_refuse_read,
 	    r);
 	event_add(r->ev, &tv);
-	LIST_INSERT_HEAD(&ssh_refuse_lists[w->idx], r, entry);
-	ssh_refuse_counts[w->idx]++;
+	LIST_INSERT_HEAD(&w->refusing, r, entry);
+	w->nrefusing++;
 }
 
 /* Drain what the refused client sends until it goes or time is up. */
@@ -151,7 +144,7 @@ static void
 ssh_refuse_done(struct ssh_refuse *r)
 {
 	LIST_REMOVE(r, entry);
-	ssh_refuse_counts[r->widx]--;
+	r->w->nrefusing--;
 	event_free(r->ev);
 	close(r->fd);
 	free(r);
@@ -163,8 +156,6 @@ ssh_refuse_free(struct worker *w)
 {
 	struct ssh_refuse	*r;
 
-	if (w->idx >= SSH_REFUSE_WORKERS)
-		return;
-	while ((r = LIST_FIRST(&ssh_refuse_lists[w->idx])) != NULL)
+	while ((r = LIST_FIRST(&w->refusing)) != NULL)
 		ssh_refuse_done(r);
 }

@@ -621,6 +621,7 @@ workers_init(void)
 		w->out = evbuffer_new();
 		screen_init(&w->scratch, 80, 24);
 		TAILQ_INIT(&w->drawn);
+		LIST_INIT(&w->refusing);
 		/* store_open() loaded the bans before any worker exists. */
 		w->bans = banlist_ref(store_bans_initial());
 		if (need_ssh && ssh_worker_init(w) != 0)
