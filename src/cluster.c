@@ -554,17 +554,25 @@ cluster_eval(struct cluster_entry *e, const char *mode)
 		free(item[i]);
 }
 
+/* Take a local session out of the local matchmaker's pool, if there. */
+static void
+cluster_cancel_local(uint64_t h)
+{
+	struct msg	*cancel;
+
+	cancel = msg_new(MSG_CANCEL);
+	cancel->from = h;
+	match_post_local(cancel);
+}
+
 /* A local session wants a partner: run the pairing script. */
 static void
 cluster_want(struct msg *m)
 {
 	struct cluster_entry	*e;
-	struct msg		*cancel;
 
 	/* It may wait in the local pool from a time without Redis. */
-	cancel = msg_new(MSG_CANCEL);
-	cancel->from = m->from;
-	match_post_local(cancel);
+	cluster_cancel_local(m->from);
 	if (!cluster_up) {
 		cluster_want_local(m->from, m->ident, m->arg, m->text);
 		return;
@@ -606,11 +614,8 @@ static void
 cluster_cancel(struct msg *m)
 {
 	struct cluster_entry	*e;
-	struct msg		*cancel;
 
-	cancel = msg_new(MSG_CANCEL);
-	cancel->from = m->from;
-	match_post_local(cancel);
+	cluster_cancel_local(m->from);
 	if ((e = cluster_entry(m->from, 0)) == NULL)
 		return;
 	if (e->waiting && cluster_up)
