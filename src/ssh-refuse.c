@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,8 @@ ssh_refuse(struct worker *w, int fd, const char *text)
 	event_add(r->ev, &tv);
 	LIST_INSERT_HEAD(&w->refusing, r, entry);
 	w->nrefusing++;
+	/* It holds a descriptor while it drains: count it against room. */
+	atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
 }
 
 /* Drain what the refused client sends until it goes or time is up. */
@@ -145,6 +148,7 @@ ssh_refuse_done(struct ssh_refuse *r)
 {
 	LIST_REMOVE(r, entry);
 	r->w->nrefusing--;
+	atomic_fetch_sub_explicit(&r->w->nconns, 1, memory_order_relaxed);
 	event_free(r->ev);
 	close(r->fd);
 	free(r);
