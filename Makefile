@@ -137,7 +137,7 @@ lint:
 # run (under three minutes), `make bench FULL=1` the one in
 # bench/RESULTS.md.
 DEB_BENCH = openssh-server openssh-client ngircd python3 python3-pyte \
-	    postgresql
+	    postgresql redis-server
 LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 	    bench/lg-irc.c bench/lg-ssh.c
 

@@ -12,6 +12,11 @@
  *							  before each /next)
  *   loadgen -m setup   -p ssh|sshd -c K                   SSH set-ups
  *
+ * -P PORT,PORT,... spreads the clients over several nodes (client i on
+ * the i-th port mod their number); latencies and lines received are
+ * then also reported apart for lines that crossed nodes (x...) and
+ * lines between two clients of one node (s...).
+ *
  * Prints "READY n" once every client is in place (the driver samples
  * the server then) and one "RESULT key=value ..." line at the end,
  * with the generator's own CPU time beside the figures.  Owns every
@@ -53,7 +58,10 @@ int			 opt_verbose;
 static enum mode	 opt_mode = M_IDLE;
 static enum proto	 opt_proto = P_TELNET;
 static const char	*opt_host = "127.0.0.1";
-static int		 opt_port = 2323;
+/* -P: one port per node; 8 nodes are more than a bench needs. */
+#define MAX_PORTS	8
+static int		 opt_port[MAX_PORTS] = { 2323 };
+static u_int		 nports = 1;
 static u_int		 opt_n = 100;
 static u_int		 opt_conc = 50;
 static double		 opt_rate = 1000;
@@ -84,6 +92,7 @@ static uint64_t		 n_sent_window, n_recv_window, n_recv_total;
 static uint64_t		 n_sent_total;
 static uint64_t		 n_pairings_window;
 static struct samples	 lat;		/* line or set-up latency */
+static struct samples	 latx, lats;	/* lines across nodes, within one */
 static struct samples	 pairlat;	/* time to be paired */
 static volatile sig_atomic_t stop;
 
@@ -91,6 +100,7 @@ static void	client_start(struct client *);
 static void	client_close(struct client *);
 static void	send_line(struct client *, const char *);
 static void	cycle_next(struct client *);
+static void	usage(void);
 
 /* Microseconds on the monotonic clock, the same in every process. */
 uint64_t
@@ -278,6 +288,9 @@ lg_token(struct client *c, u_int sender, uint64_t t, u_int check)
 	    (t_measure1 == 0 || t < t_measure1)) {
 		n_recv_window++;
 		samples_add(&lat, now - t);
+		if (nports > 1 && sender - opt_idbase < opt_n)
+			samples_add(clients[sender - opt_idbase].node ==
+			    c->node ? &lats : &latx, now - t);
 		if (opt_verbose && now - t > 100000)
 			fprintf(stderr, "slow %u<-%u at %.3f: %.1f ms\n", c->id,
 			    sender, (now - t_measure0) / 1e6, (now - t) / 1e3);
@@ -426,7 +439,7 @@ client_start(struct client *c)
 	}
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)opt_port);
+	sin.sin_port = htons((uint16_t)opt_port[c->node]);
 	inet_pton(AF_INET, opt_host, &sin.sin_addr);
 	c->phase = C_CONNECTING;
 	c->t_start = now_us();
@@ -550,6 +563,24 @@ report_stragglers(void)
 	}
 }
 
+/* -P PORT[,PORT...]: one port per node. */
+static void
+parse_ports(const char *arg)
+{
+	char	*end;
+	long	 p;
+
+	nports = 0;
+	do {
+		p = strtol(arg, &end, 10);
+		if (p <= 0 || p > 65535 || nports == MAX_PORTS ||
+		    (*end != ',' && *end != '\0'))
+			usage();
+		opt_port[nports++] = (int)p;
+		arg = end + 1;
+	} while (*end == ',');
+}
+
 static void
 on_signal(int sig)
 {
@@ -563,7 +594,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: loadgen [-v] [-m idle|latency|cycles|setup] "
 	    "[-p telnet|ssh|irc|sshd]\n"
-	    "\t[-H host] [-P port] [-n clients] [-c concurrency] "
+	    "\t[-H host] [-P port[,port...]] [-n clients] [-c concurrency] "
 	    "[-r lines/s]\n"
 	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
 	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout] "
@@ -598,7 +629,7 @@ main(int argc, char **argv)
 		case 'L': opt_life = strtod(optarg, NULL); break;
 		case 'N': lgssh_pty = 0; break;
 		case 'n': opt_n = (u_int)strtoul(optarg, NULL, 10); break;
-		case 'P': opt_port = atoi(optarg); break;
+		case 'P': parse_ports(optarg); break;
 		case 'R': opt_ramp = strtod(optarg, NULL); break;
 		case 'r': opt_rate = strtod(optarg, NULL); break;
 		case 'T': opt_ready_timeout = strtod(optarg, NULL); break;
@@ -649,6 +680,7 @@ main(int argc, char **argv)
 		c = &clients[i];
 		c->idx = i;
 		c->id = opt_idbase + i;
+		c->node = i % nports;
 		c->fd = -1;
 		c->proto = opt_proto;
 		c->phase = C_DONE;
@@ -770,11 +802,14 @@ main(int argc, char **argv)
 		elapsed = 0;
 	qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
 	qsort(pairlat.v, pairlat.n, sizeof *pairlat.v, cmp_u64);
+	qsort(latx.v, latx.n, sizeof *latx.v, cmp_u64);
+	qsort(lats.v, lats.n, sizeof *lats.v, cmp_u64);
 	printf("RESULT mode=%d proto=%d n=%u open=%u paired=%u failed=%u "
 	    "secs=%.2f gen_cpu=%.3f sent=%llu recv=%llu "
 	    "p50=%.3f p90=%.3f p99=%.3f p999=%.3f max=%.3f samples=%zu "
 	    "setups=%u pairings=%llu pair_p50=%.3f pair_p99=%.3f stuck=%u "
-	    "left=%u started=%u\n",
+	    "left=%u started=%u xp50=%.3f xp99=%.3f xp999=%.3f xrecv=%zu "
+	    "sp50=%.3f sp99=%.3f sp999=%.3f srecv=%zu\n",
 	    opt_mode, opt_proto, opt_n, nopen, npaired, nfailed, elapsed,
 	    cpu1 - cpu0, (unsigned long long)n_sent_window,
 	    (unsigned long long)n_recv_window,
@@ -783,6 +818,8 @@ main(int argc, char **argv)
 	    lat.n ? lat.v[lat.n - 1] / 1000.0 : -1.0, lat.n, nsetup,
 	    (unsigned long long)n_pairings_window,
 	    quantile_ms(&pairlat, 0.5), quantile_ms(&pairlat, 0.99), nstuck,
-	    nleft, nstarted);
+	    nleft, nstarted, quantile_ms(&latx, 0.5), quantile_ms(&latx, 0.99),
+	    quantile_ms(&latx, 0.999), latx.n, quantile_ms(&lats, 0.5),
+	    quantile_ms(&lats, 0.99), quantile_ms(&lats, 0.999), lats.n);
 	return (0);
 }

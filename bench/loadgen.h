@@ -7,6 +7,9 @@
  * A chat line carries a token "~SENDER.MICROSECONDS.CHECK~": the receiver
  * finds it in what its terminal would show and takes the latency from
  * the time inside, so partners need not live in the same process.
+ * Given several ports (cluster nodes), client i connects to port
+ * i mod ports, and a receiver whose sender is in its own process knows
+ * whether the line crossed from another node.
  */
 
 #ifndef LOADGEN_H
@@ -45,6 +48,7 @@ struct client {
 	int		 fd;
 	u_int		 id;		/* unique across processes */
 	u_int		 idx;		/* in this process */
+	u_int		 node;		/* index of its port in -P */
 	enum proto	 proto;
 	enum phase	 phase;
 	uint64_t	 t_start;	/* connect() */

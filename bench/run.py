@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run the strangerd benchmarks beside their peers and print the table.
 
-    bench/run.py [--full] [--only a,b,c,d,e] [--strangerd PATH]
+    bench/run.py [--full] [--only a,b,c,d,e,f] [--strangerd PATH]
                  [--idle N] [--hold SECS] [--mix both|telnet|ssh]
 
 Starts each server fresh on loopback with a throwaway state directory
@@ -9,7 +9,8 @@ or configuration (strangerd; OpenSSH's sshd; ngircd), drives it with
 bench/loadgen, samples the server's memory, descriptors and CPU from
 /proc, and prints every figure as strangerd, peer and their ratio,
 with the CPU the server and the generator used; (e), the moderation
-store on SQLite and PostgreSQL, is bench/store.py.  Nothing is left
+store on SQLite and PostgreSQL, is bench/store.py; (f), two nodes on
+one Redis beside one node, is bench/cluster.py.  Nothing is left
 running: every process started here is ended by its pid.
 """
 
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 
+from cluster import Cluster
 from procfs import proc_cpu, proc_fds, proc_rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +135,8 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="strangerd-bench.")
         self.strangerd = args.strangerd or os.path.join(ROOT, "strangerd")
         self.rows = []
+        self.nice = NICE
+        self.port_telnet = PORT_TELNET
         # Put before a server's argv (bench/instr.py: valgrind).
         self.wrap = []
         self.idbase = 0
@@ -143,18 +147,23 @@ class Bench:
 
     # --- servers -------------------------------------------------------
 
-    def start_strangerd(self, conf=""):
-        d = os.path.join(self.tmp, "state")
+    def start_strangerd(self, conf="", name="strangerd", tport=None,
+                        sport=None):
+        """A node; name picks its state directory, configuration and
+        log (part (f) runs two side by side on other ports)."""
+        tport, sport = tport or PORT_TELNET, sport or PORT_SSH
+        d = os.path.join(self.tmp, "state" if name == "strangerd" else
+                         "state-" + name)
         argv = self.wrap + [self.strangerd, "-f", "-d", d, "-w", "2",
-                "-s", "127.0.0.1:%d" % PORT_SSH,
-                "-t", "127.0.0.1:%d" % PORT_TELNET]
+                "-s", "127.0.0.1:%d" % sport,
+                "-t", "127.0.0.1:%d" % tport]
         if conf:
-            path = os.path.join(self.tmp, "strangerd.conf")
+            path = os.path.join(self.tmp, name + ".conf")
             with open(path, "w") as f:
                 f.write(conf)
             argv += ["-c", path]
-        return Server("strangerd", argv, PORT_TELNET,
-                      os.path.join(self.tmp, "strangerd.log"))
+        return Server(name, argv, tport,
+                      os.path.join(self.tmp, name + ".log"))
 
     def start_ngircd(self):
         conf = os.path.join(self.tmp, "ngircd.conf")
@@ -468,7 +477,7 @@ Compression no
                  "%core", "")
 
     def run(self):
-        only = self.args.only.split(",") if self.args.only else "abcde"
+        only = self.args.only.split(",") if self.args.only else "abcdef"
         print("strangerd bench (%s) on %d cores; columns: figure, "
               "strangerd, peer, unit, ratio, target" %
               ("full" if self.args.full else "quick", os.cpu_count()),
@@ -482,6 +491,8 @@ Compression no
                 self.latency()
             if "d" in only:
                 self.cycles()
+            if "f" in only:
+                Cluster(self).run(CYCLES_CONF)
             if "e" in only:
                 subprocess.run([sys.executable, os.path.join(
                     ROOT, "bench", "store.py"), "-n",
