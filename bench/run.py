@@ -491,13 +491,13 @@ Compression no
                 self.latency()
             if "d" in only:
                 self.cycles()
-            if "f" in only:
-                Cluster(self).run(CYCLES_CONF)
             if "e" in only:
                 subprocess.run([sys.executable, os.path.join(
                     ROOT, "bench", "store.py"), "-n",
                     "1000" if self.args.full else "200"],
                     env=dict(os.environ, STRANGERD=self.strangerd))
+            if "f" in only:
+                Cluster(self).run(CYCLES_CONF)
         finally:
             if not self.args.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)
