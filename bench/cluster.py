@@ -23,17 +23,25 @@ import subprocess
 import sys
 import time
 
+from statistics import median as _median
+
 from procfs import proc_cpu, proc_fds, proc_rss_kib
 
 REDIS = "/usr/bin/redis-server"
 # Node b's listeners; node a uses the single node's (run.py).
 PORT_B_TELNET, PORT_B_SSH = 24033, 24032
-QUICK = dict(pairs=500, rates=[1000, 5000], secs=5, warm=1,
+QUICK = dict(pairs=500, rates=[1000, 5000], secs=5, warm=1, rounds=1,
              cycle_clients=1000, cycle_secs=5, sessions=36400, gens=4,
              hold=5)
-FULL = dict(pairs=500, rates=[1000, 5000, 10000], secs=10, warm=2,
+FULL = dict(pairs=500, rates=[1000, 5000], secs=5, warm=2, rounds=3,
             cycle_clients=2000, cycle_secs=15, sessions=36400, gens=4,
             hold=15)
+
+
+def median(values):
+    """The median of the figures a run reported (-1: none), or -1."""
+    v = [x for x in values if x is not None and x >= 0]
+    return _median(v) if v else -1
 
 
 def free_port():
@@ -74,6 +82,26 @@ class Redis:
 
     def cpu(self):
         return proc_cpu(self.pid)
+
+    def commands(self):
+        """INFO commandstats: {command: (calls, usec)} so far."""
+        out, data = {}, b""
+        with socket.create_connection(("127.0.0.1", self.port), 2) as s:
+            s.sendall(b"INFO commandstats\r\n")
+            head = s.recv(65536)
+            size = int(head[1:head.index(b"\r\n")])
+            data = head[head.index(b"\r\n") + 2:]
+            while len(data) < size:
+                more = s.recv(65536)
+                if not more:
+                    break
+                data += more
+        for line in data.decode().splitlines():
+            if line.startswith("cmdstat_"):
+                name, kv = line[8:].split(":", 1)
+                f = dict(x.split("=", 1) for x in kv.split(","))
+                out[name] = (int(f["calls"]), int(f["usec"]))
+        return out
 
     def stop(self):
         if self.p.poll() is None:
@@ -135,11 +163,17 @@ class Cluster:
         for g in gens:
             self.b.wait_line(g, "READY")
         time.sleep(warm)
-        c0, t0 = [p.cpu() for p in procs], time.time()
+        cmds = lambda: [p.commands() if hasattr(p, "commands") else {}
+                        for p in procs]
+        s0, c0, t0 = cmds(), [p.cpu() for p in procs], time.time()
         time.sleep(secs)
-        c1, t1 = [p.cpu() for p in procs], time.time()
+        c1, t1, s1 = [p.cpu() for p in procs], time.time(), cmds()
         out = [dict(cpu=(b - a) / (t1 - t0), rss=proc_rss_kib(p.pid),
-                    fds=proc_fds(p.pid)) for p, a, b in zip(procs, c0, c1)]
+                    fds=proc_fds(p.pid), cmds={
+                        k: (v[0] - x.get(k, (0, 0))[0],
+                            v[1] - x.get(k, (0, 0))[1])
+                        for k, v in y.items()})
+               for p, a, b, x, y in zip(procs, c0, c1, s0, s1)]
         if end:
             for g in gens:
                 g.send_signal(signal.SIGTERM)
@@ -165,43 +199,73 @@ class Cluster:
         redis, nodes = self.start()
         g = self.b.loadgen("latency", "telnet", self.ports(), pairs * 2,
                            extra)
-        out, (r2,), took = self.window(nodes + [redis], [g], warm, secs)
+        out, (r2,), _ = self.window(nodes + [redis], [g], warm, secs)
         self.stop(redis, nodes)
         return one, r1, out, r2
 
+    @staticmethod
+    def per(outs, count):
+        """Redis commands in the windows, per line or pairing: "publish
+        2.0 x 3.1 us, ..." (calls each and Redis's own time a call)."""
+        tot = {}
+        for o in outs:
+            for k, (calls, usec) in o[2]["cmds"].items():
+                c, u = tot.get(k, (0, 0))
+                tot[k] = (c + calls, u + usec)
+        return ", ".join("%s %.2f x %.1f us" % (k, c / count, u / c)
+                         for k, (c, u) in sorted(tot.items(),
+                                                 key=lambda kv: -kv[1][0])
+                         if c >= count / 100) if count else ""
+
     def relay(self):
-        pairs, secs = self.cfg["pairs"], self.cfg["secs"]
+        pairs, secs, k = self.cfg["pairs"], self.cfg["secs"], \
+            self.cfg["rounds"]
         row = self.b.row
         print("(f1) relay across nodes: %d telnet pairs spread over two "
-              "nodes vs the same on one node, %ds a load (ms)" %
-              (pairs, secs), flush=True)
+              "nodes vs the same on one node, %ds a load, %d round%s "
+              "(ms; medians over the rounds)" % (pairs, secs, k,
+                                                 "s" if k > 1 else ""),
+              flush=True)
         for rate in self.cfg["rates"]:
-            one, r1, out, r2 = self.relay_one(rate)
+            runs = [self.relay_one(rate) for _ in range(k)]
             tag = "%dk/s" % (rate // 1000)
             for q in ("p50", "p99", "p999"):
-                row("cross-node %s %s" % (tag, q), r2.get("x" + q),
-                    r1.get(q), "ms", "lower",
-                    "<= 2x one node" if q == "p99" else "",
-                    "same-node pairs of the cluster: %.3f" %
-                    r2.get("s" + q, -1))
-            lost2 = r2.get("sent", 0) - r2.get("recv", 0)
-            lost1 = r1.get("sent", 0) - r1.get("recv", 0)
-            xrecv = r2.get("xrecv", 0)
-            row("lines crossing / all received %s" % tag, xrecv,
-                r2.get("recv"), "", "", "",
-                "lost %d/%d vs one node %d/%d" % (
-                    lost2, r2.get("sent", 0), lost1, r1.get("sent", 0)))
+                x = median(r2.get("x" + q) for _, _, _, r2 in runs)
+                same = median(r2.get("s" + q) for _, _, _, r2 in runs)
+                note = "same-node pairs of the cluster: %.3f (%.2f)" % (
+                    same, x / same if same > 0 else -1)
+                if k > 1:
+                    note += "; rounds " + ", ".join(
+                        "%.2f/%.2f" % (r2.get("x" + q), r1.get(q))
+                        for _, r1, _, r2 in runs)
+                row("cross-node %s %s" % (tag, q), x,
+                    median(r1.get(q) for _, r1, _, _ in runs), "ms",
+                    "lower", "<= 2x one node" if q == "p99" else "", note)
+            _, r1, _, r2 = runs[-1]
+            xrecv = sum(r2.get("xrecv", 0) for _, _, _, r2 in runs)
+            recv = sum(r2.get("recv", 0) for _, _, _, r2 in runs)
+            lost = lambda i: sum(r[i].get("sent", 0) - r[i].get("recv", 0)
+                                 for r in runs)
+            sent = lambda i: sum(r[i].get("sent", 0) for r in runs)
+            row("lines crossing / all received %s" % tag, xrecv, recv, "",
+                "", "", "lost %d/%d vs one node %d/%d" % (
+                    lost(3), sent(3), lost(1), sent(1)))
             row("server CPU %s (nodes a+b vs one)" % tag,
-                (out[0]["cpu"] + out[1]["cpu"]) * 100, one["cpu"] * 100,
+                median((o[0]["cpu"] + o[1]["cpu"]) * 100
+                       for _, _, o, _ in runs),
+                median(one["cpu"] * 100 for one, _, _, _ in runs),
                 "%core", "lower")
-            redis = out[2]["cpu"]
-            row("Redis CPU %s" % tag, redis * 100, None, "%core", "")
+            redis = sum(o[2]["cpu"] * r2.get("secs", 0)
+                        for _, _, o, r2 in runs)
+            row("Redis CPU %s" % tag, median(o[2]["cpu"] * 100
+                                             for _, _, o, _ in runs),
+                None, "%core", "")
             row("Redis CPU per crossing line %s" % tag,
-                redis * r2.get("secs", 0) * 1e6 / xrecv if xrecv else None,
-                None, "us", "lower", "",
-                "per line of any kind: %.1f us" % (
-                    redis * r2.get("secs", 0) * 1e6 /
-                    max(r2.get("recv", 0), 1)))
+                redis * 1e6 / xrecv if xrecv else None, None, "us",
+                "lower", "", "per line of any kind: %.1f us" % (
+                    redis * 1e6 / max(recv, 1)))
+            print("    Redis commands per crossing line: %s" % self.per(
+                [o for _, _, o, _ in runs], xrecv), flush=True)
 
     # --- pairing cycles ------------------------------------------------
 
@@ -238,6 +302,9 @@ class Cluster:
         row("Redis CPU", out[2]["cpu"] * 100, None, "%core", "")
         row("Redis CPU per pairing", out[2]["cpu"] * r2.get("secs", 0) *
             1e6 / pairings if pairings else None, None, "us", "lower")
+        print("    Redis commands per pairing: %s" % self.per([out],
+                                                             pairings),
+              flush=True)
 
     # --- capacity ------------------------------------------------------
 
