@@ -150,7 +150,7 @@ deps-bench:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
 bench: deps-bench
-	@$(MAKE) --no-print-directory strangerd bench/loadgen
+	@$(MAKE) --no-print-directory strangerd strangerctl bench/loadgen
 	$(PYTHON) bench/run.py $(if $(FULL),--full)
 
 # The soak (issue 14): one daemon for SECS seconds (default 1800) with

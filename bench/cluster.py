@@ -28,6 +28,8 @@ from statistics import median as _median
 from procfs import proc_cpu, proc_fds, proc_rss_kib
 
 REDIS = "/usr/bin/redis-server"
+STRANGERCTL = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "strangerctl")
 # Node b's listeners; node a uses the single node's (run.py).
 PORT_B_TELNET, PORT_B_SSH = 24033, 24032
 QUICK = dict(pairs=500, rates=[1000, 5000], secs=5, warm=1, rounds=1,
@@ -82,6 +84,12 @@ class Redis:
 
     def cpu(self):
         return proc_cpu(self.pid)
+
+    def waiting(self):
+        """Members of the shared waiting pool now."""
+        with socket.create_connection(("127.0.0.1", self.port), 2) as s:
+            s.sendall(b"SCARD strangerd:waiting\r\n")
+            return int(s.recv(64)[1:].split(b"\r")[0])
 
     def commands(self):
         """INFO commandstats: {command: (calls, usec)} so far."""
@@ -157,9 +165,10 @@ class Cluster:
     def ports(self):
         return "%d,%d" % (self.b.port_telnet, PORT_B_TELNET)
 
-    def window(self, procs, gens, warm, secs, end=False):
+    def window(self, procs, gens, warm, secs, end=False, probe=None):
         """run.py's run_one for several processes: CPU share of each over
-        the window, RSS and descriptors at its end."""
+        the window, RSS and descriptors at its end (and probe(), if
+        given, then: before the generators let go)."""
         for g in gens:
             self.b.wait_line(g, "READY")
         time.sleep(warm)
@@ -174,6 +183,11 @@ class Cluster:
                             v[1] - x.get(k, (0, 0))[1])
                         for k, v in y.items()})
                for p, a, b, x, y in zip(procs, c0, c1, s0, s1)]
+        for p, o in zip(procs, out):
+            if hasattr(p, "waiting"):
+                o["waiting"] = p.waiting()
+        if probe is not None:
+            out.append(probe())
         if end:
             for g in gens:
                 g.send_signal(signal.SIGTERM)
@@ -308,6 +322,19 @@ class Cluster:
 
     # --- capacity ------------------------------------------------------
 
+    def chatting(self, name):
+        """Node name's visitors in a chat, by its own count (strangerctl
+        stats): what it holds, whether or not the generator, starved on
+        a busy machine, has read every screen yet."""
+        out = subprocess.run([STRANGERCTL, "-d", os.path.join(
+            self.b.tmp, "state-" + name), "stats"], capture_output=True,
+            text=True, timeout=30).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 2 and f[0] == "chatting":
+                return int(f[1])
+        return -1
+
     def capacity(self):
         n, k, hold = self.cfg["sessions"], self.cfg["gens"], \
             self.cfg["hold"]
@@ -323,16 +350,23 @@ class Cluster:
                 for _ in range(k)]
         t0 = time.time()
         try:
-            out, res, _ = self.window(nodes + [redis], gens, 4, hold,
-                                      end=True)
+            out, res, _ = self.window(
+                nodes + [redis], gens, 4, hold, end=True,
+                probe=lambda: [self.chatting("a"), self.chatting("b")])
         finally:
             self.stop(redis, nodes)
         took = time.time() - t0
         paired = sum(r.get("paired", 0) for r in res)
         failed = sum(r.get("failed", 0) for r in res)
-        row("sessions held (paired), two nodes vs one "
-            "process's limit", paired, 19936, "", "higher", ">= 36000",
-            "%d failed; %d generators; %.0f s in all" % (failed, k, took))
+        held = out[3]
+        row("sessions held (chatting), two nodes vs one "
+            "process's limit", sum(held), 19936, "", "higher", ">= 36000",
+            "a %d + b %d, by the nodes; %d failed; %d generators; %.0f s "
+            "in all" % (held[0], held[1], failed, k, took))
+        if paired < n:
+            print("    the generators had seen %d of %d paired; Redis's "
+                  "waiting pool held %d" % (paired, n, out[2]["waiting"]),
+                  flush=True)
         for i, name in enumerate(("node a", "node b")):
             row("%s RSS" % name, out[i]["rss"] / 1024, None, "MiB", "")
             row("%s descriptors" % name, out[i]["fds"], None, "",
@@ -341,7 +375,7 @@ class Cluster:
                 "lower")
         row("memory per session (nodes)", (out[0]["rss"] + out[1]["rss"] -
                                            base[0] - base[1]) /
-            max(paired, 1), None, "KiB", "lower")
+            max(sum(held), 1), None, "KiB", "lower")
         row("Redis RSS", out[2]["rss"] / 1024, None, "MiB", "")
         row("Redis idle CPU", out[2]["cpu"] * 100, None, "%core", "")
         row("generator CPU (idle, all)", sum(r.get("gen_cpu", 0)
