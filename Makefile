@@ -132,9 +132,10 @@ integration: all
 lint:
 	mandoc -Tlint -Wwarning man/*.[0-9]
 
-# Benchmarks beside the peers (OpenSSH's sshd, ngircd), each started on a
-# loopback port with a throwaway configuration: `make bench` is the quick
-# run (under three minutes), `make bench FULL=1` the one in
+# Benchmarks beside the peers (OpenSSH's sshd, ngircd; two nodes on one
+# Redis beside one node), each started on a loopback port with a
+# throwaway configuration: `make bench` is the quick run (about three
+# minutes, half of it the two nodes), `make bench FULL=1` the one in
 # bench/RESULTS.md.
 DEB_BENCH = openssh-server openssh-client ngircd python3 python3-pyte \
 	    postgresql redis-server
