@@ -25,6 +25,7 @@ import time
 
 from statistics import median as _median
 
+import pubsub
 from procfs import proc_cpu, proc_fds, proc_rss_kib
 
 REDIS = "/usr/bin/redis-server"
@@ -255,7 +256,14 @@ class Cluster:
                 row("cross-node %s %s" % (tag, q), x,
                     median(r1.get(q) for _, r1, _, _ in runs), "ms",
                     "lower", "<= 2x one node" if q == "p99" else "", note)
-            _, r1, _, r2 = runs[-1]
+            redis = Redis(self.b.tmp, self.b.nice)
+            try:
+                floor = pubsub.latency(redis.port, rate, secs)
+            finally:
+                redis.stop()
+            row("Redis pub/sub alone %s p99" % tag, floor[1], None, "ms",
+                "", "", "p50 %.3f: the floor under a crossing line" %
+                floor[0])
             xrecv = sum(r2.get("xrecv", 0) for _, _, _, r2 in runs)
             recv = sum(r2.get("recv", 0) for _, _, _, r2 in runs)
             lost = lambda i: sum(r[i].get("sent", 0) - r[i].get("recv", 0)
