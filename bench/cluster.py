@@ -142,20 +142,21 @@ class Cluster:
                 redis.port, name, conf)
             nodes.append(self.b.start_strangerd(c, name, tport, sport))
         for n in nodes:
-            self.joined(n, redis)
+            if not self.joined(n):
+                self.stop(redis, nodes)
+                sys.exit("bench: node did not join Redis; see %s" %
+                         n.log.name)
         return redis, nodes
 
     @staticmethod
-    def joined(node, redis):
+    def joined(node):
         end = time.time() + 10
         while time.time() < end:
             with open(node.log.name) as f:
                 if "joined through Redis" in f.read():
-                    return
+                    return True
             time.sleep(0.1)
-        for s in (node, redis):
-            s.stop()
-        sys.exit("bench: node did not join Redis; see %s" % node.log.name)
+        return False
 
     @staticmethod
     def stop(redis, nodes):
