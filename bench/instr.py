@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Instructions a server spends per relayed chat line, counted by
-valgrind's callgrind, so that a busy shared machine does not matter.
+valgrind's callgrind, so that a busy shared machine does not matter;
+with --only setup, per SSH set-up instead.
 
     bench/instr.py [--strangerd PATH] [--pairs N] [--rate LINES/S]
-                   [--only telnet,ssh,irc]
+                   [--only telnet,ssh,irc,setup]
 
 Each server (strangerd over telnet and over SSH, ngircd over IRC) runs
 under callgrind twice, driven by bench/loadgen's latency mode with the
@@ -15,6 +16,13 @@ a line (read, relay, both partners' screens redrawn and sent) plus the
 seconds of idle between them, which is next to nothing.  Valgrind runs
 a server's threads one at a time, so the rate is kept low enough for
 the slowed-down server to keep up (the generator reports every line).
+
+setup: strangerd under callgrind, bench/loadgen's setup mode (connect,
+kex, publickey, channel, pty-req, shell, close; SETUP_CONC at a time)
+for SHORT and LONG seconds, no warm-up (so that every set-up the
+server did is counted); the difference of instructions over the
+difference of set-ups completed.  User space only: the kernel's share
+(the TCP sends and receives) is not counted.
 """
 
 import argparse
@@ -28,6 +36,7 @@ from run import (Bench, PORT_IRC, PORT_SSH, PORT_TELNET,  # noqa: E402
                  prioritise)
 
 SHORT, LONG, WARM = 4, 14, 2
+SETUP_CONC = 4
 
 
 def totals(path):
@@ -71,6 +80,31 @@ def measure(b, name, start, proto, port, pairs, rate, user=None):
     return per
 
 
+def measure_setup(b):
+    """Instructions per SSH set-up in strangerd (user space)."""
+    prefix = os.path.join(b.tmp, "callgrind.setup")
+    b.wrap = ["valgrind", "--tool=callgrind", "--dump-instr=no",
+              "--vgdb=no", "--callgrind-out-file=" + prefix + ".%p"]
+    runs = []
+    for secs in (SHORT, LONG):
+        srv = b.start_strangerd()
+        g = b.loadgen("setup", "ssh", PORT_SSH, SETUP_CONC,
+                      ["-c", SETUP_CONC, "-W", 0, "-d", secs])
+        res = b.parse(b.wait_line(g, "RESULT"))
+        g.wait()
+        srv.stop()
+        runs.append((totals("%s.%d" % (prefix, srv.pid)), res))
+    b.wrap = []
+    (i0, r0), (i1, r1) = runs
+    n = r1.get("setups", 0) - r0.get("setups", 0)
+    per = (i1 - i0) / n if n > 0 else float("nan")
+    print("  %-18s %8d set-ups %14d instructions  %9.0f per set-up  "
+          "(failed %d)" % ("strangerd-setup", n, i1 - i0, per,
+                           r0.get("failed", 0) + r1.get("failed", 0)),
+          flush=True)
+    return per
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--strangerd")
@@ -95,6 +129,8 @@ def main():
     if "irc" in only:
         per["irc"] = measure(b, "ngircd", b.start_ngircd, "irc", PORT_IRC,
                              args.pairs, args.rate, user="nobody")
+    if "setup" in only:
+        measure_setup(b)
     if "irc" in per:
         for k in ("telnet", "ssh"):
             if k in per:
