@@ -153,6 +153,10 @@ LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 bench/loadgen: $(LOADGEN_SRCS) bench/loadgen.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LOADGEN_SRCS) $(LDLIBS)
 
+# The OpenSSL calls of one SSH set-up, timed one by one (bench/RESULTS.md).
+bench/ssh-crypto: bench/ssh-crypto.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcrypto
+
 deps-bench:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
@@ -219,6 +223,8 @@ build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
 	@mkdir -p $$(@D)
 	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(DEPFLAGS) $$(LDFLAGS) -o $$@ \
 	    $$< $$(filter %.o,$$^) $$(LDLIBS) -lcmocka -lvterm
+
+build/$(1)/tests/unit/test-ssh-evp: build/$(1)/src/ssh-evp.o
 endef
 $(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
 -include $(wildcard build/*/src/*.d build/*/tests/unit/*.d build/fuzz/*.d)
@@ -296,5 +302,5 @@ install: all
 
 clean:
 	rm -f strangerd strangerctl src/*.o src/*.d tests/unit/*.d .cflags \
-	    $(UNIT_TESTS) bench/loadgen
+	    $(UNIT_TESTS) bench/loadgen bench/ssh-crypto
 	rm -rf build
