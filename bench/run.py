@@ -28,8 +28,8 @@ from procfs import proc_cpu, proc_fds, proc_rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
-# BENCH_PORT_OFFSET=N moves every port by N, so that two people can
-# run the benchmark on one machine.
+# BENCH_PORT_OFFSET=N moves these ports (parts (a) to (d)) by N, so
+# that two people can run those parts on one machine.
 _OFF = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
 PORT_TELNET, PORT_SSH, PORT_IRC, PORT_SSHD = (p + _OFF for p in (
     24023, 24022, 24667, 24122))
