@@ -297,6 +297,7 @@ int		 match_pool_remove(struct match_pool *, uint64_t);
 int		 match_pool_pick(struct match_pool *, uint64_t, uint64_t,
 		     uint64_t *);
 u_int		 match_pool_count(const struct match_pool *);
+int		 match_pool_pop(struct match_pool *, struct match_want *);
 
 /*
  * Session handles name a session across threads: worker index, slot and
@@ -327,12 +328,17 @@ enum msg_type {
 	MSG_BLOCK,		/* any -> match: ptr is a struct match_block */
 	MSG_IDENTITY,		/* worker -> worker: text is from's identity */
 	MSG_ONLY_LAST,		/* match -> worker: only from waits, just left */
+	MSG_REQUEUE,		/* cluster -> match: let go of every waiting;
+				   match -> worker: to let go of, want again */
+	MSG_NETWORK,		/* cluster -> worker: arg 0 the cluster's
+				   Redis is away, to waits; 1 it is back */
 };
 struct msg {
 	enum msg_type	 type;
 	uint64_t	 to;		/* handle, or HANDLE_NONE */
 	uint64_t	 from;		/* handle, or HANDLE_NONE */
-	uint64_t	 arg;		/* MSG_WANT: the partner just left */
+	uint64_t	 arg;		/* MSG_WANT: the partner just left;
+					   MSG_LEFT: 1 lost with the cluster */
 	char		*text;		/* owned, NUL-terminated, or NULL */
 	size_t		 len;
 	void		*ptr;		/* type-specific, owned by the receiver */
@@ -569,6 +575,7 @@ struct config {
 	char			*store;		/* owned: postgresql:// URI, or NULL */
 	char			*cluster;	/* owned: Redis URL, or NULL */
 	char			*node_name;	/* owned: NULL is the host name */
+	char			*cluster_fallback; /* owned: "local" or "wait" */
 };
 extern struct config *_Atomic cfg;
 

@@ -17,17 +17,28 @@
  * Redis holds (prefix strangerd:): "waiting", a set of members
  * "NODE BOOT HANDLE IDENT", with "by:INTEREST" and "interests" for
  * those who gave interests (see cluster_lua); "block:IDENT:IDENT" for
- * pairs kept apart; "node:NODE", the node's boot number with a
- * TTL, refreshed every second; channel "to:NODE" carries what a node's
+ * pairs kept apart; "node:RUN:NODE", the node's boot number with a
+ * TTL, refreshed every second, RUN being the Redis server's run_id, so
+ * that a key Redis kept on disk from before a restart names nobody;
+ * channel "to:NODE" carries what a node's
  * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
  * of P (paired; answered by A, acknowledged), L (a line), T (typing),
- * X (left), numbers in hexadecimal; channel "all" carries N (a
- * moderator's notice) to every node.  Chat lines are published, never stored.  A node
+ * X (left), numbers in hexadecimal (P's ARG: the boot in the member
+ * drawn); channel "all" carries N (a moderator's notice) to every node.  Chat lines are published, never stored.  A node
  * reads everything from Redis as untrusted input: bounded, parsed
  * strictly, and only ever compared with its own records.
  *
+ * The boot number is drawn anew on every connection to Redis: a node
+ * that lost Redis has ended its chats with other nodes and taken its
+ * visitors out of the pool, so members and chats from before are
+ * ghosts, and the other nodes see its key change and end theirs.  On
+ * joining, a script drops every member whose node key does not match.
+ *
  * Without Redis (not yet connected, lost) wants go to the local
- * matchmaker: the node keeps pairing its own visitors.
+ * matchmaker (cluster_fallback local: the node keeps pairing its own
+ * visitors) or wait in the entries (held; wait).  Once joined, the
+ * held go into the pool, and the matchmaker lets go of everyone it
+ * keeps (MSG_REQUEUE): each session still waiting asks again.
  *
  * Owns: the Redis contexts, the entries, the timers, its inbox.
  */
@@ -92,17 +103,19 @@
  * "0" anyone, "cancel"), then the visitor's interests.  Returns nil or
  * { member, shared interest or "" }.
  */
-static const char cluster_lua[] =
-    "local function drop(m)\n"
-    "  redis.call('SREM', KEYS[1], m)\n"
-    "  local l = redis.call('HGET', KEYS[2], m)\n"
-    "  if l then\n"
-    "    for i in string.gmatch(l, '[^\\n]+') do\n"
-    "      redis.call('SREM', ARGV[5] .. i, m)\n"
-    "    end\n"
-    "    redis.call('HDEL', KEYS[2], m)\n"
-    "  end\n"
+#define CLUSTER_LUA_DROP \
+    "local function drop(m)\n" \
+    "  redis.call('SREM', KEYS[1], m)\n" \
+    "  local l = redis.call('HGET', KEYS[2], m)\n" \
+    "  if l then\n" \
+    "    for i in string.gmatch(l, '[^\\n]+') do\n" \
+    "      redis.call('SREM', ARGV[5] .. i, m)\n" \
+    "    end\n" \
+    "    redis.call('HDEL', KEYS[2], m)\n" \
+    "  end\n" \
     "end\n"
+static const char cluster_lua[] =
+    CLUSTER_LUA_DROP
     "local function pick(set)\n"
     "  for _, m in ipairs(redis.call('SRANDMEMBER', set, 16)) do\n"
     "    local n, b, h, i = string.match(m, '^(%S+) (%S+) (%S+) (%S+)$')\n"
@@ -135,6 +148,32 @@ static const char cluster_lua[] =
     "return false\n";
 
 /*
+ * A node joins: its key, then every member (waiting or strict) whose
+ * node key does not name its boot is dropped.  After a restart of
+ * Redis with its data, or a connection of this node's that dropped,
+ * those are ghosts: their nodes took them out and ask again once
+ * joined.  One pass over the pool, once a connection.  KEYS: waiting,
+ * interests.  ARGV: the node key prefix, this node, its boot, the TTL,
+ * the by: prefix.  Returns how many were dropped.
+ */
+static const char cluster_join_lua[] =
+    CLUSTER_LUA_DROP
+    "redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'EX', ARGV[4])\n"
+    "local n = 0\n"
+    "local function sweep(list)\n"
+    "  for _, m in ipairs(list) do\n"
+    "    local nd, b = string.match(m, '^(%S+) (%S+) ')\n"
+    "    if nd == nil or redis.call('GET', ARGV[1] .. nd) ~= b then\n"
+    "      drop(m)\n"
+    "      n = n + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "sweep(redis.call('SMEMBERS', KEYS[1]))\n"
+    "sweep(redis.call('HKEYS', KEYS[2]))\n"
+    "return n\n";
+
+/*
  * Every beat: this node's visitors online (ARGV[3]) under its count
  * key, which expires with it; the answer is the sum over the other
  * nodes in the set of names, from which the departed are dropped.
@@ -156,9 +195,12 @@ struct cluster_entry {
 	uint64_t		 local;		/* the session's handle */
 	uint64_t		 ident;		/* its hashed identity */
 	int			 waiting;	/* its member is in Redis */
+	int			 held;		/* wants one, Redis away */
+	int			 told;		/* told Redis is away */
 	char			*interests;	/* owned normalised list, or NULL */
 	uint64_t		 strict_until;	/* ms: a shared interest only */
 	char			 skip[CLUSTER_MEMBER_MAX + 1]; /* just left */
+	uint64_t		 skip_local;	/* just left, on this node */
 	/* Its partner on another node, now (active) or last. */
 	uint64_t		 proxy;		/* HANDLE_NONE: none */
 	int			 active;
@@ -208,6 +250,14 @@ static struct event		*cluster_retry_ev;
 static redisAsyncContext	*cluster_cmd;
 static redisAsyncContext	*cluster_sub;
 static int			 cluster_up;
+static int			 cluster_cmd_ready;	/* joined: key, sweep */
+static int			 cluster_sub_ready;	/* subscribed */
+static uint64_t			 cluster_connect_at;	/* ms */
+static long long		 cluster_dropped;	/* ghosts, on joining */
+/* "node:RUN:": this Redis run's node keys. */
+static char			 cluster_node_key[sizeof CLUSTER_KEY_NODE + 48];
+/* Why Redis would not do, as it said, for the log; "" none. */
+static char			 cluster_why[128];
 static int			 cluster_failing;	/* logged already */
 static int			 cluster_stopping;
 static u_int			 cluster_backoff;
@@ -219,9 +269,9 @@ static struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
 
 static void	cluster_connect(void);
 static void	cluster_eval(struct cluster_entry *, const char *);
-#define cluster_rewant(e) \
-	cluster_eval((e), (e)->strict_until != 0 ? "1" : "0")
+static void	cluster_rewant(struct cluster_entry *);
 static void	cluster_lost(const char *);
+static void	cluster_joined(void);
 
 /* The entry of a local session, or NULL; create it if asked. */
 static struct cluster_entry *
@@ -338,9 +388,12 @@ cluster_publish(const char *node, char type, uint64_t from, uint64_t to,
 	cluster_publish_to(channel, type, from, to, ident, arg, text, len);
 }
 
-/* Tell a local session its partner on another node has gone. */
+/*
+ * Tell a local session its partner on another node has gone (lost 1:
+ * with this node's Redis, so it is told why).
+ */
 static void
-cluster_end(struct cluster_entry *e)
+cluster_end(struct cluster_entry *e, int lost)
 {
 	struct msg	*m;
 
@@ -348,6 +401,7 @@ cluster_end(struct cluster_entry *e)
 		return;
 	m = msg_new(MSG_LEFT);
 	m->from = e->proxy;
+	m->arg = lost;
 	worker_post(e->local, m);
 	e->active = 0;
 	e->ended = now_ms();
@@ -426,6 +480,44 @@ cluster_want_local(uint64_t local, uint64_t ident, uint64_t last,
 	match_post_local(m);
 }
 
+/* Whether new pairings wait for Redis (cluster_fallback wait). */
+static int
+cluster_waits(void)
+{
+	return (strcmp(cfg->cluster_fallback, "wait") == 0);
+}
+
+/* No member in Redis for now: the beat or joining asks again. */
+static void
+cluster_hold(struct cluster_entry *e)
+{
+	e->waiting = 0;
+	e->held = 1;
+}
+
+/*
+ * Redis is away: the local matchmaker takes the want, or it is held
+ * (cluster_fallback wait) and the visitor told why nobody comes.
+ */
+static void
+cluster_fallback(struct cluster_entry *e)
+{
+	struct msg	*m;
+
+	if (!cluster_waits()) {
+		e->waiting = e->held = 0;
+		cluster_want_local(e->local, e->ident, e->skip_local,
+		    e->interests);
+		return;
+	}
+	cluster_hold(e);
+	if (!e->told) {
+		e->told = 1;
+		m = msg_new(MSG_NETWORK);
+		worker_post(e->local, m);
+	}
+}
+
 /*
  * The shared interest a script answered, if it is one of the visitor's
  * own (a node believes nothing else), or NULL.
@@ -457,10 +549,12 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 		if (reply != NULL)
 			log_warnx("cluster: pairing script: %.*s",
 			    (int)reply->len, reply->str);
+		/* An error: again next beat.  No reply: Redis is lost. */
 		if (e != NULL && e->waiting) {
-			e->waiting = 0;
-			cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
-			    e->interests);
+			if (reply != NULL)
+				cluster_hold(e);
+			else
+				cluster_fallback(e);
 		}
 		goto out;
 	}
@@ -500,16 +594,16 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 	}
 	if (e != NULL)
 		e->waiting = 0;
-	cluster_publish(f[0], 'P', cw->local, h, cw->ident, 0, shared,
+	cluster_publish(f[0], 'P', cw->local, h, cw->ident, boot, shared,
 	    shared != NULL ? strlen(shared) : 0);
 	cluster_pair_remote(cw->local, f[0], boot, h, ident, shared, 0);
 	metrics_inc(METRIC_PAIRINGS);
 	goto out;
 bad:
+	/* The script dropped it: look again next beat. */
 	log_warnx("cluster: bad member in the waiting pool");
-	if (e != NULL)
-		cluster_want_local(cw->local, cw->ident, HANDLE_NONE,
-		    e->interests);
+	if (e != NULL && e->waiting)
+		cluster_hold(e);
 out:
 	free(cw);
 }
@@ -519,22 +613,30 @@ static void
 cluster_eval(struct cluster_entry *e, const char *mode)
 {
 	struct cluster_want	*cw = NULL;
-	const char		*argv[7 + 6 + INTERESTS_MAX];
+	const char		*argv[7 + 6 + INTERESTS_MAX], *skip = e->skip;
 	char			 me[CLUSTER_MEMBER_MAX + 1], block[64];
+	char			 here[CLUSTER_MEMBER_MAX + 1];
 	char			*item[INTERESTS_MAX];
 	u_int			 argc = 0, n = 0, i;
 
 	cluster_member(me, sizeof me, e->local, e->ident);
 	snprintf(block, sizeof block, "%s%llx:", CLUSTER_KEY_BLOCK,
 	    (unsigned long long)e->ident);
+	/* This node's boot may have changed since the want: named now. */
+	if (e->skip_local != HANDLE_NONE) {
+		snprintf(here, sizeof here, "%s %llx %llx", cluster_name,
+		    (unsigned long long)cluster_boot,
+		    (unsigned long long)e->skip_local);
+		skip = here;
+	}
 	argv[argc++] = "EVAL";
 	argv[argc++] = cluster_lua;
 	argv[argc++] = "2";
 	argv[argc++] = CLUSTER_KEY_WAITING;
 	argv[argc++] = CLUSTER_KEY_INTERESTS;
 	argv[argc++] = me;
-	argv[argc++] = e->skip;
-	argv[argc++] = CLUSTER_KEY_NODE;
+	argv[argc++] = skip;
+	argv[argc++] = cluster_node_key;
 	argv[argc++] = block;
 	argv[argc++] = CLUSTER_KEY_BY;
 	argv[argc++] = mode;
@@ -544,6 +646,7 @@ cluster_eval(struct cluster_entry *e, const char *mode)
 		argv[argc++] = item[n++];
 	if (strcmp(mode, "cancel") != 0) {
 		e->waiting = 1;
+		e->held = 0;
 		cw = xcalloc(1, sizeof *cw);
 		cw->local = e->local;
 		cw->ident = e->ident;
@@ -552,6 +655,16 @@ cluster_eval(struct cluster_entry *e, const char *mode)
 	    NULL, cw, (int)argc, argv, NULL);
 	for (i = 0; i < n; i++)
 		free(item[i]);
+}
+
+/* Run the pairing script for an entry that wants a partner. */
+static void
+cluster_rewant(struct cluster_entry *e)
+{
+	/* Held past its strict time: anyone will do now. */
+	if (e->strict_until != 0 && now_ms() >= e->strict_until)
+		e->strict_until = 0;
+	cluster_eval(e, e->strict_until != 0 ? "1" : "0");
 }
 
 /* Take a local session out of the local matchmaker's pool, if there. */
@@ -565,6 +678,31 @@ cluster_cancel_local(uint64_t h)
 	match_post_local(cancel);
 }
 
+/*
+ * Whether a want asks for what the entry's member in the pool (or the
+ * script on its way) asks already: a session told to ask again
+ * (MSG_REQUEUE) may have asked on its own just before.  Another
+ * script would let Redis pair it twice.
+ */
+static int
+cluster_want_same(const struct cluster_entry *e, const struct msg *m)
+{
+	const char	*t = m->text;
+
+	if (!cluster_up || !e->waiting || e->active || e->ident != m->ident)
+		return (0);
+	/* As cluster_want() keeps them. */
+	if (t != NULL && (*t == '\0' || strchr(t, '\n') != NULL))
+		t = NULL;
+	if (t == NULL ? e->interests != NULL : e->interests == NULL ||
+	    strcmp(t, e->interests) != 0)
+		return (0);
+	if (m->arg != HANDLE_NONE && m->arg == e->proxy)
+		return (e->skip[0] != '\0');
+	return (e->skip[0] == '\0' && e->skip_local ==
+	    (cluster_handle_ok(m->arg) ? m->arg : HANDLE_NONE));
+}
+
 /* A local session wants a partner: run the pairing script. */
 static void
 cluster_want(struct msg *m)
@@ -573,11 +711,13 @@ cluster_want(struct msg *m)
 
 	/* It may wait in the local pool from a time without Redis. */
 	cluster_cancel_local(m->from);
-	if (!cluster_up) {
+	if (!cluster_up && !cluster_waits()) {
 		cluster_want_local(m->from, m->ident, m->arg, m->text);
 		return;
 	}
 	e = cluster_entry(m->from, 1);
+	if (cluster_want_same(e, m))
+		return;
 	if (e->active) {
 		/* Its partner's news crossed this want: that chat is over. */
 		cluster_publish(e->node, 'X', e->local, e->remote, 0, 0, NULL,
@@ -586,15 +726,13 @@ cluster_want(struct msg *m)
 		e->ended = now_ms();
 	}
 	e->skip[0] = '\0';
+	e->skip_local = HANDLE_NONE;
 	if (m->arg != HANDLE_NONE && m->arg == e->proxy)
 		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", e->node,
 		    (unsigned long long)e->boot, (unsigned long long)e->remote);
-	else if (m->arg != HANDLE_NONE)
-		snprintf(e->skip, sizeof e->skip, "%s %llx %llx", cluster_name,
-		    (unsigned long long)cluster_boot,
-		    (unsigned long long)m->arg);
+	else if (cluster_handle_ok(m->arg))
+		e->skip_local = m->arg;
 	e->ident = m->ident;
-	e->waiting = 1;
 	free(e->interests);
 	e->interests = NULL;
 	e->strict_until = 0;
@@ -606,7 +744,10 @@ cluster_want(struct msg *m)
 		e->strict_until = now_ms() + (uint64_t)(cfg->interest_wait != 0 ?
 		    cfg->interest_wait : 5) * 1000;
 	}
-	cluster_eval(e, e->strict_until != 0 ? "1" : "0");
+	if (cluster_up)
+		cluster_rewant(e);
+	else
+		cluster_fallback(e);
 }
 
 /* A local session stopped waiting. */
@@ -620,7 +761,7 @@ cluster_cancel(struct msg *m)
 		return;
 	if (e->waiting && cluster_up)
 		cluster_eval(e, "cancel");
-	e->waiting = 0;
+	e->waiting = e->held = e->told = 0;
 	if (!e->active)
 		cluster_entry_free(e);
 }
@@ -687,7 +828,7 @@ cluster_deliver(const struct cluster_in *in)
 	}
 	if (in->type == 'P') {
 		e = cluster_entry(in->to, 0);
-		if (e == NULL || !e->waiting) {
+		if (e == NULL || !e->waiting || in->arg != cluster_boot) {
 			/* Not waiting here (a stale member): no chat. */
 			cluster_publish(in->node, 'X', in->to, in->from, 0, 0,
 			    NULL, 0);
@@ -723,7 +864,7 @@ cluster_deliver(const struct cluster_in *in)
 		type = MSG_TYPING;
 		break;
 	case 'X':
-		cluster_end(e);
+		cluster_end(e, 0);
 		return;
 	case 'A':
 		e->acked = 1;
@@ -785,14 +926,8 @@ cluster_sub_reply(redisAsyncContext *ac, void *r, void *arg)
 		return;
 	data = reply->element[2];
 	if (strcmp(kind->str, "subscribe") == 0) {
-		if (!cluster_up && cluster_cmd != NULL) {
-			cluster_up = 1;
-			cluster_answered = now_ms();
-			cluster_failing = 0;
-			cluster_backoff = 0;
-			log_info("cluster: node %s joined through Redis",
-			    cluster_name);
-		}
+		cluster_sub_ready = 1;
+		cluster_joined();
 		return;
 	}
 	if (strcmp(kind->str, "message") != 0 ||
@@ -809,6 +944,22 @@ cluster_sub_reply(redisAsyncContext *ac, void *r, void *arg)
 	free(buf);
 }
 
+/*
+ * This Redis will not do (a wrong password, an odd answer): drop the
+ * connection, keeping what Redis said for the one line cluster_lost()
+ * logs, not one a retry.
+ */
+static void
+cluster_refused(redisAsyncContext *ac, const redisReply *reply)
+{
+	if (cluster_why[0] == '\0')
+		snprintf(cluster_why, sizeof cluster_why, "Redis refused: %.*s",
+		    reply->type == REDIS_REPLY_ERROR ? (int)reply->len : 16,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "an odd answer");
+	redisAsyncDisconnect(ac);
+}
+
 /* AUTH's and SET's answers: an error means this Redis will not do. */
 static void
 cluster_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
@@ -818,11 +969,96 @@ cluster_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
 	(void)arg;
 	if (reply != NULL)
 		cluster_answered = now_ms();
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("cluster: Redis refused: %.*s", (int)reply->len,
-		    reply->str);
-		redisAsyncDisconnect(ac);
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		cluster_refused(ac, reply);
+}
+
+/*
+ * Both connections are ready (the node key set, the ghosts swept, the
+ * channel subscribed): the node is up.  What waited meanwhile goes
+ * into the shared pool: the held here, and (MSG_REQUEUE) whoever the
+ * local matchmaker keeps, who asks again.
+ */
+static void
+cluster_joined(void)
+{
+	struct cluster_entry	*e;
+	struct msg		*m;
+	u_int			 i;
+
+	if (cluster_up || !cluster_cmd_ready || !cluster_sub_ready)
+		return;
+	cluster_up = 1;
+	cluster_answered = now_ms();
+	cluster_failing = 0;
+	cluster_backoff = 0;
+	if (cluster_dropped > 0)
+		log_info("cluster: node %s joined through Redis; %lld members "
+		    "left from before dropped", cluster_name, cluster_dropped);
+	else
+		log_info("cluster: node %s joined through Redis",
+		    cluster_name);
+	match_post_local(msg_new(MSG_REQUEUE));
+	for (i = 0; i < CLUSTER_BUCKETS; i++) {
+		for (e = cluster_table[i]; e != NULL; e = e->next) {
+			if (!e->held)
+				continue;
+			if (e->told) {
+				e->told = 0;
+				m = msg_new(MSG_NETWORK);
+				m->arg = 1;
+				worker_post(e->local, m);
+			}
+			cluster_rewant(e);
+		}
 	}
+}
+
+/* The join script's answer: how many ghosts it dropped. */
+static void
+cluster_join_done(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply	*reply = r;
+
+	(void)arg;
+	if (reply == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_INTEGER) {
+		cluster_refused(ac, reply);
+		return;
+	}
+	cluster_dropped = reply->integer;
+	cluster_cmd_ready = 1;
+	cluster_joined();
+}
+
+/*
+ * INFO's answer: the run_id names this run of the Redis server, and
+ * the node keys of this run; then the join script.
+ */
+static void
+cluster_info_done(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply	*reply = r;
+	const char	*p;
+	size_t		 n;
+
+	(void)arg;
+	if (reply == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING || (p = strstr(reply->str,
+	    "run_id:")) == NULL || (n = strspn(p + 7, "0123456789abcdef")) ==
+	    0 || n > 40) {
+		cluster_refused(ac, reply);
+		return;
+	}
+	snprintf(cluster_node_key, sizeof cluster_node_key, "%s%.*s:",
+	    CLUSTER_KEY_NODE, (int)n, p + 7);
+	redisAsyncCommand(ac, cluster_join_done, NULL,
+	    "EVAL %s 2 %s %s %s %s %llx %d %s", cluster_join_lua,
+	    CLUSTER_KEY_WAITING, CLUSTER_KEY_INTERESTS, cluster_node_key,
+	    cluster_name, (unsigned long long)cluster_boot, CLUSTER_TTL_SECS,
+	    CLUSTER_KEY_BY);
 }
 
 /* The other nodes' count of visitors online. */
@@ -866,7 +1102,7 @@ cluster_check_done(redisAsyncContext *ac, void *r, void *arg)
 		for (e = cluster_table[i]; e != NULL; e = e->next)
 			if (e->active && e->boot == ck->boot &&
 			    strcmp(e->node, ck->node) == 0)
-				cluster_end(e);
+				cluster_end(e, 0);
 out:
 	free(ck);
 }
@@ -886,14 +1122,16 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	if (cluster_up && now - cluster_answered > CLUSTER_STALL_MS) {
+	if ((cluster_up && now - cluster_answered > CLUSTER_STALL_MS) ||
+	    (!cluster_up && cluster_cmd != NULL &&
+	    now - cluster_connect_at > CLUSTER_STALL_MS)) {
 		/* Its replies would come too late to be of use. */
 		cluster_lost("Redis does not answer");
 		return;
 	}
 	if (cluster_up) {
 		redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
-		    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
+		    "SET %s%s %llx EX %d", cluster_node_key, cluster_name,
 		    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
 		redisAsyncCommand(cluster_cmd, cluster_count_done, NULL,
 		    "EVAL %s 1 %s %s %s %u %d", cluster_count_lua,
@@ -903,9 +1141,13 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = next) {
 			next = e->next;
-			if (!e->active && !e->waiting &&
+			if (!e->active && !e->waiting && !e->held &&
 			    now - e->ended > CLUSTER_KEEP_MS) {
 				cluster_entry_free(e);
+				continue;
+			}
+			if (e->held && cluster_up) {
+				cluster_rewant(e);
 				continue;
 			}
 			if (e->waiting && e->strict_until != 0 &&
@@ -921,7 +1163,7 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 				    "pairing", e->node);
 				cluster_publish(e->node, 'X', e->local,
 				    e->remote, 0, 0, NULL, 0);
-				cluster_end(e);
+				cluster_end(e, 0);
 				continue;
 			}
 			for (j = 0; j < n; j++)
@@ -938,7 +1180,7 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 		ck = xmalloc(sizeof *ck);
 		*ck = seen[j];
 		redisAsyncCommand(cluster_cmd, cluster_check_done, ck,
-		    "GET %s%s", CLUSTER_KEY_NODE, ck->node);
+		    "GET %s%s", cluster_node_key, ck->node);
 	}
 }
 
@@ -962,15 +1204,19 @@ cluster_retry(void)
 /*
  * A connection ended or never came up: drop the other, end the chats
  * with other nodes (pub/sub has lost what was sent meanwhile), hand the
- * waiting to the local matchmaker, and try again later.
+ * waiting to the local matchmaker or hold them, and try again later.
+ * One line in the log when Redis is lost, none a retry.
  */
 static void
 cluster_lost(const char *why)
 {
 	redisAsyncContext	*ac;
 	struct cluster_entry	*e;
+	int			 was_up = cluster_up;
 	u_int			 i;
 
+	/* Before the contexts go: the answers they cancel see no Redis. */
+	cluster_up = cluster_cmd_ready = cluster_sub_ready = 0;
 	if ((ac = cluster_cmd) != NULL) {
 		cluster_cmd = NULL;
 		redisAsyncFree(ac);
@@ -983,22 +1229,21 @@ cluster_lost(const char *why)
 		event_base_loopbreak(cluster_base);
 		return;
 	}
-	if (cluster_up)
-		log_warnx("cluster: lost Redis (%s); this node pairs its own "
-		    "visitors until it is back", why);
+	if (cluster_why[0] != '\0')
+		why = cluster_why;
+	if (was_up)
+		log_warnx("cluster: lost Redis (%s); %s until it is back", why,
+		    cluster_waits() ? "new pairings wait" :
+		    "this node pairs its own visitors");
 	else if (!cluster_failing)
 		log_warnx("cluster: cannot reach Redis (%s); retrying", why);
 	cluster_failing = 1;
-	cluster_up = 0;
 	atomic_store_explicit(&cluster_elsewhere, 0, memory_order_relaxed);
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = e->next) {
-			cluster_end(e);
-			if (e->waiting) {
-				e->waiting = 0;
-				cluster_want_local(e->local, e->ident,
-				    HANDLE_NONE, e->interests);
-			}
+			cluster_end(e, 1);
+			if (e->waiting || e->held)
+				cluster_fallback(e);
 		}
 	}
 	cluster_retry();
@@ -1061,18 +1306,24 @@ cluster_open(void)
 	return (ac);
 }
 
-/* Open both connections; the node is up once the subscription is. */
+/*
+ * Open both connections under a new boot number; the node is up once
+ * it has joined (INFO, then the join script) and subscribed.
+ */
 static void
 cluster_connect(void)
 {
+	if (getrandom(&cluster_boot, sizeof cluster_boot, 0) !=
+	    sizeof cluster_boot)
+		fatal("getrandom");
+	cluster_connect_at = now_ms();
+	cluster_why[0] = '\0';
 	if ((cluster_cmd = cluster_open()) == NULL ||
 	    (cluster_sub = cluster_open()) == NULL) {
 		cluster_lost("cannot connect");
 		return;
 	}
-	redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
-	    "SET %s%s %llx EX %d", CLUSTER_KEY_NODE, cluster_name,
-	    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
+	redisAsyncCommand(cluster_cmd, cluster_info_done, NULL, "INFO server");
 	redisAsyncCommand(cluster_sub, cluster_sub_reply, NULL,
 	    "SUBSCRIBE %s%s %s", CLUSTER_CHANNEL, cluster_name,
 	    CLUSTER_CHANNEL_ALL);
@@ -1112,7 +1363,7 @@ cluster_shutdown(void)
 		}
 	}
 	redisAsyncCommand(cluster_cmd, NULL, NULL, "DEL %s%s",
-	    CLUSTER_KEY_NODE, cluster_name);
+	    cluster_node_key, cluster_name);
 	redisAsyncDisconnect(cluster_cmd);
 	/* A stalled Redis does not hold the exit up. */
 	event_base_loopexit(cluster_base, &tv);
@@ -1241,10 +1492,6 @@ cluster_start(const struct config *c)
 	if (cluster_url_parse(c->cluster, &cluster_url, &cause) != 0)
 		fatalx("%s", cause);
 	cluster_set_name(c);
-	/* Tells this run from an earlier one under the same name. */
-	if (getrandom(&cluster_boot, sizeof cluster_boot, 0) !=
-	    sizeof cluster_boot)
-		fatal("getrandom");
 	if ((cluster_base = event_base_new()) == NULL)
 		fatalx("cluster: event_base_new failed");
 	cluster_inbox = inbox_new(cluster_base, cluster_message, NULL);

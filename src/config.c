@@ -175,6 +175,9 @@ static const struct config_keyword config_keywords[] = {
 	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
 	{ "node_name", CONFIG_STRING, F(node_name), 0, 0,
 	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
+	/* Redis away: "local" pairs this node's own, "wait" waits. */
+	{ "cluster_fallback", CONFIG_STRING, F(cluster_fallback), 0, 0, 0,
+	  "local", 0 },
 };
 #define CONFIG_NKEYWORDS (sizeof config_keywords / sizeof config_keywords[0])
 
@@ -933,6 +936,12 @@ config_finish(struct config *c, char **cause)
 	if (c->node_name != NULL && !cluster_node_name_ok(c->node_name)) {
 		xasprintf(cause, "node_name %s: 1 to %d letters, digits, "
 		    "\".\", \"-\" or \"_\"", c->node_name, CLUSTER_NAME_MAX);
+		return (-1);
+	}
+	if (strcmp(c->cluster_fallback, "local") != 0 &&
+	    strcmp(c->cluster_fallback, "wait") != 0) {
+		xasprintf(cause, "cluster_fallback %s: local or wait",
+		    c->cluster_fallback);
 		return (-1);
 	}
 	return (0);

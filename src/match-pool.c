@@ -454,6 +454,20 @@ match_pool_remove(struct match_pool *mp, uint64_t handle)
 }
 
 /*
+ * Take any one waiting request out of the pool into *w (interests the
+ * caller's): 0, or -1 if nobody waits.
+ */
+int
+match_pool_pop(struct match_pool *mp, struct match_want *w)
+{
+	if (mp->n == 0)
+		return (-1);
+	match_pool_delete(mp, match_pool_find(mp,
+	    mp->entries[mp->n - 1].w.handle), w);
+	return (0);
+}
+
+/*
  * Someone for r who shares one of its interests, chosen at random among
  * those found: returns the entry index and stores which of r's interests
  * in *which, or returns -1.  Past MATCH_POOL_SCAN waiting, only that

@@ -134,6 +134,26 @@ match_due(evutil_socket_t fd, short events, void *arg)
 	    memory_order_relaxed);
 }
 
+/*
+ * The cluster's Redis is back: let go of everyone waiting here, each
+ * told so that a session still waiting asks again (to the shared
+ * pool).  Whoever this thread paired before is not in the pool, so
+ * nobody is both paired here and sent there.
+ */
+static void
+match_requeue(void)
+{
+	struct match_want	 w;
+	struct msg		*m;
+
+	while (match_pool_pop(match_pool, &w) == 0) {
+		free(w.interests);
+		m = msg_new(MSG_REQUEUE);
+		m->from = w.handle;
+		worker_post(w.handle, m);
+	}
+}
+
 /* Handle one message from a worker. */
 static void
 match_message(struct msg *m, void *arg)
@@ -174,6 +194,9 @@ match_message(struct msg *m, void *arg)
 		match_pool_expire(match_pool, now);
 		match_pool_block(match_pool, &w, &b,
 		    now + (uint64_t)mb->secs * 1000);
+		break;
+	case MSG_REQUEUE:
+		match_requeue();
 		break;
 	case MSG_STOP:
 		event_base_loopbreak(match_base);

@@ -1183,8 +1183,26 @@ session_message(struct session *s, struct msg *m)
 		if (s->state != SESSION_PAIRED || m->from != s->partner)
 			break;
 		session_unpair(s);
-		session_system(s, "The stranger left. Press Enter or type "
-		    "/next to meet someone new.");
+		if (m->arg == 1)
+			session_system(s, "The chat network failed and the "
+			    "stranger was lost with it. Press Enter or type "
+			    "/next to meet someone new.");
+		else
+			session_system(s, "The stranger left. Press Enter or "
+			    "type /next to meet someone new.");
+		break;
+	case MSG_REQUEUE:
+		/* The matchmaker let go of it: the cluster's pool is back. */
+		if (s->state == SESSION_WAITING)
+			session_want(s);
+		break;
+	case MSG_NETWORK:
+		if (s->state != SESSION_WAITING)
+			break;
+		session_system(s, m->arg == 0 ? "The chat network is "
+		    "unavailable; waiting for it to return\xe2\x80\xa6" :
+		    "The chat network is back; looking for a "
+		    "stranger\xe2\x80\xa6");
 		break;
 	case MSG_IDENTITY:
 		session_report_identity(s, m);

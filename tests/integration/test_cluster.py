@@ -46,6 +46,12 @@ class Redis:
             s.sendall(out)
             return s.recv(65536)
 
+    def node_key(self, name):
+        """A node's key: under this run of the server (its run_id)."""
+        info = self.command("INFO", "server").decode()
+        run = info.split("run_id:", 1)[1].split()[0]
+        return "strangerd:node:%s:%s" % (run, name)
+
     def ping(self):
         try:
             return self.command("PING").startswith(b"+PONG")
@@ -74,11 +80,15 @@ class ClusterTest(unittest.TestCase):
         for name in ("a", "b"):
             self.nodes[name] = self.node(name)
 
+    # Extra strangerd.conf lines for every node of the test.
+    extra = ""
+
     def node(self, name):
         conf = os.path.join(self.redis.dir, name + ".conf")
         with open(conf, "w") as f:
             f.write("cluster redis://127.0.0.1:%d\nnode_name %s\n"
-                    "interest_wait 2s\n" % (self.redis.port, name))
+                    "interest_wait 2s\n%s" % (self.redis.port, name,
+                                               self.extra))
         d = Daemon(workers=2, args=["-c", conf], ssh=True)
         self.addCleanup(d.cleanup)
         d.start()
@@ -304,7 +314,8 @@ class TestClusterFailures(ClusterTest):
     def test_lost_pairing_message_puts_the_visitor_back(self):
         # A node that is alive in Redis but never reads its channel:
         # nothing acknowledges the pairing.
-        self.redis.command("SET", "strangerd:node:mute", "1", "EX", "60")
+        self.redis.command("SET", self.redis.node_key("mute"), "1", "EX",
+                           "60")
         self.redis.command("SADD", "strangerd:waiting", "mute 1 2 3")
         a = self.visitor("a")
         a.wait_for("connected to a stranger")
@@ -359,6 +370,123 @@ class TestClusterFailures(ClusterTest):
         b.type_line("/next")
         d.wait_for("connected to a stranger")
         self.chat(d, b, "across again")
+
+    def test_chat_ended_by_losing_redis_says_why(self):
+        a, b = self.cross_pair()
+        self.redis.stop()
+        for v in (a, b):
+            v.wait_for("The chat network failed")
+            self.assertFalse(v.has("The stranger left."), v.describe())
+
+    def outage(self):
+        """Stop Redis; return a function that starts it again on the
+        same port and waits until both nodes are back."""
+        port = self.redis.port
+        self.redis.stop()
+        for d in self.nodes.values():
+            self.assertTrue(poll(lambda: "lost Redis" in d.log(),
+                                 timeout=10), d.log())
+
+        def back():
+            self.redis.start(port)
+            for d in self.nodes.values():
+                self.joined(d, 2)
+        return back
+
+    def test_waiting_alone_in_an_outage_meets_another_node_after(self):
+        back = self.outage()
+        # Alone on node a while Redis is away: node a's matchmaker
+        # keeps her.
+        a = self.visitor("a")
+        back()
+        # Back in the shared pool without a keystroke.
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(a, b, "met after the outage")
+
+    def test_waiting_through_a_restart_with_data_meets_once(self):
+        # Waiting in Redis's pool before, kept on disk by Redis, and in
+        # node a's matchmaker during the outage: one member after.
+        a = self.visitor("a")
+        self.redis.command("SAVE")
+        back = self.outage()
+        back()
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        c = self.visitor("b")
+        time.sleep(1.5)
+        self.assertFalse(c.has("connected to a stranger"), c.describe())
+        self.chat(b, a, "one of you")
+
+    def test_ghost_from_before_a_restart_with_data_is_never_paired(self):
+        gone = self.visitor("a")
+        self.redis.command("SAVE")
+        back = self.outage()
+        # She leaves while Redis is away: her member is still in the
+        # pool Redis saved, under node a's live key.
+        gone.close()
+        back()
+        b = self.visitor("b")
+        time.sleep(1.5)
+        self.assertFalse(b.has("connected to a stranger"), b.describe())
+        c = self.visitor("a")
+        b.wait_for("connected to a stranger")
+        self.chat(c, b, "a real one")
+
+    def test_one_log_line_per_change_while_redis_refuses(self):
+        back = self.outage()
+        # Several retries (0.25 s, 0.5 s, 1 s, 2 s...) fail meanwhile.
+        time.sleep(5)
+        back()
+        for d in self.nodes.values():
+            log = d.log()
+            self.assertEqual(log.count("cluster: lost Redis"), 1, log)
+            self.assertEqual(log.count("cluster: cannot reach"), 0, log)
+            self.assertEqual(log.count("joined through Redis"), 2, log)
+
+
+class TestClusterFallbackWait(ClusterTest):
+    """cluster_fallback wait: no pairing while Redis is away."""
+
+    extra = "cluster_fallback wait\n"
+
+    def test_no_local_pairing_while_redis_is_away(self):
+        port = self.redis.port
+        self.redis.stop()
+        for d in self.nodes.values():
+            self.assertTrue(poll(lambda: "lost Redis" in d.log(),
+                                 timeout=10), d.log())
+        a1 = self.visitor("a")
+        a2 = self.visitor("a")
+        for v in (a1, a2):
+            v.wait_for("the chat network is unavailable")
+        time.sleep(1.5)
+        for v in (a1, a2):
+            self.assertFalse(v.has("connected to a stranger"), v.describe())
+        self.redis.start(port)
+        for d in self.nodes.values():
+            self.joined(d, 2)
+        b = self.visitor("b")
+        for v in (a1, a2):
+            v.wait_for("the chat network is back")
+        # Three wait in the shared pool: two of them meet, and a third
+        # visitor makes the second pair.
+        c = self.visitor("b")
+        for v in (a1, a2, b, c):
+            v.wait_for("connected to a stranger")
+
+    def test_waiting_visitor_is_kept_through_the_outage(self):
+        a = self.visitor("a")
+        self.redis.stop()
+        a.wait_for("the chat network is unavailable", timeout=10)
+        self.redis.start(self.redis.port)
+        for d in self.nodes.values():
+            self.joined(d, 2)
+        b = self.visitor("b")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
 
 
 if __name__ == "__main__":

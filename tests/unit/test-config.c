@@ -400,7 +400,10 @@ test_every_default(void **state)
 	config_free(c);
 }
 
-/* cluster: the two URL forms, with and without a password; node_name. */
+/*
+ * cluster: the two URL forms, with and without a password; node_name;
+ * cluster_fallback.
+ */
 static void
 test_cluster(void **state)
 {
@@ -424,6 +427,11 @@ test_cluster(void **state)
 	assert_string_equal(u.password, "p:w");
 	cluster_url_clear(&u);
 	assert_string_equal(c->node_name, "a-1.b_2");
+	assert_string_equal(c->cluster_fallback, "local");
+	config_free(c);
+	c = parse("cluster_fallback wait\n", &cause);
+	assert_non_null(c);
+	assert_string_equal(c->cluster_fallback, "wait");
 	config_free(c);
 	assert_int_equal(cluster_url_parse("redis://:secret@[::1]:7000", &u,
 	    &cause), 0);
@@ -445,6 +453,8 @@ test_cluster(void **state)
 	    "redis://[user:password@]HOST:PORT or unix:/PATH");
 	expect_error("node_name a/b\n", "node_name a/b: 1 to 63 letters, "
 	    "digits, \".\", \"-\" or \"_\"");
+	expect_error("cluster_fallback pair\n", "cluster_fallback pair: "
+	    "local or wait");
 }
 
 int

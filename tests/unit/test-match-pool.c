@@ -306,6 +306,50 @@ want(uint64_t h, uint64_t ident, const char *interests, uint64_t until)
 	return (w);
 }
 
+/*
+ * Pop empties the pool one request at a time, each handed over once
+ * with its interests, and the pool still works after.
+ */
+static void
+test_pop(void **state)
+{
+	struct match_pool	*mp;
+	struct match_want	 w;
+	uint64_t		 p;
+	u_int			 i, seen = 0, n = 100;
+
+	(void)state;
+	mp = match_pool_new(5);
+	assert_int_equal(match_pool_pop(mp, &w), -1);
+	for (i = 1; i <= n; i++) {
+		w = want(handle(i), i, i == 7 ? "chess" : NULL, 0);
+		match_pool_want(mp, &w);
+	}
+	while (match_pool_pop(mp, &w) == 0) {
+		for (i = 1; i <= n; i++)
+			if (w.handle == handle(i))
+				break;
+		assert_true(i <= n);
+		assert_false(i == 7 && seen);
+		if (i == 7) {
+			assert_string_equal(w.interests, "chess");
+			seen = 1;
+		} else
+			assert_null(w.interests);
+		free(w.interests);
+		assert_int_equal(match_pool_remove(mp, w.handle), -1);
+		n--;
+		assert_int_equal(match_pool_count(mp), n);
+	}
+	assert_int_equal(n, 0);
+	assert_true(seen);
+	match_pool_add(mp, 1, 0);
+	match_pool_add(mp, 2, 0);
+	assert_int_equal(match_pool_pick(mp, 1, 0, &p), 0);
+	assert_int_equal(p, 2);
+	match_pool_free(mp);
+}
+
 /* A shared interest comes first, and says which. */
 static void
 test_interests_shared(void **state)
@@ -492,6 +536,7 @@ main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_pop),
 		cmocka_unit_test(test_exclusions),
 		cmocka_unit_test(test_uniform_small),
 		cmocka_unit_test(test_uniform_large),
