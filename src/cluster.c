@@ -259,6 +259,7 @@ static char			 cluster_node_key[sizeof CLUSTER_KEY_NODE + 48];
 /* Why Redis would not do, as it said, for the log; "" none. */
 static char			 cluster_why[128];
 static int			 cluster_failing;	/* logged already */
+static int			 cluster_script_failing; /* logged already */
 static int			 cluster_stopping;
 static u_int			 cluster_backoff;
 static uint64_t			 cluster_answered;	/* ms, last reply */
@@ -546,9 +547,11 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 	(void)ac;
 	e = cluster_entry(cw->local, 0);
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-		if (reply != NULL)
+		/* Once, not once a want a beat while it lasts. */
+		if (reply != NULL && !cluster_script_failing)
 			log_warnx("cluster: pairing script: %.*s",
 			    (int)reply->len, reply->str);
+		cluster_script_failing = reply != NULL;
 		/* An error: again next beat.  No reply: Redis is lost. */
 		if (e != NULL && e->waiting) {
 			if (reply != NULL)
@@ -558,6 +561,7 @@ cluster_want_done(redisAsyncContext *ac, void *r, void *arg)
 		}
 		goto out;
 	}
+	cluster_script_failing = 0;
 	if (reply->type != REDIS_REPLY_ARRAY)
 		goto out;	/* nil: waiting in the pool */
 	if (reply->elements != 2 || (mr = reply->element[0])->type !=

@@ -446,6 +446,23 @@ class TestClusterFailures(ClusterTest):
             self.assertEqual(log.count("cluster: cannot reach"), 0, log)
             self.assertEqual(log.count("joined through Redis"), 2, log)
 
+    def test_pairing_script_refused_is_tried_again(self):
+        # Redis is up but refuses the script for a while (here an ACL;
+        # in life OOM, BUSY...): wants are held, not handed to the local
+        # matchmaker, and one line says so.
+        self.redis.command("ACL", "SETUSER", "default", "-eval")
+        a = self.visitor("a")
+        b = self.visitor("b")
+        for d in self.nodes.values():
+            self.assertTrue(poll(lambda: "pairing script" in d.log()),
+                            d.log())
+        time.sleep(2.5)
+        self.redis.command("ACL", "SETUSER", "default", "+eval")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        for d in self.nodes.values():
+            self.assertEqual(d.log().count("pairing script"), 1, d.log())
+
 
 class TestClusterFallbackWait(ClusterTest):
     """cluster_fallback wait: no pairing while Redis is away."""
