@@ -1307,6 +1307,9 @@ cluster_open(void)
 	else if (cluster_url.password != NULL)
 		redisAsyncCommand(ac, cluster_cmd_reply, NULL, "AUTH %s",
 		    cluster_url.password);
+	/* Which node it is, in Redis's CLIENT LIST. */
+	redisAsyncCommand(ac, cluster_cmd_reply, NULL,
+	    "CLIENT SETNAME strangerd-%s", cluster_name);
 	return (ac);
 }
 

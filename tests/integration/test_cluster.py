@@ -52,6 +52,17 @@ class Redis:
         run = info.split("run_id:", 1)[1].split()[0]
         return "strangerd:node:%s:%s" % (run, name)
 
+    def kill_clients(self, name):
+        """Close a node's connections (named strangerd-NAME); Redis
+        itself keeps running with everything it holds."""
+        out = self.command("CLIENT", "LIST").decode()
+        ids = [f.split("=")[1] for line in out.splitlines()
+               if " name=strangerd-%s " % name in line
+               for f in line.split() if f.startswith("id=")]
+        for i in ids:
+            self.command("CLIENT", "KILL", "ID", i)
+        return len(ids)
+
     def ping(self):
         try:
             return self.command("PING").startswith(b"+PONG")
@@ -434,6 +445,23 @@ class TestClusterFailures(ClusterTest):
         c = self.visitor("a")
         b.wait_for("connected to a stranger")
         self.chat(c, b, "a real one")
+
+    def test_only_a_node_connection_dropped(self):
+        a1, b1 = self.cross_pair()
+        a2 = self.visitor("a")
+        self.assertEqual(self.redis.kill_clients("a"), 2)
+        a1.wait_for("The chat network failed")
+        # Node b sees node a's key change: that chat is over there too.
+        b1.wait_for("The stranger left")
+        self.joined(self.nodes["a"], 2)
+        # a2 is in the pool once, under node a's new boot.
+        b2 = self.visitor("b")
+        a2.wait_for("connected to a stranger")
+        b2.wait_for("connected to a stranger")
+        b3 = self.visitor("b")
+        time.sleep(1.5)
+        self.assertFalse(b3.has("connected to a stranger"), b3.describe())
+        self.chat(b2, a2, "after the drop")
 
     def test_one_log_line_per_change_while_redis_refuses(self):
         back = self.outage()
