@@ -152,18 +152,22 @@ static const char cluster_lua[] =
  * node key does not name its boot is dropped.  After a restart of
  * Redis with its data, or a connection of this node's that dropped,
  * those are ghosts: their nodes took them out and ask again once
- * joined.  One pass over the pool, once a connection.  KEYS: waiting,
- * interests.  ARGV: the node key prefix, this node, its boot, the TTL,
- * the by: prefix.  Returns how many were dropped.
+ * joined.  One pass over the pool, once a connection, each node's key
+ * read once.  KEYS: waiting, interests.  ARGV: the node key prefix,
+ * this node, its boot, the TTL, the by: prefix.  Returns how many were
+ * dropped.
  */
 static const char cluster_join_lua[] =
     CLUSTER_LUA_DROP
     "redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'EX', ARGV[4])\n"
-    "local n = 0\n"
+    "local n, boots = 0, {}\n"
     "local function sweep(list)\n"
     "  for _, m in ipairs(list) do\n"
     "    local nd, b = string.match(m, '^(%S+) (%S+) ')\n"
-    "    if nd == nil or redis.call('GET', ARGV[1] .. nd) ~= b then\n"
+    "    if nd ~= nil and boots[nd] == nil then\n"
+    "      boots[nd] = redis.call('GET', ARGV[1] .. nd)\n"
+    "    end\n"
+    "    if nd == nil or boots[nd] ~= b then\n"
     "      drop(m)\n"
     "      n = n + 1\n"
     "    end\n"
