@@ -1,6 +1,7 @@
 """Several nodes sharing one waiting pool through a real redis-server
 (cluster in strangerd.conf(5)): cross-node pairing, relay, /next,
-a node killed, Redis restarted, and junk published to a node."""
+a node killed, Redis restarted (empty, with its data, a connection
+dropped; cluster_fallback local and wait), and junk published to a node."""
 
 import json
 import os
@@ -122,6 +123,21 @@ class ClusterTest(unittest.TestCase):
                 rc = d.terminate()
                 self.assertEqual(rc, 0, "node %s on SIGTERM:\n%s" %
                                  (name, d.log()[-3000:]))
+
+    def outage(self):
+        """Stop Redis; return a function that starts it again on the
+        same port and waits until both nodes are back."""
+        port = self.redis.port
+        self.redis.stop()
+        for d in self.nodes.values():
+            self.assertTrue(poll(lambda: "lost Redis" in d.log(),
+                                 timeout=10), d.log())
+
+        def back():
+            self.redis.start(port)
+            for d in self.nodes.values():
+                self.joined(d, 2)
+        return back
 
     def visitor(self, node, source=None, interests=None):
         """A visitor on a node who has agreed and is searching."""
@@ -362,6 +378,11 @@ class TestClusterFailures(ClusterTest):
         self.assertEqual(self.nodes["b"].terminate(), 0)
         a.wait_for("The stranger left")
 
+
+class TestClusterRedisRestart(ClusterTest):
+    """Redis lost and back: killed, restarted empty or with its data, a
+    node's connection alone dropped, the pairing script refused."""
+
     def test_redis_restart_pairs_locally_then_across_again(self):
         a, b = self.cross_pair()
         port = self.redis.port
@@ -388,21 +409,6 @@ class TestClusterFailures(ClusterTest):
         for v in (a, b):
             v.wait_for("The chat network failed")
             self.assertFalse(v.has("The stranger left."), v.describe())
-
-    def outage(self):
-        """Stop Redis; return a function that starts it again on the
-        same port and waits until both nodes are back."""
-        port = self.redis.port
-        self.redis.stop()
-        for d in self.nodes.values():
-            self.assertTrue(poll(lambda: "lost Redis" in d.log(),
-                                 timeout=10), d.log())
-
-        def back():
-            self.redis.start(port)
-            for d in self.nodes.values():
-                self.joined(d, 2)
-        return back
 
     def test_waiting_alone_in_an_outage_meets_another_node_after(self):
         back = self.outage()
@@ -498,11 +504,7 @@ class TestClusterFallbackWait(ClusterTest):
     extra = "cluster_fallback wait\n"
 
     def test_no_local_pairing_while_redis_is_away(self):
-        port = self.redis.port
-        self.redis.stop()
-        for d in self.nodes.values():
-            self.assertTrue(poll(lambda: "lost Redis" in d.log(),
-                                 timeout=10), d.log())
+        back = self.outage()
         a1 = self.visitor("a")
         a2 = self.visitor("a")
         for v in (a1, a2):
@@ -510,9 +512,7 @@ class TestClusterFallbackWait(ClusterTest):
         time.sleep(1.5)
         for v in (a1, a2):
             self.assertFalse(v.has("connected to a stranger"), v.describe())
-        self.redis.start(port)
-        for d in self.nodes.values():
-            self.joined(d, 2)
+        back()
         b = self.visitor("b")
         for v in (a1, a2):
             v.wait_for("the chat network is back")
@@ -524,11 +524,9 @@ class TestClusterFallbackWait(ClusterTest):
 
     def test_waiting_visitor_is_kept_through_the_outage(self):
         a = self.visitor("a")
-        self.redis.stop()
-        a.wait_for("the chat network is unavailable", timeout=10)
-        self.redis.start(self.redis.port)
-        for d in self.nodes.values():
-            self.joined(d, 2)
+        back = self.outage()
+        a.wait_for("the chat network is unavailable")
+        back()
         b = self.visitor("b")
         a.wait_for("connected to a stranger")
         b.wait_for("connected to a stranger")
