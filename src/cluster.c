@@ -20,13 +20,14 @@
  * pairs kept apart; "node:RUN:NODE", the node's boot number with a
  * TTL, refreshed every second, RUN being the Redis server's run_id, so
  * that a key Redis kept on disk from before a restart names nobody;
- * channel "to:NODE" carries what a node's
- * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
- * of P (paired; answered by A, acknowledged), L (a line), T (typing),
- * X (left), numbers in hexadecimal (P's ARG: the boot in the member
- * drawn); channel "all" carries N (a moderator's notice) to every node.  Chat lines are published, never stored.  A node
- * reads everything from Redis as untrusted input: bounded, parsed
- * strictly, and only ever compared with its own records.
+ * channel "to:NODE" carries what a node's visitors are sent: "TYPE
+ * NODE BOOT FROM TO IDENT ARG TEXT", TYPE one of P (paired; answered
+ * by A, acknowledged), L (a line), T (typing), X (left), numbers in
+ * hexadecimal (P's ARG: the boot in the member drawn); channel "all"
+ * carries N (a moderator's notice) to every node.  Chat lines are
+ * published, never stored.  A node reads everything from Redis as
+ * untrusted input: bounded, parsed strictly, and only ever compared
+ * with its own records.
  *
  * The boot number is drawn anew on every connection to Redis: a node
  * that lost Redis has ended its chats with other nodes and taken its
