@@ -828,6 +828,7 @@ struct session {
 	int			 line_cut;	/* this line hit the limit */
 	int			 again;		/* /again: may meet last_partner */
 	int			 told_only_last; /* MSG_ONLY_LAST shown */
+	int			 network_away;	/* waits for the cluster's Redis */
 
 	struct chat_line	*lines;		/* owned ring, session_line() */
 	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */

@@ -1037,6 +1037,7 @@ session_search(struct session *s)
 	s->state_since = s->last_active;
 	session_arm(s);
 	s->told_only_last = 0;
+	s->network_away = 0;
 	session_system(s, "Looking for a stranger\xe2\x80\xa6");
 	session_want(s);
 }
@@ -1199,6 +1200,8 @@ session_message(struct session *s, struct msg *m)
 	case MSG_NETWORK:
 		if (s->state != SESSION_WAITING)
 			break;
+		/* The status line says it too, until Redis is back. */
+		s->network_away = m->arg == 0;
 		session_system(s, m->arg == 0 ? "The chat network is "
 		    "unavailable; waiting for it to return\xe2\x80\xa6" :
 		    "The chat network is back; looking for a "

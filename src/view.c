@@ -238,9 +238,15 @@ view_status(const struct session *s, struct screen *scr,
 		state[0] = state[1] = state[2] = "welcome";
 		break;
 	case SESSION_WAITING:
-		state[0] = "looking for a stranger\xe2\x80\xa6";
-		state[1] = "looking\xe2\x80\xa6";
-		state[2] = "looking";
+		if (s->network_away) {
+			state[0] = "waiting for the chat network\xe2\x80\xa6";
+			state[1] = "no network";
+			state[2] = "no net";
+		} else {
+			state[0] = "looking for a stranger\xe2\x80\xa6";
+			state[1] = "looking\xe2\x80\xa6";
+			state[2] = "looking";
+		}
 		view_clock(clock, sizeof clock, now - s->state_since, 0);
 		break;
 	case SESSION_PAIRED:

@@ -526,7 +526,12 @@ class TestClusterFallbackWait(ClusterTest):
         a = self.visitor("a")
         back = self.outage()
         a.wait_for("the chat network is unavailable")
+        self.assertTrue(poll(lambda: "waiting for the chat network" in
+                             a.row(0)), a.describe())
         back()
+        a.wait_for("the chat network is back")
+        self.assertTrue(poll(lambda: "looking for a stranger" in a.row(0)),
+                        a.describe())
         b = self.visitor("b")
         a.wait_for("connected to a stranger")
         b.wait_for("connected to a stranger")

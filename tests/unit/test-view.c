@@ -109,7 +109,10 @@ test_chat_status(void **state)
 	chat_free(&s);
 }
 
-/* Waiting: the clock counts seconds from when the search began. */
+/*
+ * Waiting: the clock counts seconds from when the search began; the
+ * status says when it waits for the chat network.
+ */
 static void
 test_waiting_clock(void **state)
 {
@@ -125,6 +128,11 @@ test_waiting_clock(void **state)
 	assert_non_null(strstr(row_text(&scr, 0),
 	    "looking for a stranger\xe2\x80\xa6 \xc2\xb7 1:05"));
 	assert_int_equal(view_status_clock(&s, vn.now), 66);
+	/* The cluster's Redis is away (cluster_fallback wait). */
+	s.network_away = 1;
+	view_draw(&s, &scr, &vn);
+	assert_non_null(strstr(row_text(&scr, 0),
+	    "waiting for the chat network\xe2\x80\xa6 \xc2\xb7 1:05"));
 	screen_free(&scr);
 	chat_free(&s);
 }
