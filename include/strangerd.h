@@ -913,6 +913,7 @@ void		 session_plain_input(struct session *, struct evbuffer *);
 void		 session_report_paired(struct session *);
 void		 session_report_ended(struct session *);
 void		 session_report_identity(struct session *, struct msg *);
+int		 session_report_who_ok(const char *, size_t);
 int		 session_report(struct session *, const char *);
 void		 session_report_free(struct session *);
 

@@ -21,7 +21,8 @@
  * TTL, refreshed every second; channel "to:NODE" carries what a node's
  * visitors are sent: "TYPE NODE BOOT FROM TO IDENT ARG TEXT", TYPE one
  * of P (paired; answered by A, acknowledged), L (a line), T (typing),
- * X (left), numbers in hexadecimal; channel "all" carries N (a
+ * X (left), I (the sender's identity, "transport address key", kept
+ * by the receiving session for a /report only), numbers in hexadecimal; channel "all" carries N (a
  * moderator's notice) to every node.  Chat lines are published, never stored.  A node
  * reads everything from Redis as untrusted input: bounded, parsed
  * strictly, and only ever compared with its own records.
@@ -642,6 +643,10 @@ cluster_relay(struct msg *m)
 	case MSG_TYPING:
 		type = 'T';
 		break;
+	case MSG_IDENTITY:
+		/* For a /report only; crosses in pub/sub, never stored. */
+		type = 'I';
+		break;
 	case MSG_LEFT:
 		type = 'X';
 		e->active = 0;
@@ -728,6 +733,14 @@ cluster_deliver(const struct cluster_in *in)
 	case 'A':
 		e->acked = 1;
 		return;
+	case 'I':
+		if (!session_report_who_ok(in->text, in->len))
+			return;
+		m = msg_new(MSG_IDENTITY);
+		m->from = e->proxy;
+		m->text = xstrndup(in->text, in->len);
+		worker_post(e->local, m);
+		return;
 	default:
 		return;
 	}
@@ -752,7 +765,7 @@ cluster_parse(char *buf, size_t len, struct cluster_in *in)
 	char	*f[7], *rest;
 
 	if (cluster_fields(buf, f, 7, &rest) != 0 || rest == NULL ||
-	    strlen(f[0]) != 1 || strchr("PLTXAN", f[0][0]) == NULL ||
+	    strlen(f[0]) != 1 || strchr("PLTXANI", f[0][0]) == NULL ||
 	    !cluster_node_name_ok(f[1]) || cluster_hex(f[2], &in->boot) ||
 	    cluster_hex(f[3], &in->from) || cluster_hex(f[4], &in->to) ||
 	    cluster_hex(f[5], &in->ident) || cluster_hex(f[6], &in->arg))
@@ -1137,12 +1150,7 @@ cluster_block(const struct match_block *mb)
 		    (unsigned long long)mb->ident[1 - i], mb->secs);
 }
 
-/*
- * A query for a proxy handle: a kick is answered, not lost.  (A /report
- * of a visitor on another node goes to the store from the reporter's
- * session, session-report.c, without the reported visitor's address or
- * key: MSG_IDENTITY is not relayed between nodes.)
- */
+/* A query for a proxy handle: a kick is answered, not lost. */
 static void
 cluster_query(struct msg *m)
 {
@@ -1178,6 +1186,7 @@ cluster_message(struct msg *m, void *arg)
 		return;
 	case MSG_LINE:
 	case MSG_TYPING:
+	case MSG_IDENTITY:
 	case MSG_LEFT:
 		cluster_relay(m);
 		break;

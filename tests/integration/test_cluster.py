@@ -248,21 +248,52 @@ class TestClusterRelay(ClusterTest):
         c = self.visitor("a")
         c.wait_for("connected to a stranger")
 
+    def reports(self, node):
+        ctl = os.path.join(ROOT, "strangerctl")
+
+        def reports():
+            p = subprocess.run([ctl, "-d", self.nodes[node].statedir, "-j",
+                                "reports"], capture_output=True, timeout=20)
+            return json.loads(p.stdout or b"[]")
+        return poll(reports)
+
     def test_report_of_a_visitor_on_another_node_is_kept(self):
-        a, b = self.cross_pair()
+        # The reported visitor's address crosses with the pairing
+        # (pub/sub), so the report can be actioned like a local one.
+        source = new_source()
+        a = self.visitor("a")
+        b = self.visitor("b", source=source)
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
         self.chat(b, a, "something rude")
         a.type_line("/report rude")
         a.wait_for("Thank you")
         b.wait_for("The stranger left")
-        ctl = os.path.join(ROOT, "strangerctl")
-
-        def reports():
-            p = subprocess.run([ctl, "-d", self.nodes["a"].statedir, "-j",
-                                "reports"], capture_output=True, timeout=20)
-            return json.loads(p.stdout or b"[]")
-        got = poll(reports)
+        got = self.reports("a")
         self.assertEqual(len(got), 1, got)
         self.assertIn("reported: something rude", got[0]["evidence"])
+        self.assertIn(source, got[0]["reported"], got)
+        self.assertIn("telnet", got[0]["reported"], got)
+
+    def test_report_of_an_ssh_visitor_on_another_node_has_its_key(self):
+        path, fp = make_key(self.redis.dir, "rude")
+        a = self.visitor("a")
+        b = AsyncSsh(self.nodes["b"].ssh_port, keys=[path], name="ssh-on-b")
+        self.clients.append(b)
+        b.wait_for("Press Enter")
+        b.send(b"\r")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(b, a, "rude over ssh")
+        # The stranger says something nasty and leaves first.
+        b.close()
+        a.wait_for("The stranger left")
+        a.type_line("/report rude")
+        a.wait_for("Thank you")
+        got = self.reports("a")
+        self.assertEqual(len(got), 1, got)
+        self.assertIn(fp, got[0]["reported"], got)
+        self.assertIn("reported: rude over ssh", got[0]["evidence"])
 
     def test_junk_published_to_a_node_is_dropped(self):
         junk = [b"", b"L", b"L a 1 2 3 4 5", b"P b 0 0 0 0 0 ",
