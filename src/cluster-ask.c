@@ -72,6 +72,7 @@ struct cask {
 	struct cask_node	 nodes[CASK_NODES_MAX];
 	u_int			 nnodes;
 	int			 listed;	/* every node to wait for known */
+	int			 alone;		/* Redis away: this node only */
 	int			 error;		/* a kick's answer */
 	char			*text;
 	char			*rows;		/* sessions, checked */
@@ -627,8 +628,11 @@ cask_start(const struct admin_query *q)
 	}
 	cask_node(c, self, 1);
 	cserve_start(NULL, c->id, q->op, 0, NULL);
-	if (cluster_list_nodes(cask_listed, (void *)(uintptr_t)c->id) != 0)
-		c->listed = 1;	/* Redis away: this node's own answer */
+	if (cluster_list_nodes(cask_listed, (void *)(uintptr_t)c->id) != 0) {
+		/* Redis away: this node's own answer, said to be only that. */
+		c->listed = 1;
+		c->alone = 1;
+	}
 }
 
 /*
@@ -672,13 +676,18 @@ cask_node_cmp(const void *a, const void *b)
 	    ((const struct cask_node *)b)->name));
 }
 
-/* "node b: no answer; node c: answer too long" for what was missing. */
+/*
+ * "node b: no answer; node c: answer too long, cut" for what is
+ * missing, or NULL.
+ */
 static char *
 cask_missing(struct cask *c)
 {
 	char	*text = NULL, *t;
 	u_int	 i;
 
+	if (c->alone)
+		text = xstrdup("Redis is away: this node only");
 	for (i = 0; i < c->nnodes; i++) {
 		if (c->nodes[i].done && !c->nodes[i].cut)
 			continue;

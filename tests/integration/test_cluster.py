@@ -417,9 +417,16 @@ class TestClusterModeration(ClusterTest):
         self.assertIn("NODE", m.text())
         m.send(b"stats\n")
         m.wait_for("node b: 1 online")
+        # The full-screen console lists it too, with its node.
+        f = PtySsh(self.nodes["a"].ssh_port, key=key, cols=120, rows=30,
+                   name="full-console")
+        self.clients.append(f)
+        f.wait_for("NODE")
+        f.wait_for(sid)
         m.send(b"kick %s\n" % sid.encode())
         v.wait_for("A moderator ended your session.")
         m.wait_for("node b: kicked")
+        f.wait_gone(sid)
 
     def test_a_killed_node_is_named_not_waited_for(self):
         here, there = new_source(), new_source()
@@ -435,6 +442,17 @@ class TestClusterModeration(ClusterTest):
         self.assertEqual(rc, 0, err)
         self.assertIn("node b: no answer", err)
         self.assertEqual(json.loads(out)["sessions"], 1)
+
+    def test_without_redis_a_node_answers_for_itself_and_says_so(self):
+        here = new_source()
+        self.visitor("a", source=here)
+        self.session_of("a", here)
+        self.redis.stop()
+        self.assertTrue(poll(lambda: "lost Redis" in self.nodes["a"].log()))
+        rc, out, err = self.ctl("a", "-j", "sessions")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Redis is away: this node only", err)
+        self.assertEqual([r["address"] for r in json.loads(out)], [here])
 
     def test_junk_answers_are_dropped(self):
         here, there = new_source(), new_source()
