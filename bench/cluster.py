@@ -334,13 +334,14 @@ class Cluster:
     def chatting(self, name):
         """Node name's visitors in a chat, by its own count (strangerctl
         stats): what it holds, whether or not the generator, starved on
-        a busy machine, has read every screen yet."""
+        a busy machine, has read every screen yet.  In a cluster stats
+        gives the totals, then each node's figures: "a:chatting"."""
         out = subprocess.run([STRANGERCTL, "-d", os.path.join(
             self.b.tmp, "state-" + name), "stats"], capture_output=True,
             text=True, timeout=30).stdout
         for line in out.splitlines():
             f = line.split()
-            if len(f) == 2 and f[0] == "chatting":
+            if len(f) == 2 and f[0] == name + ":chatting":
                 return int(f[1])
         return -1
 

@@ -366,15 +366,16 @@ enum table {
 	TABLE_STATS,		/* name, value */
 	TABLE_N
 };
-#define TABLE_COLS_MAX	7
+#define TABLE_COLS_MAX	8
 enum session_col {
-	SCOL_ID,		/* w.slot.gen */
+	SCOL_ID,		/* w.slot.gen; NODE:w.slot.gen in a cluster */
 	SCOL_TRANSPORT,
 	SCOL_ADDRESS,
 	SCOL_KEY,		/* "-": none */
 	SCOL_STATE,
 	SCOL_TIME,
-	SCOL_PARTNER,		/* w.slot.gen or "-" */
+	SCOL_PARTNER,		/* w.slot.gen or "-" (the same form as id) */
+	SCOL_NODE,		/* in a cluster only: the node's name */
 	SCOL_N
 };
 enum report_col {
@@ -410,10 +411,14 @@ enum stat_row {
 	STAT_REPORTS,
 	STAT_N
 };
+void		 table_set_nodes(int);
+int		 table_has_nodes(void);
 char		*table_cols_line(enum table);
 void		 table_append(char **, size_t *, enum table,
 		     const char *const *);
-char		*table_stats_rows(const uint64_t *);
+char		*table_stats_rows(const uint64_t *, const char *);
+void		 table_node_stats(char **, size_t *, const char *,
+		     const uint64_t *);
 void		 table_sort_by_id(char *);
 
 /*
@@ -455,6 +460,7 @@ struct admin_query {
 	struct reply_to	 ret;		/* where the answer goes */
 	uint64_t	 target;	/* ADMIN_KICK: session handle */
 	char		*text;		/* owned: ADMIN_KICK: why */
+	char		*node;		/* owned: ADMIN_KICK: on that node */
 };
 struct store_req;
 struct reply	*reply_new(int, char *, char *);
@@ -464,6 +470,9 @@ void		 reply_post(const struct reply_to *, int, char *, char *);
 void		 ask_init(struct ask *, const struct reply_to *);
 void		 ask_clear(struct ask *);
 void		 ask_workers(struct ask *, enum admin_op);
+void		 ask_everywhere(struct ask *, enum admin_op);
+int		 ask_session_id(const char *, uint64_t *);
+void		 ask_kick_handle(struct ask *, uint64_t, const char *);
 int		 ask_kick(struct ask *, const char *, const char *);
 void		 ask_store(struct ask *, struct store_req *);
 int		 ask_merge(struct ask *, struct reply *);
@@ -921,6 +930,7 @@ void		 session_plain_input(struct session *, struct evbuffer *);
 void		 session_report_paired(struct session *);
 void		 session_report_ended(struct session *);
 void		 session_report_identity(struct session *, struct msg *);
+int		 session_report_who_ok(const char *, size_t);
 int		 session_report(struct session *, const char *);
 void		 session_report_free(struct session *);
 
@@ -981,7 +991,16 @@ int		 cluster_node_name_ok(const char *);
 void		 cluster_start(const struct config *);
 void		 cluster_stop(void);
 int		 cluster_take(struct msg *);
+int		 cluster_enabled(void);
 u_int		 cluster_online_elsewhere(void);
+
+/*
+ * cluster-ask.c: moderators' questions to every node (sessions, stats)
+ * and kicks on another node, from any asker's thread; answered on the
+ * cluster thread.
+ */
+int		 cluster_ask(struct ask *, enum admin_op);
+int		 cluster_ask_kick(struct ask *, const char *, const char *);
 
 /* match.c: the matchmaker thread, fed through its inbox. */
 void		 match_start(void);

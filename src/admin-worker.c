@@ -34,6 +34,7 @@ admin_query_free(struct admin_query *q)
 	if (q == NULL)
 		return;
 	free(q->text);
+	free(q->node);
 	free(q);
 }
 
@@ -88,6 +89,7 @@ admin_worker_sessions(struct worker *w, const struct reply_to *ret)
 		f[SCOL_STATE] = admin_worker_state(s);
 		f[SCOL_TIME] = age;
 		f[SCOL_PARTNER] = partner;
+		f[SCOL_NODE] = "";	/* the cluster thread names it */
 		table_append(&rows, &len, TABLE_SESSIONS, f);
 	}
 	reply_post(ret, 0, NULL, rows);

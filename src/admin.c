@@ -45,7 +45,7 @@ struct admin_conn {
 	int		 closing;	/* close once out is written */
 	int		 eof;		/* the peer has sent all */
 	int		 sync;		/* then wait for the workers */
-	char		 kicked[24];	/* then audit this kick: the id */
+	char		 kicked[CLUSTER_NAME_MAX + 32]; /* then audit this kick: the id */
 	int		 table;		/* the table answered, or -1 */
 	struct ask	 ask;		/* the answer being gathered */
 
@@ -528,12 +528,15 @@ admin_cmd_sessions(struct admin_conn *ac, char **argv, u_int argc)
 	(void)argv;
 	(void)argc;
 	ac->table = TABLE_SESSIONS;
-	ask_workers(&ac->ask, ADMIN_SESSIONS);
+	ask_everywhere(&ac->ask, ADMIN_SESSIONS);
 	if (ac->ask.pending == 0)
 		admin_finish(ac);
 }
 
-/* kick SESSION, where SESSION is the id from sessions: w.slot.gen */
+/*
+ * kick SESSION, where SESSION is the id from sessions: w.slot.gen, or
+ * NODE:w.slot.gen in a cluster
+ */
 static void
 admin_cmd_kick(struct admin_conn *ac, char **argv, u_int argc)
 {
@@ -545,14 +548,14 @@ admin_cmd_kick(struct admin_conn *ac, char **argv, u_int argc)
 	snprintf(ac->kicked, sizeof ac->kicked, "%s", argv[0]);
 }
 
-/* stats: the workers' counts and the store's. */
+/* stats: the workers' counts (every node's in a cluster) and the store's. */
 static void
 admin_cmd_stats(struct admin_conn *ac, char **argv, u_int argc)
 {
 	(void)argv;
 	(void)argc;
 	ac->table = TABLE_STATS;
-	ask_workers(&ac->ask, ADMIN_STATS);
+	ask_everywhere(&ac->ask, ADMIN_STATS);
 	ask_store(&ac->ask, store_req_new(STORE_STATS, ac->who));
 }
 
@@ -566,6 +569,7 @@ admin_done(struct admin_conn *ac)
 {
 	struct ask		*a = &ac->ask;
 	struct store_req	*r;
+	char			*rows;
 
 	if (ac->sync && !a->error) {
 		/*
@@ -587,8 +591,9 @@ admin_done(struct admin_conn *ac)
 		 */
 		r = store_req_new(STORE_AUDIT, ac->who);
 		r->action = "kick";
-		snprintf(r->target.text, sizeof r->target.text, "%s",
-		    ac->kicked);
+		/* A long node name is cut: the log keeps what fits. */
+		snprintf(r->target.text, sizeof r->target.text, "%.*s",
+		    (int)sizeof r->target.text - 1, ac->kicked);
 		r->reason = xstrdup(a->text != NULL ? a->text : "");
 		ac->kicked[0] = '\0';
 		ask_store(a, r);
@@ -600,8 +605,10 @@ admin_done(struct admin_conn *ac)
 		a->counts[STAT_IN_POOL] = match_waiting();
 		a->counts[STAT_UPTIME] = (uint64_t)(time(NULL) -
 		    admin_started);
+		/* The totals, then a cluster's figures by node. */
+		rows = table_stats_rows(a->counts, a->rows);
 		free(a->rows);
-		a->rows = table_stats_rows(a->counts);
+		a->rows = rows;
 		a->rowslen = strlen(a->rows);
 	}
 	return (0);

@@ -115,27 +115,72 @@ ask_workers(struct ask *a, enum admin_op op)
 }
 
 /*
- * Ask the worker of the session named by id ("w.slot.gen", as the
- * sessions table shows it) to end it; text is what the visitor is told
- * (NULL: the usual line).  -1 if id cannot name a session.
+ * Ask everyone: with cluster set, every node (cluster-ask.c answers
+ * once, with every node's rows and counts), else every worker.
+ */
+void
+ask_everywhere(struct ask *a, enum admin_op op)
+{
+	if (!cluster_ask(a, op))
+		ask_workers(a, op);
+}
+
+/*
+ * A session id as the sessions table shows it, "w.slot.gen", into a
+ * handle; -1 unless it is exactly that, for a worker a node may have.
+ */
+int
+ask_session_id(const char *id, uint64_t *h)
+{
+	u_int	w, slot, gen;
+	int	used = 0;
+
+	if (sscanf(id, "%u.%u.%u%n", &w, &slot, &gen, &used) != 3 ||
+	    id[used] != '\0' || id[0] < '0' || id[0] > '9' ||
+	    w >= HANDLE_CLUSTER || gen == 0 || gen > 0xffffff)
+		return (-1);
+	*h = HANDLE_MAKE(w, slot, gen);
+	return (0);
+}
+
+/*
+ * Ask the worker of the session h (of this node) to end it; text is
+ * what the visitor is told (NULL: the usual line).
+ */
+void
+ask_kick_handle(struct ask *a, uint64_t h, const char *text)
+{
+	struct admin_query	*q;
+	struct msg		*m;
+
+	m = ask_query(a, ADMIN_KICK);
+	q = m->ptr;
+	q->target = h;
+	q->text = text != NULL ? xstrdup(text) : NULL;
+	if (HANDLE_WORKER(h) >= nworkers) {
+		/* No such worker: answered as a session gone would be. */
+		reply_post(&q->ret, 1, xstrdup("no such session"), NULL);
+		msg_free(m);
+		return;
+	}
+	worker_post(h, m);
+}
+
+/*
+ * End the session named by id, as the sessions table shows it:
+ * "w.slot.gen", or "NODE:w.slot.gen" in a cluster (on any node).
+ * -1 if id cannot name a session.
  */
 int
 ask_kick(struct ask *a, const char *id, const char *text)
 {
-	struct admin_query	*q;
-	struct msg		*m;
-	u_int			 w, slot, gen;
-	int			 used = 0;
+	uint64_t	h;
 
-	if (sscanf(id, "%u.%u.%u%n", &w, &slot, &gen, &used) != 3 ||
-	    id[used] != '\0' || id[0] < '0' || id[0] > '9' ||
-	    w >= nworkers || gen == 0 || gen > 0xffffff)
+	if (strchr(id, ':') != NULL)
+		return (cluster_ask_kick(a, id, text));
+	if (ask_session_id(id, &h) != 0 || HANDLE_WORKER(h) >= nworkers)
 		return (-1);
-	m = ask_query(a, ADMIN_KICK);
-	q = m->ptr;
-	q->target = HANDLE_MAKE(w, slot, gen);
-	q->text = text != NULL ? xstrdup(text) : NULL;
-	worker_post(q->target, m);
+	ask_kick_handle(a, h, text);
 	return (0);
 }
 

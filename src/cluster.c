@@ -22,12 +22,15 @@
  * that a key Redis kept on disk from before a restart names nobody;
  * channel "to:NODE" carries what a node's visitors are sent: "TYPE
  * NODE BOOT FROM TO IDENT ARG TEXT", TYPE one of P (paired; answered
- * by A, acknowledged), L (a line), T (typing), X (left), numbers in
- * hexadecimal (P's ARG: the boot in the member drawn); channel "all"
- * carries N (a moderator's notice) to every node.  Chat lines are
- * published, never stored.  A node reads everything from Redis as
- * untrusted input: bounded, parsed strictly, and only ever compared
- * with its own records.
+ * by A, acknowledged), L (a line), T (typing), X (left), I (the
+ * sender's identity, "transport address key", kept by the receiving
+ * session for a /report only), K (a moderator's kick) and R (answers
+ * to a moderator's question), numbers in hexadecimal (P's ARG: the
+ * boot in the member drawn); channel "all" carries N (a moderator's
+ * notice) and Q (a moderator's question: sessions, stats) to every
+ * node; see cluster-ask.c.  Chat lines are published, never stored.
+ * A node reads everything from Redis as untrusted input: bounded,
+ * parsed strictly, and only ever compared with its own records.
  *
  * The boot number is drawn anew on every connection to Redis: a node
  * that lost Redis has ended its chats with other nodes and taken its
@@ -59,6 +62,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "strangerd.h"
+#include "cluster.h"
 
 #define CLUSTER_KEY_WAITING	"strangerd:waiting"
 #define CLUSTER_KEY_INTERESTS	"strangerd:interests"
@@ -82,8 +86,11 @@
 /* An ended chat's partner is remembered this long (never the one just left). */
 #define CLUSTER_KEEP_MS		(10 * 60 * 1000)
 #define CLUSTER_BUCKETS		4096
-/* A published message: the header fields and one line at most. */
-#define CLUSTER_MSG_MAX		(LINE_MAX_BYTES + 256)
+/*
+ * A published message: the header fields and one line at most, or a
+ * batch of a moderator's answer (R, cluster-ask.c).
+ */
+#define CLUSTER_MSG_MAX		(CLUSTER_REPLY_MAX + 256)
 /* "NODE BOOT HANDLE IDENT" */
 #define CLUSTER_MEMBER_MAX	(CLUSTER_NAME_MAX + 3 * 17 + 4)
 /* Remote nodes checked for liveness a beat; more wait for the next. */
@@ -230,19 +237,6 @@ struct cluster_check {
 	uint64_t		 boot;
 };
 
-/* A message from another node, parsed. */
-struct cluster_in {
-	char			 type;
-	char			 node[CLUSTER_NAME_MAX + 1];
-	uint64_t		 boot;
-	uint64_t		 from;
-	uint64_t		 to;
-	uint64_t		 ident;
-	uint64_t		 arg;
-	const char		*text;
-	size_t			 len;
-};
-
 static int			 cluster_on;
 static struct cluster_url	 cluster_url;
 static char			 cluster_name[CLUSTER_NAME_MAX + 1];
@@ -278,6 +272,7 @@ static void	cluster_eval(struct cluster_entry *, const char *);
 static void	cluster_rewant(struct cluster_entry *);
 static void	cluster_lost(const char *);
 static void	cluster_joined(void);
+static void	cluster_count(void);
 
 /* The entry of a local session, or NULL; create it if asked. */
 static struct cluster_entry *
@@ -792,6 +787,10 @@ cluster_relay(struct msg *m)
 	case MSG_TYPING:
 		type = 'T';
 		break;
+	case MSG_IDENTITY:
+		/* For a /report only; crosses in pub/sub, never stored. */
+		type = 'I';
+		break;
 	case MSG_LEFT:
 		type = 'X';
 		e->active = 0;
@@ -833,6 +832,10 @@ cluster_deliver(const struct cluster_in *in)
 
 	if (in->type == 'N') {
 		cluster_notice_in(in);
+		return;
+	}
+	if (in->type == 'Q' || in->type == 'K' || in->type == 'R') {
+		cluster_ask_in(in);
 		return;
 	}
 	if (in->type == 'P') {
@@ -878,6 +881,14 @@ cluster_deliver(const struct cluster_in *in)
 	case 'A':
 		e->acked = 1;
 		return;
+	case 'I':
+		if (!session_report_who_ok(in->text, in->len))
+			return;
+		m = msg_new(MSG_IDENTITY);
+		m->from = e->proxy;
+		m->text = xstrndup(in->text, in->len);
+		worker_post(e->local, m);
+		return;
 	default:
 		return;
 	}
@@ -902,19 +913,20 @@ cluster_parse(char *buf, size_t len, struct cluster_in *in)
 	char	*f[7], *rest;
 
 	if (cluster_fields(buf, f, 7, &rest) != 0 || rest == NULL ||
-	    strlen(f[0]) != 1 || strchr("PLTXAN", f[0][0]) == NULL ||
+	    strlen(f[0]) != 1 || strchr("PLTXANIQKR", f[0][0]) == NULL ||
 	    !cluster_node_name_ok(f[1]) || cluster_hex(f[2], &in->boot) ||
 	    cluster_hex(f[3], &in->from) || cluster_hex(f[4], &in->to) ||
 	    cluster_hex(f[5], &in->ident) || cluster_hex(f[6], &in->arg))
 		return (-1);
-	if (f[0][0] != 'N' && (!cluster_handle_ok(in->to) ||
+	/* N, Q and R name no session here; K and the rest do. */
+	if (strchr("NQR", f[0][0]) == NULL && (!cluster_handle_ok(in->to) ||
 	    in->from == HANDLE_NONE))
 		return (-1);
 	in->type = f[0][0];
 	snprintf(in->node, sizeof in->node, "%s", f[1]);
 	in->text = rest;
 	in->len = len - (size_t)(rest - buf);
-	if (in->len > LINE_MAX_BYTES)
+	if (in->len > (in->type == 'R' ? CLUSTER_REPLY_MAX : LINE_MAX_BYTES))
 		return (-1);
 	return (0);
 }
@@ -1068,6 +1080,8 @@ cluster_info_done(redisAsyncContext *ac, void *r, void *arg)
 	    CLUSTER_KEY_WAITING, CLUSTER_KEY_INTERESTS, cluster_node_key,
 	    cluster_name, (unsigned long long)cluster_boot, CLUSTER_TTL_SECS,
 	    CLUSTER_KEY_BY);
+	/* Known to the others from the start, not a beat later. */
+	cluster_count();
 }
 
 /* The other nodes' count of visitors online. */
@@ -1083,6 +1097,19 @@ cluster_count_done(redisAsyncContext *ac, void *r, void *arg)
 	    reply->integer >= 0 && reply->integer <= 100000000)
 		atomic_store_explicit(&cluster_elsewhere, (u_int)reply->integer,
 		    memory_order_relaxed);
+}
+
+/*
+ * Put this node's count under its key and its name in the set of nodes
+ * (which moderators' questions ask, cluster-ask.c); get the others'.
+ */
+static void
+cluster_count(void)
+{
+	redisAsyncCommand(cluster_cmd, cluster_count_done, NULL,
+	    "EVAL %s 1 %s %s %s %u %d", cluster_count_lua, CLUSTER_KEY_NODES,
+	    cluster_name, CLUSTER_KEY_COUNT, workers_online_here(),
+	    CLUSTER_TTL_SECS);
 }
 
 /* A remote node's key was read: gone or restarted ends its chats. */
@@ -1142,10 +1169,7 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 		redisAsyncCommand(cluster_cmd, cluster_cmd_reply, NULL,
 		    "SET %s%s %llx EX %d", cluster_node_key, cluster_name,
 		    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
-		redisAsyncCommand(cluster_cmd, cluster_count_done, NULL,
-		    "EVAL %s 1 %s %s %s %u %d", cluster_count_lua,
-		    CLUSTER_KEY_NODES, cluster_name, CLUSTER_KEY_COUNT,
-		    workers_online_here(), CLUSTER_TTL_SECS);
+		cluster_count();
 	}
 	for (i = 0; i < CLUSTER_BUCKETS; i++) {
 		for (e = cluster_table[i]; e != NULL; e = next) {
@@ -1400,18 +1424,13 @@ cluster_block(const struct match_block *mb)
 		    (unsigned long long)mb->ident[1 - i], mb->secs);
 }
 
-/*
- * A query for a proxy handle: a kick is answered, not lost.  (A /report
- * of a visitor on another node goes to the store from the reporter's
- * session, session-report.c, without the reported visitor's address or
- * key: MSG_IDENTITY is not relayed between nodes.)
- */
+/* A query for a proxy handle: a kick is answered, not lost. */
 static void
 cluster_query(struct msg *m)
 {
 	struct admin_query	*q = m->ptr;
 
-	if (q == NULL)
+	if (q == NULL || cluster_ask_query(m))
 		return;
 	switch (q->op) {
 	case ADMIN_KICK:
@@ -1441,11 +1460,15 @@ cluster_message(struct msg *m, void *arg)
 		return;
 	case MSG_LINE:
 	case MSG_TYPING:
+	case MSG_IDENTITY:
 	case MSG_LEFT:
 		cluster_relay(m);
 		break;
 	case MSG_QUERY:
 		cluster_query(m);
+		break;
+	case MSG_REPLY:
+		cluster_ask_reply(m);
 		break;
 	case MSG_NOTICE:
 		if (m->text != NULL && cluster_up && cluster_cmd != NULL)
@@ -1512,6 +1535,7 @@ cluster_start(const struct config *c)
 	evtimer_add(cluster_beat_ev, &tv);
 	cluster_retry_ev = evtimer_new(cluster_base, cluster_retry_cb, NULL);
 	cluster_on = 1;
+	table_set_nodes(1);
 	log_info("cluster: node %s, Redis at %s", cluster_name,
 	    cluster_url.path != NULL ? cluster_url.path : cluster_url.host);
 	if (pthread_create(&cluster_thread, NULL, cluster_main, NULL) != 0)
@@ -1540,6 +1564,7 @@ cluster_stop(void)
 		redisAsyncFree(ac);
 	}
 	inbox_free(cluster_inbox);
+	cluster_ask_free();
 	event_free(cluster_beat_ev);
 	event_free(cluster_retry_ev);
 	event_base_free(cluster_base);
@@ -1547,6 +1572,82 @@ cluster_stop(void)
 		while ((e = cluster_table[i]) != NULL)
 			cluster_entry_free(e);
 	cluster_url_clear(&cluster_url);
+}
+
+/* Is this node one of a cluster?  Any thread, once threads run. */
+int
+cluster_enabled(void)
+{
+	return (cluster_on);
+}
+
+/* This node's name, for cluster-ask.c. */
+const char *
+cluster_self(void)
+{
+	return (cluster_name);
+}
+
+/* Is Redis there (both connections up)? */
+int
+cluster_is_up(void)
+{
+	return (cluster_up && cluster_cmd != NULL);
+}
+
+/* The cluster thread's loop, for cluster-ask.c's timers. */
+struct event_base *
+cluster_event_base(void)
+{
+	return (cluster_base);
+}
+
+/* The cluster thread's inbox: the reply address of its own questions. */
+struct inbox *
+cluster_own_inbox(void)
+{
+	return (cluster_inbox);
+}
+
+/* Publish to a node's channel, or to every node's (node NULL). */
+void
+cluster_send(const char *node, char type, uint64_t from, uint64_t to,
+    uint64_t arg, const char *text, size_t len)
+{
+	if (node == NULL)
+		cluster_publish_to(CLUSTER_CHANNEL_ALL, type, from, to, 0, arg,
+		    text, len);
+	else
+		cluster_publish(node, type, from, to, 0, arg, text, len);
+}
+
+/*
+ * Ask Redis for the nodes alive (the set the beat keeps); fn gets the
+ * reply (NULL if the connection goes first).  -1 if Redis is away.
+ */
+int
+cluster_list_nodes(redisCallbackFn *fn, void *arg)
+{
+	if (!cluster_is_up())
+		return (-1);
+	return (redisAsyncCommand(cluster_cmd, fn, arg, "SMEMBERS %s",
+	    CLUSTER_KEY_NODES) == REDIS_OK ? 0 : -1);
+}
+
+/*
+ * A local session's partner on another node, named as the sessions
+ * table names it ("NODE:w.slot.gen"); -1 if it has none.
+ */
+int
+cluster_partner_name(uint64_t local, char *buf, size_t size)
+{
+	struct cluster_entry	*e;
+
+	if ((e = cluster_entry(local, 0)) == NULL || !e->active)
+		return (-1);
+	snprintf(buf, size, "%s:%u.%u.%u", e->node, HANDLE_WORKER(e->remote),
+	    HANDLE_SLOT(e->remote), HANDLE_GEN(e->remote));
+	return (0);
 }
 
 /* Visitors online on the other nodes (0 without a cluster); any thread. */

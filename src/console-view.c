@@ -38,36 +38,40 @@
 /* A column narrower than this is left out rather than cut. */
 #define CONSOLE_COL_MIN		6
 
-/* Title, field, widest (0: no limit), rank (0 is dropped last). */
+/*
+ * Title, field, widest (0: no limit), rank (0 is dropped last), shown
+ * only in a cluster.
+ */
 static const struct console_column console_sessions_cols[] = {
-	{ "ID",		SCOL_ID,	12, 0 },
-	{ "STATE",	SCOL_STATE,	8, 1 },
-	{ "TIME",	SCOL_TIME,	8, 4 },
-	{ "VIA",	SCOL_TRANSPORT,	6, 3 },
-	{ "ADDRESS",	SCOL_ADDRESS,	39, 2 },
-	{ "PARTNER",	SCOL_PARTNER,	12, 5 },
-	{ "KEY",	SCOL_KEY,	0, 6 },
-	{ NULL, 0, 0, 0 }
+	{ "ID",		SCOL_ID,	24, 0, 0 },
+	{ "NODE",	SCOL_NODE,	16, 2, 1 },
+	{ "STATE",	SCOL_STATE,	8, 1, 0 },
+	{ "TIME",	SCOL_TIME,	8, 4, 0 },
+	{ "VIA",	SCOL_TRANSPORT,	6, 3, 0 },
+	{ "ADDRESS",	SCOL_ADDRESS,	39, 2, 0 },
+	{ "PARTNER",	SCOL_PARTNER,	24, 5, 0 },
+	{ "KEY",	SCOL_KEY,	0, 6, 0 },
+	{ NULL, 0, 0, 0, 0 }
 };
 static const struct console_column console_reports_cols[] = {
-	{ "ID",		RCOL_ID,	8, 0 },
-	{ "STATUS",	RCOL_STATUS,	9, 1 },
-	{ "TIME",	RCOL_TIME,	20, 4 },
-	{ "REPORTED",	RCOL_REPORTED,	40, 2 },
-	{ "REASON",	RCOL_REASON,	0, 3 },
-	{ "REPORTER",	RCOL_REPORTER,	40, 5 },
-	{ NULL, 0, 0, 0 }
+	{ "ID",		RCOL_ID,	8, 0, 0 },
+	{ "STATUS",	RCOL_STATUS,	9, 1, 0 },
+	{ "TIME",	RCOL_TIME,	20, 4, 0 },
+	{ "REPORTED",	RCOL_REPORTED,	40, 2, 0 },
+	{ "REASON",	RCOL_REASON,	0, 3, 0 },
+	{ "REPORTER",	RCOL_REPORTER,	40, 5, 0 },
+	{ NULL, 0, 0, 0, 0 }
 };
 /* In strangerctl's order (table.c), so that the two read alike. */
 static const struct console_column console_bans_cols[] = {
-	{ "ID",		BCOL_ID,	8, 3 },
-	{ "TARGET",	BCOL_TARGET,	50, 0 },
-	{ "KIND",	BCOL_KIND,	7, 5 },
-	{ "EXPIRES",	BCOL_EXPIRES,	20, 1 },
-	{ "CREATED",	BCOL_CREATED,	20, 6 },
-	{ "BY",		BCOL_BY,	50, 4 },
-	{ "REASON",	BCOL_REASON,	0, 2 },
-	{ NULL, 0, 0, 0 }
+	{ "ID",		BCOL_ID,	8, 3, 0 },
+	{ "TARGET",	BCOL_TARGET,	50, 0, 0 },
+	{ "KIND",	BCOL_KIND,	7, 5, 0 },
+	{ "EXPIRES",	BCOL_EXPIRES,	20, 1, 0 },
+	{ "CREATED",	BCOL_CREATED,	20, 6, 0 },
+	{ "BY",		BCOL_BY,	50, 4, 0 },
+	{ "REASON",	BCOL_REASON,	0, 2, 0 },
+	{ NULL, 0, 0, 0, 0 }
 };
 const struct console_column *const console_columns[CONSOLE_PANES] = {
 	console_sessions_cols, console_reports_cols, console_bans_cols
@@ -76,6 +80,12 @@ const char *const console_pane_names[CONSOLE_PANES] = {
 	"sessions", "reports", "bans"
 };
 
+/* Is a column shown: the node column only in a cluster. */
+int
+console_column_shown(const struct console_column *col)
+{
+	return (!col->nodes || table_has_nodes());
+}
 
 static u_int	 console_view_width(const char *);
 static void	 console_view_best(struct screen *, u_int, u_int,
@@ -229,7 +239,8 @@ console_view_table(struct console *c, struct screen *scr, u_int top,
 	used = 0;
 	for (rank = 0; rank <= TABLE_COLS_MAX; rank++) {
 		for (i = 0; i < ncols; i++) {
-			if (cols[i].rank != rank)
+			if (cols[i].rank != rank ||
+			    !console_column_shown(&cols[i]))
 				continue;
 			want = w[i] + (used > 0 ? 2 : 1);
 			if (used + want <= scr->sx) {

@@ -103,6 +103,7 @@ static void	 console_table_free(struct console_table *);
 static void	 console_table_print(struct console *, enum console_pane);
 static void	 console_stats_set(struct console *, struct console_req *);
 static void	 console_stats_print(struct console *);
+static void	 console_stats_nodes(struct console *, char *);
 static void	 console_audit(struct console *, const char *, const char *,
 		     const char *);
 static void	 console_action_clear(struct console_action *);
@@ -312,7 +313,7 @@ console_refresh(struct console *c, enum console_req_kind kind, int print)
 	switch (kind) {
 	case CONSOLE_REQ_SESSIONS:
 		r = console_req_new(c, kind);
-		ask_workers(&r->ask, ADMIN_SESSIONS);
+		ask_everywhere(&r->ask, ADMIN_SESSIONS);
 		break;
 	case CONSOLE_REQ_REPORTS:
 		r = console_req_new(c, kind);
@@ -324,7 +325,7 @@ console_refresh(struct console *c, enum console_req_kind kind, int print)
 		break;
 	case CONSOLE_REQ_STATS:
 		r = console_req_new(c, kind);
-		ask_workers(&r->ask, ADMIN_STATS);
+		ask_everywhere(&r->ask, ADMIN_STATS);
 		ask_store(&r->ask, console_store_req(c, STORE_STATS));
 		break;
 	default:
@@ -430,6 +431,9 @@ console_req_done(struct console *c, struct console_req *r)
 			    "failed");
 			break;
 		}
+		/* A cluster names the nodes that did not answer. */
+		if (r->ask.text != NULL)
+			console_say(c, 1, "%s", r->ask.text);
 		rows = r->ask.rows;
 		r->ask.rows = NULL;
 		if (r->kind == CONSOLE_REQ_SESSIONS)
@@ -447,6 +451,10 @@ console_req_done(struct console *c, struct console_req *r)
 		console_stats_set(c, r);
 		if (r->print)
 			console_stats_print(c);
+		if (r->print && r->ask.rows != NULL)
+			console_stats_nodes(c, r->ask.rows);
+		if (r->print && r->ask.text != NULL)
+			console_say(c, 1, "%s", r->ask.text);
 		break;
 	case CONSOLE_REQ_ACTION:
 	case CONSOLE_REQ_KICK:
@@ -572,6 +580,41 @@ console_stats_print(struct console *c)
 	    n[STAT_REPORTS_OPEN], n[STAT_REPORTS], n[STAT_BANS]);
 }
 
+/*
+ * Line mode, in a cluster: each node's figures, from the rows
+ * "NODE:sessions" to "NODE:alone" (table_node_stats), one line a node.
+ */
+static void
+console_stats_nodes(struct console *c, char *rows)
+{
+	char	*line, *next, *f[3], *colon, out[256];
+	size_t	 len = 0;
+	int	 n;
+
+	out[0] = '\0';
+	for (line = rows; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (control_split(line, f, 3) != 3 ||
+		    (colon = strchr(f[1], ':')) == NULL)
+			continue;
+		*colon++ = '\0';
+		if (strcmp(colon, "sessions") == 0) {
+			if (len > 0)
+				console_print(c, "%s.", out);
+			len = 0;
+			n = snprintf(out, sizeof out, "node %.64s: %s online",
+			    f[1], f[2]);
+		} else
+			n = snprintf(out + len, sizeof out - len, ", %s %s",
+			    f[2], colon);
+		if (n > 0 && (size_t)n < sizeof out - len)
+			len += (size_t)n;
+	}
+	if (len > 0)
+		console_print(c, "%s.", out);
+}
+
 /* Line mode: a table as aligned columns, evidence under each report. */
 static void
 console_table_print(struct console *c, enum console_pane pane)
@@ -589,6 +632,8 @@ console_table_print(struct console *c, enum console_pane pane)
 	for (col = cols; col->title != NULL; col++) {
 		j = (u_int)(col - cols);
 		w[j] = (u_int)strlen(col->title);
+		if (!console_column_shown(col))
+			continue;
 		for (i = 0; i < t->nrows; i++) {
 			cw = (u_int)utf8_strwidth(CONSOLE_CELL(t, i, col->field),
 			    strlen(CONSOLE_CELL(t, i, col->field)));
@@ -607,6 +652,8 @@ console_table_print(struct console *c, enum console_pane pane)
 			    CONSOLE_CELL(t, i - 1, col->field);
 			size_t		 vl = strlen(v), k;
 
+			if (!console_column_shown(col))
+				continue;
 			j = (u_int)(col - cols);
 			/* Cut at the width, by characters, then pad. */
 			cw = 0;
@@ -726,7 +773,10 @@ console_unban(struct console *c, const char *target)
 	ask_store(&r->ask, sr);
 }
 
-/* kick ID, where ID is a session id from the sessions table: w.slot.gen */
+/*
+ * kick ID, where ID is a session id from the sessions table: w.slot.gen,
+ * or NODE:w.slot.gen in a cluster (a session of any node)
+ */
 static void
 console_kick(struct console *c, const char *id)
 {

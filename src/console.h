@@ -27,7 +27,9 @@ struct console_column {
 	u_int		 field;
 	u_int		 max;		/* widest it is drawn; 0: no limit */
 	u_int		 rank;		/* narrow screens drop high ranks */
+	int		 nodes;		/* shown only in a cluster */
 };
+int		 console_column_shown(const struct console_column *);
 extern const struct console_column *const console_columns[CONSOLE_PANES];
 extern const char *const console_pane_names[CONSOLE_PANES];
 /* What the input line is asking. */

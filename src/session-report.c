@@ -13,6 +13,9 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,35 @@ session_report_identity(struct session *s, struct msg *m)
 		c->early_from = m->from;
 	}
 	m->text = NULL;
+}
+
+/*
+ * Is text (len bytes, not terminated) a partner's identity as
+ * session_report_paired() writes it: "transport addr key", a known
+ * transport, an IPv4 or IPv6 address, a fingerprint or "-"?  Another
+ * node's word is checked this strictly before a report stores it.
+ */
+int
+session_report_who_ok(const char *text, size_t len)
+{
+	char		 buf[16 + 64 + 128 + 4], t[16], a[64], k[128];
+	u_char		 addr[16];
+	int		 used = 0;
+
+	if (len >= sizeof buf || memchr(text, '\0', len) != NULL)
+		return (0);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%15[a-z] %63[0-9a-fA-F.:] %127[A-Za-z0-9+/=:-]%n",
+	    t, a, k, &used) != 3 || (size_t)used != len)
+		return (0);
+	if (strcmp(t, "ssh") != 0 && strcmp(t, "telnet") != 0)
+		return (0);
+	if (inet_pton(AF_INET, a, addr) != 1 &&
+	    inet_pton(AF_INET6, a, addr) != 1)
+		return (0);
+	/* Exactly one space between fields, as written. */
+	return (strlen(t) + strlen(a) + strlen(k) + 2 == len);
 }
 
 /* "transport addr key" (key "-" when none) into an identity. */

@@ -498,6 +498,9 @@ main(int argc, char **argv)
 			printf("%s\n", a.message);
 	} else
 		ctl_print_table(cmd, &a);
+	/* A table's note (a cluster's node that did not answer): aside. */
+	if (cmd->output != CTL_MESSAGE && a.message != NULL)
+		fprintf(stderr, "strangerctl: %s\n", a.message);
 	for (i = 0; i < a.nrows; i++)
 		free(a.rows[i]);
 	free(a.rows);

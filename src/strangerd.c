@@ -530,12 +530,14 @@ main(int argc, char **argv)
 	 * Everything a worker may post to exists before the workers run,
 	 * and after the drop so that the control socket is the daemon user's:
 	 * the store (reports, bans), the control socket (answers) and the
-	 * matchmaker.
+	 * matchmaker.  The cluster thread comes before the control socket,
+	 * whose answers depend on whether there is a cluster (cluster_on,
+	 * the sessions' node column), written by cluster_start().
 	 */
 	store_start();
-	admin_start(c->dir);
 	match_start();
 	cluster_start(c);
+	admin_start(c->dir);
 	workers_run();
 	if (metrics_start(c) != 0)
 		fatalx("cannot serve metrics on %s", c->metrics_name);

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -285,21 +286,52 @@ class TestClusterRelay(ClusterTest):
         c = self.visitor("a")
         c.wait_for("connected to a stranger")
 
+    def reports(self, node):
+        ctl = os.path.join(ROOT, "strangerctl")
+
+        def reports():
+            p = subprocess.run([ctl, "-d", self.nodes[node].statedir, "-j",
+                                "reports"], capture_output=True, timeout=20)
+            return json.loads(p.stdout or b"[]")
+        return poll(reports)
+
     def test_report_of_a_visitor_on_another_node_is_kept(self):
-        a, b = self.cross_pair()
+        # The reported visitor's address crosses with the pairing
+        # (pub/sub), so the report can be actioned like a local one.
+        source = new_source()
+        a = self.visitor("a")
+        b = self.visitor("b", source=source)
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
         self.chat(b, a, "something rude")
         a.type_line("/report rude")
         a.wait_for("Thank you")
         b.wait_for("The stranger left")
-        ctl = os.path.join(ROOT, "strangerctl")
-
-        def reports():
-            p = subprocess.run([ctl, "-d", self.nodes["a"].statedir, "-j",
-                                "reports"], capture_output=True, timeout=20)
-            return json.loads(p.stdout or b"[]")
-        got = poll(reports)
+        got = self.reports("a")
         self.assertEqual(len(got), 1, got)
         self.assertIn("reported: something rude", got[0]["evidence"])
+        self.assertIn(source, got[0]["reported"], got)
+        self.assertIn("telnet", got[0]["reported"], got)
+
+    def test_report_of_an_ssh_visitor_on_another_node_has_its_key(self):
+        path, fp = make_key(self.redis.dir, "rude")
+        a = self.visitor("a")
+        b = AsyncSsh(self.nodes["b"].ssh_port, keys=[path], name="ssh-on-b")
+        self.clients.append(b)
+        b.wait_for("Press Enter")
+        b.send(b"\r")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(b, a, "rude over ssh")
+        # The stranger says something nasty and leaves first.
+        b.close()
+        a.wait_for("The stranger left")
+        a.type_line("/report rude")
+        a.wait_for("Thank you")
+        got = self.reports("a")
+        self.assertEqual(len(got), 1, got)
+        self.assertIn(fp, got[0]["reported"], got)
+        self.assertIn("reported: rude over ssh", got[0]["evidence"])
 
     def test_junk_published_to_a_node_is_dropped(self):
         junk = [b"", b"L", b"L a 1 2 3 4 5", b"P b 0 0 0 0 0 ",
@@ -310,6 +342,209 @@ class TestClusterRelay(ClusterTest):
             self.redis.command("PUBLISH", "strangerd:to:a", j)
         a, b = self.cross_pair()
         self.chat(a, b, "still fine")
+        self.assertTrue(self.nodes["a"].alive())
+
+
+class TestClusterModeration(ClusterTest):
+    """strangerctl and the console on one node see and act on every
+    node's sessions."""
+
+    def ctl(self, node, *args):
+        p = subprocess.run([os.path.join(ROOT, "strangerctl"), "-d",
+                            self.nodes[node].statedir] + list(args),
+                           capture_output=True, timeout=20)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def sessions(self, node):
+        rc, out, err = self.ctl(node, "-j", "sessions")
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
+    def session_of(self, node, source):
+        """The row of the visitor from source, as node lists it."""
+        rows = []
+
+        def find():
+            rows[:] = [r for r in self.sessions(node)
+                       if r["address"] == source]
+            return rows
+        self.assertTrue(poll(find), self.sessions(node))
+        return rows[0]
+
+    def moderator(self, node):
+        key, fp = make_key(self.redis.dir, "mod")
+        path = os.path.join(self.nodes[node].statedir, "moderators")
+        with open(key + ".pub") as k, open(path, "w") as f:
+            f.write(k.read())
+        os.chmod(path, 0o600)
+        return key
+
+    def test_sessions_from_one_node_list_every_node_with_its_node(self):
+        here, there = new_source(), new_source()
+        self.visitor("a", source=here)
+        self.visitor("b", source=there)
+        mine = self.session_of("a", here)
+        theirs = self.session_of("a", there)
+        self.assertEqual(mine["node"], "a")
+        self.assertEqual(theirs["node"], "b")
+        self.assertTrue(mine["id"].startswith("a:"), mine)
+        self.assertTrue(theirs["id"].startswith("b:"), theirs)
+        # Node b lists the same two, under the same ids.
+        self.assertEqual(self.session_of("b", there)["id"], theirs["id"])
+        self.assertEqual(self.session_of("b", here)["id"], mine["id"])
+        # The text table has a NODE column.
+        rc, out, _ = self.ctl("a", "sessions")
+        self.assertEqual(rc, 0)
+        self.assertIn("NODE", out.splitlines()[0])
+        self.assertIn(theirs["id"], out)
+
+    def test_partners_on_two_nodes_name_each_other(self):
+        sa, sb = new_source(), new_source()
+        a = self.visitor("a", source=sa)
+        b = self.visitor("b", source=sb)
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        ra, rb = self.session_of("a", sa), self.session_of("a", sb)
+        self.assertEqual(ra["partner"], rb["id"])
+        self.assertEqual(rb["partner"], ra["id"])
+
+    def test_kick_from_one_node_of_a_visitor_on_another(self):
+        there = new_source()
+        v = self.visitor("b", source=there)
+        sid = self.session_of("a", there)["id"]
+        rc, out, err = self.ctl("a", "kick", sid)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("node b: kicked", out)
+        v.wait_for("A moderator ended your session.")
+        self.assertTrue(v.wait_closed(), v.describe())
+        self.assertFalse([r for r in self.sessions("a")
+                          if r["address"] == there])
+        # Gone: a second kick says so.
+        rc, _, err = self.ctl("a", "kick", sid)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("no such session", err)
+
+    def test_stats_give_totals_and_each_node(self):
+        self.visitor("a")
+        self.visitor("b")
+        self.visitor("b")
+
+        def stats():
+            rc, out, err = self.ctl("a", "-j", "stats")
+            s = json.loads(out)
+            return s if s["sessions"] == 3 else None
+        s = poll(stats)
+        self.assertTrue(s, self.ctl("a", "-j", "stats"))
+        self.assertEqual(s["a:sessions"], 1, s)
+        self.assertEqual(s["b:sessions"], 2, s)
+        self.assertEqual(s["a:waiting"] + s["b:waiting"] +
+                         s["a:chatting"] + s["b:chatting"], 3, s)
+
+    def test_console_lists_and_kicks_sessions_of_every_node(self):
+        key = self.moderator("a")
+        there = new_source()
+        v = self.visitor("b", source=there)
+        sid = self.session_of("a", there)["id"]
+        m = AsyncSsh(self.nodes["a"].ssh_port, keys=[key], pty=False,
+                     name="console")
+        self.clients.append(m)
+        m.wait_for("pairings since the start")
+        m.send(b"sessions\n")
+        m.wait_for(sid)
+        self.assertIn("NODE", m.text())
+        m.send(b"stats\n")
+        m.wait_for("node b: 1 online")
+        # The full-screen console lists it too, with its node.
+        f = PtySsh(self.nodes["a"].ssh_port, key=key, cols=120, rows=30,
+                   name="full-console")
+        self.clients.append(f)
+        f.wait_for("NODE")
+        f.wait_for(sid)
+        m.send(b"kick %s\n" % sid.encode())
+        v.wait_for("A moderator ended your session.")
+        m.wait_for("node b: kicked")
+        f.wait_gone(sid)
+
+    def test_a_killed_node_is_named_not_waited_for(self):
+        here, there = new_source(), new_source()
+        self.visitor("a", source=here)
+        self.visitor("b", source=there)
+        self.session_of("a", there)
+        self.nodes["b"].kill()
+        rc, out, err = self.ctl("a", "-j", "sessions")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("node b: no answer", err)
+        self.assertEqual([r["address"] for r in json.loads(out)], [here])
+        rc, out, err = self.ctl("a", "-j", "stats")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("node b: no answer", err)
+        self.assertEqual(json.loads(out)["sessions"], 1)
+
+    def test_without_redis_a_node_answers_for_itself_and_says_so(self):
+        here = new_source()
+        self.visitor("a", source=here)
+        self.session_of("a", here)
+        self.redis.stop()
+        self.assertTrue(poll(lambda: "lost Redis" in self.nodes["a"].log()))
+        rc, out, err = self.ctl("a", "-j", "sessions")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Redis is away: this node only", err)
+        self.assertEqual([r["address"] for r in json.loads(out)], [here])
+
+    def test_junk_answers_are_dropped(self):
+        here, there = new_source(), new_source()
+        self.visitor("a", source=here)
+        self.visitor("b", source=there)
+        self.session_of("a", there)
+        # Node b is stopped, so a waits its deadline for b while the
+        # junk comes: answers from b that are not whole rows of b's,
+        # counts out of bounds, and whole rows from a node nobody asked.
+        os.kill(self.nodes["b"].proc.pid, signal.SIGSTOP)
+        good = "row\tevil:0.1.1\ttelnet\t192.0.2.66\t-\twaiting\t1s\t-\tevil"
+        junk = ["row\tb:0.1.1\ttelnet\t192.0.2.1\t-\twaiting\t1s\t-\tc",
+                "row\ta:0.1.1\ttelnet\t192.0.2.2\t-\twaiting\t1s\t-\tb",
+                "row\tb:x\ttelnet\t192.0.2.3\t-\twaiting\t1s\t-\tb",
+                "row\tb:0.1.1\ttelnet\t192.0.2.4\x1b[2J\t-\twaiting\t1s\t-\tb",
+                "row\tb:0.1.1\ttelnet\t192.0.2.5\t-\twaiting",
+                "row\tb:0.1.1\ttelnet\t192.0.2.6\t" + "k" * 300 +
+                "\twaiting\t1s\t-\tb",
+                "bad\\q"]
+        stop = []
+
+        def flood():
+            while not stop:
+                for i in range(1, 40):
+                    self.redis.command(
+                        "PUBLISH", "strangerd:to:a",
+                        "R b 1 %x 0 0 0 %s\n" % (i, "\n".join(junk)))
+                    self.redis.command(
+                        "PUBLISH", "strangerd:to:a",
+                        "R evil 1 %x 0 0 1 %s\n" % (i, good))
+                    self.redis.command(
+                        "PUBLISH", "strangerd:to:a",
+                        "R b 1 %x 0 0 0 99999999999 1 2 3 4" % i)
+                    self.redis.command(
+                        "PUBLISH", "strangerd:all", "Q b 1 %x 0 0 63 " % i)
+                    self.redis.command(
+                        "PUBLISH", "strangerd:to:a", "K b 1 %x 0 0 0 " % i)
+        t = threading.Thread(target=flood)
+        t.start()
+        try:
+            time.sleep(0.2)
+            rc, out, err = self.ctl("a", "-j", "sessions")
+            rc2, out2, err2 = self.ctl("a", "-j", "stats")
+        finally:
+            stop.append(1)
+            t.join()
+            os.kill(self.nodes["b"].proc.pid, signal.SIGCONT)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r["address"] for r in json.loads(out)], [here],
+                         out)
+        self.assertIn("node b: no answer", err)
+        self.assertEqual(rc2, 0, err2)
+        self.assertIn("node b: no answer", err2)
+        self.assertEqual(json.loads(out2)["sessions"], 1, out2)
+        self.assertNotIn("b:sessions", json.loads(out2), out2)
         self.assertTrue(self.nodes["a"].alive())
 
 
