@@ -564,6 +564,9 @@ cask_listed(redisAsyncContext *ac, void *r, void *arg)
 	(void)ac;
 	if ((c = cask_find((uint64_t)(uintptr_t)arg)) == NULL)
 		return;
+	/* No list (the connection went, an error): this node only. */
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		c->alone = 1;
 	for (i = 0; reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
 	    i < reply->elements; i++) {
 		e = reply->element[i];
@@ -688,6 +691,9 @@ cask_missing(struct cask *c)
 
 	if (c->alone)
 		text = xstrdup("Redis is away: this node only");
+	else if (!c->listed)
+		text = xstrdup("Redis did not list the nodes in time: this "
+		    "node only");
 	for (i = 0; i < c->nnodes; i++) {
 		if (c->nodes[i].done && !c->nodes[i].cut)
 			continue;

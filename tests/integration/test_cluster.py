@@ -491,6 +491,20 @@ class TestClusterModeration(ClusterTest):
         self.assertIn("Redis is away: this node only", err)
         self.assertEqual([r["address"] for r in json.loads(out)], [here])
 
+    def test_redis_slow_to_list_the_nodes_is_said(self):
+        # Redis does not say which nodes are alive within the deadline
+        # (paused, busy): the answer is this node's alone, and says so
+        # rather than passing for the whole cluster's.
+        here, there = new_source(), new_source()
+        self.visitor("a", source=here)
+        self.visitor("b", source=there)
+        self.session_of("a", there)
+        self.redis.command("CLIENT", "PAUSE", "3500")
+        rc, out, err = self.ctl("a", "-j", "sessions")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("this node only", err)
+        self.assertEqual([r["address"] for r in json.loads(out)], [here])
+
     def test_junk_answers_are_dropped(self):
         here, there = new_source(), new_source()
         self.visitor("a", source=here)
