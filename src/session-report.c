@@ -100,6 +100,7 @@ session_report_who_ok(const char *text, size_t len)
 {
 	char		 buf[16 + 64 + 128 + 4], t[16], a[64], k[128];
 	u_char		 addr[16];
+	size_t		 tl, al;
 	int		 used = 0;
 
 	if (len >= sizeof buf || memchr(text, '\0', len) != NULL)
@@ -114,8 +115,14 @@ session_report_who_ok(const char *text, size_t len)
 	if (inet_pton(AF_INET, a, addr) != 1 &&
 	    inet_pton(AF_INET6, a, addr) != 1)
 		return (0);
-	/* Exactly one space between fields, as written. */
-	return (strlen(t) + strlen(a) + strlen(k) + 2 == len);
+	/*
+	 * Exactly one space between fields, as written: sscanf's " " takes
+	 * any run of white space, none too ("ssh1.2.3.4  KEY").
+	 */
+	tl = strlen(t);
+	al = strlen(a);
+	return (buf[tl] == ' ' && buf[tl + 1 + al] == ' ' &&
+	    tl + al + strlen(k) + 2 == len);
 }
 
 /* "transport addr key" (key "-" when none) into an identity. */

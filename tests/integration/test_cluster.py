@@ -313,6 +313,39 @@ class TestClusterRelay(ClusterTest):
         self.assertIn(source, got[0]["reported"], got)
         self.assertIn("telnet", got[0]["reported"], got)
 
+    def test_identity_not_as_written_is_dropped(self):
+        # An identity published to a node must read exactly as a node
+        # writes it ("transport address key", one space each): one that
+        # only sscanf would take ("ssh9.9.9.9  KEY") must not replace
+        # the partner's real one, which the report then keeps.
+        source = new_source()
+        a = self.visitor("a")
+        b = self.visitor("b", source=source)
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        self.chat(b, a, "first")
+        p = subprocess.run([os.path.join(ROOT, "strangerctl"), "-d",
+                            self.nodes["a"].statedir, "-j", "sessions"],
+                           capture_output=True, timeout=20)
+        row = [r for r in json.loads(p.stdout) if r["node"] == "a"][0]
+
+        def handle(name):
+            w, slot, gen = (int(x) for x in name.split(":")[1].split("."))
+            return "%x" % (w << 56 | gen << 32 | slot)
+        boot = self.redis.command("GET", self.redis.node_key("b"))
+        boot = boot.split(b"\r\n")[1].decode()
+        forged = "I b %s %s %s 0 0 ssh9.9.9.9  SHA256:forged" % (
+            boot, handle(row["partner"]), handle(row["id"]))
+        self.assertIn(b":1", self.redis.command(
+            "PUBLISH", "strangerd:to:a", forged))
+        # After the forged identity on the same channel: it was read.
+        self.chat(b, a, "something rude")
+        a.type_line("/report rude")
+        a.wait_for("Thank you")
+        got = self.reports("a")
+        self.assertEqual(len(got), 1, got)
+        self.assertIn(source, got[0]["reported"], got)
+
     def test_report_of_an_ssh_visitor_on_another_node_has_its_key(self):
         path, fp = make_key(self.redis.dir, "rude")
         a = self.visitor("a")
