@@ -87,6 +87,7 @@ char		*sanitize_text(const void *, size_t, size_t *);
 /* interests.c: a visitor's interests as a normalised list; no I/O. */
 #define INTERESTS_MAX		5	/* interests one visitor may give */
 #define INTEREST_MAX_CHARS	24	/* code points in one interest */
+#define INTEREST_MAX_BYTES	(INTEREST_MAX_CHARS * 4) /* in UTF-8 */
 #define INTERESTS_CUT_MANY	0x1	/* more than INTERESTS_MAX given */
 #define INTERESTS_CUT_LONG	0x2	/* one cut to INTEREST_MAX_CHARS */
 char		*interests_normalise(const char *, u_int *, int *);
