@@ -29,7 +29,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/screen-pack.o src/render.o src/match-pool.o src/limit.o \
-	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/interests.o src/nudge.o src/config.o src/config-mask.o src/ban.o src/control.o \
 	    src/proxy.o \
 	    src/table.o src/view.o src/console-view.o src/cluster-url.o
 

@@ -606,6 +606,10 @@ char		*config_dump(const struct config *);
 char		*config_fixed(const struct config *, const struct config *);
 void		 config_keep_fixed(struct config *, const struct config *);
 
+/* config-mask.c: passwords in store and cluster values masked; no I/O. */
+char		*config_mask(const char *);
+char		*config_mask_in(const char *, const char *);
+
 /*
  * metrics.c: counters any thread may bump (relaxed atomics), served in
  * Prometheus text format by a thread of its own (metrics-http.c).
