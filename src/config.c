@@ -834,6 +834,10 @@ config_parse(struct config *c, const char *name, const char *buf,
 		if (value == NULL)
 			return (config_error(cause, &p, "%s needs a value",
 			    kw));
+		/* Part of a password would be quoted: say less. */
+		if (extra != NULL && (k->flags & CONFIG_SECRET))
+			return (config_error(cause, &p, "%s takes one value, "
+			    "with no spaces (write a space as %%20)", kw));
 		if (extra != NULL)
 			return (config_error(cause, &p, "%s takes one value, "
 			    "not \"%s %s\"", kw, value, extra));

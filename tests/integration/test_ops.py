@@ -183,6 +183,18 @@ class TestCheckAndDump(TmpDir):
         self.assertIn("********", err)
         self.assertNotIn("s3cr", err)
 
+    def test_error_does_not_quote_passwords(self):
+        """A store or cluster line that the parser refuses is not
+        quoted back: it may hold a password."""
+        for line in ("store postgresql://alice:s3cr 3t@h/chat",
+                     "cluster redis://bob:s3cr 3t@127.0.0.1:6379"):
+            path = self.conf(line + "\n")
+            rc, out, err = run("-n", "-c", path)
+            self.assertEqual(rc, 1, err)
+            self.assertIn(":1: %s takes one value" % line.split()[0], err)
+            self.assertNotIn("s3cr", err)
+            self.assertNotIn("3t@", err)
+
     def test_example_shows_the_defaults(self):
         """contrib/strangerd.conf parses, and uncommenting every keyword
         line in it changes nothing: each shows its default."""
