@@ -25,9 +25,12 @@ struct config_mask_span {
 };
 
 /*
- * The password of URI's user information, if it has one: libpq ends the
- * user information at the first '@' or '/' after "scheme://", cluster
- * (cluster-url.c) at the last '@', since a Redis password may hold '@'.
+ * The password of URI's user information, if it has one: from the first
+ * ':' after "scheme://" to the last '@'.  libpq ends the user
+ * information at the first '@' or '/', cluster-url.c at the last '@'
+ * (a Redis password may hold '@'); taking the last for both also masks
+ * a password with a '/' that libpq would misread, and quote, as a host
+ * and port.
  */
 static int
 config_mask_userinfo(const char *v, struct config_mask_span *sp)
@@ -38,14 +41,7 @@ config_mask_userinfo(const char *v, struct config_mask_span *sp)
 	    strspn(v, "abcdefghijklmnopqrstuvwxyz") != (size_t)(start - v))
 		return (0);
 	start += 3;
-	if (strncmp(v, "redis://", 8) == 0)
-		end = strrchr(start, '@');
-	else {
-		end = start + strcspn(start, "@/");
-		if (*end != '@')
-			end = NULL;
-	}
-	if (end == NULL)
+	if ((end = strrchr(start, '@')) == NULL)
 		return (0);
 	colon = memchr(start, ':', (size_t)(end - start));
 	if (colon == NULL || colon + 1 == end)
@@ -111,16 +107,49 @@ config_mask(const char *v)
 	return (out);
 }
 
+/* Replace each [at, at + n) of *out that holds pw with the mask. */
+static void
+config_mask_replace(char **out, const char *pw, size_t n)
+{
+	char	*tmp, *hit;
+	size_t	 at = 0;
+
+	while ((hit = strstr(*out + at, pw)) != NULL) {
+		*hit = '\0';
+		xasprintf(&tmp, "%s%s%s", *out, CONFIG_MASK, hit + n);
+		at = (size_t)(hit - *out) + sizeof CONFIG_MASK - 1;
+		free(*out);
+		*out = tmp;
+	}
+}
+
+/*
+ * Does a quoted piece of text (q, n bytes) lie within a password of v
+ * (marked in mark)?  libpq quotes the value it could not use, which may
+ * be a piece of a password cut at a '/' or ':'.
+ */
+static int
+config_mask_quoted(const char *v, const char *mark, const char *q, size_t n)
+{
+	const char	*hit;
+
+	for (hit = v; n > 0 && (hit = memmem(hit, strlen(hit), q, n)) != NULL;
+	    hit++) {
+		if (memchr(mark + (hit - v), 0, n) == NULL)
+			return (1);
+	}
+	return (0);
+}
+
 /*
  * A copy of text (a server's or library's message about v) in which each
- * run of v's password bytes is masked where it appears: libpq quotes the
- * token it could not decode.
+ * password of v is masked where it appears, whole, or as a quoted piece.
  */
 char *
 config_mask_in(const char *text, const char *v)
 {
 	size_t	 len = strlen(v), i, j, at;
-	char	*mark, *out, *tmp, *pw, *hit;
+	char	*mark, *out, *pw, *q, *end;
 
 	out = xstrdup(text);
 	mark = xcalloc(1, len + 1);
@@ -131,16 +160,20 @@ config_mask_in(const char *text, const char *v)
 		if (!mark[i])
 			continue;
 		pw = xstrndup(v + i, j - i);
-		at = 0;
-		while ((hit = strstr(out + at, pw)) != NULL) {
-			*hit = '\0';
-			xasprintf(&tmp, "%s%s%s", out, CONFIG_MASK,
-			    hit + (j - i));
-			at = (size_t)(hit - out) + sizeof CONFIG_MASK - 1;
-			free(out);
-			out = tmp;
-		}
+		config_mask_replace(&out, pw, j - i);
 		free(pw);
+	}
+	for (at = 0; (q = strchr(out + at, '"')) != NULL; ) {
+		if ((end = strchr(++q, '"')) == NULL)
+			break;
+		at = (size_t)(end + 1 - out);
+		if (!config_mask_quoted(v, mark, q, (size_t)(end - q)))
+			continue;
+		*q = '\0';
+		xasprintf(&pw, "%s%s%s", out, CONFIG_MASK, end);
+		at = (size_t)(q - out) + sizeof CONFIG_MASK;
+		free(out);
+		out = pw;
 	}
 	free(mark);
 	return (out);

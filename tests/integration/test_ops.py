@@ -173,15 +173,18 @@ class TestCheckAndDump(TmpDir):
     def test_store_error_masks_password(self):
         """libpq quotes the URI token it cannot decode: the log line
         that says the store could not be opened masks the password."""
-        path = self.conf("store postgresql://alice:s3cr%zz3t@127.0.0.1:1"
-                         "/chat\n")
-        rc, out, err = run("-f", "-c", path, "-d",
-                           os.path.join(self.tmp, "st"), "-s", "none",
-                           "-t", "127.0.0.1:%d" % free_port())
-        self.assertEqual(rc, 1, err)
-        self.assertIn("cannot open the store", err)
-        self.assertIn("********", err)
-        self.assertNotIn("s3cr", err)
+        # A token it cannot decode, and a '/' that makes it read a
+        # piece of the password as the port.
+        for uri in ("postgresql://alice:s3cr%zz3t@127.0.0.1:1/chat",
+                    "postgresql://alice:s3cr/3t@127.0.0.1:1/chat"):
+            path = self.conf("store %s\n" % uri)
+            rc, out, err = run("-f", "-c", path, "-d",
+                               os.path.join(self.tmp, "st"), "-s", "none",
+                               "-t", "127.0.0.1:%d" % free_port())
+            self.assertEqual(rc, 1, err)
+            self.assertIn("cannot open the store", err)
+            self.assertIn("********", err)
+            self.assertNotIn("s3cr", err)
 
     def test_error_does_not_quote_passwords(self):
         """A store or cluster line that the parser refuses is not

@@ -383,7 +383,8 @@ test_mask(void **state)
 	check_mask("postgresql://h:5432/db", "postgresql://h:5432/db");
 	check_mask("postgresql://h/db?user=u&password=pw&sslmode=require",
 	    "postgresql://h/db?user=u&password=********&sslmode=require");
-	check_mask("postgres://u:p:w@h/x@y", "postgres://u:********@h/x@y");
+	check_mask("postgres://u:p:w@h/x@y", "postgres://u:********@y");
+	check_mask("postgresql://u:p/w@h/db", "postgresql://u:********@h/db");
 	check_mask("host=h password='p w\\' x' dbname=d",
 	    "host=h password=******** dbname=d");
 	check_mask("host=h mypassword=x", "host=h mypassword=x");
@@ -397,6 +398,12 @@ test_mask(void **state)
 	a = config_mask_in("invalid percent-encoded token: \"p%zz\"",
 	    "postgresql://u:p%zz@h/db");
 	assert_string_equal(a, "invalid percent-encoded token: \"********\"");
+	free(a);
+	/* libpq quotes a piece of a password it took for a port. */
+	a = config_mask_in("invalid integer value \"s3\" for connection "
+	    "option \"port\"", "postgresql://u:s3/cret@h/db");
+	assert_string_equal(a, "invalid integer value \"********\" for "
+	    "connection option \"port\"");
 	free(a);
 	/* A password that is part of the mask does not loop. */
 	a = config_mask_in("a * b", "redis://u:*@h:1");
