@@ -22,13 +22,14 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -Iinclude \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libunistring (interests.c) ships no pkg-config file.
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
 
 # Modules that do no I/O: unit tests and fuzzers link them alone.
 PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/render-term.o \
 	    src/editor.o src/screen.o src/screen-pack.o src/render.o src/match-pool.o src/limit.o \
-	    src/interests.o src/nudge.o src/config.o src/ban.o src/control.o \
+	    src/interests.o src/nudge.o src/config.o src/config-mask.o src/ban.o src/control.o \
 	    src/proxy.o \
 	    src/table.o src/view.o src/console-view.o src/cluster-url.o
 
@@ -57,7 +58,8 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libssl-dev libtelnet-dev \
-	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev libhiredis-dev
+	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev libhiredis-dev \
+	    libunistring-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy \
 	    postgresql redis-server

@@ -87,6 +87,7 @@ char		*sanitize_text(const void *, size_t, size_t *);
 /* interests.c: a visitor's interests as a normalised list; no I/O. */
 #define INTERESTS_MAX		5	/* interests one visitor may give */
 #define INTEREST_MAX_CHARS	24	/* code points in one interest */
+#define INTEREST_MAX_BYTES	(INTEREST_MAX_CHARS * 4) /* in UTF-8 */
 #define INTERESTS_CUT_MANY	0x1	/* more than INTERESTS_MAX given */
 #define INTERESTS_CUT_LONG	0x2	/* one cut to INTEREST_MAX_CHARS */
 char		*interests_normalise(const char *, u_int *, int *);
@@ -229,10 +230,13 @@ void		 screen_unpack(struct screen *, const struct screen_pack *);
 
 /* render-term.c: terminal capabilities from terminfo, cached per TERM. */
 #define TERM_NCOLOURS	16
+#define TERM_UTF8	0	/* takes UTF-8 */
+#define TERM_ASCII_UI	1	/* may not: the UI's own characters in ASCII */
+#define TERM_ASCII_ALL	2	/* does not: every non-ASCII character too */
 struct term {
 	char		*name;		/* owned */
 	int		 plain;		/* no cursor addressing: line mode */
-	int		 ascii;		/* may not take UTF-8: UI in ASCII */
+	int		 ascii;		/* TERM_UTF8, TERM_ASCII_UI, TERM_ASCII_ALL */
 	int		 colours;	/* 0, 8, 16, 256 */
 	int		 ansi_cup;	/* cup is ESC [ y;x H: format it directly */
 	char		*cup;		/* owned: raw cup, for tiparm */
@@ -253,8 +257,12 @@ struct term {
 	int		 ansi_csr;	/* csr is ESC [ top;bot r */
 	uint8_t		 attr_map[256];	/* what of each attr it can show */
 	char		*attr_set[256];	/* owned: sgr0 then attr_map[i] */
+	const struct term *base;	/* a variant's original, whose strings
+					   it shares; NULL if not a variant */
+	struct term	*variant[TERM_ASCII_ALL + 1]; /* owned: other asciis */
 };
 const struct term *term_get(const char *);
+const struct term *term_charset(const struct term *, int);
 void		 term_cup(const struct term *, struct evbuffer *, u_int, u_int);
 void		 term_csr(const struct term *, struct evbuffer *, u_int, u_int);
 void		 term_free_all(void);
@@ -605,6 +613,10 @@ char		*config_dump(const struct config *);
 char		*config_fixed(const struct config *, const struct config *);
 void		 config_keep_fixed(struct config *, const struct config *);
 
+/* config-mask.c: passwords in store and cluster values masked; no I/O. */
+char		*config_mask(const char *);
+char		*config_mask_in(const char *, const char *);
+
 /*
  * metrics.c: counters any thread may bump (relaxed atomics), served in
  * Prometheus text format by a thread of its own (metrics-http.c).
@@ -811,6 +823,7 @@ struct session {
 
 	const struct term	*term;		/* NULL: plain line mode */
 	int			 echo;		/* plain, and we echo the input */
+	int			 charset;	/* TERM_*, -1: as terminfo says */
 	u_int			 echo_cols;	/* columns of it echoed */
 	u_int			 sx;
 	u_int			 sy;
@@ -905,6 +918,7 @@ struct session	*session_new(struct worker *, const struct session_ops *,
 #define SESSION_PACK_TRIM 8
 void		 session_pack_idle(struct worker *);
 void		 session_start(struct session *, const char *, u_int, u_int);
+void		 session_charset(struct session *, int);
 void		 session_resize(struct session *, u_int, u_int);
 int		 session_received(struct session *, size_t);
 void		 session_input(struct session *, const void *, size_t);

@@ -47,6 +47,7 @@ enum config_type {
 
 #define CONFIG_FIXED	0x1	/* read at start: a reload cannot change it */
 #define CONFIG_NONE	0x2	/* "none" is a value (NULL, off) */
+#define CONFIG_SECRET	0x4	/* may hold a password: masked in dumps */
 
 struct config_keyword {
 	const char	*name;
@@ -86,8 +87,8 @@ static const struct config_keyword config_keywords[] = {
 	  "none", 0 },
 	{ "proxy_from", CONFIG_NETS, F(proxy_from), 0, 0, CONFIG_NONE,
 	  "none", 0 },
-	{ "store", CONFIG_STRING, F(store), 0, 0, CONFIG_FIXED | CONFIG_NONE,
-	  "none", 0 },
+	{ "store", CONFIG_STRING, F(store), 0, 0,
+	  CONFIG_FIXED | CONFIG_NONE | CONFIG_SECRET, "none", 0 },
 
 	/* Capacity. */
 	{ "max_sessions", CONFIG_UINT, F(max_sessions), 0, 1000000, 0,
@@ -172,7 +173,7 @@ static const struct config_keyword config_keywords[] = {
 
 	/* Several nodes: cluster.c; none is the single node. */
 	{ "cluster", CONFIG_STRING, F(cluster), 0, 0,
-	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
+	  CONFIG_FIXED | CONFIG_NONE | CONFIG_SECRET, "none", 0 },
 	{ "node_name", CONFIG_STRING, F(node_name), 0, 0,
 	  CONFIG_FIXED | CONFIG_NONE, "none", 0 },
 	/* Redis away: "local" pairs this node's own, "wait" waits. */
@@ -833,6 +834,10 @@ config_parse(struct config *c, const char *name, const char *buf,
 		if (value == NULL)
 			return (config_error(cause, &p, "%s needs a value",
 			    kw));
+		/* Part of a password would be quoted: say less. */
+		if (extra != NULL && (k->flags & CONFIG_SECRET))
+			return (config_error(cause, &p, "%s takes one value, "
+			    "with no spaces (write a space as %%20)", kw));
 		if (extra != NULL)
 			return (config_error(cause, &p, "%s takes one value, "
 			    "not \"%s %s\"", kw, value, extra));
@@ -1026,13 +1031,15 @@ config_format(const struct config *c, const struct config_keyword *k,
 
 /*
  * Every keyword with its value, one per line, in the file's syntax:
- * what -T prints.  Parsing the result gives the same configuration.
+ * what -T prints.  Parsing the result gives the same configuration,
+ * but for passwords (CONFIG_SECRET), which are masked: the dump may be
+ * shown or pasted into a bug report, and the file holds the real ones.
  */
 char *
 config_dump(const struct config *c)
 {
 	const struct config_keyword	*k;
-	char				*out = NULL, *tmp;
+	char				*out = NULL, *tmp, *masked;
 	char				 value[CONFIG_LINE_MAX + 1];
 	size_t				 i;
 	u_int				 j, n;
@@ -1056,7 +1063,12 @@ config_dump(const struct config *c)
 			snprintf(value, sizeof value, "none");
 		} else
 			config_format(c, k, value, sizeof value);
-		xasprintf(&tmp, "%s%s %s\n", out, k->name, value);
+		if (k->flags & CONFIG_SECRET) {
+			masked = config_mask(value);
+			xasprintf(&tmp, "%s%s %s\n", out, k->name, masked);
+			free(masked);
+		} else
+			xasprintf(&tmp, "%s%s %s\n", out, k->name, value);
 		free(out);
 		out = tmp;
 	}

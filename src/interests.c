@@ -1,19 +1,25 @@
 /*
  * Interests: what a visitor would like to talk about, as a normalised
  * comma-separated list ("chess,music") that the matchmaker compares by
- * hash.  Normalising makes "  Chess ", "CHESS" and "chess" one interest
- * (and "CAFÉ" and "café": lower case beyond ASCII), caps the length of
- * each and how many there are, and drops repeats.
+ * hash.  Normalising makes "  Chess ", "CHESS" and "chess" one interest,
+ * and "CAFÉ", "café" and "cafe" with a combining acute too (Unicode case
+ * folding and NFC), caps the length of each and how many there are, and
+ * drops repeats.
  *
- * Pure: no I/O, no state.  The text must already be sanitised.  Case
- * comes from glibc's towlower(), so, as for utf8.c, the process must
- * have called setlocale(LC_CTYPE, "C.UTF-8") first.
+ * Pure: no I/O, no state.  The text must already be sanitised.  Folding
+ * and composing come from libunistring (u8_casefold with UNINORM_NFC):
+ * Unicode's own full case folding and canonical composition, kept up to
+ * date by GNU, instead of tables of our own; it does not depend on the
+ * process locale.
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
+
+#include <unicase.h>
+#include <uninorm.h>
+#include <unictype.h>
 
 #include "strangerd.h"
 
@@ -44,66 +50,101 @@ interests_hash_one(const char *p, size_t len)
 }
 
 /*
+ * Copy the interest in [p, end) to word with its runs of spaces made one
+ * and none at either end; return its length.
+ */
+static size_t
+interests_copy(const char *p, const char *end, char *word)
+{
+	size_t		 wlen = 0;
+	int		 space = 0;
+
+	for (; p < end; p++) {
+		if (*p == ' ' || *p == '\t' || *p == ',') {
+			space = wlen > 0;
+			continue;
+		}
+		if (space)
+			word[wlen++] = ' ';
+		space = 0;
+		word[wlen++] = *p;
+	}
+	return (wlen);
+}
+
+/*
+ * Fold the case of word (wlen bytes) and compose it (NFC), then cut it to
+ * INTEREST_MAX_CHARS code points, after folding since folding can make
+ * more ("ß" is "ss").  The cut backs off to before a combining mark's
+ * base, so that what is kept normalises to itself.  Writes at most
+ * INTEREST_MAX_BYTES bytes and a NUL to out; returns the length, setting
+ * *cut if something was left out.
+ */
+static size_t
+interests_fold(const char *word, size_t wlen, char *out, int *cut)
+{
+	uint8_t		*f;
+	size_t		 flen, i, keep, k, chars = 0;
+	uint32_t	 cp;
+
+	f = u8_casefold((const uint8_t *)word, wlen, NULL, UNINORM_NFC, NULL,
+	    &flen);
+	if (f == NULL)		/* ENOMEM or not UTF-8: a sanitised line is */
+		return (0);
+	keep = 0;
+	for (i = 0; i < flen; i += k) {
+		k = utf8_decode(f + i, flen - i, &cp);
+		if (uc_combining_class(cp) == 0)
+			keep = i;	/* a cut here keeps whole clusters */
+		if (chars++ == INTEREST_MAX_CHARS) {
+			*cut = 1;
+			flen = keep;
+			break;
+		}
+	}
+	while (flen > 0 && f[flen - 1] == ' ')
+		flen--;
+	memcpy(out, f, flen);
+	out[flen] = '\0';
+	free(f);
+	return (flen);
+}
+
+/*
  * Normalise what a visitor typed: commas separate interests (or, when
- * there is no comma, spaces do); each is lower-cased, has its runs of
- * spaces made one and is cut to INTEREST_MAX_CHARS code points; empty
- * ones and repeats go; at most INTERESTS_MAX are kept.  Returns the list
- * ("" when none), stores the count in *n and what was cut (INTERESTS_CUT_*
- * bits) in *cut, each if not NULL.
+ * there is no comma, spaces do); each is case-folded and composed, has
+ * its runs of spaces made one and is cut to INTEREST_MAX_CHARS code
+ * points; empty ones and repeats go; at most INTERESTS_MAX are kept.
+ * Returns the list ("" when none), stores the count in *n and what was
+ * cut (INTERESTS_CUT_* bits) in *cut, each if not NULL.
  */
 char *
 interests_normalise(const char *in, u_int *n, int *cut)
 {
 	char		*out, *word, *o;
+	char		 folded[INTEREST_MAX_BYTES + 1];
 	const char	*p, *end;
 	char		 sep;
-	size_t		 len, chars, wlen, k;
+	size_t		 wlen;
 	u_int		 count = 0;
-	uint32_t	 cp;
-	int		 space, cuts = 0;
+	int		 cuts = 0, long_cut;
 
-	len = strlen(in);
 	sep = strchr(in, ',') != NULL ? ',' : ' ';
-	/* Lower case can take more bytes (U+023A, 2, is U+2C65, 3). */
-	out = xcalloc(1, 2 * len + 2);
+	out = xcalloc(1, INTERESTS_MAX * (INTEREST_MAX_BYTES + 1) + 1);
 	o = out;
-	word = xmalloc(2 * len + 1);
+	word = xmalloc(strlen(in) + 1);
 	for (p = in; *p != '\0'; p = end) {
 		end = strchr(p, sep);
 		if (end == NULL)
 			end = p + strlen(p);
-		/* Copy one interest: lower case, one space between words. */
-		wlen = chars = 0;
-		space = 0;
-		for (; p < end && chars < INTEREST_MAX_CHARS; p += k) {
-			k = utf8_decode(p, (size_t)(end - p), &cp);
-			if (cp == ' ' || cp == '\t' || cp == ',') {
-				space = wlen > 0;
-				continue;
-			}
-			if (space) {
-				word[wlen++] = ' ';
-				chars++;
-				space = 0;
-				if (chars == INTEREST_MAX_CHARS)
-					break;
-			}
-			wlen += utf8_encode((uint32_t)towlower((wint_t)cp),
-			    word + wlen);
-			chars++;
-		}
-		/* What is left of it (but spaces) did not fit. */
-		if (p + strspn(p, " \t,") < end)
+		wlen = interests_copy(p, end, word);
+		long_cut = 0;
+		wlen = interests_fold(word, wlen, folded, &long_cut);
+		if (long_cut)
 			cuts |= INTERESTS_CUT_LONG;
 		if (*end == sep)
 			end++;
-		/* A cut just after a space leaves it at the end. */
-		if (wlen > 0 && word[wlen - 1] == ' ')
-			wlen--;
-		if (wlen == 0)
-			continue;
-		word[wlen] = '\0';
-		if (interests_find(out, word) != -1)
+		if (wlen == 0 || interests_find(out, folded) != -1)
 			continue;
 		if (count == INTERESTS_MAX) {
 			cuts |= INTERESTS_CUT_MANY;
@@ -111,7 +152,7 @@ interests_normalise(const char *in, u_int *n, int *cut)
 		}
 		if (o != out)
 			*o++ = ',';
-		memcpy(o, word, wlen);
+		memcpy(o, folded, wlen);
 		o += wlen;
 		*o = '\0';
 		count++;

@@ -156,6 +156,13 @@ term_free(struct term *t)
 
 	if (t == NULL)
 		return;
+	for (i = 0; i < TERM_ASCII_ALL + 1; i++)
+		term_free(t->variant[i]);
+	/* A variant's strings are its original's. */
+	if (t->base != NULL) {
+		free(t);
+		return;
+	}
 	free(t->name);
 	free(t->cup);
 	free(t->clear);
@@ -502,6 +509,36 @@ term_get(const char *name)
 out:
 	pthread_mutex_unlock(&term_lock);
 	return (t);
+}
+
+/*
+ * The same terminal with ascii set (TERM_*): what the client said of
+ * its character set through telnet CHARSET, which terminfo cannot know.
+ * Variants are built once and kept with their original, as it is.
+ */
+const struct term *
+term_charset(const struct term *t, int ascii)
+{
+	struct term	*base, *v;
+
+	if (t->plain || t->ascii == ascii || ascii < 0 ||
+	    ascii >= (int)TERM_ASCII_ALL + 1)
+		return (t);
+	pthread_mutex_lock(&term_lock);
+	/* Cache entries are ours to change, under the lock. */
+	base = (struct term *)(t->base != NULL ? t->base : t);
+	if (base->ascii == ascii)
+		v = base;
+	else if ((v = base->variant[ascii]) == NULL) {
+		v = xmalloc(sizeof *v);
+		memcpy(v, base, sizeof *v);
+		memset(v->variant, 0, sizeof v->variant);
+		v->ascii = ascii;
+		v->base = base;
+		base->variant[ascii] = v;
+	}
+	pthread_mutex_unlock(&term_lock);
+	return (v);
 }
 
 /*

@@ -297,7 +297,8 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
 /*
  * The UI's own non-ASCII characters, for a terminal that may not take
  * UTF-8 (term->ascii): each has a one-column ASCII stand-in.  What
- * strangers write is left alone.
+ * strangers write is left alone, unless the client said it takes no
+ * UTF-8 at all (TERM_ASCII_ALL, render_put).
  */
 static u_int
 render_ascii(u_int cp)
@@ -336,7 +337,16 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 
 	if (rc->term->ascii && width == 1 && !c->mark)
 		cp = render_ascii(cp);
-	if (cp >= 0x20 && cp < 0x7f && width == 1 && !c->mark) {
+	if (rc->term->ascii == TERM_ASCII_ALL && (cp >= 0x7f || c->mark)) {
+		/*
+		 * A client that said it takes no UTF-8: one '?' a column,
+		 * so that its cursor stays where ours is.
+		 */
+		if (width == 0 || (width == 2 && x + 1 >= rc->next->sx))
+			width = 1;
+		memset(p, '?', width);
+		rc->len += width;
+	} else if (cp >= 0x20 && cp < 0x7f && width == 1 && !c->mark) {
 		/* Printable ASCII, the common case. */
 		*p = cp;
 		rc->len++;

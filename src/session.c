@@ -214,6 +214,7 @@ session_new(struct worker *w, const struct session_ops *ops, void *fe,
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	s->last_active = now_ms();
 	s->state = SESSION_WELCOME;
+	s->charset = -1;
 	metrics_inc(strcmp(s->transport, "ssh") == 0 ? METRIC_SESSIONS_SSH :
 	    METRIC_SESSIONS_TELNET);
 	metrics_session_state(s->transport, -1, SESSION_WELCOME);
@@ -246,6 +247,8 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	s->sx = sx;
 	s->sy = sy;
 	s->term = term_get(term);
+	if (s->charset != -1)
+		s->term = term_charset(s->term, s->charset);
 	/* A verified key in DIR/moderators: the console (console.c). */
 	if (s->key != NULL && moderators_is_listed(s->key)) {
 		console_new(s);
@@ -279,6 +282,17 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	session_dirty(s);
 	if (s->console != NULL)
 		console_start(s);
+}
+
+/*
+ * Before session_start: the client said which character set it takes
+ * (telnet CHARSET), TERM_UTF8 or TERM_ASCII_ALL, overriding terminfo.
+ */
+void
+session_charset(struct session *s, int charset)
+{
+	if (!s->ready)
+		s->charset = charset;
 }
 
 /* The client's window changed size. */

@@ -184,11 +184,14 @@ static void
 store_pg_set_error(const char *msg)
 {
 	const char	*p;
+	char		*masked;
 	size_t		 len = 0;
 
 	if (msg == NULL || *msg == '\0')
 		msg = "unknown PostgreSQL error";
-	for (p = msg; *p != '\0' && len < sizeof pg_err - 1; p++) {
+	/* libpq quotes a URI token it cannot decode: the password too. */
+	masked = config_mask_in(msg, pg_uri != NULL ? pg_uri : "");
+	for (p = masked; *p != '\0' && len < sizeof pg_err - 1; p++) {
 		if (isspace((u_char)*p)) {
 			if (len > 0 && pg_err[len - 1] != ' ')
 				pg_err[len++] = ' ';
@@ -198,6 +201,7 @@ store_pg_set_error(const char *msg)
 	while (len > 0 && pg_err[len - 1] == ' ')
 		len--;
 	pg_err[len] = '\0';
+	free(masked);
 }
 
 /* The server's notices (a shutdown's warning): to the log, not stderr. */

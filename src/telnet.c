@@ -1,7 +1,8 @@
 /*
  * The telnet front end: a bufferevent for the socket and libtelnet for
- * the protocol.  Negotiates WILL ECHO, WILL SGA, DO NAWS and DO TTYPE,
- * learns the window size and terminal type, and hands the visitor to a
+ * the protocol.  Negotiates WILL ECHO, WILL SGA, DO NAWS, DO TTYPE and
+ * WILL CHARSET (RFC 2066: asks for UTF-8), learns the window size,
+ * terminal type and whether it takes UTF-8, and hands the visitor to a
  * session.  A client that never answers (netcat) gets plain line mode
  * once the negotiation deadline passes.
  *
@@ -23,6 +24,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -36,6 +38,14 @@
 #define TELNET_TTYPE_MAX	40
 /* Time a closing connection has to take its last bytes. */
 #define TELNET_LINGER_SEC	3
+
+/* RFC 2066, which libtelnet passes through as a plain subnegotiation. */
+#define TELNET_OPT_CHARSET	42
+#define TELNET_CHARSET_REQUEST	1
+#define TELNET_CHARSET_ACCEPTED	2
+#define TELNET_CHARSET_REJECTED	3
+/* REQUEST, then the separator and the one set we ask for. */
+#define TELNET_CHARSET_ASK	"\001;UTF-8"
 
 struct telnet_conn {
 	struct worker		*w;
@@ -55,6 +65,8 @@ struct telnet_conn {
 	int			 answered;	/* the client negotiated at all */
 	int			 naws_done;
 	int			 ttype_done;
+	int			 charset_asked;	/* REQUEST sent */
+	int			 charset_done;	/* answered, refused or too late */
 	int			 started;
 	int			 dead;		/* socket error or EOF */
 };
@@ -64,6 +76,7 @@ static const telnet_telopt_t telnet_opts[] = {
 	{ TELNET_TELOPT_SGA,	TELNET_WILL,	TELNET_DO },
 	{ TELNET_TELOPT_NAWS,	TELNET_WONT,	TELNET_DO },
 	{ TELNET_TELOPT_TTYPE,	TELNET_WONT,	TELNET_DO },
+	{ TELNET_OPT_CHARSET,	TELNET_WILL,	TELNET_DONT },
 	{ -1, 0, 0 }
 };
 
@@ -77,6 +90,9 @@ static void	telnet_handler(telnet_t *, telnet_event_t *, void *);
 static void	telnet_negotiated(evutil_socket_t, short, void *);
 static void	telnet_maybe_start(struct telnet_conn *);
 static void	telnet_got_ttype(struct telnet_conn *, const char *);
+static void	telnet_got_charset(struct telnet_conn *, const u_char *,
+		    size_t);
+static void	telnet_option(struct telnet_conn *, telnet_event_t *);
 static void	telnet_queue(struct telnet_conn *, const char *, size_t);
 static void	telnet_warning(struct telnet_conn *, const char *);
 
@@ -118,6 +134,7 @@ telnet_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	telnet_negotiate(c->tn, TELNET_WILL, TELNET_TELOPT_SGA);
 	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_NAWS);
 	telnet_negotiate(c->tn, TELNET_DO, TELNET_TELOPT_TTYPE);
+	telnet_negotiate(c->tn, TELNET_WILL, TELNET_OPT_CHARSET);
 	c->ours = 0;
 
 	c->negotiate_ev = evtimer_new(w->base, telnet_negotiated, c);
@@ -132,7 +149,7 @@ telnet_maybe_start(struct telnet_conn *c)
 {
 	if (c->started || c->s == NULL || c->dead || c->drop != NULL)
 		return;
-	if (!c->naws_done || !c->ttype_done)
+	if (!c->naws_done || !c->ttype_done || !c->charset_done)
 		return;
 	c->started = 1;
 	evtimer_del(c->negotiate_ev);
@@ -158,7 +175,7 @@ telnet_negotiated(evutil_socket_t fd, short events, void *arg)
 		session_start(c->s, NULL, c->sx, c->sy);
 		return;
 	}
-	c->naws_done = c->ttype_done = 1;
+	c->naws_done = c->ttype_done = c->charset_done = 1;
 	telnet_maybe_start(c);
 }
 
@@ -178,6 +195,75 @@ telnet_got_ttype(struct telnet_conn *c, const char *name)
 	telnet_maybe_start(c);
 }
 
+/*
+ * The answer to our CHARSET REQUEST, from the client and so untrusted:
+ * p (len bytes, after the option byte) is ACCEPTED and a set's name, or
+ * REJECTED.  Only ACCEPTED "UTF-8", the one set asked for, means UTF-8;
+ * REJECTED, or any other name (which it was not offered), means it
+ * takes none: then the UI is drawn in ASCII and what strangers write
+ * shows non-ASCII characters as '?'.  Anything else, or an answer not
+ * asked for or too late, is ignored.
+ */
+static void
+telnet_got_charset(struct telnet_conn *c, const u_char *p, size_t len)
+{
+	int	utf8;
+
+	if (!c->charset_asked || c->charset_done || c->started ||
+	    c->s == NULL || len == 0)
+		return;
+	if (p[0] == TELNET_CHARSET_ACCEPTED)
+		utf8 = len - 1 == 5 && strncasecmp((const char *)p + 1,
+		    "UTF-8", 5) == 0;
+	else if (p[0] == TELNET_CHARSET_REJECTED)
+		utf8 = 0;
+	else
+		return;
+	session_charset(c->s, utf8 ? TERM_UTF8 : TERM_ASCII_ALL);
+	c->charset_done = 1;
+	telnet_maybe_start(c);
+}
+
+/*
+ * The client agreed to an option or refused it (WILL, WONT, DO, DONT).
+ * DO CHARSET, the answer to our WILL, lets us send the REQUEST, once.
+ */
+static void
+telnet_option(struct telnet_conn *c, telnet_event_t *ev)
+{
+	u_char	opt = ev->neg.telopt;
+
+	c->answered = 1;
+	switch (ev->type) {
+	case TELNET_EV_WILL:
+		if (opt == TELNET_TELOPT_TTYPE)
+			telnet_ttype_send(c->tn);
+		break;
+	case TELNET_EV_WONT:
+		if (opt == TELNET_TELOPT_NAWS)
+			c->naws_done = 1;
+		if (opt == TELNET_TELOPT_TTYPE)
+			c->ttype_done = 1;
+		break;
+	case TELNET_EV_DO:
+		if (opt != TELNET_OPT_CHARSET || c->charset_asked)
+			break;
+		c->charset_asked = 1;
+		c->ours = 1;
+		telnet_subnegotiation(c->tn, TELNET_OPT_CHARSET,
+		    TELNET_CHARSET_ASK, sizeof TELNET_CHARSET_ASK - 1);
+		c->ours = 0;
+		break;
+	case TELNET_EV_DONT:
+		if (opt == TELNET_OPT_CHARSET)
+			c->charset_done = 1;
+		break;
+	default:
+		break;
+	}
+	telnet_maybe_start(c);
+}
+
 /* Everything libtelnet tells us. */
 static void
 telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
@@ -186,6 +272,7 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 	const u_char		*p;
 	u_int			 sx, sy;
 
+	(void)tn;		/* c->tn */
 	/* The visit is ending: what was read after the reason is ignored. */
 	if (c->drop != NULL && ev->type != TELNET_EV_SEND)
 		return;
@@ -198,23 +285,17 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		telnet_queue(c, ev->data.buffer, ev->data.size);
 		break;
 	case TELNET_EV_WILL:
-		c->answered = 1;
-		if (ev->neg.telopt == TELNET_TELOPT_TTYPE)
-			telnet_ttype_send(tn);
-		break;
 	case TELNET_EV_WONT:
-		c->answered = 1;
-		if (ev->neg.telopt == TELNET_TELOPT_NAWS)
-			c->naws_done = 1;
-		if (ev->neg.telopt == TELNET_TELOPT_TTYPE)
-			c->ttype_done = 1;
-		telnet_maybe_start(c);
-		break;
 	case TELNET_EV_DO:
 	case TELNET_EV_DONT:
-		c->answered = 1;
+		telnet_option(c, ev);
 		break;
 	case TELNET_EV_SUBNEGOTIATION:
+		if (ev->sub.telopt == TELNET_OPT_CHARSET) {
+			telnet_got_charset(c, (const u_char *)ev->sub.buffer,
+			    ev->sub.size);
+			break;
+		}
 		if (ev->sub.telopt != TELNET_TELOPT_NAWS || ev->sub.size != 4)
 			break;
 		c->answered = 1;

@@ -3,7 +3,9 @@
  *
  * Properties: a failure names its place ("NAME:LINE: why"); a file that
  * parses (and passes config_finish) dumps to text that parses again to
- * the same dump, and config_dup() copies it exactly.
+ * the same dump, and config_dup() copies it exactly.  (Passwords in
+ * store and cluster are masked in a dump: the masked text parses, with
+ * "********" as the password, and masks to itself, so the dumps agree.)
  */
 
 #include <string.h>

@@ -13,7 +13,9 @@
  * a small alphabet whose widths libvterm and glibc agree on (ASCII,
  * Latin, CJK, a combining mark, a box line), and the bytes are fed to
  * libvterm, whose screen must then match cell by cell, attributes and
- * cursor included.
+ * cursor included.  A terminal whose client said it takes no UTF-8
+ * (term_charset(TERM_ASCII_ALL), bit 6 of the first byte) is sent no
+ * byte >= 0x80.
  *
  * Input: a byte choosing the terminal and the mode, two bytes for the
  * size, then operations, one byte each followed by its arguments.
@@ -42,6 +44,7 @@ static const char *alphabet[] = {
 };
 
 static struct evbuffer	*out;
+static int		 ascii_only;	/* the client takes no UTF-8 */
 
 struct vt {
 	VTerm		*vt;
@@ -193,6 +196,12 @@ flush_out(struct vt *v)
 		p = (const char *)evbuffer_pullup(out, -1);
 		FUZZ_ASSERT(vterm_input_write(v->vt, p, len) == len);
 	}
+	/* Said it takes no UTF-8 (telnet CHARSET): no byte of it at all. */
+	if (ascii_only && len != 0) {
+		p = (const char *)evbuffer_pullup(out, -1);
+		for (size_t i = 0; i < len; i++)
+			FUZZ_ASSERT((u_char)p[i] < 0x80);
+	}
 	evbuffer_drain(out, len);
 }
 
@@ -249,6 +258,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		t = term_get(terms[sel % (sizeof terms / sizeof terms[0])]);
 	FUZZ_ASSERT(t != NULL);
+	ascii_only = !(sel & 0x80) && (sel & 0x40) && !t->plain;
+	if (ascii_only)
+		t = term_charset(t, TERM_ASCII_ALL);
 
 	screen_init(&shown, sx, sy);
 	screen_init(&next, sx, sy);

@@ -111,6 +111,15 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 	fs.ops->write(fs.c, hello, sizeof hello - 1);
 }
 
+/* What telnet CHARSET said: only before the start, only one of two. */
+void
+session_charset(struct session *s, int charset)
+{
+	FUZZ_ASSERT(s == (struct session *)&fs);
+	FUZZ_ASSERT(!fs.started && !fs.closed);
+	FUZZ_ASSERT(charset == TERM_UTF8 || charset == TERM_ASCII_ALL);
+}
+
 void
 session_resize(struct session *s, u_int sx, u_int sy)
 {
@@ -266,13 +275,19 @@ deliver(struct telnet_conn *c, const uint8_t *p, size_t n)
 /*
  * A negotiation script: each byte b is one thing a client says.  Bits
  * 5-7: 0-4, IAC WILL/WONT/DO/DONT (bits 0-1) about fuzz_opts[bits 2-4];
- * 5, a window size; 6, a terminal type; 7, a key (bit 4: Enter).
+ * 5, a window size; 6, a terminal type (bit 0 clear) or an answer to
+ * CHARSET (bit 1: ACCEPTED "UTF-8", else REJECTED); 7, a key (bit 4:
+ * Enter).
  */
 static uint8_t *
 fuzz_script(const uint8_t *p, size_t len, size_t *outlen)
 {
 	static const uint8_t	 ttype[] = { TELNET_IAC, TELNET_SB,
 	    TELNET_TELOPT_TTYPE, TELNET_TTYPE_IS, 'x', 't', 'e', 'r', 'm',
+	    TELNET_IAC, TELNET_SE };
+	static const uint8_t	 accepted[] = { TELNET_IAC, TELNET_SB, 42, 2,
+	    'U', 'T', 'F', '-', '8', TELNET_IAC, TELNET_SE };
+	static const uint8_t	 rejected[] = { TELNET_IAC, TELNET_SB, 42, 3,
 	    TELNET_IAC, TELNET_SE };
 	uint8_t			*out, *o, b;
 	size_t			 i;
@@ -293,6 +308,14 @@ fuzz_script(const uint8_t *p, size_t len, size_t *outlen)
 			*o++ = TELNET_SE;
 			break;
 		case 6:
+			if (b & 1) {
+				memcpy(o, (b & 2) ? accepted : rejected,
+				    (b & 2) ? sizeof accepted :
+				    sizeof rejected);
+				o += (b & 2) ? sizeof accepted :
+				    sizeof rejected;
+				break;
+			}
 			memcpy(o, ttype, sizeof ttype);
 			o += sizeof ttype;
 			break;

@@ -2,9 +2,10 @@
 A terminal that may not take UTF-8 (vt100, vt220, ansi) gets ASCII
 for the UI's own characters: the status line's "·", the "…" and the
 arrows, so it shows no mojibake of ours.  A UTF-8 terminal keeps them.
+A telnet client that takes part in CHARSET (RFC 2066) says for itself.
 """
 
-from harness import DaemonTest
+from harness import (DO, IAC, SB, SE, WILL, DaemonTest, RawTelnet)
 
 UI = ("\u00b7", "\u2026", "\u2191", "\u2193")
 
@@ -31,3 +32,95 @@ class TestAsciiTerminals(DaemonTest):
         a, data = self.check("xterm-256color")
         self.assertIn(" online \u00b7 ", a.row(0), a.describe())
         self.assertIn("Looking for a stranger\u2026", a.screen_text())
+
+
+OPT_CHARSET = 42
+REQUEST, ACCEPTED, REJECTED = 1, 2, 3
+
+
+class CharsetTelnet(RawTelnet):
+    """A telnet client that takes part in CHARSET (RFC 2066): agrees to
+    the daemon's WILL CHARSET and answers its REQUEST with answer (the
+    subnegotiation's bytes after the option), recording the request."""
+
+    def __init__(self, port, answer, **kw):
+        self.answer = answer
+        self.requests = []
+        RawTelnet.__init__(self, port, **kw)
+
+    def _option(self, cmd, opt):
+        if cmd == WILL and opt == OPT_CHARSET:
+            self.options_seen.append((cmd, opt))
+            self.send_raw(bytes([IAC, DO, OPT_CHARSET]))
+        else:
+            RawTelnet._option(self, cmd, opt)
+
+    def _subneg(self, sb):
+        if sb[:2] == bytes([OPT_CHARSET, REQUEST]):
+            self.requests.append(sb[2:])
+            self.send_raw(bytes([IAC, SB, OPT_CHARSET]) +
+                          self.escape(self.answer) + bytes([IAC, SE]))
+        else:
+            RawTelnet._subneg(self, sb)
+
+
+class TestTelnetCharset(DaemonTest):
+    """A telnet client that offers CHARSET is asked for UTF-8: if it
+    accepts, it gets UTF-8 whatever terminfo says of its TERM; if it
+    refuses (or names another set), the UI is in ASCII and what the
+    stranger writes shows non-ASCII characters as "?", never as raw
+    UTF-8 bytes."""
+
+    def charset_client(self, answer, term="xterm-256color"):
+        c = self._track(CharsetTelnet(self.port, answer, term=term,
+                                      rows=8, cols=60,
+                                      name="charset%d" % len(self.clients)))
+        self.agree(c)
+        c.wait_for("Looking for a stranger")
+        return c
+
+    def test_accepts_utf8_gets_utf8_even_as_vt100(self):
+        a = self.charset_client(bytes([ACCEPTED]) + b"UTF-8", term="vt100")
+        self.assertEqual(a.requests, [b";UTF-8"])
+        self.assertIn(" online \u00b7 ", a.row(0), a.describe())
+        self.assertIn("Looking for a stranger\u2026", a.screen_text())
+
+    def check_no_utf8(self, answer):
+        a = self.charset_client(answer)
+        self.assertEqual(a.requests, [b";UTF-8"])
+        self.assertIn(" online - ", a.row(0), a.describe())
+        self.assertIn("Looking for a stranger.", a.screen_text())
+        b = self.visitor("raw", name="utf8-stranger")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        b.type_line("caf\u00e9 \u65e5\u672c ok")
+        a.wait_for("Stranger: caf? ???? ok")
+        self.assertFalse(any(ch >= 0x80 for ch in a.received()),
+                         a.received()[-300:])
+        # Its own typing of plain ASCII still reaches the stranger.
+        self.assertChat(a, b, "plain words")
+
+    def test_rejects_gets_ascii_and_safe_text(self):
+        self.check_no_utf8(bytes([REJECTED]))
+
+    def test_accepts_another_set_gets_ascii(self):
+        self.check_no_utf8(bytes([ACCEPTED]) + b"ISO-8859-1")
+
+    def test_hostile_answers_are_bounded(self):
+        """Answers that are not a proper ACCEPTED "UTF-8" never give
+        UTF-8: an overlong name that starts with it, an empty
+        subnegotiation, a REQUEST of its own (which it may not send),
+        then a late ACCEPTED."""
+        for answer in (bytes([ACCEPTED]) + b"UTF-8" + b"x" * 5000,
+                       bytes([ACCEPTED]) + b"UTF-8\xff\xff;ISO-8859-1",
+                       bytes([ACCEPTED])):
+            a = self.charset_client(answer)
+            self.assertIn(" online - ", a.row(0), a.describe())
+            a.close()
+        a = self.charset_client(b"")
+        a.send_raw(bytes([IAC, SB, OPT_CHARSET, REQUEST]) + b";UTF-8" +
+                   bytes([IAC, SE, IAC, SB, OPT_CHARSET, ACCEPTED]) +
+                   b"UTF-8" + bytes([IAC, SE]))
+        a.type_line("/status")
+        a.wait_for("online")
+        self.assertStaysUp()

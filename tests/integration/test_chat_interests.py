@@ -34,6 +34,20 @@ class TestInterests(DaemonTest):
         self.assertChat(a, b, "hello chess friend")
         self.assertFalse(anyone.has("connected to a stranger"))
 
+    def test_case_and_accents_beyond_ascii_match(self):
+        # "CAFÉ" (precomposed capital) and "cafe" + U+0301 (a combining
+        # acute, as some keyboards and paste sources send it) are one
+        # interest: folded and composed, both meet on "café".
+        anyone = self.visitor("raw", name="anyone")
+        a = self.raw(name="upper")
+        self.enter_with(a, "CAF\u00c9")
+        a.wait_for("Your interests: caf\u00e9")
+        b = self.raw(name="combining")
+        self.enter_with(b, "cafe\u0301, tea")
+        a.wait_for("You both like caf\u00e9")
+        b.wait_for("You both like caf\u00e9")
+        self.assertFalse(anyone.has("connected to a stranger"))
+
     def test_falls_back_to_anyone(self):
         anyone = self.visitor("raw", name="anyone")
         a = self.raw(name="knitter")

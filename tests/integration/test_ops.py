@@ -150,6 +150,54 @@ class TestCheckAndDump(TmpDir):
         self.assertEqual(rc2, 0, err2)
         self.assertEqual(out, out2)
 
+    def test_dump_masks_passwords(self):
+        """-T shows the store and cluster URIs without their passwords,
+        and what it prints still parses and dumps the same."""
+        path = self.conf(
+            "store postgresql://alice:s3cr3t-pg@db.example:5432/chat"
+            "?sslmode=require&password=0th3r-pg\n"
+            "cluster redis://bob:r3d@s-pw@127.0.0.1:6379\n")
+        rc, out, err = run("-T", "-c", path)
+        self.assertEqual(rc, 0, err)
+        for secret in ("s3cr3t", "0th3r", "r3d", "s-pw"):
+            self.assertNotIn(secret, out)
+        kw = dump_keywords(out)
+        self.assertEqual(kw["store"], [
+            "postgresql://alice:********@db.example:5432/chat"
+            "?sslmode=require&password=********"])
+        self.assertEqual(kw["cluster"],
+                         ["redis://bob:********@127.0.0.1:6379"])
+        rc2, out2, err2 = run("-T", "-c", self.conf(out, "again.conf"))
+        self.assertEqual((rc2, out2), (0, out), err2)
+
+    def test_store_error_masks_password(self):
+        """libpq quotes the URI token it cannot decode: the log line
+        that says the store could not be opened masks the password."""
+        # A token it cannot decode, and a '/' that makes it read a
+        # piece of the password as the port.
+        for uri in ("postgresql://alice:s3cr%zz3t@127.0.0.1:1/chat",
+                    "postgresql://alice:s3cr/3t@127.0.0.1:1/chat"):
+            path = self.conf("store %s\n" % uri)
+            rc, out, err = run("-f", "-c", path, "-d",
+                               os.path.join(self.tmp, "st"), "-s", "none",
+                               "-t", "127.0.0.1:%d" % free_port())
+            self.assertEqual(rc, 1, err)
+            self.assertIn("cannot open the store", err)
+            self.assertIn("********", err)
+            self.assertNotIn("s3cr", err)
+
+    def test_error_does_not_quote_passwords(self):
+        """A store or cluster line that the parser refuses is not
+        quoted back: it may hold a password."""
+        for line in ("store postgresql://alice:s3cr 3t@h/chat",
+                     "cluster redis://bob:s3cr 3t@127.0.0.1:6379"):
+            path = self.conf(line + "\n")
+            rc, out, err = run("-n", "-c", path)
+            self.assertEqual(rc, 1, err)
+            self.assertIn(":1: %s takes one value" % line.split()[0], err)
+            self.assertNotIn("s3cr", err)
+            self.assertNotIn("3t@", err)
+
     def test_example_shows_the_defaults(self):
         """contrib/strangerd.conf parses, and uncommenting every keyword
         line in it changes nothing: each shows its default."""

@@ -10,7 +10,7 @@ import time
 
 import test_console as con
 import test_moderation as mod
-from harness import DAEMON, Daemon, PgStore, poll
+from harness import DAEMON, Daemon, PgStore, RawTelnet, new_source, poll
 
 
 class TestPgBans(PgStore, mod.TestBans):
@@ -274,9 +274,10 @@ class TestPgMove(PgStore, mod.ModTest):
 
 
 class TestPgDurability(PgStore, mod.ModTest):
-    """Nothing acknowledged is lost: strangerctl is answered only after
-    COMMIT, so a SIGKILL of the node or of the PostgreSQL server in the
-    middle of a stream of bans loses none that was answered."""
+    """Nothing acknowledged is lost: strangerctl is answered, and a
+    visitor thanked for a report, only after COMMIT, so a SIGKILL of the
+    node or of the PostgreSQL server in the middle of a stream of bans
+    and reports loses none that was answered."""
 
     def burst(self, statedir, acked, stop):
         def run(base):
@@ -295,8 +296,71 @@ class TestPgDurability(PgStore, mod.ModTest):
             t.start()
         return threads
 
+    def report_once(self, port, tag):
+        """Two visitors meet and one reports the other with reason tag;
+        True if the reporter was thanked.  Two streams may cross (each
+        reports whoever it met), which is as good."""
+        # Addresses of their own: the matchmaker keeps a reporter and
+        # the address reported apart while both are connected.
+        a = RawTelnet(port, name="reporter-" + tag, source=new_source())
+        b = RawTelnet(port, name="reported-" + tag, source=new_source())
+        try:
+            for c in (a, b):
+                c.wait_for("Press Enter", timeout=3)
+                c.send(b"\r")
+            a.wait_for("connected to a stranger", timeout=3)
+            b.type_line("something to report " + tag)
+            a.type_line("/report " + tag)
+            a.wait_for("Thank you|could not be saved", regex=True,
+                       timeout=3)
+            return a.has("Thank you")
+        except AssertionError:
+            # Node or server killed meanwhile: not acknowledged.
+            return a.has("Thank you")
+        finally:
+            a.close()
+            b.close()
+
+    def reports(self, port, thanked, tried, stop):
+        def run(k):
+            for i in range(100000):
+                if stop.is_set():
+                    return
+                tag = "burst-%d-%d" % (k, i)
+                tried.append(tag)
+                if self.report_once(port, tag):
+                    thanked.append(tag)
+        threads = [threading.Thread(target=run, args=(n,))
+                   for n in range(2)]
+        for t in threads:
+            t.start()
+        return threads
+
     def stored(self):
         return {r[0] for r in self.query("SELECT target FROM bans")}
+
+    def stored_reports(self):
+        return {r[0] for r in self.query("SELECT reason FROM reports")}
+
+    def stream(self):
+        """Bans from strangerctl and reports from visitors, until at
+        least 100 bans and 10 reports are acknowledged."""
+        acked, thanked, tried = [], [], []
+        stop = threading.Event()
+        threads = (self.burst(self.daemon.statedir, acked, stop) +
+                   self.reports(self.daemon.port, thanked, tried, stop))
+        poll(lambda: len(acked) >= 100 and len(thanked) >= 10, 60)
+        return acked, thanked, tried, stop, threads
+
+    def assertNothingLost(self, acked, thanked):
+        stored = self.stored()
+        lost = [t for t in acked if t not in stored]
+        self.assertEqual(lost, [], "%d of %d acknowledged bans lost" %
+                         (len(lost), len(acked)))
+        stored = self.stored_reports()
+        lost = [t for t in thanked if t not in stored]
+        self.assertEqual(lost, [], "%d of %d thanked reports lost" %
+                         (len(lost), len(thanked)))
 
     def test_kill_9_of_the_server_loses_nothing_acknowledged(self):
         """Even with the database's synchronous_commit off (an
@@ -310,36 +374,32 @@ class TestPgDurability(PgStore, mod.ModTest):
         self.daemon = Daemon(self.workers, list(self.daemon_args))
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
-        acked, stop = [], threading.Event()
-        threads = self.burst(self.daemon.statedir, acked, stop)
-        poll(lambda: len(acked) >= 100, 60)
+        acked, thanked, tried, stop, threads = self.stream()
         self.pg.kill9()
-        n = len(acked)
+        n, m = len(acked), len(thanked)
         time.sleep(0.5)
         stop.set()
         for t in threads:
             t.join()
         self.assertGreaterEqual(n, 100)
+        self.assertGreaterEqual(m, 10)
         self.pg.run()
-        lost = [t for t in acked if t not in self.stored()]
-        self.assertEqual(lost, [], "%d of %d acknowledged bans lost" %
-                         (len(lost), len(acked)))
+        self.assertNothingLost(acked, thanked)
         # The node carries on once it has reconnected.
         self.assertTrue(poll(lambda: self.ctl("ban", "127.0.0.81",
                                               ok=None)[0] == 0, 10))
+        self.assertTrue(self.report_once(self.daemon.port, "after"))
+        self.assertIn("after", self.stored_reports())
 
     def test_kill_9_of_the_node_loses_nothing_acknowledged(self):
-        acked, stop = [], threading.Event()
-        threads = self.burst(self.daemon.statedir, acked, stop)
-        poll(lambda: len(acked) >= 100, 60)
+        acked, thanked, tried, stop, threads = self.stream()
         self.daemon.kill()
         stop.set()
         for t in threads:
             t.join()
         self.assertGreaterEqual(len(acked), 100)
-        lost = [t for t in acked if t not in self.stored()]
-        self.assertEqual(lost, [], "%d of %d acknowledged bans lost" %
-                         (len(lost), len(acked)))
+        self.assertGreaterEqual(len(thanked), 10)
+        self.assertNothingLost(acked, thanked)
 
 
 class TestPgRetention(PgStore, mod.ModTest):

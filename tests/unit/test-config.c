@@ -355,6 +355,74 @@ test_dump_round_trip(void **state)
 	config_free(c);
 }
 
+/* mask(in) is want, and masking that again changes nothing. */
+static void
+check_mask(const char *in, const char *want)
+{
+	char	*a, *b;
+
+	a = config_mask(in);
+	b = config_mask(a);
+	if (strcmp(a, want) != 0 || strcmp(b, a) != 0)
+		fail_msg("%s: got \"%s\" then \"%s\", want \"%s\"", in, a, b,
+		    want);
+	free(a);
+	free(b);
+}
+
+/* Passwords in store and cluster values never reach a dump or a log. */
+static void
+test_mask(void **state)
+{
+	struct config	*c;
+	char		*cause, *a;
+
+	(void)state;
+	check_mask("postgresql://u:pw@h/db", "postgresql://u:********@h/db");
+	check_mask("postgresql://u@h/db", "postgresql://u@h/db");
+	check_mask("postgresql://h:5432/db", "postgresql://h:5432/db");
+	check_mask("postgresql://h/db?user=u&password=pw&sslmode=require",
+	    "postgresql://h/db?user=u&password=********&sslmode=require");
+	check_mask("postgres://u:p:w@h/x@y", "postgres://u:********@y");
+	check_mask("postgresql://u:p/w@h/db", "postgresql://u:********@h/db");
+	check_mask("host=h password='p w\\' x' dbname=d",
+	    "host=h password=******** dbname=d");
+	check_mask("host=h mypassword=x", "host=h mypassword=x");
+	check_mask("redis://a:b@c@h:1", "redis://a:********@h:1");
+	check_mask("redis://h:6379", "redis://h:6379");
+	check_mask("unix:/run/redis.sock", "unix:/run/redis.sock");
+	check_mask("none", "none");
+	check_mask("postgresql://?password=x:y@h",
+	    "postgresql://?password=********");
+
+	a = config_mask_in("invalid percent-encoded token: \"p%zz\"",
+	    "postgresql://u:p%zz@h/db");
+	assert_string_equal(a, "invalid percent-encoded token: \"********\"");
+	free(a);
+	/* libpq quotes a piece of a password it took for a port. */
+	a = config_mask_in("invalid integer value \"s3\" for connection "
+	    "option \"port\"", "postgresql://u:s3/cret@h/db");
+	assert_string_equal(a, "invalid integer value \"********\" for "
+	    "connection option \"port\"");
+	free(a);
+	/* A password that is part of the mask does not loop. */
+	a = config_mask_in("a * b", "redis://u:*@h:1");
+	assert_string_equal(a, "a ******** b");
+	free(a);
+
+	c = parse("store postgresql://u:s3cret@h/db\n"
+	    "cluster redis://u:r3d@h:1\n", &cause);
+	if (c == NULL)
+		fail_msg("%s", cause);
+	a = config_dump(c);
+	assert_null(strstr(a, "s3cret"));
+	assert_null(strstr(a, "r3d"));
+	assert_non_null(strstr(a, "store postgresql://u:********@h/db\n"));
+	assert_non_null(strstr(a, "cluster redis://u:********@h:1\n"));
+	free(a);
+	config_free(c);
+}
+
 /* A reload names what needs a restart and keeps its running value. */
 static void
 test_fixed(void **state)
@@ -469,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_every_default),
 		cmocka_unit_test(test_cluster),
