@@ -860,6 +860,7 @@ struct session {
 	uint64_t		 state_since;	/* ms: began waiting or chatting */
 	struct event		*typing_ev;	/* we stopped typing */
 	uint64_t		 typing_sent;	/* ms: last "typing", 0: none */
+	int			 typing_due;	/* "typing" to send after input */
 	struct event		*partner_typing_ev; /* indicator expires */
 	int			 partner_typing;
 	u_int			 scroll;	/* rows scrolled up from the end */
