@@ -354,6 +354,7 @@ void		 msg_free(struct msg *);
 struct inbox	*inbox_new(struct event_base *, inbox_cb, void *);
 void		 inbox_free(struct inbox *);
 void		 inbox_post(struct inbox *, struct msg *);
+void		 inbox_own(struct inbox *);
 
 /*
  * table.c: the moderation tables (sessions, reports, bans, counts) with
