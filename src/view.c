@@ -44,6 +44,9 @@ static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
 static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
+static void	view_status_right(char *, size_t, u_int,
+		    const struct view_now *);
+static void	view_one_row(struct view_row *, const char *, const char *);
 
 /*
  * Break text into rows of at most width columns, at spaces where it
@@ -131,6 +134,29 @@ view_put_row(const char *text, size_t len, u_int x, void *arg)
 	}
 	screen_puts(vr->scr, x, vr->y, vr->scr->sx, text, len, vr->attr);
 	vr->first = 0;
+	vr->y++;
+}
+
+/*
+ * A line that fits on one row (view_cl_rows() says so for this width),
+ * as view_wrap() and view_put_row() would draw it: the prefix, then the
+ * text, on the next row unless it is scrolled off.
+ */
+static void
+view_one_row(struct view_row *vr, const char *prefix, const char *text)
+{
+	u_int	x;
+
+	if (vr->skip > 0) {
+		vr->skip--;
+		return;
+	}
+	if (vr->y >= vr->ymax)
+		return;
+	x = screen_puts(vr->scr, 0, vr->y, vr->scr->sx, prefix,
+	    vr->prefix_len, vr->prefix_attr);
+	screen_puts(vr->scr, x, vr->y, vr->scr->sx, text, strlen(text),
+	    vr->attr);
 	vr->y++;
 }
 
@@ -226,9 +252,9 @@ view_status(const struct session *s, struct screen *scr,
 {
 	static const char	 brand[] = " strangerd \xc2\xb7 ";
 	const char		*state[3] = { "", "", "" };
-	char			 clock[32], left[3][96], right[3][64];
-	u_int			 online = vn->online, waiting = vn->waiting;
-	u_int			 x, lw, rw, i, j;
+	char			 clock[32], left[3][96], right[64];
+	u_int			 lws[3] = { 0, 0, 0 };	/* widths + 1 */
+	u_int			 x, lw, rw, bw, i, j;
 	uint64_t		 now = vn->now;
 	int			 with_brand, shared;
 
@@ -264,24 +290,28 @@ view_status(const struct session *s, struct screen *scr,
 		break;
 	}
 	shared = s->shared != NULL && s->state == SESSION_PAIRED;
-	for (i = 0; i < 3; i++)
-		snprintf(left[i], sizeof left[i], "%s%s%s%s%s", state[i],
-		    clock[0] != '\0' ? (i == 2 ? " " : " \xc2\xb7 ") : "",
-		    clock, shared && i == 0 ? " \xc2\xb7 you both like " : "",
-		    shared && i == 0 ? s->shared : "");
-	snprintf(right[0], sizeof right[0], "%u online \xc2\xb7 %u waiting",
-	    online, waiting);
-	snprintf(right[1], sizeof right[1], "%u on \xc2\xb7 %u wait", online,
-	    waiting);
-	snprintf(right[2], sizeof right[2], "%u/%u", online, waiting);
+	bw = view_width(brand);
 
 	screen_fill(scr, 0, 0, scr->sx, VIEW_ATTR_STATUS);
-	/* Fewest cuts first: the right side shrinks last. */
+	/*
+	 * Fewest cuts first: the right side shrinks last.  Each wording is
+	 * formatted only when tried (most screens take the first ones).
+	 */
 	for (j = 0; j < 3; j++) {
-		rw = view_width(right[j]) + 1;
+		view_status_right(right, sizeof right, j, vn);
+		rw = view_width(right) + 1;
 		for (i = 0; i < 3; i++) {
-			lw = view_width(left[i]) + 1;
-			with_brand = lw + rw + view_width(brand) <= scr->sx;
+			if (lws[i] == 0) {
+				snprintf(left[i], sizeof left[i], "%s%s%s%s%s",
+				    state[i], clock[0] != '\0' ? (i == 2 ?
+				    " " : " \xc2\xb7 ") : "", clock,
+				    shared && i == 0 ? " \xc2\xb7 you both "
+				    "like " : "", shared && i == 0 ?
+				    s->shared : "");
+				lws[i] = view_width(left[i]) + 1;
+			}
+			lw = lws[i];
+			with_brand = lw + rw + bw <= scr->sx;
 			/* At least two spaces between left and right. */
 			if (lw + rw + 2 > scr->sx && !(i == 2 && j == 2))
 				continue;
@@ -296,10 +326,28 @@ view_status(const struct session *s, struct screen *scr,
 			    0, left[i], strlen(left[i]), VIEW_ATTR_STATUS);
 			if (scr->sx > rw)
 				screen_puts(scr, scr->sx - rw, 0, scr->sx,
-				    right[j], strlen(right[j]),
-				    VIEW_ATTR_STATUS);
+				    right, strlen(right), VIEW_ATTR_STATUS);
 			return;
 		}
+	}
+}
+
+/* The status line's right side, wording j (0 longest, 2 shortest). */
+static void
+view_status_right(char *buf, size_t size, u_int j, const struct view_now *vn)
+{
+	switch (j) {
+	case 0:
+		snprintf(buf, size, "%u online \xc2\xb7 %u waiting",
+		    vn->online, vn->waiting);
+		break;
+	case 1:
+		snprintf(buf, size, "%u on \xc2\xb7 %u wait", vn->online,
+		    vn->waiting);
+		break;
+	default:
+		snprintf(buf, size, "%u/%u", vn->online, vn->waiting);
+		break;
 	}
 }
 
@@ -402,6 +450,11 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 		case LINE_RULES:
 			vr.attr = 0;
 			break;
+		}
+		/* Most lines fit on a row: nothing to join or wrap. */
+		if (view_cl_rows(cl, scr->sx) == 1) {
+			view_one_row(&vr, view_prefix(cl->kind), cl->text);
+			continue;
 		}
 		full = view_join(buf, sizeof buf, view_prefix(cl->kind),
 		    cl->text);
