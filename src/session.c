@@ -937,19 +937,15 @@ session_scroll_key(struct session *s, const struct key *k)
  * "Typing" is only noted here and sent by session_typing_flush() once
  * the bytes read are all handled: a line pasted or sent whole with its
  * Enter has nobody typing by then, and the partner would draw the
- * notice for one frame only to take it down with the line.
+ * notice for one frame only to take it down with the line.  The idle
+ * timer is armed there too, once for the bytes, not once a key.
  */
 static void
 session_typing(struct session *s, int typing)
 {
-	struct timeval	 tv;
-
 	if (s->state != SESSION_PAIRED || s->term == NULL)
 		return;
 	if (typing) {
-		tv.tv_sec = SESSION_TYPING_MS / 1000;
-		tv.tv_usec = (SESSION_TYPING_MS % 1000) * 1000;
-		evtimer_add(s->typing_ev, &tv);
 		s->typing_due = 1;
 		return;
 	}
@@ -965,6 +961,7 @@ session_typing(struct session *s, int typing)
 static void
 session_typing_flush(struct session *s)
 {
+	struct timeval	tv;
 	uint64_t	now;
 
 	if (!s->typing_due)
@@ -972,6 +969,10 @@ session_typing_flush(struct session *s)
 	s->typing_due = 0;
 	if (s->state != SESSION_PAIRED || editor_empty(&s->editor))
 		return;
+	/* Idle from the last key of these bytes: the timer, once. */
+	tv.tv_sec = SESSION_TYPING_MS / 1000;
+	tv.tv_usec = (SESSION_TYPING_MS % 1000) * 1000;
+	evtimer_add(s->typing_ev, &tv);
 	now = now_ms();
 	if (s->typing_sent != 0 &&
 	    now - s->typing_sent < SESSION_TYPING_EVERY_MS)
