@@ -862,6 +862,7 @@ struct session {
 	struct event		*typing_ev;	/* we stopped typing */
 	uint64_t		 typing_sent;	/* ms: last "typing", 0: none */
 	int			 typing_due;	/* "typing" to send after input */
+	uint64_t		 view_seq;	/* view.c: line_seq last drawn */
 	struct event		*partner_typing_ev; /* indicator expires */
 	int			 partner_typing;
 	u_int			 scroll;	/* rows scrolled up from the end */
@@ -961,7 +962,7 @@ struct view_now {
 	u_int		 waiting;	/* in the matchmaker's pool */
 };
 void		 view_draw(struct session *, struct screen *,
-		     const struct view_now *);
+		     const struct screen *, const struct view_now *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
 u_int		 view_line_rows(enum line_kind, const char *, u_int);

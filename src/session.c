@@ -1410,6 +1410,8 @@ session_system(struct session *s, const char *text)
 	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
 	s->line_bytes += strlen(cl->text);
 	cl->rows_sx = 0;
+	/* A line changed in place: the view lays everything out again. */
+	s->view_seq = 0;
 	s->repeat_seq = s->line_seq;
 	session_dirty(s);
 }
@@ -1532,15 +1534,18 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	    w->scratch.sy != s->sy)
 		screen_resize(&w->scratch, s->sx, s->sy);
 	w->scratch.oy = s->oy;
-	if (s->console != NULL)
-		console_view_draw(s, &w->scratch);
-	else
-		view_draw(s, &w->scratch, &vn);
-	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->shown.cells == NULL)
 		screen_unpack(&s->shown, &s->packed);
 	else
 		TAILQ_REMOVE(&w->drawn, s, drawn_entry);
+	if (s->console != NULL) {
+		console_view_draw(s, &w->scratch);
+		/* The chat view's next frame cannot start from this one. */
+		s->view_seq = 0;
+	} else
+		view_draw(s, &w->scratch, s->need_full ? NULL : &s->shown,
+		    &vn);
+	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
 		s->need_full = 0;

@@ -36,8 +36,11 @@
 
 static void	view_status(const struct session *, struct screen *,
 		    const struct view_now *);
-static void	view_conversation(struct session *, struct screen *, u_int,
-		    u_int);
+static void	view_conversation(struct session *, struct screen *,
+		    const struct screen *, u_int, u_int);
+static int	view_conversation_add(struct session *, struct screen *,
+		    const struct screen *, u_int, u_int);
+static void	view_line(struct view_row *, struct chat_line *);
 static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
 static const char *view_prefix(enum line_kind);
@@ -395,23 +398,104 @@ view_cl_rows(struct chat_line *cl, u_int width)
 	return (cl->rows);
 }
 
+/* Draw one line of the conversation from vr's row on. */
+static void
+view_line(struct view_row *vr, struct chat_line *cl)
+{
+	char	 buf[VIEW_JOIN_MAX], *full;
+
+	vr->first = 1;
+	vr->prefix_len = strlen(view_prefix(cl->kind));
+	switch (cl->kind) {
+	case LINE_YOU:
+		vr->prefix_attr = VIEW_ATTR_YOU;
+		vr->attr = 0;
+		break;
+	case LINE_STRANGER:
+		vr->prefix_attr = VIEW_ATTR_STRANGER;
+		vr->attr = 0;
+		break;
+	case LINE_SYSTEM:
+		vr->attr = VIEW_ATTR_SYSTEM;
+		break;
+	case LINE_RULES:
+		vr->attr = 0;
+		break;
+	}
+	/* Most lines fit on a row: nothing to join or wrap. */
+	if (view_cl_rows(cl, vr->scr->sx) == 1) {
+		view_one_row(vr, view_prefix(cl->kind), cl->text);
+		return;
+	}
+	full = view_join(buf, sizeof buf, view_prefix(cl->kind), cl->text);
+	view_wrap(full, vr->scr->sx, VIEW_INDENT, view_put_row, vr);
+	if (full != buf)
+		free(full);
+}
+
+/*
+ * The conversation between rows top and bottom when prev, the screen
+ * the last frame drew, shows it at the bottom and it has only had lines
+ * added since (s->view_seq): prev's rows move up by the rows of the new
+ * lines, which are drawn below them; nothing else is laid out again.
+ * Returns 0 when it cannot, and the caller lays it all out.
+ */
+static int
+view_conversation_add(struct session *s, struct screen *scr,
+    const struct screen *prev, u_int top, u_int bottom)
+{
+	struct view_row	 vr;
+	uint64_t	 added = s->line_seq - s->view_seq;
+	u_int		 height = bottom - top, rows = 0, old = 0, i;
+
+	if (prev == NULL || prev->cells == NULL || prev->sx != scr->sx ||
+	    prev->sy != scr->sy || s->view_seq == 0 || s->scroll != 0 ||
+	    added > s->nlines)
+		return (0);
+	for (i = s->nlines - added; i < s->nlines && rows < height; i++)
+		rows += view_cl_rows(session_line(s, i), scr->sx);
+	/* The rows that stay were all of lines still kept. */
+	for (i = s->nlines - added; i > 0 && old < height; i--)
+		old += view_cl_rows(session_line(s, i - 1), scr->sx);
+	if (rows >= height || old < height)
+		return (0);
+
+	memcpy(scr->cells + (size_t)top * scr->sx,
+	    prev->cells + (size_t)(top + rows) * scr->sx,
+	    (size_t)(height - rows) * scr->sx * sizeof *scr->cells);
+	screen_copy_marks(scr, top, prev, top + rows, height - rows);
+	memset(&vr, 0, sizeof vr);
+	vr.scr = scr;
+	vr.ymax = bottom;
+	vr.y = bottom - rows;
+	for (i = s->nlines - added; i < s->nlines; i++)
+		view_line(&vr, session_line(s, i));
+	s->unseen = 0;
+	return (1);
+}
+
 /*
  * The conversation between rows top and bottom: bottom-aligned, or
  * s->scroll rows back from the end, with a marker on the last row when
- * scrolled.  The scroll is clamped to the conversation there is.
+ * scrolled.  The scroll is clamped to the conversation there is.  Only
+ * the new lines are laid out when view_conversation_add() can.
  */
 static void
-view_conversation(struct session *s, struct screen *scr, u_int top,
-    u_int bottom)
+view_conversation(struct session *s, struct screen *scr,
+    const struct screen *prev, u_int top, u_int bottom)
 {
 	struct view_row		 vr;
-	struct chat_line	*cl;
-	char			 buf[VIEW_JOIN_MAX], *full, mark[96];
+	char			 mark[96];
 	u_int			 height = bottom - top, rows = 0, i, first;
 	u_int			 want;
 
 	if (height == 0 || s->nlines == 0) {
 		s->scroll = 0;
+		s->view_seq = 0;
+		return;
+	}
+	if (view_conversation_add(s, scr, prev, top, bottom)) {
+		s->view_seq = s->line_seq;
 		return;
 	}
 	/* Walk back from the newest line until the area is full. */
@@ -419,49 +503,21 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	first = s->nlines;
 	while (first > 0 && rows < want) {
 		first--;
-		cl = session_line(s, first);
-		rows += view_cl_rows(cl, scr->sx);
+		rows += view_cl_rows(session_line(s, first), scr->sx);
 	}
 	if (rows < want)
 		s->scroll = rows > height ? rows - height : 0;
 	if (s->scroll == 0)
 		s->unseen = 0;
+	/* The next frame may start from this one if it is at the end. */
+	s->view_seq = s->scroll == 0 ? s->line_seq : 0;
 	memset(&vr, 0, sizeof vr);
 	vr.scr = scr;
 	vr.ymax = bottom;
 	vr.y = rows < height ? bottom - rows : top;
 	vr.skip = rows > height + s->scroll ? rows - height - s->scroll : 0;
-	for (i = first; i < s->nlines && vr.y < vr.ymax; i++) {
-		cl = session_line(s, i);
-		vr.first = 1;
-		vr.prefix_len = strlen(view_prefix(cl->kind));
-		switch (cl->kind) {
-		case LINE_YOU:
-			vr.prefix_attr = VIEW_ATTR_YOU;
-			vr.attr = 0;
-			break;
-		case LINE_STRANGER:
-			vr.prefix_attr = VIEW_ATTR_STRANGER;
-			vr.attr = 0;
-			break;
-		case LINE_SYSTEM:
-			vr.attr = VIEW_ATTR_SYSTEM;
-			break;
-		case LINE_RULES:
-			vr.attr = 0;
-			break;
-		}
-		/* Most lines fit on a row: nothing to join or wrap. */
-		if (view_cl_rows(cl, scr->sx) == 1) {
-			view_one_row(&vr, view_prefix(cl->kind), cl->text);
-			continue;
-		}
-		full = view_join(buf, sizeof buf, view_prefix(cl->kind),
-		    cl->text);
-		view_wrap(full, scr->sx, VIEW_INDENT, view_put_row, &vr);
-		if (full != buf)
-			free(full);
-	}
+	for (i = first; i < s->nlines && vr.y < vr.ymax; i++)
+		view_line(&vr, session_line(s, i));
 	if (s->scroll == 0)
 		return;
 	if (s->state == SESSION_WELCOME)
@@ -565,15 +621,20 @@ view_editor(struct screen *scr, const struct editor *ed, u_int x, u_int y)
 	screen_cursor(scr, x < scr->sx ? x : scr->sx - 1, y, 1);
 }
 
-/* Lay the whole session out onto scr, which has the session's size. */
+/*
+ * Lay the whole session out onto scr, which has the session's size.
+ * prev, if not NULL, is what the last frame drew (the screen the client
+ * shows), which the conversation may start from.
+ */
 void
-view_draw(struct session *s, struct screen *scr, const struct view_now *vn)
+view_draw(struct session *s, struct screen *scr, const struct screen *prev,
+    const struct view_now *vn)
 {
 	u_int	i, n;
 
 	screen_clear(scr);
 	view_status(s, scr, vn);
-	view_conversation(s, scr, 1, scr->sy - 2);
+	view_conversation(s, scr, prev, 1, scr->sy - 2);
 	view_hint(s, scr, scr->sy - 2);
 	view_input(s, scr, scr->sy - 1);
 	/* /color off, or a terminal without colours: attributes only. */
