@@ -562,6 +562,13 @@ render_scroll(struct render_ctx *rc, struct screen *shown)
 		return;
 
 	for (k = 1; k <= RENDER_SCROLL_MAX && k + 2 < sy; k++) {
+		/*
+		 * A band scrolled by k or more gains at most the sy - 2 - k
+		 * rows it can start on: once that is no more than the best
+		 * found, no larger k is chosen, so none is looked at.
+		 */
+		if (best >= sy - 2 - k)
+			break;
 		y = 1;
 		while (y + k <= sy - 2) {
 			if (!render_rows_equal(next, y, shown, y + k)) {
