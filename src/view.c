@@ -49,6 +49,8 @@ static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
 static void	view_status_right(char *, size_t, u_int,
 		    const struct view_now *);
+static size_t	view_cat(char *, size_t, size_t, const char *);
+static size_t	view_cat_u(char *, size_t, size_t, u_int);
 static void	view_one_row(struct view_row *, const char *, const char *);
 
 /*
@@ -258,6 +260,7 @@ view_status(const struct session *s, struct screen *scr,
 	char			 clock[32], left[3][96], right[64];
 	u_int			 lws[3] = { 0, 0, 0 };	/* widths + 1 */
 	u_int			 x, lw, rw, bw, i, j;
+	size_t			 n;
 	uint64_t		 now = vn->now;
 	int			 with_brand, shared;
 
@@ -305,12 +308,19 @@ view_status(const struct session *s, struct screen *scr,
 		rw = view_width(right) + 1;
 		for (i = 0; i < 3; i++) {
 			if (lws[i] == 0) {
-				snprintf(left[i], sizeof left[i], "%s%s%s%s%s",
-				    state[i], clock[0] != '\0' ? (i == 2 ?
-				    " " : " \xc2\xb7 ") : "", clock,
-				    shared && i == 0 ? " \xc2\xb7 you both "
-				    "like " : "", shared && i == 0 ?
-				    s->shared : "");
+				n = view_cat(left[i], sizeof left[i], 0,
+				    state[i]);
+				if (clock[0] != '\0')
+					n = view_cat(left[i], sizeof left[i],
+					    n, i == 2 ? " " : " \xc2\xb7 ");
+				n = view_cat(left[i], sizeof left[i], n,
+				    clock);
+				if (shared && i == 0) {
+					n = view_cat(left[i], sizeof left[i],
+					    n, " \xc2\xb7 you both like ");
+					view_cat(left[i], sizeof left[i], n,
+					    s->shared);
+				}
 				lws[i] = view_width(left[i]) + 1;
 			}
 			lw = lws[i];
@@ -339,19 +349,43 @@ view_status(const struct session *s, struct screen *scr,
 static void
 view_status_right(char *buf, size_t size, u_int j, const struct view_now *vn)
 {
-	switch (j) {
-	case 0:
-		snprintf(buf, size, "%u online \xc2\xb7 %u waiting",
-		    vn->online, vn->waiting);
-		break;
-	case 1:
-		snprintf(buf, size, "%u on \xc2\xb7 %u wait", vn->online,
-		    vn->waiting);
-		break;
-	default:
-		snprintf(buf, size, "%u/%u", vn->online, vn->waiting);
-		break;
-	}
+	size_t	n;
+
+	n = view_cat_u(buf, size, 0, vn->online);
+	n = view_cat(buf, size, n, j == 0 ? " online \xc2\xb7 " :
+	    j == 1 ? " on \xc2\xb7 " : "/");
+	n = view_cat_u(buf, size, n, vn->waiting);
+	if (j < 2)
+		view_cat(buf, size, n, j == 0 ? " waiting" : " wait");
+}
+
+/*
+ * Append text to the len bytes of buf, cut as snprintf() would to fit
+ * size, and return the new length: the status line is built each frame,
+ * and formatting with snprintf() cost more than drawing it.
+ */
+static size_t
+view_cat(char *buf, size_t size, size_t len, const char *text)
+{
+	while (*text != '\0' && len + 1 < size)
+		buf[len++] = *text++;
+	buf[len] = '\0';
+	return (len);
+}
+
+/* Append n in decimal, as view_cat() appends text. */
+static size_t
+view_cat_u(char *buf, size_t size, size_t len, u_int n)
+{
+	char	tmp[16];
+	u_int	i = sizeof tmp - 1;
+
+	tmp[i] = '\0';
+	do {
+		tmp[--i] = '0' + n % 10;
+		n /= 10;
+	} while (n != 0);
+	return (view_cat(buf, size, len, tmp + i));
 }
 
 /*
