@@ -34,7 +34,25 @@
 #define VIEW_ATTR_YOU		(ATTR_BOLD | ATTR_FG(6))
 #define VIEW_ATTR_STRANGER	(ATTR_BOLD | ATTR_FG(5))
 
+/*
+ * The status and hint rows this thread drew last and what they were
+ * drawn from (key, with the width): most sessions show the same ones,
+ * so a row whose key matches is copied instead of laid out again.
+ */
+#define VIEW_MEMO_KEY	192
+struct view_memo {
+	char		 key[VIEW_MEMO_KEY];	/* "": nothing kept */
+	struct cell	 cells[SCREEN_MAX_X];
+};
+static __thread struct view_memo view_memo_status, view_memo_hint;
+
+static int	view_memo_get(const struct view_memo *, const char *,
+		    struct screen *, u_int);
+static void	view_memo_put(struct view_memo *, const char *, size_t,
+		    const struct screen *, u_int);
 static void	view_status(const struct session *, struct screen *,
+		    const struct view_now *);
+static void	view_status_draw(const struct session *, struct screen *,
 		    const struct view_now *);
 static void	view_conversation(struct session *, struct screen *,
 		    const struct screen *, u_int, u_int);
@@ -246,13 +264,77 @@ view_status_next(const struct session *s, uint64_t now)
 	return (s->state_since + (ms / step + 1) * step);
 }
 
+/* If m holds the row key makes, copy it to row y of scr. */
+static int
+view_memo_get(const struct view_memo *m, const char *key, struct screen *scr,
+    u_int y)
+{
+	if (m->key[0] == '\0' || strcmp(m->key, key) != 0)
+		return (0);
+	memcpy(scr->cells + (size_t)y * scr->sx, m->cells,
+	    scr->sx * sizeof *scr->cells);
+	return (1);
+}
+
+/*
+ * Keep row y of scr in m as the row key makes: not one with a combining
+ * mark (the marks live apart), nor one whose key was cut to fit.
+ */
+static void
+view_memo_put(struct view_memo *m, const char *key, size_t len,
+    const struct screen *scr, u_int y)
+{
+	const struct cell	*row = scr->cells + (size_t)y * scr->sx;
+	u_int			 x;
+
+	m->key[0] = '\0';
+	if (len + 1 >= sizeof m->key)
+		return;
+	for (x = 0; x < scr->sx; x++)
+		if (row[x].mark)
+			return;
+	memcpy(m->cells, row, scr->sx * sizeof *row);
+	memcpy(m->key, key, len + 1);
+}
+
+/*
+ * The top line, from this thread's last one when that was drawn from
+ * the same state (and network), clock, counts, shared interest and
+ * width.
+ */
+static void
+view_status(const struct session *s, struct screen *scr,
+    const struct view_now *vn)
+{
+	char	key[VIEW_MEMO_KEY];
+	size_t	n;
+
+	n = view_cat_u(key, sizeof key, 0, scr->sx);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, s->state);
+	n = view_cat(key, sizeof key, n, s->network_away ? "n " : " ");
+	n = view_cat_u(key, sizeof key, n, view_status_clock(s, vn->now));
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, vn->online);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, vn->waiting);
+	if (s->shared != NULL && s->state == SESSION_PAIRED) {
+		n = view_cat(key, sizeof key, n, " ");
+		n = view_cat(key, sizeof key, n, s->shared);
+	}
+	if (view_memo_get(&view_memo_status, key, scr, 0))
+		return;
+	view_status_draw(s, scr, vn);
+	view_memo_put(&view_memo_status, key, n, scr, 0);
+}
+
 /*
  * The top line: what is happening, for how long, and how many people
  * are online and waiting.  Tried from the longest wording to the
  * shortest; the first that fits is drawn.
  */
 static void
-view_status(const struct session *s, struct screen *scr,
+view_status_draw(const struct session *s, struct screen *scr,
     const struct view_now *vn)
 {
 	static const char	 brand[] = " strangerd \xc2\xb7 ";
@@ -591,18 +673,30 @@ view_hint(struct session *s, struct screen *scr, u_int y)
 	};
 	static const char	 typing[] = " Stranger is typing\xe2\x80\xa6";
 	const char *const	*l;
+	char			 key[VIEW_MEMO_KEY];
+	size_t			 n;
+	int			 which;
 
-	if (s->partner_typing && s->state == SESSION_PAIRED) {
+	/* The row is one of three and the width picks the wording. */
+	which = s->partner_typing && s->state == SESSION_PAIRED ? 0 :
+	    s->state == SESSION_WELCOME ? 1 : 2;
+	n = view_cat_u(key, sizeof key, 0, scr->sx);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, which);
+	if (view_memo_get(&view_memo_hint, key, scr, y))
+		return;
+	if (which == 0)
 		screen_puts(scr, 0, y, scr->sx, typing, sizeof typing - 1,
 		    VIEW_ATTR_TYPING);
-		return;
+	else {
+		l = which == 1 ? welcome : chat;
+		for (; l[1] != NULL; l++)
+			if (view_width(*l) <= scr->sx)
+				break;
+		screen_puts(scr, 0, y, scr->sx, *l, strlen(*l),
+		    which == 1 ? ATTR_BOLD : VIEW_ATTR_HINT);
 	}
-	l = s->state == SESSION_WELCOME ? welcome : chat;
-	for (; l[1] != NULL; l++)
-		if (view_width(*l) <= scr->sx)
-			break;
-	screen_puts(scr, 0, y, scr->sx, *l, strlen(*l),
-	    s->state == SESSION_WELCOME ? ATTR_BOLD : VIEW_ATTR_HINT);
+	view_memo_put(&view_memo_hint, key, n, scr, y);
 }
 
 /* The input line, scrolled sideways so the cursor stays in view. */

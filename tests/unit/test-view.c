@@ -259,6 +259,55 @@ test_incremental(void **state)
 	editor_free(&s.editor);
 }
 
+/*
+ * The status and hint rows kept from the last frame drawn are used only
+ * for the same inputs: a shared interest, the clock, the counts, the
+ * typing notice, the state and the network each make their own row.
+ */
+static void
+test_memo_rows(void **state)
+{
+	struct view_now	 vn = { 1000 + 5000, 3, 1 };
+	struct session	 s;
+	struct screen	 scr;
+
+	(void)state;
+	chat_session(&s, 80, 24);
+	screen_init(&scr, 80, 24);
+	s.shared = xstrdup("chess");
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "you both like chess"));
+	free(s.shared);
+	s.shared = NULL;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_null(strstr(row_text(&scr, 0), "you both like"));
+	vn.now += 60000;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "1 min"));
+	vn.waiting = 7;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "7 waiting"));
+	s.state = SESSION_WAITING;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "looking"));
+	s.network_away = 1;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "chat network"));
+	s.network_away = 0;
+	s.state = SESSION_PAIRED;
+	s.partner_typing = 1;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "Stranger is typing"));
+	s.partner_typing = 0;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "/next"));
+	s.state = SESSION_WELCOME;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "Press Enter"));
+	screen_free(&scr);
+	chat_free(&s);
+}
+
 /* The console: its counts, its tabs and the bans in table order. */
 static void
 test_console_bans(void **state)
@@ -318,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_chat_status),
 		cmocka_unit_test(test_waiting_clock),
 		cmocka_unit_test(test_incremental),
+		cmocka_unit_test(test_memo_rows),
 		cmocka_unit_test(test_console_bans),
 	};
 
