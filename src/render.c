@@ -82,6 +82,7 @@ static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
 static u_int	 render_ascii(u_int);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
+static u_int	 render_run(struct render_ctx *, u_int, u_int);
 static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
 static void	 render_move(struct render_ctx *, u_int, u_int);
@@ -359,6 +360,35 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		rc->cx = RENDER_NOWHERE;
 }
 
+/*
+ * Write the cells of the cursor's row from column x, where the cursor
+ * is, up to end, while they are printable ASCII in the current
+ * attributes: a byte each, as render_put() would write them.  Returns
+ * the column it stopped at.
+ */
+static u_int
+render_run(struct render_ctx *rc, u_int x, u_int end)
+{
+	const struct cell	*c;
+	u_int			 i;
+
+	for (i = x; i < end; i++) {
+		c = &rc->want[i];
+		if (c->cp < 0x20 || c->cp >= 0x7f || c->width != 1 ||
+		    c->mark || rc->map[c->attr] != rc->attr)
+			break;
+		if (rc->len == sizeof rc->buf)
+			render_flush(rc);
+		rc->buf[rc->len++] = c->cp;
+	}
+	if (i != x) {
+		rc->cx = i;
+		if (rc->cx >= rc->next->sx)
+			rc->cx = RENDER_NOWHERE;
+	}
+	return (i);
+}
+
 /* Return the decimal digits in n. */
 static u_int
 render_digits(u_int n)
@@ -441,7 +471,7 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 {
 	const struct screen	*s = rc->next;
 	const struct cell	*want, *have, *c;
-	u_int			 x, i, w, start, end, tail, limit;
+	u_int			 x, i, start, end, tail, limit;
 
 	render_set_row(rc, shown, y);
 	want = rc->want;
@@ -479,10 +509,11 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 			end++;
 
 		render_move(rc, start, y);
-		for (i = start; i < end; i += w) {
+		i = start;
+		while ((i = render_run(rc, i, end)) < end) {
 			c = &want[i];
 			render_put(rc, i, c);
-			w = c->width != 0 ? c->width : 1;
+			i += c->width != 0 ? c->width : 1;
 		}
 		x = i;
 	}
