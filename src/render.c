@@ -63,6 +63,8 @@ struct render_ctx {
 	 * space.
 	 */
 	struct cell		 last[SCREEN_MAX_X];
+	/* Rows render_scroll() found already equal: no compare again. */
+	uint8_t			 same[SCREEN_MAX_Y];
 
 	size_t			 len;	/* bytes in buf */
 	char			 buf[RENDER_BUF];
@@ -473,6 +475,8 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 	const struct cell	*want, *have, *c;
 	u_int			 x, i, start, end, tail, limit;
 
+	if (rc->same[y])
+		return;
 	render_set_row(rc, shown, y);
 	want = rc->want;
 	have = rc->have;
@@ -638,6 +642,9 @@ render_scroll(struct render_ctx *rc, struct screen *shown)
 	    shown->cells + (size_t)(top + by) * sx,
 	    (size_t)(bottom + 1 - top - by) * sx * sizeof *shown->cells);
 	screen_copy_marks(shown, top, shown, top + by, bottom + 1 - top - by);
+	/* The band's rows now hold what next has there: seen equal above. */
+	for (y = top; y <= bottom - by; y++)
+		rc->same[y] = 1;
 	for (y = bottom + 1 - by; y <= bottom; y++) {
 		c = shown->cells + (size_t)y * sx;
 		for (i = 0; i < sx; i++) {
@@ -673,6 +680,7 @@ render_draw(const struct term *t, struct screen *shown,
 		rc.cx = RENDER_NOWHERE;
 	rc.attr = 0;
 	rc.len = 0;
+	memset(rc.same, 0, sy);
 
 	memset(&blank, 0, sizeof blank);
 	blank.cp = ' ';
