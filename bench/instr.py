@@ -4,7 +4,7 @@ valgrind's callgrind, so that a busy shared machine does not matter;
 with --only setup, per SSH set-up instead.
 
     bench/instr.py [--strangerd PATH] [--pairs N] [--rate LINES/S]
-                   [--only telnet,ssh,irc,setup]
+                   [--only telnet,ssh,irc,setup] [--keep]
 
 Each server (strangerd over telnet and over SSH, ngircd over IRC) runs
 under callgrind twice, driven by bench/loadgen's latency mode with the
@@ -13,7 +13,9 @@ writes its count when the server exits.  The difference of the two
 runs' instructions over the difference of their lines received leaves
 out start-up, connecting, pairing and exit: what is left is the cost of
 a line (read, relay, both partners' screens redrawn and sent) plus the
-seconds of idle between them, which is next to nothing.  Valgrind runs
+seconds of idle between them, which is next to nothing.  With --keep
+the callgrind dumps stay, for callgrind_annotate to say where the
+instructions went.  Valgrind runs
 a server's threads one at a time, so the rate is kept low enough for
 the slowed-down server to keep up (the generator reports every line).
 
@@ -111,6 +113,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=50)
     ap.add_argument("--rate", type=int, default=100)
     ap.add_argument("--only", default="telnet,ssh,irc")
+    ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     prioritise()
     b = Bench(argparse.Namespace(full=False, idle=None, hold=None,
@@ -135,7 +138,10 @@ def main():
         for k in ("telnet", "ssh"):
             if k in per:
                 print("  %s / ngircd: %.2f" % (k, per[k] / per["irc"]))
-    shutil.rmtree(b.tmp, ignore_errors=True)
+    if args.keep:
+        print("instr: callgrind dumps kept in", b.tmp)
+    else:
+        shutil.rmtree(b.tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

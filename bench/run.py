@@ -3,6 +3,7 @@
 
     bench/run.py [--full] [--only a,b,c,d,e,f] [--strangerd PATH]
                  [--idle N] [--hold SECS] [--mix both|telnet|ssh]
+                 [--rates LINES/S,...]
 
 Starts each server fresh on loopback with a throwaway state directory
 or configuration (strangerd; OpenSSH's sshd; ngircd), drives it with
@@ -136,6 +137,8 @@ class Bench:
             self.cfg["idle"] = args.idle
         if args.hold:
             self.cfg["idle_hold"] = args.hold
+        if getattr(args, "rates", None):
+            self.cfg["rates"] = [int(r) for r in args.rates.split(",")]
         self.tmp = tempfile.mkdtemp(prefix="strangerd-bench.")
         self.strangerd = args.strangerd or os.path.join(ROOT, "strangerd")
         self.rows = []
@@ -519,6 +522,8 @@ def main():
                     help="sessions in (a), e.g. 19900")
     ap.add_argument("--hold", type=int, default=0,
                     help="seconds (a) measures them idle")
+    ap.add_argument("--rates", default="",
+                    help="lines/s of (c), e.g. 1000")
     ap.add_argument("--mix", choices=("both", "telnet", "ssh"),
                     default="both", help="transports of (a)'s sessions")
     prioritise()

@@ -362,6 +362,7 @@ void		 msg_free(struct msg *);
 struct inbox	*inbox_new(struct event_base *, inbox_cb, void *);
 void		 inbox_free(struct inbox *);
 void		 inbox_post(struct inbox *, struct msg *);
+void		 inbox_own(struct inbox *);
 
 /*
  * table.c: the moderation tables (sessions, reports, bans, counts) with
@@ -873,6 +874,8 @@ struct session {
 	uint64_t		 state_since;	/* ms: began waiting or chatting */
 	struct event		*typing_ev;	/* we stopped typing */
 	uint64_t		 typing_sent;	/* ms: last "typing", 0: none */
+	int			 typing_due;	/* "typing" to send after input */
+	uint64_t		 view_seq;	/* view.c: line_seq last drawn */
 	struct event		*partner_typing_ev; /* indicator expires */
 	int			 partner_typing;
 	u_int			 scroll;	/* rows scrolled up from the end */
@@ -973,7 +976,7 @@ struct view_now {
 	u_int		 waiting;	/* in the matchmaker's pool */
 };
 void		 view_draw(struct session *, struct screen *,
-		     const struct view_now *);
+		     const struct screen *, const struct view_now *);
 u_int		 view_wrap(const char *, u_int, u_int,
 		     void (*)(const char *, size_t, u_int, void *), void *);
 u_int		 view_line_rows(enum line_kind, const char *, u_int);

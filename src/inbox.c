@@ -3,7 +3,9 @@
  * thread that owns the inbox's event_base takes them out.  The queue is
  * liburcu's wait-free concurrent queue; an eventfd wakes the owner, and
  * is written only when the queue was empty, so a burst of messages
- * costs one wake-up.
+ * costs one wake-up.  A thread posting to its own inbox (a worker to a
+ * session of its own) wakes it without the eventfd: two system calls
+ * less for each chat line between two sessions of one worker.
  *
  * Owns: the queue, the eventfd and its event.  Does not own the
  * messages once they are handed to the callback.
@@ -63,6 +65,9 @@ struct inbox_node {
 	struct cds_wfcq_node	 node;
 	struct msg		 msg;
 };
+
+/* The inbox the current thread owns, if it said so (inbox_own()). */
+static __thread struct inbox	*inbox_mine;
 
 static void	inbox_wake(evutil_socket_t, short, void *);
 
@@ -153,6 +158,16 @@ inbox_free(struct inbox *ib)
 	free(ib);
 }
 
+/*
+ * The calling thread runs the loop of ib's base: its posts to ib need no
+ * eventfd.  Called by that thread before its loop starts.
+ */
+void
+inbox_own(struct inbox *ib)
+{
+	inbox_mine = ib;
+}
+
 /* Hand a message to the inbox's owner; from any thread, never blocks. */
 void
 inbox_post(struct inbox *ib, struct msg *m)
@@ -174,6 +189,11 @@ inbox_post(struct inbox *ib, struct msg *m)
 	 */
 	inbox_tsan_release(n);
 	if (!cds_wfcq_enqueue(&ib->head, &ib->tail, &n->node)) {
+		/* EV_TIMEOUT: woken with nothing to read from the eventfd. */
+		if (ib == inbox_mine) {
+			event_active(ib->ev, EV_TIMEOUT, 0);
+			return;
+		}
 		while (write(ib->fd, &one, sizeof one) == -1 &&
 		    errno == EINTR)
 			;
@@ -189,8 +209,8 @@ inbox_wake(evutil_socket_t fd, short events, void *arg)
 	uint64_t		 count;
 	u_int			 done = 0;
 
-	(void)events;
-	if (read(fd, &count, sizeof count) == -1 && errno != EAGAIN)
+	if ((events & EV_READ) &&
+	    read(fd, &count, sizeof count) == -1 && errno != EAGAIN)
 		log_warn("inbox: read");
 	while (done++ < INBOX_BATCH) {
 		node = __cds_wfcq_dequeue_blocking(&ib->head, &ib->tail);
@@ -202,5 +222,5 @@ inbox_wake(evutil_socket_t fd, short events, void *arg)
 		    ib->arg);
 	}
 	/* More left: come back after the loop has served I/O. */
-	event_active(ib->ev, EV_READ, 0);
+	event_active(ib->ev, EV_TIMEOUT, 0);
 }

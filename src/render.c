@@ -63,6 +63,8 @@ struct render_ctx {
 	 * space.
 	 */
 	struct cell		 last[SCREEN_MAX_X];
+	/* Rows render_scroll() found already equal: no compare again. */
+	uint8_t			 same[SCREEN_MAX_Y];
 
 	size_t			 len;	/* bytes in buf */
 	char			 buf[RENDER_BUF];
@@ -82,6 +84,7 @@ static int	 render_blank(const struct render_ctx *, const struct cell *);
 static void	 render_set_attr(struct render_ctx *, uint8_t);
 static u_int	 render_ascii(u_int);
 static void	 render_put(struct render_ctx *, u_int, const struct cell *);
+static u_int	 render_run(struct render_ctx *, u_int, u_int);
 static u_int	 render_digits(u_int);
 static int	 render_cheap(struct render_ctx *, u_int, u_int);
 static void	 render_move(struct render_ctx *, u_int, u_int);
@@ -369,6 +372,35 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		rc->cx = RENDER_NOWHERE;
 }
 
+/*
+ * Write the cells of the cursor's row from column x, where the cursor
+ * is, up to end, while they are printable ASCII in the current
+ * attributes: a byte each, as render_put() would write them.  Returns
+ * the column it stopped at.
+ */
+static u_int
+render_run(struct render_ctx *rc, u_int x, u_int end)
+{
+	const struct cell	*c;
+	u_int			 i;
+
+	for (i = x; i < end; i++) {
+		c = &rc->want[i];
+		if (c->cp < 0x20 || c->cp >= 0x7f || c->width != 1 ||
+		    c->mark || rc->map[c->attr] != rc->attr)
+			break;
+		if (rc->len == sizeof rc->buf)
+			render_flush(rc);
+		rc->buf[rc->len++] = c->cp;
+	}
+	if (i != x) {
+		rc->cx = i;
+		if (rc->cx >= rc->next->sx)
+			rc->cx = RENDER_NOWHERE;
+	}
+	return (i);
+}
+
 /* Return the decimal digits in n. */
 static u_int
 render_digits(u_int n)
@@ -451,8 +483,10 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 {
 	const struct screen	*s = rc->next;
 	const struct cell	*want, *have, *c;
-	u_int			 x, i, w, start, end, tail, limit;
+	u_int			 x, i, start, end, tail, limit;
 
+	if (rc->same[y])
+		return;
 	render_set_row(rc, shown, y);
 	want = rc->want;
 	have = rc->have;
@@ -489,10 +523,11 @@ render_row(struct render_ctx *rc, struct screen *shown, u_int y)
 			end++;
 
 		render_move(rc, start, y);
-		for (i = start; i < end; i += w) {
+		i = start;
+		while ((i = render_run(rc, i, end)) < end) {
 			c = &want[i];
 			render_put(rc, i, c);
-			w = c->width != 0 ? c->width : 1;
+			i += c->width != 0 ? c->width : 1;
 		}
 		x = i;
 	}
@@ -572,6 +607,13 @@ render_scroll(struct render_ctx *rc, struct screen *shown)
 		return;
 
 	for (k = 1; k <= RENDER_SCROLL_MAX && k + 2 < sy; k++) {
+		/*
+		 * A band scrolled by k or more gains at most the sy - 2 - k
+		 * rows it can start on: once that is no more than the best
+		 * found, no larger k is chosen, so none is looked at.
+		 */
+		if (best >= sy - 2 - k)
+			break;
 		y = 1;
 		while (y + k <= sy - 2) {
 			if (!render_rows_equal(next, y, shown, y + k)) {
@@ -610,6 +652,9 @@ render_scroll(struct render_ctx *rc, struct screen *shown)
 	    shown->cells + (size_t)(top + by) * sx,
 	    (size_t)(bottom + 1 - top - by) * sx * sizeof *shown->cells);
 	screen_copy_marks(shown, top, shown, top + by, bottom + 1 - top - by);
+	/* The band's rows now hold what next has there: seen equal above. */
+	for (y = top; y <= bottom - by; y++)
+		rc->same[y] = 1;
 	for (y = bottom + 1 - by; y <= bottom; y++) {
 		c = shown->cells + (size_t)y * sx;
 		for (i = 0; i < sx; i++) {
@@ -645,6 +690,7 @@ render_draw(const struct term *t, struct screen *shown,
 		rc.cx = RENDER_NOWHERE;
 	rc.attr = 0;
 	rc.len = 0;
+	memset(rc.same, 0, sy);
 
 	memset(&blank, 0, sizeof blank);
 	blank.cp = ' ';

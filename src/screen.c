@@ -211,8 +211,8 @@ u_int
 screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
     size_t len, uint8_t attr)
 {
-	struct cell	*row, *last = NULL;
-	size_t		 off = 0;
+	struct cell	*row, *last = NULL, plain;
+	size_t		 off = 0, n, i;
 	uint32_t	 cp;
 	u_int		 start = x;
 	int		 w;
@@ -222,18 +222,27 @@ screen_puts(struct screen *s, u_int x, u_int y, u_int maxx, const char *text,
 	if (y >= s->sy || x >= maxx)
 		return (0);
 	row = s->cells + (size_t)y * s->sx;
+	screen_blank(&plain, attr);
 
 	while (off < len && x < maxx) {
-		/* Printable ASCII, most text, is one column and one byte. */
+		/*
+		 * Printable ASCII, most text, is one column and one byte: a
+		 * run of it is written cell by cell from a template, with
+		 * only its ends to split.
+		 */
 		if ((u_char)text[off] >= 0x20 && (u_char)text[off] < 0x7f) {
-			last = &row[x];
-			if (last->width != 1)
-				screen_split(s, x, y, 1);
-			last->cp = (u_char)text[off++];
-			last->mark = 0;
-			last->attr = attr;
-			last->width = 1;
-			x++;
+			for (n = 1; off + n < len && x + n < maxx &&
+			    (u_char)text[off + n] >= 0x20 &&
+			    (u_char)text[off + n] < 0x7f; n++)
+				/* nothing */;
+			screen_split(s, x, y, n);
+			for (i = 0; i < n; i++) {
+				plain.cp = (u_char)text[off + i];
+				row[x + i] = plain;
+			}
+			last = &row[x + n - 1];
+			off += n;
+			x += n;
 			continue;
 		}
 

@@ -125,6 +125,8 @@ static void	 session_clamp(struct session *, u_int *, u_int *);
 static void	 session_rules_line(const char *, void *);
 static long	 session_elapsed_ms(const struct timespec *);
 static void	 session_typing(struct session *, int);
+static void	 session_typing_flush(struct session *);
+static void	 session_typing_post(struct session *, int);
 static void	 session_typing_idle(evutil_socket_t, short, void *);
 static void	 session_typing_gone(evutil_socket_t, short, void *);
 static int	 session_scroll_key(struct session *, const struct key *);
@@ -359,6 +361,7 @@ session_feed(struct session *s, const void *buf, size_t len)
 	input_feed(&s->input, buf, len, session_key, s);
 	if (s->state == SESSION_CLOSING)
 		return;
+	session_typing_flush(s);
 	if (input_pending(&s->input)) {
 		/* A lone ESC, or half a sequence: a timer decides. */
 		tv.tv_sec = cfg->esc_ms / 1000;
@@ -377,6 +380,8 @@ session_esc_timer(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	input_flush(&s->input, session_key, s);
+	if (s->state != SESSION_CLOSING)
+		session_typing_flush(s);
 }
 
 /* The key ban and reports name an SSH visitor by key fingerprint. */
@@ -518,6 +523,7 @@ session_submit(struct session *s, char *line)
 	}
 	/* The line itself clears the partner's typing indicator. */
 	s->typing_sent = 0;
+	s->typing_due = 0;
 	evtimer_del(s->typing_ev);
 	session_add_line(s, LINE_YOU, clean);
 	m = msg_new(MSG_LINE);
@@ -941,31 +947,60 @@ session_scroll_key(struct session *s, const struct key *k)
  * Tell the partner we are typing (at most once a second while the keys
  * keep coming) or that we stopped (erased the line, or were idle for
  * SESSION_TYPING_MS).  Line mode sends whole lines: nothing to show.
+ *
+ * "Typing" is only noted here and sent by session_typing_flush() once
+ * the bytes read are all handled: a line pasted or sent whole with its
+ * Enter has nobody typing by then, and the partner would draw the
+ * notice for one frame only to take it down with the line.  The idle
+ * timer is armed there too, once for the bytes, not once a key.
  */
 static void
 session_typing(struct session *s, int typing)
 {
-	struct msg	*m;
-	struct timeval	 tv;
-	uint64_t	 now;
-
 	if (s->state != SESSION_PAIRED || s->term == NULL)
 		return;
 	if (typing) {
-		tv.tv_sec = SESSION_TYPING_MS / 1000;
-		tv.tv_usec = (SESSION_TYPING_MS % 1000) * 1000;
-		evtimer_add(s->typing_ev, &tv);
-		now = now_ms();
-		if (s->typing_sent != 0 &&
-		    now - s->typing_sent < SESSION_TYPING_EVERY_MS)
-			return;
-		s->typing_sent = now;
-	} else {
-		evtimer_del(s->typing_ev);
-		if (s->typing_sent == 0)
-			return;
-		s->typing_sent = 0;
+		s->typing_due = 1;
+		return;
 	}
+	s->typing_due = 0;
+	evtimer_del(s->typing_ev);
+	if (s->typing_sent == 0)
+		return;
+	s->typing_sent = 0;
+	session_typing_post(s, 0);
+}
+
+/* Send the "typing" session_typing() noted, if still typing. */
+static void
+session_typing_flush(struct session *s)
+{
+	struct timeval	tv;
+	uint64_t	now;
+
+	if (!s->typing_due)
+		return;
+	s->typing_due = 0;
+	if (s->state != SESSION_PAIRED || editor_empty(&s->editor))
+		return;
+	/* Idle from the last key of these bytes: the timer, once. */
+	tv.tv_sec = SESSION_TYPING_MS / 1000;
+	tv.tv_usec = (SESSION_TYPING_MS % 1000) * 1000;
+	evtimer_add(s->typing_ev, &tv);
+	now = now_ms();
+	if (s->typing_sent != 0 &&
+	    now - s->typing_sent < SESSION_TYPING_EVERY_MS)
+		return;
+	s->typing_sent = now;
+	session_typing_post(s, 1);
+}
+
+/* Tell the partner we are typing, or not. */
+static void
+session_typing_post(struct session *s, int typing)
+{
+	struct msg	*m;
+
 	m = msg_new(MSG_TYPING);
 	m->from = s->handle;
 	m->arg = typing;
@@ -1096,6 +1131,7 @@ session_unpair(struct session *s)
 	s->state = SESSION_ALONE;
 	session_arm(s);
 	s->typing_sent = 0;
+	s->typing_due = 0;
 	s->partner_typing = 0;
 	evtimer_del(s->typing_ev);
 	evtimer_del(s->partner_typing_ev);
@@ -1128,6 +1164,7 @@ session_paired(struct session *s, struct msg *m)
 	s->again = 0;
 	s->partner_typing = 0;
 	s->typing_sent = 0;
+	s->typing_due = 0;
 	free(s->shared);
 	s->shared = m->text != NULL ? xstrdup(m->text) : NULL;
 	session_report_paired(s);
@@ -1387,6 +1424,8 @@ session_system(struct session *s, const char *text)
 	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
 	s->line_bytes += strlen(cl->text);
 	cl->rows_sx = 0;
+	/* A line changed in place: the view lays everything out again. */
+	s->view_seq = 0;
 	s->repeat_seq = s->line_seq;
 	session_dirty(s);
 }
@@ -1509,15 +1548,18 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	    w->scratch.sy != s->sy)
 		screen_resize(&w->scratch, s->sx, s->sy);
 	w->scratch.oy = s->oy;
-	if (s->console != NULL)
-		console_view_draw(s, &w->scratch);
-	else
-		view_draw(s, &w->scratch, &vn);
-	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->shown.cells == NULL)
 		screen_unpack(&s->shown, &s->packed);
 	else
 		TAILQ_REMOVE(&w->drawn, s, drawn_entry);
+	if (s->console != NULL) {
+		console_view_draw(s, &w->scratch);
+		/* The chat view's next frame cannot start from this one. */
+		s->view_seq = 0;
+	} else
+		view_draw(s, &w->scratch, s->need_full ? NULL : &s->shown,
+		    &vn);
+	evbuffer_drain(w->out, evbuffer_get_length(w->out));
 	if (s->need_full) {
 		render_full(s->term, &s->shown, &w->scratch, w->out);
 		s->need_full = 0;

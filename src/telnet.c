@@ -385,6 +385,7 @@ telnet_queue(struct telnet_conn *c, const char *buf, size_t len)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	const u_char	*p = (const u_char *)buf;
+	ssize_t		 n;
 
 	if (c->dead || c->over)
 		return;
@@ -400,6 +401,22 @@ telnet_queue(struct telnet_conn *c, const char *buf, size_t len)
 			return;
 		}
 		c->changes[p[2]]++;
+	}
+	/*
+	 * Nothing waiting: try the socket now.  Queued, the bytes would
+	 * cost watching the socket for writing and a loop turn before
+	 * they go, then unwatching it: three system calls more a frame.
+	 */
+	if (evbuffer_get_length(out) == 0 && len > 0) {
+		n = send(bufferevent_getfd(c->bev), buf, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			if (len == 0)
+				return;
+		}
+		/* An error is the bufferevent's to find, on its write. */
 	}
 	if (evbuffer_get_length(out) + len > cfg->outq_max) {
 		c->over = 1;

@@ -204,6 +204,12 @@ utf8_strwidth(const char *s, size_t len)
 	int		 w;
 
 	while (off < len) {
+		/* Printable ASCII, most text: a byte and a column. */
+		if ((u_char)s[off] >= 0x20 && (u_char)s[off] < 0x7f) {
+			off++;
+			width++;
+			continue;
+		}
 		off += utf8_decode(s + off, len - off, &cp);
 		if ((w = utf8_width(cp)) > 0)
 			width += w;

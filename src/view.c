@@ -34,16 +34,42 @@
 #define VIEW_ATTR_YOU		(ATTR_BOLD | ATTR_FG(6))
 #define VIEW_ATTR_STRANGER	(ATTR_BOLD | ATTR_FG(5))
 
+/*
+ * The status and hint rows this thread drew last and what they were
+ * drawn from (key, with the width): most sessions show the same ones,
+ * so a row whose key matches is copied instead of laid out again.
+ */
+#define VIEW_MEMO_KEY	192
+struct view_memo {
+	char		 key[VIEW_MEMO_KEY];	/* "": nothing kept */
+	struct cell	 cells[SCREEN_MAX_X];
+};
+static __thread struct view_memo view_memo_status, view_memo_hint;
+
+static int	view_memo_get(const struct view_memo *, const char *,
+		    struct screen *, u_int);
+static void	view_memo_put(struct view_memo *, const char *, size_t,
+		    const struct screen *, u_int);
 static void	view_status(const struct session *, struct screen *,
 		    const struct view_now *);
-static void	view_conversation(struct session *, struct screen *, u_int,
-		    u_int);
+static void	view_status_draw(const struct session *, struct screen *,
+		    const struct view_now *);
+static void	view_conversation(struct session *, struct screen *,
+		    const struct screen *, u_int, u_int);
+static int	view_conversation_add(struct session *, struct screen *,
+		    const struct screen *, u_int, u_int);
+static void	view_line(struct view_row *, struct chat_line *);
 static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
 static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
 static u_int	view_cl_rows(struct chat_line *, u_int);
 static u_int	view_width(const char *);
+static void	view_status_right(char *, size_t, u_int,
+		    const struct view_now *);
+static size_t	view_cat(char *, size_t, size_t, const char *);
+static size_t	view_cat_u(char *, size_t, size_t, u_int);
+static void	view_one_row(struct view_row *, const char *, const char *);
 
 /*
  * Break text into rows of at most width columns, at spaces where it
@@ -134,6 +160,29 @@ view_put_row(const char *text, size_t len, u_int x, void *arg)
 	vr->y++;
 }
 
+/*
+ * A line that fits on one row (view_cl_rows() says so for this width),
+ * as view_wrap() and view_put_row() would draw it: the prefix, then the
+ * text, on the next row unless it is scrolled off.
+ */
+static void
+view_one_row(struct view_row *vr, const char *prefix, const char *text)
+{
+	u_int	x;
+
+	if (vr->skip > 0) {
+		vr->skip--;
+		return;
+	}
+	if (vr->y >= vr->ymax)
+		return;
+	x = screen_puts(vr->scr, 0, vr->y, vr->scr->sx, prefix,
+	    vr->prefix_len, vr->prefix_attr);
+	screen_puts(vr->scr, x, vr->y, vr->scr->sx, text, strlen(text),
+	    vr->attr);
+	vr->y++;
+}
+
 /* The prefix a kind of line is shown with. */
 static const char *
 view_prefix(enum line_kind kind)
@@ -215,20 +264,85 @@ view_status_next(const struct session *s, uint64_t now)
 	return (s->state_since + (ms / step + 1) * step);
 }
 
+/* If m holds the row key makes, copy it to row y of scr. */
+static int
+view_memo_get(const struct view_memo *m, const char *key, struct screen *scr,
+    u_int y)
+{
+	if (m->key[0] == '\0' || strcmp(m->key, key) != 0)
+		return (0);
+	memcpy(scr->cells + (size_t)y * scr->sx, m->cells,
+	    scr->sx * sizeof *scr->cells);
+	return (1);
+}
+
+/*
+ * Keep row y of scr in m as the row key makes: not one with a combining
+ * mark (the marks live apart), nor one whose key was cut to fit.
+ */
+static void
+view_memo_put(struct view_memo *m, const char *key, size_t len,
+    const struct screen *scr, u_int y)
+{
+	const struct cell	*row = scr->cells + (size_t)y * scr->sx;
+	u_int			 x;
+
+	m->key[0] = '\0';
+	if (len + 1 >= sizeof m->key)
+		return;
+	for (x = 0; x < scr->sx; x++)
+		if (row[x].mark)
+			return;
+	memcpy(m->cells, row, scr->sx * sizeof *row);
+	memcpy(m->key, key, len + 1);
+}
+
+/*
+ * The top line, from this thread's last one when that was drawn from
+ * the same state (and network), clock, counts, shared interest and
+ * width.
+ */
+static void
+view_status(const struct session *s, struct screen *scr,
+    const struct view_now *vn)
+{
+	char	key[VIEW_MEMO_KEY];
+	size_t	n;
+
+	n = view_cat_u(key, sizeof key, 0, scr->sx);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, s->state);
+	n = view_cat(key, sizeof key, n, s->network_away ? "n " : " ");
+	n = view_cat_u(key, sizeof key, n, view_status_clock(s, vn->now));
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, vn->online);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, vn->waiting);
+	if (s->shared != NULL && s->state == SESSION_PAIRED) {
+		n = view_cat(key, sizeof key, n, " ");
+		n = view_cat(key, sizeof key, n, s->shared);
+	}
+	if (view_memo_get(&view_memo_status, key, scr, 0))
+		return;
+	view_status_draw(s, scr, vn);
+	view_memo_put(&view_memo_status, key, n, scr, 0);
+}
+
 /*
  * The top line: what is happening, for how long, and how many people
  * are online and waiting.  Tried from the longest wording to the
  * shortest; the first that fits is drawn.
  */
 static void
-view_status(const struct session *s, struct screen *scr,
+view_status_draw(const struct session *s, struct screen *scr,
     const struct view_now *vn)
 {
 	static const char	 brand[] = " strangerd \xc2\xb7 ";
 	const char		*state[3] = { "", "", "" };
-	char			 clock[32], left[3][96], right[3][64];
-	u_int			 online = vn->online, waiting = vn->waiting;
-	u_int			 x, lw, rw, i, j;
+	char			 clock[32], left[3][96], right[64];
+	u_int			 lws[3] = { 0, 0, 0 };	/* widths + 1 */
+	u_int			 x, lw, rw, bw, i, j;
+	size_t			 n;
 	uint64_t		 now = vn->now;
 	int			 with_brand, shared;
 
@@ -264,24 +378,35 @@ view_status(const struct session *s, struct screen *scr,
 		break;
 	}
 	shared = s->shared != NULL && s->state == SESSION_PAIRED;
-	for (i = 0; i < 3; i++)
-		snprintf(left[i], sizeof left[i], "%s%s%s%s%s", state[i],
-		    clock[0] != '\0' ? (i == 2 ? " " : " \xc2\xb7 ") : "",
-		    clock, shared && i == 0 ? " \xc2\xb7 you both like " : "",
-		    shared && i == 0 ? s->shared : "");
-	snprintf(right[0], sizeof right[0], "%u online \xc2\xb7 %u waiting",
-	    online, waiting);
-	snprintf(right[1], sizeof right[1], "%u on \xc2\xb7 %u wait", online,
-	    waiting);
-	snprintf(right[2], sizeof right[2], "%u/%u", online, waiting);
+	bw = view_width(brand);
 
 	screen_fill(scr, 0, 0, scr->sx, VIEW_ATTR_STATUS);
-	/* Fewest cuts first: the right side shrinks last. */
+	/*
+	 * Fewest cuts first: the right side shrinks last.  Each wording is
+	 * formatted only when tried (most screens take the first ones).
+	 */
 	for (j = 0; j < 3; j++) {
-		rw = view_width(right[j]) + 1;
+		view_status_right(right, sizeof right, j, vn);
+		rw = view_width(right) + 1;
 		for (i = 0; i < 3; i++) {
-			lw = view_width(left[i]) + 1;
-			with_brand = lw + rw + view_width(brand) <= scr->sx;
+			if (lws[i] == 0) {
+				n = view_cat(left[i], sizeof left[i], 0,
+				    state[i]);
+				if (clock[0] != '\0')
+					n = view_cat(left[i], sizeof left[i],
+					    n, i == 2 ? " " : " \xc2\xb7 ");
+				n = view_cat(left[i], sizeof left[i], n,
+				    clock);
+				if (shared && i == 0) {
+					n = view_cat(left[i], sizeof left[i],
+					    n, " \xc2\xb7 you both like ");
+					view_cat(left[i], sizeof left[i], n,
+					    s->shared);
+				}
+				lws[i] = view_width(left[i]) + 1;
+			}
+			lw = lws[i];
+			with_brand = lw + rw + bw <= scr->sx;
 			/* At least two spaces between left and right. */
 			if (lw + rw + 2 > scr->sx && !(i == 2 && j == 2))
 				continue;
@@ -296,11 +421,53 @@ view_status(const struct session *s, struct screen *scr,
 			    0, left[i], strlen(left[i]), VIEW_ATTR_STATUS);
 			if (scr->sx > rw)
 				screen_puts(scr, scr->sx - rw, 0, scr->sx,
-				    right[j], strlen(right[j]),
-				    VIEW_ATTR_STATUS);
+				    right, strlen(right), VIEW_ATTR_STATUS);
 			return;
 		}
 	}
+}
+
+/* The status line's right side, wording j (0 longest, 2 shortest). */
+static void
+view_status_right(char *buf, size_t size, u_int j, const struct view_now *vn)
+{
+	size_t	n;
+
+	n = view_cat_u(buf, size, 0, vn->online);
+	n = view_cat(buf, size, n, j == 0 ? " online \xc2\xb7 " :
+	    j == 1 ? " on \xc2\xb7 " : "/");
+	n = view_cat_u(buf, size, n, vn->waiting);
+	if (j < 2)
+		view_cat(buf, size, n, j == 0 ? " waiting" : " wait");
+}
+
+/*
+ * Append text to the len bytes of buf, cut as snprintf() would to fit
+ * size, and return the new length: the status line is built each frame,
+ * and formatting with snprintf() cost more than drawing it.
+ */
+static size_t
+view_cat(char *buf, size_t size, size_t len, const char *text)
+{
+	while (*text != '\0' && len + 1 < size)
+		buf[len++] = *text++;
+	buf[len] = '\0';
+	return (len);
+}
+
+/* Append n in decimal, as view_cat() appends text. */
+static size_t
+view_cat_u(char *buf, size_t size, size_t len, u_int n)
+{
+	char	tmp[16];
+	u_int	i = sizeof tmp - 1;
+
+	tmp[i] = '\0';
+	do {
+		tmp[--i] = '0' + n % 10;
+		n /= 10;
+	} while (n != 0);
+	return (view_cat(buf, size, len, tmp + i));
 }
 
 /*
@@ -347,23 +514,104 @@ view_cl_rows(struct chat_line *cl, u_int width)
 	return (cl->rows);
 }
 
+/* Draw one line of the conversation from vr's row on. */
+static void
+view_line(struct view_row *vr, struct chat_line *cl)
+{
+	char	 buf[VIEW_JOIN_MAX], *full;
+
+	vr->first = 1;
+	vr->prefix_len = strlen(view_prefix(cl->kind));
+	switch (cl->kind) {
+	case LINE_YOU:
+		vr->prefix_attr = VIEW_ATTR_YOU;
+		vr->attr = 0;
+		break;
+	case LINE_STRANGER:
+		vr->prefix_attr = VIEW_ATTR_STRANGER;
+		vr->attr = 0;
+		break;
+	case LINE_SYSTEM:
+		vr->attr = VIEW_ATTR_SYSTEM;
+		break;
+	case LINE_RULES:
+		vr->attr = 0;
+		break;
+	}
+	/* Most lines fit on a row: nothing to join or wrap. */
+	if (view_cl_rows(cl, vr->scr->sx) == 1) {
+		view_one_row(vr, view_prefix(cl->kind), cl->text);
+		return;
+	}
+	full = view_join(buf, sizeof buf, view_prefix(cl->kind), cl->text);
+	view_wrap(full, vr->scr->sx, VIEW_INDENT, view_put_row, vr);
+	if (full != buf)
+		free(full);
+}
+
+/*
+ * The conversation between rows top and bottom when prev, the screen
+ * the last frame drew, shows it at the bottom and it has only had lines
+ * added since (s->view_seq): prev's rows move up by the rows of the new
+ * lines, which are drawn below them; nothing else is laid out again.
+ * Returns 0 when it cannot, and the caller lays it all out.
+ */
+static int
+view_conversation_add(struct session *s, struct screen *scr,
+    const struct screen *prev, u_int top, u_int bottom)
+{
+	struct view_row	 vr;
+	uint64_t	 added = s->line_seq - s->view_seq;
+	u_int		 height = bottom - top, rows = 0, old = 0, i;
+
+	if (prev == NULL || prev->cells == NULL || prev->sx != scr->sx ||
+	    prev->sy != scr->sy || s->view_seq == 0 || s->scroll != 0 ||
+	    added > s->nlines)
+		return (0);
+	for (i = s->nlines - added; i < s->nlines && rows < height; i++)
+		rows += view_cl_rows(session_line(s, i), scr->sx);
+	/* The rows that stay were all of lines still kept. */
+	for (i = s->nlines - added; i > 0 && old < height; i--)
+		old += view_cl_rows(session_line(s, i - 1), scr->sx);
+	if (rows >= height || old < height)
+		return (0);
+
+	memcpy(scr->cells + (size_t)top * scr->sx,
+	    prev->cells + (size_t)(top + rows) * scr->sx,
+	    (size_t)(height - rows) * scr->sx * sizeof *scr->cells);
+	screen_copy_marks(scr, top, prev, top + rows, height - rows);
+	memset(&vr, 0, sizeof vr);
+	vr.scr = scr;
+	vr.ymax = bottom;
+	vr.y = bottom - rows;
+	for (i = s->nlines - added; i < s->nlines; i++)
+		view_line(&vr, session_line(s, i));
+	s->unseen = 0;
+	return (1);
+}
+
 /*
  * The conversation between rows top and bottom: bottom-aligned, or
  * s->scroll rows back from the end, with a marker on the last row when
- * scrolled.  The scroll is clamped to the conversation there is.
+ * scrolled.  The scroll is clamped to the conversation there is.  Only
+ * the new lines are laid out when view_conversation_add() can.
  */
 static void
-view_conversation(struct session *s, struct screen *scr, u_int top,
-    u_int bottom)
+view_conversation(struct session *s, struct screen *scr,
+    const struct screen *prev, u_int top, u_int bottom)
 {
 	struct view_row		 vr;
-	struct chat_line	*cl;
-	char			 buf[VIEW_JOIN_MAX], *full, mark[96];
+	char			 mark[96];
 	u_int			 height = bottom - top, rows = 0, i, first;
 	u_int			 want;
 
 	if (height == 0 || s->nlines == 0) {
 		s->scroll = 0;
+		s->view_seq = 0;
+		return;
+	}
+	if (view_conversation_add(s, scr, prev, top, bottom)) {
+		s->view_seq = s->line_seq;
 		return;
 	}
 	/* Walk back from the newest line until the area is full. */
@@ -371,44 +619,21 @@ view_conversation(struct session *s, struct screen *scr, u_int top,
 	first = s->nlines;
 	while (first > 0 && rows < want) {
 		first--;
-		cl = session_line(s, first);
-		rows += view_cl_rows(cl, scr->sx);
+		rows += view_cl_rows(session_line(s, first), scr->sx);
 	}
 	if (rows < want)
 		s->scroll = rows > height ? rows - height : 0;
 	if (s->scroll == 0)
 		s->unseen = 0;
+	/* The next frame may start from this one if it is at the end. */
+	s->view_seq = s->scroll == 0 ? s->line_seq : 0;
 	memset(&vr, 0, sizeof vr);
 	vr.scr = scr;
 	vr.ymax = bottom;
 	vr.y = rows < height ? bottom - rows : top;
 	vr.skip = rows > height + s->scroll ? rows - height - s->scroll : 0;
-	for (i = first; i < s->nlines && vr.y < vr.ymax; i++) {
-		cl = session_line(s, i);
-		vr.first = 1;
-		vr.prefix_len = strlen(view_prefix(cl->kind));
-		switch (cl->kind) {
-		case LINE_YOU:
-			vr.prefix_attr = VIEW_ATTR_YOU;
-			vr.attr = 0;
-			break;
-		case LINE_STRANGER:
-			vr.prefix_attr = VIEW_ATTR_STRANGER;
-			vr.attr = 0;
-			break;
-		case LINE_SYSTEM:
-			vr.attr = VIEW_ATTR_SYSTEM;
-			break;
-		case LINE_RULES:
-			vr.attr = 0;
-			break;
-		}
-		full = view_join(buf, sizeof buf, view_prefix(cl->kind),
-		    cl->text);
-		view_wrap(full, scr->sx, VIEW_INDENT, view_put_row, &vr);
-		if (full != buf)
-			free(full);
-	}
+	for (i = first; i < s->nlines && vr.y < vr.ymax; i++)
+		view_line(&vr, session_line(s, i));
 	if (s->scroll == 0)
 		return;
 	if (s->state == SESSION_WELCOME)
@@ -448,18 +673,30 @@ view_hint(struct session *s, struct screen *scr, u_int y)
 	};
 	static const char	 typing[] = " Stranger is typing\xe2\x80\xa6";
 	const char *const	*l;
+	char			 key[VIEW_MEMO_KEY];
+	size_t			 n;
+	int			 which;
 
-	if (s->partner_typing && s->state == SESSION_PAIRED) {
+	/* The row is one of three and the width picks the wording. */
+	which = s->partner_typing && s->state == SESSION_PAIRED ? 0 :
+	    s->state == SESSION_WELCOME ? 1 : 2;
+	n = view_cat_u(key, sizeof key, 0, scr->sx);
+	n = view_cat(key, sizeof key, n, " ");
+	n = view_cat_u(key, sizeof key, n, which);
+	if (view_memo_get(&view_memo_hint, key, scr, y))
+		return;
+	if (which == 0)
 		screen_puts(scr, 0, y, scr->sx, typing, sizeof typing - 1,
 		    VIEW_ATTR_TYPING);
-		return;
+	else {
+		l = which == 1 ? welcome : chat;
+		for (; l[1] != NULL; l++)
+			if (view_width(*l) <= scr->sx)
+				break;
+		screen_puts(scr, 0, y, scr->sx, *l, strlen(*l),
+		    which == 1 ? ATTR_BOLD : VIEW_ATTR_HINT);
 	}
-	l = s->state == SESSION_WELCOME ? welcome : chat;
-	for (; l[1] != NULL; l++)
-		if (view_width(*l) <= scr->sx)
-			break;
-	screen_puts(scr, 0, y, scr->sx, *l, strlen(*l),
-	    s->state == SESSION_WELCOME ? ATTR_BOLD : VIEW_ATTR_HINT);
+	view_memo_put(&view_memo_hint, key, n, scr, y);
 }
 
 /* The input line, scrolled sideways so the cursor stays in view. */
@@ -512,15 +749,20 @@ view_editor(struct screen *scr, const struct editor *ed, u_int x, u_int y)
 	screen_cursor(scr, x < scr->sx ? x : scr->sx - 1, y, 1);
 }
 
-/* Lay the whole session out onto scr, which has the session's size. */
+/*
+ * Lay the whole session out onto scr, which has the session's size.
+ * prev, if not NULL, is what the last frame drew (the screen the client
+ * shows), which the conversation may start from.
+ */
 void
-view_draw(struct session *s, struct screen *scr, const struct view_now *vn)
+view_draw(struct session *s, struct screen *scr, const struct screen *prev,
+    const struct view_now *vn)
 {
 	u_int	i, n;
 
 	screen_clear(scr);
 	view_status(s, scr, vn);
-	view_conversation(s, scr, 1, scr->sy - 2);
+	view_conversation(s, scr, prev, 1, scr->sy - 2);
 	view_hint(s, scr, scr->sy - 2);
 	view_input(s, scr, scr->sy - 1);
 	/* /color off, or a terminal without colours: attributes only. */

@@ -585,6 +585,7 @@ worker_main(void *arg)
 {
 	struct worker	*w = arg;
 
+	inbox_own(w->inbox);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	/* The sessions are gone; so goes the buffer that packed them. */
 	screen_pack_done();

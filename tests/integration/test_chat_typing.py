@@ -35,6 +35,25 @@ class TestTyping(DaemonTest):
         b.wait_for("Stranger: hello")
         self.assertFalse(b.has(TYPING), b.describe())
 
+    def test_whole_line_sends_no_notice(self):
+        # A line that comes whole with its Enter (pasted, or from a
+        # client that sends lines) has nobody typing by the time it is
+        # read: the partner must not be sent the notice only to have the
+        # line take it down again.  A notice sent ahead of a long line
+        # reaches a partner on the other worker on a frame of its own:
+        # five pairs, so that some pair is very likely split.
+        for p in range(5):
+            a, b = self.pair("raw", "raw")
+            mark = b.mark()
+            for i in range(3):
+                text = "pasted %d %s" % (i, "x" * 300)
+                a.send(text + "\r")
+                b.wait_for("Stranger: pasted %d" % i)
+            self.assertNotIn(b"typing", b.since(mark), "pair %d" % p)
+            # Typed key by key, it still shows.
+            a.send("k")
+            b.wait_for(TYPING, timeout=0.5)
+
     def test_clears_on_erase(self):
         a, b = self.pair("raw", "raw")
         a.send("xy")

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,8 @@ chat_session(struct session *s, u_int sx, u_int sy)
 	s->nlines = 2;
 }
 
+static void	add_line(struct session *, u_int);
+
 static void
 chat_free(struct session *s)
 {
@@ -90,7 +93,7 @@ test_chat_status(void **state)
 	(void)state;
 	chat_session(&s, 80, 24);
 	screen_init(&scr, 80, 24);
-	view_draw(&s, &scr, &vn);
+	view_draw(&s, &scr, NULL, &vn);
 	assert_non_null(strstr(row_text(&scr, 0),
 	    "chatting with a stranger \xc2\xb7 2 min"));
 	assert_non_null(strstr(row_text(&scr, 0),
@@ -103,7 +106,7 @@ test_chat_status(void **state)
 	s.sx = 20;
 	s.sy = 6;
 	vn.online = 12;
-	view_draw(&s, &scr, &vn);
+	view_draw(&s, &scr, NULL, &vn);
 	assert_non_null(strstr(row_text(&scr, 0), "12/1"));
 	screen_free(&scr);
 	chat_free(&s);
@@ -124,15 +127,183 @@ test_waiting_clock(void **state)
 	chat_session(&s, 80, 24);
 	s.state = SESSION_WAITING;
 	screen_init(&scr, 80, 24);
-	view_draw(&s, &scr, &vn);
+	view_draw(&s, &scr, NULL, &vn);
 	assert_non_null(strstr(row_text(&scr, 0),
 	    "looking for a stranger\xe2\x80\xa6 \xc2\xb7 1:05"));
 	assert_int_equal(view_status_clock(&s, vn.now), 66);
 	/* The cluster's Redis is away (cluster_fallback wait). */
 	s.network_away = 1;
-	view_draw(&s, &scr, &vn);
+	view_draw(&s, &scr, NULL, &vn);
 	assert_non_null(strstr(row_text(&scr, 0),
 	    "waiting for the chat network\xe2\x80\xa6 \xc2\xb7 1:05"));
+	screen_free(&scr);
+	chat_free(&s);
+}
+
+/* A conversation of n lines, some wrapped, for the incremental view. */
+static void
+many_lines(struct session *s, u_int n)
+{
+	u_int	i;
+
+	chat_session(s, 80, 24);
+	free(s->lines[0].text);
+	free(s->lines[1].text);
+	free(s->lines);
+	s->lines_cap = 64;
+	s->lines = xcalloc(s->lines_cap, sizeof *s->lines);
+	s->nlines = 0;
+	for (i = 0; i < n; i++)
+		add_line(s, i);
+}
+
+/* Line i: every fifth wraps over rows, every seventh has a mark. */
+static void
+add_line(struct session *s, u_int i)
+{
+	struct chat_line	*cl = &s->lines[s->nlines++];
+	char			 buf[256];
+
+	if (i % 5 == 4)
+		snprintf(buf, sizeof buf, "line %u %s", i, "words that wrap "
+		    "over more than one row of an eighty column screen, "
+		    "with more words after them to make three rows of it "
+		    "at least when the screen is narrow");
+	else if (i % 7 == 6)
+		snprintf(buf, sizeof buf, "line %u cafe\xcc\x81 \xe4\xb8\xad", i);
+	else
+		snprintf(buf, sizeof buf, "line %u", i);
+	cl->kind = i % 2 ? LINE_YOU : LINE_STRANGER;
+	cl->text = xstrdup(buf);
+	s->line_seq++;
+}
+
+/* Make a a copy of b, which has the same size. */
+static void
+copy_screen(struct screen *a, struct screen *b)
+{
+	memcpy(a->cells, b->cells, (size_t)a->sx * a->sy * sizeof *a->cells);
+	screen_copy_marks(a, 0, b, 0, a->sy);
+}
+
+/* Are two screens the same, cell for cell and mark for mark? */
+static int
+screens_equal(struct screen *a, struct screen *b)
+{
+	u_int	x, y;
+
+	if (a->sx != b->sx || a->sy != b->sy || memcmp(a->cells, b->cells,
+	    (size_t)a->sx * a->sy * sizeof *a->cells) != 0)
+		return (0);
+	for (y = 0; y < a->sy; y++)
+		for (x = 0; x < a->sx; x++)
+			if (screen_mark(a, x, y) != screen_mark(b, x, y))
+				return (0);
+	return (1);
+}
+
+/*
+ * A frame drawn from the last one (only the new lines laid out) is the
+ * frame laid out from nothing: for one line added, several, a line that
+ * wraps, none (only the input changed), and after scrolling back.
+ */
+static void
+test_incremental(void **state)
+{
+	struct view_now	 vn = { 5000, 3, 1 };
+	struct session	 s;
+	struct screen	 prev, next, fresh;
+	u_int		 i, n = 30, step[] = { 1, 1, 3, 0, 1, 2, 1, 5, 1 };
+
+	(void)state;
+	many_lines(&s, n);
+	screen_init(&prev, 80, 24);
+	screen_init(&next, 80, 24);
+	screen_init(&fresh, 80, 24);
+	view_draw(&s, &prev, NULL, &vn);
+	for (i = 0; i < sizeof step / sizeof step[0]; i++) {
+		while (step[i]-- > 0)
+			add_line(&s, n++);
+		if (i == 3) {
+			s.editor.text = xreallocarray(s.editor.text, 1, 4);
+			s.editor.text[0] = 'x';
+			s.editor.len = s.editor.cursor = 1;
+		}
+		view_draw(&s, &next, &prev, &vn);
+		assert_int_equal(s.view_seq, s.line_seq);
+		view_draw(&s, &fresh, NULL, &vn);
+		assert_true(screens_equal(&next, &fresh));
+		copy_screen(&prev, &next);
+	}
+	/* It did start from prev: a cell only prev has moves up a row. */
+	prev.cells[2 * 80 + 79].cp = 'Z';
+	add_line(&s, n++);
+	view_draw(&s, &next, &prev, &vn);
+	assert_int_equal(next.cells[1 * 80 + 79].cp, 'Z');
+	view_draw(&s, &fresh, NULL, &vn);
+	copy_screen(&prev, &fresh);
+	/* Scrolled back: laid out in full, marker and all. */
+	s.scroll = 3;
+	add_line(&s, n++);
+	view_draw(&s, &next, &prev, &vn);
+	assert_int_equal(s.view_seq, 0);
+	view_draw(&s, &fresh, NULL, &vn);
+	assert_true(screens_equal(&next, &fresh));
+	assert_true(screen_has(&next, "scrolled back"));
+	screen_free(&prev);
+	screen_free(&next);
+	screen_free(&fresh);
+	for (i = 0; i < s.nlines; i++)
+		free(s.lines[i].text);
+	free(s.lines);
+	editor_free(&s.editor);
+}
+
+/*
+ * The status and hint rows kept from the last frame drawn are used only
+ * for the same inputs: a shared interest, the clock, the counts, the
+ * typing notice, the state and the network each make their own row.
+ */
+static void
+test_memo_rows(void **state)
+{
+	struct view_now	 vn = { 1000 + 5000, 3, 1 };
+	struct session	 s;
+	struct screen	 scr;
+
+	(void)state;
+	chat_session(&s, 80, 24);
+	screen_init(&scr, 80, 24);
+	s.shared = xstrdup("chess");
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "you both like chess"));
+	free(s.shared);
+	s.shared = NULL;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_null(strstr(row_text(&scr, 0), "you both like"));
+	vn.now += 60000;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "1 min"));
+	vn.waiting = 7;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "7 waiting"));
+	s.state = SESSION_WAITING;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "looking"));
+	s.network_away = 1;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 0), "chat network"));
+	s.network_away = 0;
+	s.state = SESSION_PAIRED;
+	s.partner_typing = 1;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "Stranger is typing"));
+	s.partner_typing = 0;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "/next"));
+	s.state = SESSION_WELCOME;
+	view_draw(&s, &scr, NULL, &vn);
+	assert_non_null(strstr(row_text(&scr, 22), "Press Enter"));
 	screen_free(&scr);
 	chat_free(&s);
 }
@@ -195,6 +366,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chat_status),
 		cmocka_unit_test(test_waiting_clock),
+		cmocka_unit_test(test_incremental),
+		cmocka_unit_test(test_memo_rows),
 		cmocka_unit_test(test_console_bans),
 	};
 
