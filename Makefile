@@ -45,7 +45,8 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
 # Several nodes through Redis (cluster in strangerd.conf(5)).
-DAEMON_OBJS += src/cluster.o src/cluster-ask.o
+DAEMON_OBJS += src/cluster.o src/cluster-entry.o src/cluster-pair.o \
+	    src/cluster-relay.o src/cluster-ask.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
 

@@ -305,12 +305,12 @@ cserve_publish_rows(const struct cserve *sv, const char *rows)
 			end = nl + 1;
 		if (end == p)
 			return;		/* a row no batch holds: cannot be */
-		cluster_send(sv->asker, 'R', sv->asker_id, 0, 0, p,
+		cluster_relay_send(sv->asker, 'R', sv->asker_id, 0, 0, p,
 		    (size_t)(end - p));
 		left -= (size_t)(end - p);
 		p = end;
 	}
-	cluster_send(sv->asker, 'R', sv->asker_id, 0, CASK_LAST, p, left);
+	cluster_relay_send(sv->asker, 'R', sv->asker_id, 0, CASK_LAST, p, left);
 }
 
 /* A serve has every answer: give it to the asker. */
@@ -351,8 +351,8 @@ cserve_done(struct cserve *sv)
 		if (n != NULL)
 			n->done = 1;
 		else
-			cluster_send(sv->asker, 'R', sv->asker_id, 0, CASK_LAST,
-			    counts, strlen(counts));
+			cluster_relay_send(sv->asker, 'R', sv->asker_id, 0,
+			    CASK_LAST, counts, strlen(counts));
 		break;
 	case ADMIN_KICK:
 		/* Which node's "kicked 0.3.1": the id is this node's own. */
@@ -365,7 +365,7 @@ cserve_done(struct cserve *sv)
 			c->text = xstrdup(text);
 			n->done = 1;
 		} else
-			cluster_send(sv->asker, 'R', sv->asker_id, 0, CASK_LAST |
+			cluster_relay_send(sv->asker, 'R', sv->asker_id, 0, CASK_LAST |
 			    (a->error ? CASK_ERROR : 0), text, strnlen(text,
 			    CASK_CELL_MAX));
 		free(rows);
@@ -583,7 +583,7 @@ cask_listed(redisAsyncContext *ac, void *r, void *arg)
 	}
 	c->listed = 1;
 	if (others > 0)
-		cluster_send(NULL, 'Q', c->id, 0, c->op, NULL, 0);
+		cluster_relay_send(NULL, 'Q', c->id, 0, c->op, NULL, 0);
 	cask_check(c);
 }
 
@@ -625,8 +625,8 @@ cask_start(const struct admin_query *q)
 		if (strcmp(q->node, self) == 0)
 			cserve_start(NULL, c->id, ADMIN_KICK, q->target, q->text);
 		else
-			cluster_send(q->node, 'K', c->id, q->target, 0, q->text,
-			    q->text != NULL ? strlen(q->text) : 0);
+			cluster_relay_send(q->node, 'K', c->id, q->target, 0,
+			    q->text, q->text != NULL ? strlen(q->text) : 0);
 		return;
 	}
 	cask_node(c, self, 1);

@@ -766,18 +766,54 @@ class TestClusterRedisRestart(ClusterTest):
         # Redis is up but refuses the script for a while (here an ACL;
         # in life OOM, BUSY...): wants are held, not handed to the local
         # matchmaker, and one line says so.
-        self.redis.command("ACL", "SETUSER", "default", "-eval")
+        self.redis.command("ACL", "SETUSER", "default", "-eval", "-evalsha")
         a = self.visitor("a")
         b = self.visitor("b")
         for d in self.nodes.values():
             self.assertTrue(poll(lambda: "pairing script" in d.log()),
                             d.log())
         time.sleep(2.5)
-        self.redis.command("ACL", "SETUSER", "default", "+eval")
+        self.redis.command("ACL", "SETUSER", "default", "+eval", "+evalsha")
         a.wait_for("connected to a stranger")
         b.wait_for("connected to a stranger")
         for d in self.nodes.values():
             self.assertEqual(d.log().count("pairing script"), 1, d.log())
+
+    def calls(self, command):
+        """How many times Redis ran a command (INFO commandstats)."""
+        info = self.redis.command("INFO", "commandstats").decode()
+        for line in info.splitlines():
+            if line.startswith("cmdstat_%s:calls=" % command):
+                return int(line.split("=", 1)[1].split(",", 1)[0])
+        return 0
+
+    def test_pairing_script_is_sent_by_its_digest(self):
+        # Each want names the script Redis keeps (EVALSHA), not its
+        # whole text (EVAL), which the join and count scripts still are.
+        a, b = self.cross_pair()
+        self.chat(a, b, "by digest")
+        self.assertGreaterEqual(self.calls("evalsha"), 2)
+
+    def test_pairing_script_flushed_from_redis_is_sent_again(self):
+        # Redis forgot the scripts (SCRIPT FLUSH): a want answered
+        # NOSCRIPT goes again as text, nothing is logged, and the
+        # visitors meet as ever.
+        self.redis.command("SCRIPT", "FLUSH")
+        a, b = self.cross_pair()
+        self.chat(a, b, "after the flush")
+        for d in self.nodes.values():
+            self.assertNotIn("pairing script", d.log())
+        # And a cancel after a flush is not lost: the visitor who left
+        # is no member of the pool any more.
+        self.redis.command("SCRIPT", "FLUSH")
+        c = self.visitor("a")
+        self.assertTrue(poll(lambda: b"*1\r\n" in self.redis.command(
+            "SMEMBERS", "strangerd:waiting")), "c is not waiting")
+        self.redis.command("SCRIPT", "FLUSH")
+        c.close()
+        self.assertTrue(poll(lambda: self.redis.command(
+            "SMEMBERS", "strangerd:waiting") == b"*0\r\n"),
+            self.redis.command("SMEMBERS", "strangerd:waiting"))
 
 
 class TestClusterFallbackWait(ClusterTest):

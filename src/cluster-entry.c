@@ -1,0 +1,98 @@
+/*
+ * The cluster's entries: one struct cluster_entry per local session the
+ * cluster thread knows, found by the session's handle in a hash table.
+ * An entry says whether its visitor waits in the Redis pool (or is held
+ * while Redis is away) and who its partner on another node is, behind
+ * a proxy handle.  Owns the table; what fills the entries is in
+ * cluster-pair.c (pairing) and cluster-relay.c (the chat).
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "strangerd.h"
+#include "cluster.h"
+
+struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
+
+/* The entry of a local session, or NULL; create it if asked. */
+struct cluster_entry *
+cluster_entry(uint64_t local, int create)
+{
+	struct cluster_entry	**head, *e;
+
+	head = &cluster_table[(local ^ (local >> 32)) % CLUSTER_BUCKETS];
+	for (e = *head; e != NULL; e = e->next)
+		if (e->local == local)
+			return (e);
+	if (!create)
+		return (NULL);
+	e = xcalloc(1, sizeof *e);
+	e->local = local;
+	e->next = *head;
+	*head = e;
+	return (e);
+}
+
+/* Forget a local session. */
+void
+cluster_entry_free(struct cluster_entry *e)
+{
+	struct cluster_entry	**pp;
+
+	pp = &cluster_table[(e->local ^ (e->local >> 32)) % CLUSTER_BUCKETS];
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	free(e->interests);
+	free(e);
+}
+
+/* A handle that may name a session of a worker of this node. */
+int
+cluster_entry_handle_ok(uint64_t h)
+{
+	return (h != HANDLE_NONE && HANDLE_WORKER(h) < nworkers);
+}
+
+/*
+ * Tell a local session its partner on another node has gone (lost 1:
+ * with this node's Redis, so it is told why).
+ */
+void
+cluster_entry_end(struct cluster_entry *e, int lost)
+{
+	struct msg	*m;
+
+	if (!e->active)
+		return;
+	m = msg_new(MSG_LEFT);
+	m->from = e->proxy;
+	m->arg = lost;
+	worker_post(e->local, m);
+	e->active = 0;
+	e->ended = now_ms();
+}
+
+/*
+ * A local session's partner on another node, named as the sessions
+ * table names it ("NODE:w.slot.gen"); -1 if it has none.
+ */
+int
+cluster_partner_name(uint64_t local, char *buf, size_t size)
+{
+	struct cluster_entry	*e;
+
+	if ((e = cluster_entry(local, 0)) == NULL || !e->active)
+		return (-1);
+	snprintf(buf, size, "%s:%u.%u.%u", e->node, HANDLE_WORKER(e->remote),
+	    HANDLE_SLOT(e->remote), HANDLE_GEN(e->remote));
+	return (0);
+}
