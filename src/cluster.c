@@ -393,8 +393,10 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 	for (j = 0; j < n; j++) {
 		ck = xmalloc(sizeof *ck);
 		*ck = seen[j];
-		redisAsyncCommand(cluster_cmd, cluster_check_done, ck,
-		    "GET %s%s", cluster_node_key, ck->node);
+		/* Refused while the context goes down: no callback, ours. */
+		if (redisAsyncCommand(cluster_cmd, cluster_check_done, ck,
+		    "GET %s%s", cluster_node_key, ck->node) != REDIS_OK)
+			free(ck);
 	}
 }
 
