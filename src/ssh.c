@@ -553,6 +553,17 @@ ssh_conn_received(struct ssh_conn *c)
  * (IGNORE, requests, window adjusts), against its raw input rate;
  * channel data is fed to it unmetered.  Bytes before the session are
  * the handshake's, bounded by the login grace time.
+ *
+ * And in any state, every byte read while libssh still holds output
+ * for the client (the socket's send queue is full: it does not read)
+ * against output_queue_max.  libssh answers some packets by itself
+ * (SSH_MSG_UNIMPLEMENTED to unknown ones, refusals, PK_OK) into a
+ * buffer of its own that ssh_conn_write()'s cap never sees, so a
+ * client that sends and never reads would grow it without end, before
+ * login as fast as it can send.  Those answers are at most about as
+ * long as the packets that ask for them, so bounding what is read
+ * while output waits bounds that buffer; once it empties, the count
+ * starts again.
  */
 static void
 ssh_conn_meter(struct ssh_conn *c)
@@ -561,6 +572,13 @@ ssh_conn_meter(struct ssh_conn *c)
 
 	if (c->s != NULL && !c->s_closing && in > c->metered)
 		(void)session_received(c->s, (size_t)(in - c->metered));
+	if (!(ssh_get_status(c->ssh) & SSH_WRITE_PENDING))
+		c->unread = 0;
+	else if ((c->unread += in - c->metered) > cfg->outq_max &&
+	    c->drop == NULL) {
+		metrics_inc(METRIC_OUTQ_DROPS);
+		c->drop = "output queue full (the client does not read)";
+	}
 	c->metered = in;
 }
 

@@ -102,6 +102,7 @@ struct ssh_conn {
 	uint64_t		 progressed;	/* now_ms() when it got there */
 	struct ssh_counter_struct rcounter;	/* packets in, kept by libssh */
 	uint64_t		 metered;	/* bytes in, counted to s */
+	uint64_t		 unread;	/* bytes in while output waits */
 	uint32_t		 bucket;
 	TAILQ_ENTRY(ssh_conn)	 preauth_entry;
 	LIST_ENTRY(ssh_conn)	 entry;
