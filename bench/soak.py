@@ -5,7 +5,7 @@ at once; figures, not a test.  `make soak` runs it (not part of check).
     bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
                   [--rate 1000] [--life 30] [--early 300]
                   [--attack-every 2] [--attacks a,b,...|none]
-                  [--strangerd PATH]
+                  [--strangerd PATH] [--nice N]
 
 One strangerd (two workers, the default configuration plus
 metrics_listen) on free loopback ports, then, from bench/loadgen:
@@ -26,8 +26,10 @@ attacks  every --attack-every seconds, one of issue 14's attacks from a
          new address: telnet option toggling into a closed window
          (finding 1), an IAC NOP burst, IAC SB IAC SE repeated (finding
          7), SSH handshakes trickling garbage (finding 3), connections
-         held on the metrics port (finding 4), and a /report of
-         whoever the attacker is paired with (finding 2).
+         held on the metrics port (finding 4), a /report of whoever
+         the attacker is paired with (finding 2), and unknown SSH
+         packets, which libssh answers by itself, into a client that
+         never reads.
 
 Every 5 s the daemon's RSS and descriptors are sampled.  The report:
 crashes (the daemon gone, or not exiting 0 on SIGTERM, or a sanitizer
@@ -42,13 +44,15 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
-from hostile import Daemon, LOADGEN, NICE, free_port
+import hostile
+from hostile import Daemon, LOADGEN, free_port
 from procfs import proc_fds, proc_rss_kib
 
 IAC, SB, SE, NOP, WILL, WONT = 255, 250, 240, 241, 251, 252
@@ -68,7 +72,7 @@ class Loadgen:
         self.lines = []
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True,
-                                  preexec_fn=lambda: os.nice(NICE))
+                                  preexec_fn=lambda: os.nice(hostile.NICE))
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
 
@@ -105,7 +109,7 @@ class Attacker(threading.Thread):
     new loopback address in 127.240.0.0 and up, until stopped."""
 
     KINDS = ("toggle", "nop_burst", "sb_iac_se", "ssh_trickle",
-             "metrics_hold", "report")
+             "metrics_hold", "report", "ssh_unread")
 
     def __init__(self, d, every, kinds):
         threading.Thread.__init__(self, daemon=True)
@@ -174,6 +178,15 @@ class Attacker(threading.Thread):
             time.sleep(0.1)
         for s in socks:
             s.close()
+
+    def ssh_unread(self):
+        # libssh's own answers (SSH_MSG_UNIMPLEMENTED to unknown
+        # packets, in the clear before key exchange) into a client that
+        # never reads.
+        s = self.sock(self.d.ssh, rcvbuf=4096)
+        s.sendall(b"SSH-2.0-soak\r\n")
+        self.pour(s, struct.pack(">IBB10x", 12, 10, 200) * 4096, 2)
+        s.close()
 
     def metrics_hold(self):
         # Finding 4: connections held open on the metrics listener.
@@ -276,7 +289,12 @@ def main():
     ap.add_argument("--attacks", default=",".join(Attacker.KINDS))
     ap.add_argument("--strangerd", default=os.path.join(
         os.path.dirname(LOADGEN), "..", "strangerd"))
+    # The daemon's and the generators' niceness, relative to ours:
+    # hostile.py's -10 as root by default; 0 on a shared machine, under
+    # nice -n 10, leaves them all at 10.
+    ap.add_argument("--nice", type=int, default=hostile.NICE)
     a = ap.parse_args()
+    hostile.NICE = a.nice
     kinds = [k for k in a.attacks.split(",") if k in Attacker.KINDS]
     if a.attacks not in ("none", "") and len(kinds) != len(
             a.attacks.split(",")):
