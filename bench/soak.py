@@ -3,7 +3,7 @@
 at once; figures, not a test.  `make soak` runs it (not part of check).
 
     bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
-                  [--rate 1000] [--life 30] [--early 300]
+                  [--rate 1000] [--life 30] [--early 300] [--ramp 500]
                   [--attack-every 2] [--attacks a,b,...|none]
                   [--strangerd PATH] [--nice N]
 
@@ -285,6 +285,9 @@ def main():
     ap.add_argument("--rate", type=float, default=1000)
     ap.add_argument("--life", type=float, default=30)
     ap.add_argument("--early", type=float, default=300)
+    # Connects a second while the held visitors come in: on a loaded
+    # machine 500 SSH handshakes a second outrun the login grace time.
+    ap.add_argument("--ramp", type=float, default=500)
     ap.add_argument("--attack-every", type=float, default=2)
     ap.add_argument("--attacks", default=",".join(Attacker.KINDS))
     ap.add_argument("--strangerd", default=os.path.join(
@@ -329,7 +332,7 @@ def main():
                                         ("held-ssh", "ssh", d.ssh,
                                          1000000)):
             lg = Loadgen(name, ["-m", "latency", "-p", proto, "-P", port,
-                                "-n", held, "-r", a.rate / 2, "-R", 500,
+                                "-n", held, "-r", a.rate / 2, "-R", a.ramp,
                                 "-W", 2, "-d", a.secs, "-D", 15, "-i",
                                 base, "-a", base, "-T", 900],
                          key if proto == "ssh" else None)
