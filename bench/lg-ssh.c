@@ -2,7 +2,9 @@
  * The load generator's SSH client: libssh in non-blocking mode on a
  * socket the generator connected itself (so it chooses the source
  * address).  Key exchange, public key authentication with one
- * throwaway key, a session channel, pty-req (xterm, 80x24) and shell;
+ * throwaway key (or with -K a key of its own for each connection, so
+ * that each is a visitor of its own, as a ban sees them), a session
+ * channel, pty-req (xterm, 80x24) and shell;
  * then terminal bytes go to the generator as over telnet.  The same
  * code logs in to strangerd and to OpenSSH's sshd.
  */
@@ -16,13 +18,16 @@
 
 static ssh_key	lgssh_key;
 int		lgssh_pty = 1;		/* -N: no pty-req */
+int		lgssh_fresh;		/* -K: a new key per connection */
 
-/* Load the private key every client authenticates with. */
+/* Load the private key every client authenticates with (none: -K). */
 int
 lgssh_init(const char *path)
 {
 	if (ssh_init() != SSH_OK)
 		return (-1);
+	if (path == NULL)
+		return (lgssh_fresh ? 0 : -1);
 	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL,
 	    &lgssh_key) != SSH_OK) {
 		fprintf(stderr, "loadgen: cannot read key %s\n", path);
@@ -85,7 +90,14 @@ lgssh_io(struct client *c)
 			r = ssh_connect(s);
 			break;
 		case 1:
-			r = ssh_userauth_publickey(s, NULL, lgssh_key);
+			if (lgssh_fresh && c->key == NULL &&
+			    ssh_pki_generate(SSH_KEYTYPE_ED25519, 0,
+			    (ssh_key *)&c->key) != SSH_OK) {
+				lg_fail(c, "cannot make a key");
+				return;
+			}
+			r = ssh_userauth_publickey(s, NULL,
+			    lgssh_fresh ? c->key : lgssh_key);
 			if (r == SSH_AUTH_SUCCESS)
 				r = SSH_OK;
 			else if (r == SSH_AUTH_AGAIN)
@@ -166,6 +178,8 @@ lgssh_free(struct client *c)
 		ssh_channel_free(c->chan);
 	ssh_disconnect(c->ssh);
 	ssh_free(c->ssh);
+	ssh_key_free(c->key);
 	c->ssh = NULL;
 	c->chan = NULL;
+	c->key = NULL;
 }

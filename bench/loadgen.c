@@ -597,7 +597,7 @@ usage(void)
 	    "\t[-H host] [-P port[,port...]] [-n clients] [-c concurrency] "
 	    "[-r lines/s]\n"
 	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
-	    "[-a addrbase]\n\t[-k keyfile] [-T ready-timeout] "
+	    "[-a addrbase]\n\t[-k keyfile | -K] [-T ready-timeout] "
 	    "[-L life-seconds] [-G gap-seconds]\n\t[-D drain-seconds]\n");
 	exit(2);
 }
@@ -615,7 +615,7 @@ main(int argc, char **argv)
 	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
-	while ((ch = getopt(argc, argv, "a:c:D:d:G:H:i:k:L:m:Nn:P:p:R:r:T:vW:")) !=
+	while ((ch = getopt(argc, argv, "a:c:D:d:G:H:i:Kk:L:m:Nn:P:p:R:r:T:vW:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a': opt_addrbase = (u_int)strtoul(optarg, NULL, 10); break;
@@ -625,6 +625,7 @@ main(int argc, char **argv)
 		case 'H': opt_host = optarg; break;
 		case 'i': opt_idbase = (u_int)strtoul(optarg, NULL, 10); break;
 		case 'G': opt_gap = strtod(optarg, NULL); break;
+		case 'K': lgssh_fresh = 1; break;
 		case 'k': opt_key = optarg; break;
 		case 'L': opt_life = strtod(optarg, NULL); break;
 		case 'N': lgssh_pty = 0; break;
@@ -659,7 +660,7 @@ main(int argc, char **argv)
 	if (opt_mode == M_SETUP)
 		opt_n = opt_conc;
 	if ((opt_proto == P_SSH || opt_proto == P_SSHD) &&
-	    (opt_key == NULL || lgssh_init(opt_key) != 0))
+	    lgssh_init(opt_key) != 0)
 		usage();
 
 	getrlimit(RLIMIT_NOFILE, &rl);

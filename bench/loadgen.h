@@ -68,6 +68,7 @@ struct client {
 	size_t		 ilen;
 	void		*ssh;		/* ssh_session */
 	void		*chan;		/* ssh_channel */
+	void		*key;		/* ssh_key, with -K */
 	int		 ssh_step;
 	u_int		 partner_idx;	/* IRC: fixed partner */
 };
@@ -101,6 +102,7 @@ void		  irc_send_line(struct client *, const char *);
 
 /* lg-ssh.c */
 extern int	  lgssh_pty;
+extern int	  lgssh_fresh;
 int		  lgssh_init(const char *);
 void		  lgssh_connected(struct client *);
 void		  lgssh_io(struct client *);
