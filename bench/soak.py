@@ -338,6 +338,7 @@ def main():
                          proto == "ssh")
             procs.append(lg)
             lg.ready.wait(960)
+            lg.t_ready = time.monotonic()
             print("%s: %s (%.0f s)" % (name, lg.lines[-1] if lg.lines
                                        else "?", time.monotonic() - t0),
                   flush=True)
@@ -377,9 +378,11 @@ def main():
     log = d.logtext()
     d.stop()
 
-    # The last sample while everyone is still connected.
     s_early = sampler.at(steady + early)
-    s_end = sampler.at(min(steady + a.secs, end) - 10)
+    # The last sample while everyone is still connected: each held
+    # process chats for --secs from its own READY, telnet's a ramp
+    # earlier than SSH's, so before the first of them leaves.
+    s_end = sampler.at(min(procs[0].t_ready + a.secs, end) - 10)
     sanitizer = len(re.findall(r"ERROR: \w+Sanitizer|runtime error:", log))
     print("\n== soak figures")
     print("crashes: %d (alive at the end: %s, exit on SIGTERM: %s, "
