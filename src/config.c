@@ -912,6 +912,48 @@ config_set(struct config *c, const char *kw, const char *value, char **cause)
 	return (config_apply(c, k, value, NULL, cause));
 }
 
+/* Two listeners on one address and port (SO_REUSEPORT would let both bind). */
+static int
+config_same_addr(const struct listen_addr *a, const struct listen_addr *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return (0);
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->ss;
+		b4 = (const struct sockaddr_in *)&b->ss;
+		return (a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	}
+	a6 = (const struct sockaddr_in6 *)&a->ss;
+	b6 = (const struct sockaddr_in6 *)&b->ss;
+	return (a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof a6->sin6_addr) == 0);
+}
+
+/*
+ * Every listener on an address and port of its own: the kernel would
+ * share one between two sockets of ours, handing each connection to
+ * either protocol at random.
+ */
+static int
+config_listen_distinct(const struct config *c, char **cause)
+{
+	u_int	i, j;
+
+	for (i = 0; i < c->nlisten; i++)
+		for (j = i + 1; j < c->nlisten; j++)
+			if (config_same_addr(&c->listen[i], &c->listen[j])) {
+				xasprintf(cause, "%s and %s: one address "
+				    "and port for two listeners",
+				    c->listen[i].name, c->listen[j].name);
+				return (-1);
+			}
+	return (0);
+}
+
 /* Checks that involve more than one keyword, once everything is read. */
 int
 config_finish(struct config *c, char **cause)
@@ -923,6 +965,8 @@ config_finish(struct config *c, char **cause)
 		    "telnet_listen are both none");
 		return (-1);
 	}
+	if (config_listen_distinct(c, cause) != 0)
+		return (-1);
 	for (i = 0; i < c->nlisten; i++)
 		if (c->listen[i].proxy && c->nproxy_from == 0) {
 			xasprintf(cause, "%s: a listener marked proxy needs "

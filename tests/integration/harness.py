@@ -167,6 +167,8 @@ class Daemon:
             ssh = "none"
             if self.ssh:
                 self.ssh_port = free_port()
+                while self.ssh_port == self.port:
+                    self.ssh_port = free_port()
                 ssh = "127.0.0.1:%d" % self.ssh_port
             self.statedir = statedir = os.path.join(self.dir,
                                                     "state%d" % attempt)

@@ -291,6 +291,31 @@ test_proxy(void **state)
 	    "allowed to send the header");
 }
 
+/* Two listeners on one address and port are refused, whatever the protocol. */
+static void
+test_same_address(void **state)
+{
+	struct config	*c;
+	char		*cause;
+
+	(void)state;
+	expect_error("telnet_listen 127.0.0.1:2222\nssh_listen "
+	    "127.0.0.1:2222\n", "telnet 127.0.0.1:2222 and ssh "
+	    "127.0.0.1:2222: one address and port for two listeners");
+	expect_error("telnet_listen [::1]:2323\ntelnet_listen [::1]:2323\n",
+	    "telnet [::1]:2323 and telnet [::1]:2323: one address and port "
+	    "for two listeners");
+	/* Another address, or another port, is another listener. */
+	c = parse("telnet_listen 127.0.0.1:2222\nssh_listen 127.0.0.2:2222\n"
+	    "telnet_listen [::1]:2222\n", &cause);
+	assert_non_null(c);
+	config_free(c);
+	c = parse("telnet_listen 127.0.0.1:2323\nssh_listen 127.0.0.1:2222\n",
+	    &cause);
+	assert_non_null(c);
+	config_free(c);
+}
+
 /* The command line replaces the file's listeners and overrides values. */
 static void
 test_set(void **state)
@@ -535,6 +560,7 @@ main(void)
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_same_address),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_mask),
