@@ -75,6 +75,12 @@ config_mask_mark(const char *v, char *mark)
 					q++;
 			if (*q == '\'')
 				q++;
+			/*
+			 * Up to the next separator, as an unquoted value: the
+			 * mask is then masked to itself (what follows a
+			 * quote would run on from the mask's stars).
+			 */
+			q += strcspn(q, "& \t");
 		} else
 			q += strcspn(q, "& \t");
 		memset(mark + (p + 9 - v), 1, (size_t)(q - (p + 9)));

@@ -413,6 +413,9 @@ test_mask(void **state)
 	check_mask("host=h password='p w\\' x' dbname=d",
 	    "host=h password=******** dbname=d");
 	check_mask("host=h mypassword=x", "host=h mypassword=x");
+	/* What follows a closing quote goes with it (found by fuzz-config). */
+	check_mask("h&password='a&password='b&c", "h&password=********&c");
+	check_mask("host=h password='open", "host=h password=********");
 	check_mask("redis://a:b@c@h:1", "redis://a:********@h:1");
 	check_mask("redis://h:6379", "redis://h:6379");
 	check_mask("unix:/run/redis.sock", "unix:/run/redis.sock");
