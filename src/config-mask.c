@@ -62,11 +62,16 @@ config_mask_mark(const char *v, char *mark)
 	struct config_mask_span	 sp;
 	const char		*p, *q;
 
+	sp.off = sp.len = 0;
 	if (config_mask_userinfo(v, &sp))
 		memset(mark + sp.off, 1, sp.len);
 	for (p = v; (p = strstr(p, "password=")) != NULL; p = q) {
 		q = p + 9;
 		if (p != v && strchr("?& \t", p[-1]) == NULL)
+			continue;
+		/* One inside the user information is masked with it. */
+		if ((size_t)(p - v) >= sp.off && (size_t)(p - v) <
+		    sp.off + sp.len)
 			continue;
 		if (*q == '\'') {
 			/* A quoted value ends at a quote not after '\'. */
@@ -88,11 +93,11 @@ config_mask_mark(const char *v, char *mark)
 }
 
 /*
- * A copy of a store or cluster value with its passwords masked: each run
- * of password bytes (overlapping finds make one run) is "********".
+ * One pass: a copy of v in which each run of password bytes
+ * (overlapping finds make one run) is "********".
  */
-char *
-config_mask(const char *v)
+static char *
+config_mask_once(const char *v)
 {
 	size_t	 len = strlen(v), i;
 	char	*mark, *out, *o;
@@ -111,6 +116,32 @@ config_mask(const char *v)
 	*o = '\0';
 	free(mark);
 	return (out);
+}
+
+/*
+ * A copy of a store or cluster value with its passwords masked, masked
+ * again until it masks to itself: a mask can join what was apart (a
+ * password that held the ':' or '@' a span was found by), and -T's
+ * output must read back as the same configuration.  Each pass that
+ * changes anything takes out bytes that were not stars, so a few do.
+ */
+char *
+config_mask(const char *v)
+{
+	char	*a, *b;
+	u_int	 n;
+
+	a = config_mask_once(v);
+	for (n = 0; n < 8; n++) {
+		b = config_mask_once(a);
+		if (strcmp(a, b) == 0) {
+			free(b);
+			break;
+		}
+		free(a);
+		a = b;
+	}
+	return (a);
 }
 
 /* Replace each [at, at + n) of *out that holds pw with the mask. */

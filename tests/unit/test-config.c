@@ -416,6 +416,9 @@ test_mask(void **state)
 	/* What follows a closing quote goes with it (found by fuzz-config). */
 	check_mask("h&password='a&password='b&c", "h&password=********&c");
 	check_mask("host=h password='open", "host=h password=********");
+	check_mask("posl://a@d&password=x/l:s:e://a@d&pass@",
+	    "posl://a@d&password=********");
+	check_mask("redis://:&password='x@h:6", "redis://:********@h:6");
 	check_mask("redis://a:b@c@h:1", "redis://a:********@h:1");
 	check_mask("redis://h:6379", "redis://h:6379");
 	check_mask("unix:/run/redis.sock", "unix:/run/redis.sock");
