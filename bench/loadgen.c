@@ -67,6 +67,7 @@ static u_int		 opt_conc = 50;
 static double		 opt_rate = 1000;
 static double		 opt_ramp = 2000;	/* connects a second */
 static double		 opt_warm = 2;
+static double		 opt_warm_rate = -1;	/* -w: lines/s in the warm-up */
 static double		 opt_dur = 10;
 static u_int		 opt_idbase;
 static u_int		 opt_addrbase;
@@ -101,6 +102,7 @@ static void	client_close(struct client *);
 static void	send_line(struct client *, const char *);
 static void	cycle_next(struct client *);
 static void	usage(void);
+static uint64_t	lines_due(double);
 
 /* Microseconds on the monotonic clock, the same in every process. */
 uint64_t
@@ -588,6 +590,20 @@ on_signal(int sig)
 	stop = 1;
 }
 
+/*
+ * Lines due t seconds after everyone was paired: -w a second during the
+ * warm-up (the soak fills the conversations with it), -r after.
+ */
+static uint64_t
+lines_due(double t)
+{
+	double	warm_rate = opt_warm_rate >= 0 ? opt_warm_rate : opt_rate;
+
+	if (t <= opt_warm)
+		return ((uint64_t)(t * warm_rate));
+	return ((uint64_t)(opt_warm * warm_rate + (t - opt_warm) * opt_rate));
+}
+
 static void
 usage(void)
 {
@@ -596,7 +612,8 @@ usage(void)
 	    "[-p telnet|ssh|irc|sshd]\n"
 	    "\t[-H host] [-P port[,port...]] [-n clients] [-c concurrency] "
 	    "[-r lines/s]\n"
-	    "\t[-R connects/s] [-W warmup] [-d seconds] [-i idbase] "
+	    "\t[-R connects/s] [-W warmup] [-w warmup-lines/s] [-d seconds] "
+	    "[-i idbase] "
 	    "[-a addrbase]\n\t[-k keyfile | -K] [-T ready-timeout] "
 	    "[-L life-seconds] [-G gap-seconds]\n\t[-D drain-seconds]\n");
 	exit(2);
@@ -615,7 +632,7 @@ main(int argc, char **argv)
 	u_int			 i, want, cursor = 0, ready = 0, last_npaired = 0;
 	int			 ch, n, timeout;
 
-	while ((ch = getopt(argc, argv, "a:c:D:d:G:H:i:Kk:L:m:Nn:P:p:R:r:T:vW:")) !=
+	while ((ch = getopt(argc, argv, "a:c:D:d:G:H:i:Kk:L:m:Nn:P:p:R:r:T:vW:w:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a': opt_addrbase = (u_int)strtoul(optarg, NULL, 10); break;
@@ -636,6 +653,7 @@ main(int argc, char **argv)
 		case 'T': opt_ready_timeout = strtod(optarg, NULL); break;
 		case 'v': opt_verbose = 1; break;
 		case 'W': opt_warm = strtod(optarg, NULL); break;
+		case 'w': opt_warm_rate = strtod(optarg, NULL); break;
 		case 'm':
 			if (strcmp(optarg, "idle") == 0) opt_mode = M_IDLE;
 			else if (strcmp(optarg, "latency") == 0)
@@ -745,8 +763,7 @@ main(int argc, char **argv)
 
 		/* Lines at the target rate, round robin over paired clients. */
 		if (ready && opt_mode == M_LATENCY && t_measure1 == 0) {
-			due = (uint64_t)((double)(now - t_run0) / 1e6 *
-			    opt_rate);
+			due = lines_due((double)(now - t_run0) / 1e6);
 			for (i = 0; n_sent_total < due && i < opt_n; i++) {
 				c = &clients[cursor];
 				cursor = (cursor + 1) % opt_n;

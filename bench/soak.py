@@ -4,6 +4,7 @@ at once; figures, not a test.  `make soak` runs it (not part of check).
 
     bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
                   [--rate 1000] [--life 30] [--early 300] [--ramp 500]
+                  [--fill 200] [--fill-rate 4000]
                   [--attack-every 2] [--attacks a,b,...|none]
                   [--strangerd PATH] [--nice N]
 
@@ -16,7 +17,11 @@ held     (1 - churn) x sessions visitors, half telnet and half SSH
          --secs, and every line is checked at the receiver (lines lost =
          sent - received; a line has 15 s after the end to arrive).
          They never leave: a held visitor who loses their partner or
-         their connection is a fault.
+         their connection is a fault.  Before that window they fill their
+         conversations: --fill lines a pair (200, all a conversation
+         keeps) at --fill-rate lines a second a process, so that the
+         drift is measured from a full working set, not while the
+         scrollback is still growing to its cap (0: no fill).
 churn    churn x sessions visitors, half telnet and half SSH, in
          pairing cycles (paired, a line each way, a second's pause,
          /next) who also hang up after 0.5-1.5 x --life seconds and
@@ -31,7 +36,9 @@ attacks  every --attack-every seconds, one of issue 14's attacks from a
          packets, which libssh answers by itself, into a client that
          never reads.
 
-Every 5 s the daemon's RSS and descriptors are sampled.  The report:
+Every 5 s the daemon's RSS and descriptors are sampled, and what its
+conversations hold (strangerd_conversation_bytes): RSS less that is the
+rest of the daemon, which must not grow.  The report:
 crashes (the daemon gone, or not exiting 0 on SIGTERM, or a sanitizer
 report in its log), RSS --early seconds into the steady state and at the
 end (drift), descriptors, lines lost, logins refused (clients that failed
@@ -242,33 +249,36 @@ class Attacker(threading.Thread):
 
 # --- the run ----------------------------------------------------------------
 
-def refused(d):
-    """The daemon's strangerd_refused_total, all reasons."""
+def metric(d, name):
+    """The sum of the daemon's samples of one metric family (-1: none)."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" %
                                     d.metrics, timeout=5) as r:
             text = r.read().decode()
     except OSError:
         return -1
-    return sum(float(l.split()[-1]) for l in text.splitlines()
-               if l.startswith("strangerd_refused_total"))
+    return int(sum(float(l.split()[-1]) for l in text.splitlines()
+                   if l.startswith(name + " ") or
+                   l.startswith(name + "{")))
 
 
 class Sampler(threading.Thread):
-    """RSS and descriptors of the daemon every 5 s."""
+    """RSS, descriptors and conversation bytes of the daemon every 5 s."""
 
-    def __init__(self, pid):
+    def __init__(self, d):
         threading.Thread.__init__(self, daemon=True)
-        self.pid = pid
-        self.samples = []		# (monotonic, rss KiB, fds)
+        self.d = d
+        self.samples = []		# (monotonic, rss KiB, fds, conv KiB)
         self.halted = threading.Event()
 
     def run(self):
         while not self.halted.wait(5):
             try:
                 self.samples.append((time.monotonic(),
-                                     proc_rss_kib(self.pid),
-                                     proc_fds(self.pid)))
+                                     proc_rss_kib(self.d.pid),
+                                     proc_fds(self.d.pid),
+                                     metric(self.d, "strangerd_"
+                                            "conversation_bytes") // 1024))
             except OSError:
                 return		# gone: reported as a crash
 
@@ -277,7 +287,7 @@ class Sampler(threading.Thread):
         for s in self.samples:
             if s[0] >= t:
                 return s
-        return self.samples[-1] if self.samples else (t, 0, 0)
+        return self.samples[-1] if self.samples else (t, 0, 0, 0)
 
 
 def main():
@@ -291,6 +301,8 @@ def main():
     # Connects a second while the held visitors come in: on a loaded
     # machine 500 SSH handshakes a second outrun the login grace time.
     ap.add_argument("--ramp", type=float, default=500)
+    ap.add_argument("--fill", type=int, default=200)
+    ap.add_argument("--fill-rate", type=float, default=4000)
     ap.add_argument("--attack-every", type=float, default=2)
     ap.add_argument("--attacks", default=",".join(Attacker.KINDS))
     ap.add_argument("--strangerd", default=os.path.join(
@@ -311,6 +323,11 @@ def main():
     churn = int(a.sessions * a.churn) // 4 * 2	# even, per transport
     held = (a.sessions - 2 * churn) // 4 * 2
     early = min(a.early, a.secs / 2)
+    # Lines a held process sends before its measured window: each pair's
+    # lines land in both partners' conversations.  Two lines a second a
+    # visitor at most, well inside the flood limit (5 a second).
+    fill_rate = min(a.fill_rate, 2.0 * held)
+    warm = max(2.0, held // 2 * a.fill / fill_rate)
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print("soak: %s, %d s, %d held (%d telnet + %d ssh), %d churning, "
@@ -320,7 +337,7 @@ def main():
 
     d = Daemon(a.strangerd)
     procs = []
-    sampler = Sampler(d.pid)
+    sampler = Sampler(d)
     attacker = Attacker(d, a.attack_every, kinds)
     try:
         t0 = time.monotonic()
@@ -333,7 +350,7 @@ def main():
                                          1000000)):
             lg = Loadgen(name, ["-m", "latency", "-p", proto, "-P", port,
                                 "-n", held, "-r", a.rate / 2, "-R", a.ramp,
-                                "-W", 2, "-d", a.secs, "-D", 15, "-i",
+                                "-W", warm, "-w", fill_rate, "-d", a.secs, "-D", 15, "-i",
                                 base, "-a", base, "-T", 900],
                          proto == "ssh")
             procs.append(lg)
@@ -342,6 +359,9 @@ def main():
             print("%s: %s (%.0f s)" % (name, lg.lines[-1] if lg.lines
                                        else "?", time.monotonic() - t0),
                   flush=True)
+        # The steady state begins once the last held process has
+        # filled its conversations.
+        time.sleep(warm)
         steady = time.monotonic()
         for name, proto, port, base in (("churn-telnet", "telnet",
                                          d.telnet, 2000000),
@@ -359,7 +379,7 @@ def main():
             lg.wait(a.secs + 1200)
         attacker.halt()
         end = time.monotonic()
-        refused_n = refused(d)
+        refused_n = metric(d, "strangerd_refused_total")
         alive = d.p.poll() is None
     finally:
         attacker.halted.set()
@@ -382,7 +402,7 @@ def main():
     # The last sample while everyone is still connected: each held
     # process chats for --secs from its own READY, telnet's a ramp
     # earlier than SSH's, so before the first of them leaves.
-    s_end = sampler.at(min(procs[0].t_ready + a.secs, end) - 10)
+    s_end = sampler.at(min(procs[0].t_ready + warm + a.secs, end) - 10)
     sanitizer = len(re.findall(r"ERROR: \w+Sanitizer|runtime error:", log))
     print("\n== soak figures")
     print("crashes: %d (alive at the end: %s, exit on SIGTERM: %s, "
@@ -394,9 +414,20 @@ def main():
           (s_early[1], s_early[0] - steady, s_end[1], s_end[0] - steady,
            100.0 * (s_end[1] - s_early[1]) / max(s_early[1], 1),
            max([s[1] for s in sampler.samples] or [0])))
+    print("conversations: %d KiB then %d KiB; RSS less them: %d KiB then "
+          "%d KiB: drift %+.1f %%" %
+          (s_early[3], s_end[3], s_early[1] - s_early[3],
+           s_end[1] - s_end[3],
+           100.0 * ((s_end[1] - s_end[3]) - (s_early[1] - s_early[3])) /
+           max(s_early[1] - s_early[3], 1)))
     print("descriptors: %d then %d; max %d" %
           (s_early[2], s_end[2], max([s[2] for s in sampler.samples] or
                                      [0])))
+    print("a minute at a time (s into the steady state: RSS KiB, "
+          "descriptors, conversations KiB):")
+    for smp in sampler.samples[::12]:
+        print("    %+5.0f: %d, %d, %d" % (smp[0] - steady, smp[1], smp[2],
+                                       smp[3]))
     failed = 0
     for lg in procs:
         r = lg.result or {}

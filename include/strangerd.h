@@ -690,6 +690,7 @@ struct worker {
 	u_int			 ticks;
 	_Atomic u_int		 nsessions;	/* written by the owner only */
 	_Atomic u_int		 nconsoles;	/* of them moderators', same */
+	_Atomic size_t		 conv_bytes;	/* conversations held, same */
 	struct banlist		*bans;		/* one reference: in force here */
 	pthread_t		 thread;
 	struct listener		*listeners;	/* owned: cfg->nlisten */
@@ -858,6 +859,7 @@ struct session {
 	u_int			 line_first;
 	u_int			 nlines;
 	size_t			 line_bytes;
+	size_t			 conv_counted;	/* in w->conv_bytes */
 	uint64_t		 line_seq;	/* lines ever kept */
 	uint64_t		 repeat_seq;	/* last line counts repeats ... */
 	u_int			 repeats;	/* ... this many */

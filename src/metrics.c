@@ -159,7 +159,7 @@ metrics_text(void)
 	uint64_t	 n, cum;
 	int64_t		 g;
 	u_int		 i, t, conns = 0, sessions = 0;
-	size_t		 len;
+	size_t		 len, conv = 0;
 	char		*out;
 
 	b = evbuffer_new();
@@ -213,6 +213,8 @@ metrics_text(void)
 		    memory_order_relaxed);
 		sessions += atomic_load_explicit(&workers[i]->nsessions,
 		    memory_order_relaxed);
+		conv += atomic_load_explicit(&workers[i]->conv_bytes,
+		    memory_order_relaxed);
 	}
 	metrics_family(b, "strangerd_connections", "gauge",
 	    "Open connections, including SSH handshakes in progress.");
@@ -220,6 +222,9 @@ metrics_text(void)
 	metrics_family(b, "strangerd_online", "gauge",
 	    "Sessions open on every worker.");
 	evbuffer_add_printf(b, "strangerd_online %u\n", sessions);
+	metrics_family(b, "strangerd_conversation_bytes", "gauge",
+	    "What the sessions' conversations hold: text and line slots.");
+	evbuffer_add_printf(b, "strangerd_conversation_bytes %zu\n", conv);
 	metrics_family(b, "strangerd_waiting", "gauge",
 	    "Visitors in the matchmaker's waiting pool.");
 	evbuffer_add_printf(b, "strangerd_waiting %u\n", match_waiting());

@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ static void	 session_unpair(struct session *);
 static void	 session_add_line(struct session *, enum line_kind,
 		     const char *);
 static void	 session_system(struct session *, const char *);
+static void	 session_conv_count(struct session *);
 static void	 session_dirty(struct session *);
 static void	 session_redraw(evutil_socket_t, short, void *);
 static void	 session_small(struct session *);
@@ -1423,11 +1425,31 @@ session_system(struct session *s, const char *text)
 	free(cl->text);
 	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
 	s->line_bytes += strlen(cl->text);
+	session_conv_count(s);
 	cl->rows_sx = 0;
 	/* A line changed in place: the view lays everything out again. */
 	s->view_seq = 0;
 	s->repeat_seq = s->line_seq;
 	session_dirty(s);
+}
+
+/*
+ * Keep the worker's figure of what conversations hold (their text and
+ * line slots, for the metrics) in step with this session's.
+ */
+static void
+session_conv_count(struct session *s)
+{
+	size_t	now;
+
+	now = s->line_bytes + s->lines_cap * sizeof *s->lines;
+	if (now >= s->conv_counted)
+		atomic_fetch_add_explicit(&s->w->conv_bytes,
+		    now - s->conv_counted, memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&s->w->conv_bytes,
+		    s->conv_counted - now, memory_order_relaxed);
+	s->conv_counted = now;
 }
 
 /* Append a line to the conversation, dropping the oldest past the caps. */
@@ -1461,6 +1483,7 @@ session_add_line(struct session *s, enum line_kind kind, const char *text)
 	s->line_bytes += len;
 	s->nlines++;
 	s->line_seq++;
+	session_conv_count(s);
 	/* Scrolled back: keep the view where it is and count what came. */
 	if (s->scroll > 0) {
 		s->scroll += view_line_rows(kind, text, s->sx);
@@ -1718,6 +1741,8 @@ session_free(struct session *s)
 	for (i = 0; i < s->nlines; i++)
 		free(session_line(s, i)->text);
 	free(s->lines);
+	atomic_fetch_sub_explicit(&s->w->conv_bytes, s->conv_counted,
+	    memory_order_relaxed);
 	free(s->key);
 	free(s->farewell);
 	free(s->interests);

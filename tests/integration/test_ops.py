@@ -412,6 +412,28 @@ class TestMetrics(ConfTest):
         self.assertNotIn("from a", text)
         self.assertNotIn("127.0.0.1", text)
 
+    def test_conversation_bytes(self):
+        # What the conversations hold grows with the lines kept and goes
+        # back to nothing when everyone has left: the soak reads it to
+        # tell the scrollback filling up from a leak.
+        self.assertTrue(poll(lambda: listening(self.metrics_port)))
+
+        def conv():
+            return metric(scrape(self.metrics_port)[2],
+                          "strangerd_conversation_bytes")
+        a, b = self.pair("raw", "raw")
+        before = conv()
+        self.assertGreater(before, 0)
+        line = "x" * 50
+        for i in range(10):
+            self.assertChat(a, b, "%s %d" % (line, i))
+        # Each line is kept twice, by its sender and by its reader.
+        self.assertTrue(poll(lambda: conv() >= before + 2 * 10 * 50),
+                        conv())
+        a.close()
+        b.close()
+        self.assertTrue(poll(lambda: conv() == 0), conv())
+
     def test_other_paths_and_methods(self):
         with self.assertRaises(urllib.error.HTTPError) as e:
             scrape(self.metrics_port, "/")
