@@ -46,7 +46,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 
 # Several nodes through Redis (cluster in strangerd.conf(5)).
 DAEMON_OBJS += src/cluster.o src/cluster-entry.o src/cluster-pair.o \
-	    src/cluster-relay.o src/cluster-ask.o
+	    src/cluster-relay.o src/cluster-ask.o src/cluster-script.o
 
 CTL_OBJS = src/strangerctl.o src/control.o src/xmalloc.o src/log.o
 

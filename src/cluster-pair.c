@@ -9,10 +9,8 @@
  * local: the node keeps pairing its own visitors) or wait in the entries
  * (held; wait).
  *
- * Owns the pairing and join scripts, the pairing script's digest (it is
- * loaded once a connection and each want names it with EVALSHA, its
- * text sent again only when Redis answers NOSCRIPT), and the proxy
- * handles' numbering.
+ * Owns the pairing and join scripts (each want runs the pairing script
+ * by its digest, cluster-script.c) and the proxy handles' numbering.
  */
 
 #include <sys/types.h>
@@ -122,24 +120,17 @@ static const char cluster_pair_join_lua[] =
     "sweep(redis.call('HKEYS', KEYS[2]))\n"
     "return n\n";
 
-/* The pairing script's keys and arguments: numkeys, 2 keys, 6, interests. */
-#define CLUSTER_ARGS_MAX	(9 + INTERESTS_MAX)
-
-/*
- * What a pairing script is sent for, until its answer, with its keys
- * and arguments, to be sent again as text if Redis forgot the script.
- */
+/* What a pairing script is sent for, until its answer. */
 struct cluster_want {
 	uint64_t		 local;
 	uint64_t		 ident;
 	int			 cancel;	/* no answer awaited */
-	u_int			 argc;
-	char			*argv[CLUSTER_ARGS_MAX];	/* owned */
 };
 
-static int			 cluster_script_failing; /* logged already */
-/* The pairing script's SHA1 digest in Redis; "": send its text. */
-static char			 cluster_pair_sha[41];
+static struct cluster_script	 cluster_pair_script = {
+	.text = cluster_pair_lua
+};
+static int			 cluster_pair_failing;	/* logged already */
 static uint64_t			 cluster_next_proxy = 1;
 
 /* The waiting-set member naming a local session. */
@@ -276,63 +267,6 @@ cluster_pair_shared(const struct cluster_entry *e, const redisReply *r)
 	return (r->str);
 }
 
-/* SCRIPT LOAD's answer: the digest EVALSHA names the script by. */
-static void
-cluster_pair_loaded(redisAsyncContext *ac, void *r, void *arg)
-{
-	redisReply	*reply = r;
-
-	(void)ac;
-	(void)arg;
-	/* Anything else (refused, an odd answer): the text is sent. */
-	if (reply != NULL && reply->type == REDIS_REPLY_STRING &&
-	    reply->len == 40 && strspn(reply->str, "0123456789abcdef") == 40)
-		snprintf(cluster_pair_sha, sizeof cluster_pair_sha, "%s",
-		    reply->str);
-}
-
-/*
- * Have Redis keep the pairing script, once a connection, so that each
- * want sends its digest, not its text.
- */
-static void
-cluster_pair_load(redisAsyncContext *ac)
-{
-	cluster_pair_sha[0] = '\0';
-	redisAsyncCommand(ac, cluster_pair_loaded, NULL, "SCRIPT LOAD %s",
-	    cluster_pair_lua);
-}
-
-/* Forget a script sent. */
-static void
-cluster_pair_want_free(struct cluster_want *cw)
-{
-	u_int	i;
-
-	for (i = 0; i < cw->argc; i++)
-		free(cw->argv[i]);
-	free(cw);
-}
-
-static void	cluster_pair_want_done(redisAsyncContext *, void *, void *);
-
-/* Send a pairing script: by its digest once Redis has it, else its text. */
-static void
-cluster_pair_send(redisAsyncContext *ac, struct cluster_want *cw)
-{
-	const char	*argv[2 + CLUSTER_ARGS_MAX];
-	u_int		 i;
-
-	argv[0] = cluster_pair_sha[0] != '\0' ? "EVALSHA" : "EVAL";
-	argv[1] = cluster_pair_sha[0] != '\0' ? cluster_pair_sha :
-	    cluster_pair_lua;
-	for (i = 0; i < cw->argc; i++)
-		argv[2 + i] = cw->argv[i];
-	if (redisAsyncCommandArgv(ac, cluster_pair_want_done, cw,
-	    (int)(2 + cw->argc), argv, NULL) != REDIS_OK)
-		cluster_pair_want_free(cw);	/* no answer will come */
-}
-
 /* The pairing script answered: a partner, or waiting in the pool. */
 static void
 cluster_pair_want_done(redisAsyncContext *ac, void *r, void *arg)
@@ -344,23 +278,16 @@ cluster_pair_want_done(redisAsyncContext *ac, void *r, void *arg)
 	char			 buf[CLUSTER_MEMBER_MAX + 1], *f[4];
 	uint64_t		 boot, h, ident;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
-	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-		/* Redis forgot it (SCRIPT FLUSH): its text; load it again. */
-		if (cluster_pair_sha[0] != '\0')
-			cluster_pair_load(ac);
-		cluster_pair_send(ac, cw);
-		return;
-	}
+	(void)ac;
 	if (cw->cancel)
 		goto out;
 	e = cluster_entry(cw->local, 0);
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 		/* Once, not once a want a beat while it lasts. */
-		if (reply != NULL && !cluster_script_failing)
+		if (reply != NULL && !cluster_pair_failing)
 			log_warnx("cluster: pairing script: %.*s",
 			    (int)reply->len, reply->str);
-		cluster_script_failing = reply != NULL;
+		cluster_pair_failing = reply != NULL;
 		/* An error: again next beat.  No reply: Redis is lost. */
 		if (e != NULL && e->waiting) {
 			if (reply != NULL)
@@ -370,7 +297,7 @@ cluster_pair_want_done(redisAsyncContext *ac, void *r, void *arg)
 		}
 		goto out;
 	}
-	cluster_script_failing = 0;
+	cluster_pair_failing = 0;
 	if (reply->type != REDIS_REPLY_ARRAY)
 		goto out;	/* nil: waiting in the pool */
 	if (reply->elements != 2 || (mr = reply->element[0])->type !=
@@ -420,7 +347,7 @@ bad:
 	if (e != NULL && e->waiting)
 		cluster_pair_hold(e);
 out:
-	cluster_pair_want_free(cw);
+	free(cw);
 }
 
 /* Run the pool script for an entry: "1", "0" or "cancel". */
@@ -429,10 +356,11 @@ cluster_pair_eval(struct cluster_entry *e, const char *mode)
 {
 	struct cluster_want	*cw;
 	const char		*skip = e->skip;
+	const char		*argv[CLUSTER_SCRIPT_ARGS];
 	char			 me[CLUSTER_MEMBER_MAX + 1], block[64];
 	char			 here[CLUSTER_MEMBER_MAX + 1];
-	char			*item;
-	u_int			 n = 0;
+	char			*item[INTERESTS_MAX];
+	u_int			 argc = 0, n = 0, i;
 
 	cluster_pair_member(me, sizeof me, e->local, e->ident);
 	snprintf(block, sizeof block, "%s%llx:", CLUSTER_KEY_BLOCK,
@@ -448,25 +376,27 @@ cluster_pair_eval(struct cluster_entry *e, const char *mode)
 	cw->local = e->local;
 	cw->ident = e->ident;
 	cw->cancel = strcmp(mode, "cancel") == 0;
-	cw->argv[cw->argc++] = xstrdup("2");
-	cw->argv[cw->argc++] = xstrdup(CLUSTER_KEY_WAITING);
-	cw->argv[cw->argc++] = xstrdup(CLUSTER_KEY_INTERESTS);
-	cw->argv[cw->argc++] = xstrdup(me);
-	cw->argv[cw->argc++] = xstrdup(skip);
-	cw->argv[cw->argc++] = xstrdup(cluster_node_key);
-	cw->argv[cw->argc++] = xstrdup(block);
-	cw->argv[cw->argc++] = xstrdup(CLUSTER_KEY_BY);
-	cw->argv[cw->argc++] = xstrdup(mode);
+	argv[argc++] = "2";
+	argv[argc++] = CLUSTER_KEY_WAITING;
+	argv[argc++] = CLUSTER_KEY_INTERESTS;
+	argv[argc++] = me;
+	argv[argc++] = skip;
+	argv[argc++] = cluster_node_key;
+	argv[argc++] = block;
+	argv[argc++] = CLUSTER_KEY_BY;
+	argv[argc++] = mode;
 	while (e->interests != NULL && !cw->cancel && n < INTERESTS_MAX &&
-	    (item = interests_item(e->interests, n)) != NULL) {
-		cw->argv[cw->argc++] = item;
-		n++;
-	}
+	    (item[n] = interests_item(e->interests, n)) != NULL)
+		argv[argc++] = item[n++];
 	if (!cw->cancel) {
 		e->waiting = 1;
 		e->held = 0;
 	}
-	cluster_pair_send(cluster_cmd, cw);
+	if (cluster_script_run(cluster_cmd, &cluster_pair_script,
+	    cluster_pair_want_done, cw, argc, argv) != 0)
+		free(cw);	/* no answer will come */
+	for (i = 0; i < n; i++)
+		free(item[i]);
 }
 
 /* Run the pairing script for an entry that wants a partner. */
@@ -633,14 +563,13 @@ cluster_pair_in(const struct cluster_in *in)
 }
 
 /*
- * Join the pool: load the pairing script, set this node's key and drop
- * the ghosts (see cluster_pair_join_lua); fn gets how many were
- * dropped.
+ * Join the pool: set this node's key and drop the ghosts (see
+ * cluster_pair_join_lua); fn gets how many were dropped.  Once a
+ * connection: its text is sent.
  */
 void
 cluster_pair_join(redisAsyncContext *ac, redisCallbackFn *fn)
 {
-	cluster_pair_load(ac);
 	redisAsyncCommand(ac, fn, NULL,
 	    "EVAL %s 2 %s %s %s %s %llx %d %s", cluster_pair_join_lua,
 	    CLUSTER_KEY_WAITING, CLUSTER_KEY_INTERESTS, cluster_node_key,

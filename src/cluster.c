@@ -16,8 +16,9 @@
  * loss, retry with backoff, the beat, the inbox's dispatch),
  * cluster-entry.c (the entries: one per local session),
  * cluster-pair.c (the pool in Redis and pairing through it),
- * cluster-relay.c (the wire format: what crosses between nodes) and
- * cluster-ask.c (moderators' questions to every node).
+ * cluster-relay.c (the wire format: what crosses between nodes),
+ * cluster-ask.c (moderators' questions to every node) and
+ * cluster-script.c (Lua scripts run by their digest).
  *
  * Redis holds (prefix strangerd:), besides the pool (cluster-pair.c),
  * "node:RUN:NODE", the node's boot number with a TTL, refreshed every
@@ -88,6 +89,10 @@ static const char cluster_count_lua[] =
     "  elseif n ~= ARGV[1] then sum = sum + (tonumber(c) or 0) end\n"
     "end\n"
     "return sum\n";
+/* Sent by its digest (cluster-script.c): once a second a node. */
+static struct cluster_script	 cluster_count_script = {
+	.text = cluster_count_lua
+};
 
 /* A node whose liveness is being checked. */
 struct cluster_check {
@@ -287,10 +292,19 @@ cluster_count_done(redisAsyncContext *ac, void *r, void *arg)
 static void
 cluster_count(void)
 {
-	redisAsyncCommand(cluster_cmd, cluster_count_done, NULL,
-	    "EVAL %s 1 %s %s %s %u %d", cluster_count_lua, CLUSTER_KEY_NODES,
-	    cluster_name, CLUSTER_KEY_COUNT, workers_online_here(),
-	    CLUSTER_TTL_SECS);
+	const char	*argv[6];
+	char		 count[16], ttl[16];
+
+	snprintf(count, sizeof count, "%u", workers_online_here());
+	snprintf(ttl, sizeof ttl, "%d", CLUSTER_TTL_SECS);
+	argv[0] = "1";
+	argv[1] = CLUSTER_KEY_NODES;
+	argv[2] = cluster_name;
+	argv[3] = CLUSTER_KEY_COUNT;
+	argv[4] = count;
+	argv[5] = ttl;
+	cluster_script_run(cluster_cmd, &cluster_count_script,
+	    cluster_count_done, NULL, 6, argv);
 }
 
 /* A remote node's key was read: gone or restarted ends its chats. */

@@ -2,8 +2,9 @@
  * What only the cluster thread's files share: cluster.c (the thread,
  * the Redis connections), cluster-entry.c (one entry per local
  * session), cluster-pair.c (the pool in Redis), cluster-relay.c (the
- * wire between nodes) and cluster-ask.c (moderators' questions to
- * every node).  Everything here runs on the cluster thread.
+ * wire between nodes), cluster-ask.c (moderators' questions to
+ * every node) and cluster-script.c (Lua scripts run by their digest).
+ * Everything here runs on the cluster thread.
  */
 
 #ifndef CLUSTER_H
@@ -22,6 +23,16 @@
 #define CLUSTER_BUCKETS		4096
 /* "NODE BOOT HANDLE IDENT" */
 #define CLUSTER_MEMBER_MAX	(CLUSTER_NAME_MAX + 3 * 17 + 4)
+
+/* The most arguments a script takes: the pairing script's. */
+#define CLUSTER_SCRIPT_ARGS	(9 + INTERESTS_MAX)
+
+/* A Lua script Redis runs (cluster-script.c). */
+struct cluster_script {
+	const char		*text;
+	char			 sha[41];	/* its digest; "": unknown */
+	int			 loading;	/* SCRIPT LOAD sent */
+};
 
 /* A message from another node, parsed. */
 struct cluster_in {
@@ -108,5 +119,10 @@ int			 cluster_ask_query(struct msg *);
 void			 cluster_ask_reply(struct msg *);
 void			 cluster_ask_in(const struct cluster_in *);
 void			 cluster_ask_free(void);
+
+/* cluster-script.c */
+int			 cluster_script_run(redisAsyncContext *,
+			     struct cluster_script *, redisCallbackFn *, void *,
+			     u_int, const char **);
 
 #endif

@@ -787,9 +787,17 @@ class TestClusterRedisRestart(ClusterTest):
                 return int(line.split("=", 1)[1].split(",", 1)[0])
         return 0
 
+    def errors(self, prefix):
+        """How many errors of a kind Redis answered (INFO errorstats)."""
+        info = self.redis.command("INFO", "errorstats").decode()
+        for line in info.splitlines():
+            if line.startswith("errorstat_%s:count=" % prefix):
+                return int(line.split("=", 1)[1])
+        return 0
+
     def test_pairing_script_is_sent_by_its_digest(self):
         # Each want names the script Redis keeps (EVALSHA), not its
-        # whole text (EVAL), which the join and count scripts still are.
+        # whole text (EVAL), which only the join script still is.
         a, b = self.cross_pair()
         self.chat(a, b, "by digest")
         self.assertGreaterEqual(self.calls("evalsha"), 2)
@@ -814,6 +822,44 @@ class TestClusterRedisRestart(ClusterTest):
         self.assertTrue(poll(lambda: self.redis.command(
             "SMEMBERS", "strangerd:waiting") == b"*0\r\n"),
             self.redis.command("SMEMBERS", "strangerd:waiting"))
+
+    def evalsha_beats(self, more):
+        """Wait until Redis ran `more` further EVALSHAs; no visitor
+        wants a partner, so each is a node's beat counting people."""
+        start = self.calls("evalsha")
+        self.assertTrue(poll(lambda: self.calls("evalsha") >= start + more,
+                             timeout=10, interval=0.2),
+                        "%d EVALSHA in 10 s" % (self.calls("evalsha") - start))
+
+    def test_count_script_is_sent_by_its_digest(self):
+        # The beat counting people on every node, once a second a node,
+        # names the script Redis keeps, not its whole text: after the
+        # first beat (sent as text: the digest is not known yet), no
+        # EVAL at all while the beats go on.
+        self.evalsha_beats(2)
+        evals = self.calls("eval")
+        self.evalsha_beats(4)
+        self.assertEqual(self.calls("eval"), evals)
+
+    def test_count_script_flushed_from_redis_is_sent_again(self):
+        # Redis forgot the scripts (SCRIPT FLUSH): a beat answered
+        # NOSCRIPT goes again as text, so the counts stay right, and
+        # the beats after it go by digest again.
+        a = self.visitor("a")
+        a.wait_for(r"\b1 online", regex=True)
+        self.redis.command("SCRIPT", "FLUSH")
+        # The first beat after it meets NOSCRIPT (one node's, or both's
+        # if they race: the script is loaded again for everyone).
+        self.assertTrue(poll(lambda: self.errors("NOSCRIPT") >= 1,
+                             timeout=10, interval=0.2),
+                        "no beat met the flush")
+        self.visitor("b")
+        self.visitor("b")
+        a.wait_for(r"\b3 online", regex=True)
+        self.evalsha_beats(2)
+        evals = self.calls("eval")
+        self.evalsha_beats(4)
+        self.assertEqual(self.calls("eval"), evals)
 
 
 class TestClusterFallbackWait(ClusterTest):
