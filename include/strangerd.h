@@ -274,6 +274,8 @@ void		 render_diff(const struct term *, struct screen *,
 		     const struct screen *, struct evbuffer *);
 void		 render_enter(const struct term *, struct evbuffer *);
 void		 render_leave(const struct term *, struct evbuffer *);
+#define RENDER_QMARK	UINT32_MAX	/* render_charset: '?' a column */
+uint32_t	 render_charset(int, uint32_t, u_int, int);
 
 /* match-pool.c: who is waiting and who may meet whom; no I/O. */
 struct match_pool;
@@ -825,7 +827,8 @@ struct session {
 
 	const struct term	*term;		/* NULL: plain line mode */
 	int			 echo;		/* plain, and we echo the input */
-	int			 charset;	/* TERM_*, -1: as terminfo says */
+	int			 charset;	/* TERM_*, -1: as terminfo says (set
+					   in line mode, which has no term) */
 	u_int			 echo_cols;	/* columns of it echoed */
 	u_int			 sx;
 	u_int			 sy;

@@ -301,7 +301,7 @@ render_set_attr(struct render_ctx *rc, uint8_t attr)
  * The UI's own non-ASCII characters, for a terminal that may not take
  * UTF-8 (term->ascii): each has a one-column ASCII stand-in.  What
  * strangers write is left alone, unless the client said it takes no
- * UTF-8 at all (TERM_ASCII_ALL, render_put).
+ * UTF-8 at all (TERM_ASCII_ALL, render_charset).
  */
 static u_int
 render_ascii(u_int cp)
@@ -316,6 +316,23 @@ render_ascii(u_int cp)
 	case 0x2193:		/* downwards arrow */
 		return ('v');
 	}
+	return (cp);
+}
+
+/*
+ * Character cp, width columns wide (mark: with combining marks), as a
+ * client of character set ascii (TERM_*) is sent it: cp, its ASCII
+ * stand-in, or RENDER_QMARK, one '?' a column (marks and all), for a
+ * client that said it takes no UTF-8.  The full screen (render_put)
+ * and line mode (session-plain.c) both ask here, so they agree.
+ */
+uint32_t
+render_charset(int ascii, uint32_t cp, u_int width, int mark)
+{
+	if (ascii != TERM_UTF8 && width == 1 && !mark)
+		cp = render_ascii(cp);
+	if (ascii == TERM_ASCII_ALL && (cp >= 0x7f || mark))
+		return (RENDER_QMARK);
 	return (cp);
 }
 
@@ -338,9 +355,8 @@ render_put(struct render_ctx *rc, u_int x, const struct cell *c)
 		render_flush(rc);
 	p = rc->buf + rc->len;
 
-	if (rc->term->ascii && width == 1 && !c->mark)
-		cp = render_ascii(cp);
-	if (rc->term->ascii == TERM_ASCII_ALL && (cp >= 0x7f || c->mark)) {
+	if ((cp = render_charset(rc->term->ascii, cp, width, c->mark)) ==
+	    RENDER_QMARK) {
 		/*
 		 * A client that said it takes no UTF-8: one '?' a column,
 		 * so that its cursor stays where ours is.

@@ -264,6 +264,9 @@ session_start(struct session *s, const char *term, u_int sx, u_int sy)
 		 * A client that named its terminal does not echo: we do.
 		 */
 		s->echo = term != NULL && s->console == NULL;
+		/* What the terminal takes outlives it, for session-plain.c. */
+		if (s->charset == -1)
+			s->charset = s->term->ascii;
 		s->term = NULL;
 		if (s->console != NULL) {
 			console_start(s);

@@ -2,8 +2,11 @@
 A terminal that may not take UTF-8 (vt100, vt220, ansi) gets ASCII
 for the UI's own characters: the status line's "·", the "…" and the
 arrows, so it shows no mojibake of ours.  A UTF-8 terminal keeps them.
-A telnet client that takes part in CHARSET (RFC 2066) says for itself.
+A telnet client that takes part in CHARSET (RFC 2066) says for itself,
+on the full screen as in plain line mode.
 """
+
+import os
 
 from harness import (DO, IAC, SB, SE, WILL, DaemonTest, RawTelnet)
 
@@ -124,3 +127,37 @@ class TestTelnetCharset(DaemonTest):
         a.type_line("/status")
         a.wait_for("online")
         self.assertStaysUp()
+
+    def test_plain_line_mode_rejects_gets_ascii_and_safe_text(self):
+        """No cursor addressing (TERM=dumb): line mode, where the same
+        answer holds.  The stranger's text, the operator's rules and
+        the daemon's own lines come with ASCII stand-ins and "?", and
+        no byte >= 0x80 is sent at all."""
+        with open(os.path.join(self.daemon.statedir, "rules"), "wb") as f:
+            f.write("R\u00e8gles \u2014 be kind\u2026\n".encode())
+        a = self.charset_client(bytes([REJECTED]), term="dumb")
+        self.assertEqual(a.requests, [b";UTF-8"])
+        a.wait_for("R?gles ? be kind.")
+        a.wait_for("* Looking for a stranger.")
+        b = self.visitor("raw", name="utf8-stranger")
+        a.wait_for("connected to a stranger")
+        b.wait_for("connected to a stranger")
+        b.type_line("caf\u00e9 \u65e5\u672c e\u0301 ok")
+        a.wait_for("Stranger: caf? ???? ? ok")
+        # What it types is echoed (it named a terminal), in ASCII too.
+        a.send("na\u00efve".encode())
+        a.wait_for("na?ve")
+        a.send(b"\r")
+        b.wait_for("Stranger: na\u00efve")
+        data = a.received()
+        self.assertNotIn(b"\x1b", data, "not line mode")
+        self.assertFalse(any(ch >= 0x80 for ch in data), data[-300:])
+
+    def test_plain_line_mode_accepts_utf8_gets_utf8(self):
+        a = self.charset_client(bytes([ACCEPTED]) + b"UTF-8", term="dumb")
+        a.wait_for("* Looking for a stranger\u2026")
+        b = self.visitor("raw", name="utf8-stranger")
+        a.wait_for("connected to a stranger")
+        b.type_line("caf\u00e9 \u65e5\u672c ok")
+        a.wait_for("Stranger: caf\u00e9 \u65e5\u672c ok")
+        self.assertNotIn(b"\x1b", a.received(), "not line mode")
