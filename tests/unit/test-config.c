@@ -420,6 +420,10 @@ test_mask(void **state)
 	    "posl://a@d&password=********");
 	check_mask("redis://:&password='x@h:6", "redis://:********@h:6");
 	check_mask("redis://a:b@c@h:1", "redis://a:********@h:1");
+	/* A Redis URL's only password is its user information's. */
+	check_mask("redis://u&password='x,0,b:s@1:6",
+	    "redis://u&password='x,0,b:********@1:6");
+	check_mask("redis://h&password=x:6", "redis://h&password=x:6");
 	check_mask("redis://h:6379", "redis://h:6379");
 	check_mask("unix:/run/redis.sock", "unix:/run/redis.sock");
 	check_mask("none", "none");
