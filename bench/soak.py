@@ -3,10 +3,10 @@
 at once; figures, not a test.  `make soak` runs it (not part of check).
 
     bench/soak.py [--secs 1800] [--sessions 10000] [--churn 0.1]
-                  [--rate 1000] [--life 30] [--early 300] [--ramp 500]
+                  [--rate 1000] [--life 30] [--early 300] [--ramp 50]
                   [--fill 200] [--fill-rate 4000]
                   [--attack-every 2] [--attacks a,b,...|none]
-                  [--strangerd PATH] [--nice N]
+                  [--strangerd PATH] [--nice N] [--log FILE]
 
 One strangerd (two workers, the default configuration plus
 metrics_listen) on free loopback ports, then, from bench/loadgen:
@@ -300,7 +300,8 @@ def main():
     ap.add_argument("--early", type=float, default=300)
     # Connects a second while the held visitors come in: on a loaded
     # machine 500 SSH handshakes a second outrun the login grace time.
-    ap.add_argument("--ramp", type=float, default=500)
+    ap.add_argument("--ramp", type=float, default=50)
+    ap.add_argument("--log", help="keep the daemon's log here")
     ap.add_argument("--fill", type=int, default=200)
     ap.add_argument("--fill-rate", type=float, default=4000)
     ap.add_argument("--attack-every", type=float, default=2)
@@ -396,6 +397,9 @@ def main():
     else:
         rc = d.p.returncode
     log = d.logtext()
+    if a.log:
+        with open(a.log, "w") as f:
+            f.write(log)
     d.stop()
 
     s_early = sampler.at(steady + early)
