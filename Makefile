@@ -31,7 +31,8 @@ PURE_OBJS = src/xmalloc.o src/log.o src/utf8.o src/sanitize.o src/input.o \
 	    src/editor.o src/screen.o src/screen-pack.o src/render.o src/match-pool.o src/limit.o \
 	    src/interests.o src/nudge.o src/config.o src/config-mask.o src/ban.o src/control.o \
 	    src/proxy.o \
-	    src/table.o src/view.o src/console-view.o src/cluster-url.o
+	    src/table.o src/view.o src/console-view.o src/cluster-url.o \
+	    src/conv.o
 
 DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/store.o src/store-ban.o src/store-report.o \
@@ -55,7 +56,8 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-match-pool tests/unit/test-limit \
 	     tests/unit/test-nudge tests/unit/test-interests \
 	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
-	     tests/unit/test-view tests/unit/test-proxy tests/unit/test-ssh-evp
+	     tests/unit/test-view tests/unit/test-proxy tests/unit/test-ssh-evp \
+	     tests/unit/test-conv
 
 # Packages needed to build, and further ones needed to test.
 DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libssl-dev libtelnet-dev \

@@ -772,6 +772,43 @@ char		*ssh_key_fingerprint(struct ssh_key_struct *);
 char		*ssh_key_fingerprint_text(const char *, const char *, char **);
 
 /*
+ * conv.c: a session's conversation, oldest line first, bounded in lines
+ * and in bytes of text, packed in one buffer; no I/O.  A zeroed struct
+ * conv is empty.  Readers use nlines, seq and text_bytes as they are.
+ */
+enum line_kind {
+	LINE_SYSTEM,
+	LINE_YOU,
+	LINE_STRANGER,
+	LINE_RULES,
+};
+#define CHAT_MAX_LINES	200
+#define CHAT_MAX_BYTES	(32 * 1024)
+#define CONV_ROWS_NONE	UINT16_MAX	/* conv_rows(): not known */
+struct conv_slot;
+struct conv {
+	char		*buf;		/* owned: kind byte, text, NUL each */
+	struct conv_slot *slots;	/* owned ring: where each line is */
+	u_int		 nslots;	/* grows to CHAT_MAX_LINES */
+	u_int		 first;		/* the oldest line's slot */
+	u_int		 nlines;
+	u_int		 size;		/* of buf */
+	u_int		 end;		/* first byte after the newest line */
+	u_int		 rows_sx;	/* the width the rows cached are for */
+	size_t		 text_bytes;	/* the lines' text, at most the cap */
+	uint64_t	 seq;		/* lines ever added */
+};
+void		 conv_add(struct conv *, enum line_kind, const char *);
+void		 conv_rewrite(struct conv *, const char *);
+void		 conv_free(struct conv *);
+const char	*conv_text(const struct conv *, u_int);
+size_t		 conv_len(const struct conv *, u_int);
+enum line_kind	 conv_kind(const struct conv *, u_int);
+u_int		 conv_rows(const struct conv *, u_int, u_int);
+void		 conv_set_rows(struct conv *, u_int, u_int, u_int);
+size_t		 conv_size(const struct conv *);
+
+/*
  * session.c: one visitor, from welcome to goodbye, whatever the
  * transport.  Front ends hand it bytes, a terminal type and a size
  * through this table.
@@ -783,21 +820,6 @@ enum session_state {
 	SESSION_ALONE,		/* the stranger left; Enter searches again */
 	SESSION_CLOSING,	/* on the worker's closed list */
 };
-enum line_kind {
-	LINE_SYSTEM,
-	LINE_YOU,
-	LINE_STRANGER,
-	LINE_RULES,
-};
-struct chat_line {
-	enum line_kind	 kind;
-	char		*text;		/* owned, sanitised UTF-8 */
-	u_int		 rows;		/* view.c: rows it takes at width */
-	u_int		 rows_sx;	/* that width; 0: not known */
-};
-/* What the conversation keeps: bounded in lines and in bytes. */
-#define CHAT_MAX_LINES	200
-#define CHAT_MAX_BYTES	(32 * 1024)
 /* The current or last chat, for /report (session-report.c). */
 struct session_chat {
 	uint64_t		 partner;	/* HANDLE_NONE: no chat yet */
@@ -857,13 +879,8 @@ struct session {
 	int			 told_only_last; /* MSG_ONLY_LAST shown */
 	int			 network_away;	/* waits for the cluster's Redis */
 
-	struct chat_line	*lines;		/* owned ring, session_line() */
-	u_int			 lines_cap;	/* grows to CHAT_MAX_LINES */
-	u_int			 line_first;
-	u_int			 nlines;
-	size_t			 line_bytes;
+	struct conv		 conv;		/* what the screen scrolls */
 	size_t			 conv_counted;	/* in w->conv_bytes */
-	uint64_t		 line_seq;	/* lines ever kept */
 	uint64_t		 repeat_seq;	/* last line counts repeats ... */
 	u_int			 repeats;	/* ... this many */
 	struct session_chat	 chat;
@@ -880,7 +897,7 @@ struct session {
 	struct event		*typing_ev;	/* we stopped typing */
 	uint64_t		 typing_sent;	/* ms: last "typing", 0: none */
 	int			 typing_due;	/* "typing" to send after input */
-	uint64_t		 view_seq;	/* view.c: line_seq last drawn */
+	uint64_t		 view_seq;	/* view.c: conv.seq last drawn */
 	struct event		*partner_typing_ev; /* indicator expires */
 	int			 partner_typing;
 	u_int			 scroll;	/* rows scrolled up from the end */
@@ -904,15 +921,6 @@ struct session {
 	struct console		*console;	/* owned: moderator, or NULL */
 	struct session		*next_closed;
 };
-/*
- * Line i of a session's conversation, oldest first (i may be nlines
- * when the ring has room): inline, for session.c and the pure view.c.
- */
-static inline struct chat_line *
-session_line(struct session *s, u_int i)
-{
-	return (&s->lines[(s->line_first + i) % s->lines_cap]);
-}
 struct session_ops {
 	const char	*name;				/* "ssh", "telnet" */
 	int		 (*write)(void *, const void *, size_t); /* -1: over cap */

@@ -38,7 +38,7 @@ session_report_paired(struct session *s)
 	struct msg		*m;
 
 	c->partner = s->partner;
-	c->first = s->line_seq;
+	c->first = s->conv.seq;
 	c->ended = 0;
 	c->reported = 0;
 	free(c->who);
@@ -62,7 +62,7 @@ session_report_paired(struct session *s)
 void
 session_report_ended(struct session *s)
 {
-	s->chat.end = s->line_seq;
+	s->chat.end = s->conv.seq;
 	s->chat.ended = 1;
 }
 
@@ -141,43 +141,44 @@ session_report_who(const char *text, struct identity *id)
 /*
  * The last REPORT_EVIDENCE_LINES lines either side typed in the chat
  * being reported, oldest first, each labelled with who said it.  Line
- * seq numbers count every line the conversation ever kept, so the ring
- * holds seq line_seq - nlines .. line_seq - 1.
+ * seq numbers count every line the conversation ever kept, so it holds
+ * seq conv.seq - nlines .. conv.seq - 1.
  */
 static char *
 session_report_evidence(struct session *s)
 {
 	const struct session_chat	*c = &s->chat;
-	const struct chat_line		*cl;
+	const struct conv		*cv = &s->conv;
+	enum line_kind			 kind;
 	uint64_t			 seq, end;
 	char				*ev = NULL, *line;
 	size_t				 len = 0;
 	u_int				 i, n, first;
 	int				 ll;
 
-	end = c->ended ? c->end : s->line_seq;
-	first = s->nlines;
-	for (i = s->nlines, n = 0; i > 0 && n < REPORT_EVIDENCE_LINES; i--) {
-		seq = s->line_seq - s->nlines + (i - 1);
+	end = c->ended ? c->end : cv->seq;
+	first = cv->nlines;
+	for (i = cv->nlines, n = 0; i > 0 && n < REPORT_EVIDENCE_LINES; i--) {
+		seq = cv->seq - cv->nlines + (i - 1);
 		if (seq < c->first)
 			break;
 		if (seq >= end)
 			continue;
-		cl = session_line(s, i - 1);
-		if (cl->kind == LINE_YOU || cl->kind == LINE_STRANGER) {
+		kind = conv_kind(cv, i - 1);
+		if (kind == LINE_YOU || kind == LINE_STRANGER) {
 			n++;
 			first = i - 1;
 		}
 	}
-	for (i = first; n > 0 && i < s->nlines; i++) {
-		seq = s->line_seq - s->nlines + i;
+	for (i = first; n > 0 && i < cv->nlines; i++) {
+		seq = cv->seq - cv->nlines + i;
 		if (seq >= end)
 			break;
-		cl = session_line(s, i);
-		if (cl->kind != LINE_YOU && cl->kind != LINE_STRANGER)
+		kind = conv_kind(cv, i);
+		if (kind != LINE_YOU && kind != LINE_STRANGER)
 			continue;
-		ll = xasprintf(&line, "%s: %s\n", cl->kind == LINE_YOU ?
-		    "reporter" : "reported", cl->text);
+		ll = xasprintf(&line, "%s: %s\n", kind == LINE_YOU ?
+		    "reporter" : "reported", conv_text(cv, i));
 		ev = xreallocarray(ev, 1, len + (size_t)ll + 1);
 		memcpy(ev + len, line, (size_t)ll + 1);
 		len += (size_t)ll;

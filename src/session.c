@@ -44,8 +44,6 @@
 
 /* Two Esc presses this close together mean /next. */
 #define SESSION_ESC_TWICE_MS	1000
-/* The conversation's ring starts with room for this many lines. */
-#define SESSION_LINES_MIN	16
 /* While typing, tell the partner at most this often. */
 #define SESSION_TYPING_EVERY_MS	1000
 /* The partner's indicator goes this long after its last word. */
@@ -141,7 +139,6 @@ static void	 session_arm(struct session *);
 static void	 session_deadline(evutil_socket_t, short, void *);
 static int	 session_idle(struct session *);
 static u_int	 session_idle_limit(const struct session *);
-static void	 session_lines_grow(struct session *);
 
 /* Milliseconds since a moment. */
 static long
@@ -1405,47 +1402,48 @@ session_idle(struct session *s)
 static void
 session_system(struct session *s, const char *text)
 {
-	struct chat_line	*cl;
-	size_t			 len = strlen(text);
-	int			 again;
+	struct conv	*c = &s->conv;
+	const char	*last;
+	char		*counted;
+	size_t		 len = strlen(text);
+	int		 again;
 
-	if (s->term == NULL || s->nlines == 0) {
+	if (s->term == NULL || c->nlines == 0) {
 		session_add_line(s, LINE_SYSTEM, text);
 		return;
 	}
-	cl = session_line(s, s->nlines - 1);
-	again = cl->kind == LINE_SYSTEM && strncmp(cl->text, text, len) == 0;
-	if (again && cl->text[len] == '\0')
+	last = conv_text(c, c->nlines - 1);
+	again = conv_kind(c, c->nlines - 1) == LINE_SYSTEM &&
+	    strncmp(last, text, len) == 0;
+	if (again && last[len] == '\0')
 		s->repeats = 2;
-	else if (again && s->repeat_seq == s->line_seq &&
-	    strncmp(cl->text + len, " (", 2) == 0)
+	else if (again && s->repeat_seq == c->seq &&
+	    strncmp(last + len, " (", 2) == 0)
 		s->repeats++;
 	else {
 		session_add_line(s, LINE_SYSTEM, text);
 		return;
 	}
-	s->line_bytes -= strlen(cl->text);
-	free(cl->text);
-	xasprintf(&cl->text, "%s (%u times)", text, s->repeats);
-	s->line_bytes += strlen(cl->text);
+	xasprintf(&counted, "%s (%u times)", text, s->repeats);
+	conv_rewrite(c, counted);
+	free(counted);
 	session_conv_count(s);
-	cl->rows_sx = 0;
 	/* A line changed in place: the view lays everything out again. */
 	s->view_seq = 0;
-	s->repeat_seq = s->line_seq;
+	s->repeat_seq = c->seq;
 	session_dirty(s);
 }
 
 /*
- * Keep the worker's figure of what conversations hold (their text and
- * line slots, for the metrics) in step with this session's.
+ * Keep the worker's figure of what conversations hold (the bytes they
+ * have allocated, for the metrics) in step with this session's.
  */
 static void
 session_conv_count(struct session *s)
 {
 	size_t	now;
 
-	now = s->line_bytes + s->lines_cap * sizeof *s->lines;
+	now = conv_size(&s->conv);
 	if (now >= s->conv_counted)
 		atomic_fetch_add_explicit(&s->w->conv_bytes,
 		    now - s->conv_counted, memory_order_relaxed);
@@ -1459,33 +1457,13 @@ session_conv_count(struct session *s)
 static void
 session_add_line(struct session *s, enum line_kind kind, const char *text)
 {
-	struct chat_line	*cl;
-	size_t			 len = strlen(text);
-
 	if (s->term == NULL) {
 		if (s->ready)
 			session_plain(s, kind, text);
 		if (kind != LINE_STRANGER && kind != LINE_YOU)
 			return;
 	}
-	while (s->nlines > 0 && (s->nlines == CHAT_MAX_LINES ||
-	    s->line_bytes + len > CHAT_MAX_BYTES)) {
-		cl = &s->lines[s->line_first];
-		s->line_bytes -= strlen(cl->text);
-		free(cl->text);
-		cl->text = NULL;
-		s->line_first = (s->line_first + 1) % s->lines_cap;
-		s->nlines--;
-	}
-	if (s->nlines == s->lines_cap)
-		session_lines_grow(s);
-	cl = session_line(s, s->nlines);
-	cl->kind = kind;
-	cl->text = xstrdup(text);
-	cl->rows_sx = 0;
-	s->line_bytes += len;
-	s->nlines++;
-	s->line_seq++;
+	conv_add(&s->conv, kind, text);
 	session_conv_count(s);
 	/* Scrolled back: keep the view where it is and count what came. */
 	if (s->scroll > 0) {
@@ -1725,8 +1703,6 @@ session_close(struct session *s, const char *reason)
 void
 session_free(struct session *s)
 {
-	u_int	i;
-
 	if (s == NULL)
 		return;
 	s->ops->close(s->fe);
@@ -1741,9 +1717,7 @@ session_free(struct session *s)
 	screen_pack_free(&s->packed);
 	editor_free(&s->editor);
 	console_free(s->console);
-	for (i = 0; i < s->nlines; i++)
-		free(session_line(s, i)->text);
-	free(s->lines);
+	conv_free(&s->conv);
 	atomic_fetch_sub_explicit(&s->w->conv_bytes, s->conv_counted,
 	    memory_order_relaxed);
 	free(s->key);
@@ -1761,29 +1735,6 @@ session_refresh(struct session *s, int full)
 	if (full)
 		s->need_full = 1;
 	session_dirty(s);
-}
-
-/*
- * Make room for one more line: the ring starts small (a chat that has
- * just begun holds the rules and a few lines) and doubles up to
- * CHAT_MAX_LINES, oldest line first again.
- */
-static void
-session_lines_grow(struct session *s)
-{
-	struct chat_line	*lines;
-	u_int			 cap, i;
-
-	cap = s->lines_cap == 0 ? SESSION_LINES_MIN : s->lines_cap * 2;
-	if (cap > CHAT_MAX_LINES)
-		cap = CHAT_MAX_LINES;
-	lines = xcalloc(cap, sizeof *lines);
-	for (i = 0; i < s->nlines; i++)
-		lines[i] = *session_line(s, i);
-	free(s->lines);
-	s->lines = lines;
-	s->lines_cap = cap;
-	s->line_first = 0;
 }
 
 /* The short id that starts the session's log lines. */

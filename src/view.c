@@ -58,12 +58,12 @@ static void	view_conversation(struct session *, struct screen *,
 		    const struct screen *, u_int, u_int);
 static int	view_conversation_add(struct session *, struct screen *,
 		    const struct screen *, u_int, u_int);
-static void	view_line(struct view_row *, struct chat_line *);
+static void	view_line(struct view_row *, struct conv *, u_int);
 static void	view_hint(struct session *, struct screen *, u_int);
 static void	view_input(struct session *, struct screen *, u_int);
 static const char *view_prefix(enum line_kind);
 static char	*view_join(char *, size_t, const char *, const char *);
-static u_int	view_cl_rows(struct chat_line *, u_int);
+static u_int	view_cl_rows(struct conv *, u_int, u_int);
 static u_int	view_width(const char *);
 static void	view_status_right(char *, size_t, u_int,
 		    const struct view_now *);
@@ -503,26 +503,30 @@ view_line_rows(enum line_kind kind, const char *text, u_int width)
 	return (rows);
 }
 
-/* The same for a line of the conversation, remembered per width. */
+/* The same for line i of the conversation, remembered per width. */
 static u_int
-view_cl_rows(struct chat_line *cl, u_int width)
+view_cl_rows(struct conv *c, u_int i, u_int width)
 {
-	if (cl->rows_sx != width) {
-		cl->rows = view_line_rows(cl->kind, cl->text, width);
-		cl->rows_sx = width;
+	u_int	rows;
+
+	if ((rows = conv_rows(c, i, width)) == CONV_ROWS_NONE) {
+		rows = view_line_rows(conv_kind(c, i), conv_text(c, i), width);
+		conv_set_rows(c, i, width, rows);
 	}
-	return (cl->rows);
+	return (rows);
 }
 
-/* Draw one line of the conversation from vr's row on. */
+/* Draw line i of the conversation from vr's row on. */
 static void
-view_line(struct view_row *vr, struct chat_line *cl)
+view_line(struct view_row *vr, struct conv *c, u_int i)
 {
-	char	 buf[VIEW_JOIN_MAX], *full;
+	enum line_kind	 kind = conv_kind(c, i);
+	const char	*text = conv_text(c, i);
+	char		 buf[VIEW_JOIN_MAX], *full;
 
 	vr->first = 1;
-	vr->prefix_len = strlen(view_prefix(cl->kind));
-	switch (cl->kind) {
+	vr->prefix_len = strlen(view_prefix(kind));
+	switch (kind) {
 	case LINE_YOU:
 		vr->prefix_attr = VIEW_ATTR_YOU;
 		vr->attr = 0;
@@ -539,11 +543,11 @@ view_line(struct view_row *vr, struct chat_line *cl)
 		break;
 	}
 	/* Most lines fit on a row: nothing to join or wrap. */
-	if (view_cl_rows(cl, vr->scr->sx) == 1) {
-		view_one_row(vr, view_prefix(cl->kind), cl->text);
+	if (view_cl_rows(c, i, vr->scr->sx) == 1) {
+		view_one_row(vr, view_prefix(kind), text);
 		return;
 	}
-	full = view_join(buf, sizeof buf, view_prefix(cl->kind), cl->text);
+	full = view_join(buf, sizeof buf, view_prefix(kind), text);
 	view_wrap(full, vr->scr->sx, VIEW_INDENT, view_put_row, vr);
 	if (full != buf)
 		free(full);
@@ -560,19 +564,20 @@ static int
 view_conversation_add(struct session *s, struct screen *scr,
     const struct screen *prev, u_int top, u_int bottom)
 {
+	struct conv	*c = &s->conv;
 	struct view_row	 vr;
-	uint64_t	 added = s->line_seq - s->view_seq;
+	uint64_t	 added = c->seq - s->view_seq;
 	u_int		 height = bottom - top, rows = 0, old = 0, i;
 
 	if (prev == NULL || prev->cells == NULL || prev->sx != scr->sx ||
 	    prev->sy != scr->sy || s->view_seq == 0 || s->scroll != 0 ||
-	    added > s->nlines)
+	    added > c->nlines)
 		return (0);
-	for (i = s->nlines - added; i < s->nlines && rows < height; i++)
-		rows += view_cl_rows(session_line(s, i), scr->sx);
+	for (i = c->nlines - added; i < c->nlines && rows < height; i++)
+		rows += view_cl_rows(c, i, scr->sx);
 	/* The rows that stay were all of lines still kept. */
-	for (i = s->nlines - added; i > 0 && old < height; i--)
-		old += view_cl_rows(session_line(s, i - 1), scr->sx);
+	for (i = c->nlines - added; i > 0 && old < height; i--)
+		old += view_cl_rows(c, i - 1, scr->sx);
 	if (rows >= height || old < height)
 		return (0);
 
@@ -584,8 +589,8 @@ view_conversation_add(struct session *s, struct screen *scr,
 	vr.scr = scr;
 	vr.ymax = bottom;
 	vr.y = bottom - rows;
-	for (i = s->nlines - added; i < s->nlines; i++)
-		view_line(&vr, session_line(s, i));
+	for (i = c->nlines - added; i < c->nlines; i++)
+		view_line(&vr, c, i);
 	s->unseen = 0;
 	return (1);
 }
@@ -600,40 +605,41 @@ static void
 view_conversation(struct session *s, struct screen *scr,
     const struct screen *prev, u_int top, u_int bottom)
 {
+	struct conv		*c = &s->conv;
 	struct view_row		 vr;
 	char			 mark[96];
 	u_int			 height = bottom - top, rows = 0, i, first;
 	u_int			 want;
 
-	if (height == 0 || s->nlines == 0) {
+	if (height == 0 || c->nlines == 0) {
 		s->scroll = 0;
 		s->view_seq = 0;
 		return;
 	}
 	if (view_conversation_add(s, scr, prev, top, bottom)) {
-		s->view_seq = s->line_seq;
+		s->view_seq = c->seq;
 		return;
 	}
 	/* Walk back from the newest line until the area is full. */
 	want = height + s->scroll;
-	first = s->nlines;
+	first = c->nlines;
 	while (first > 0 && rows < want) {
 		first--;
-		rows += view_cl_rows(session_line(s, first), scr->sx);
+		rows += view_cl_rows(c, first, scr->sx);
 	}
 	if (rows < want)
 		s->scroll = rows > height ? rows - height : 0;
 	if (s->scroll == 0)
 		s->unseen = 0;
 	/* The next frame may start from this one if it is at the end. */
-	s->view_seq = s->scroll == 0 ? s->line_seq : 0;
+	s->view_seq = s->scroll == 0 ? c->seq : 0;
 	memset(&vr, 0, sizeof vr);
 	vr.scr = scr;
 	vr.ymax = bottom;
 	vr.y = rows < height ? bottom - rows : top;
 	vr.skip = rows > height + s->scroll ? rows - height - s->scroll : 0;
-	for (i = first; i < s->nlines && vr.y < vr.ymax; i++)
-		view_line(&vr, session_line(s, i));
+	for (i = first; i < c->nlines && vr.y < vr.ymax; i++)
+		view_line(&vr, c, i);
 	if (s->scroll == 0)
 		return;
 	if (s->state == SESSION_WELCOME)

@@ -62,13 +62,8 @@ chat_session(struct session *s, u_int sx, u_int sy)
 	s->sx = sx;
 	s->sy = sy;
 	editor_init(&s->editor, LINE_MAX_CHARS);
-	s->lines_cap = 2;
-	s->lines = xcalloc(s->lines_cap, sizeof *s->lines);
-	s->lines[0].kind = LINE_STRANGER;
-	s->lines[0].text = xstrdup("hello there");
-	s->lines[1].kind = LINE_YOU;
-	s->lines[1].text = xstrdup("hi");
-	s->nlines = 2;
+	conv_add(&s->conv, LINE_STRANGER, "hello there");
+	conv_add(&s->conv, LINE_YOU, "hi");
 }
 
 static void	add_line(struct session *, u_int);
@@ -76,9 +71,7 @@ static void	add_line(struct session *, u_int);
 static void
 chat_free(struct session *s)
 {
-	free(s->lines[0].text);
-	free(s->lines[1].text);
-	free(s->lines);
+	conv_free(&s->conv);
 	editor_free(&s->editor);
 }
 
@@ -147,12 +140,7 @@ many_lines(struct session *s, u_int n)
 	u_int	i;
 
 	chat_session(s, 80, 24);
-	free(s->lines[0].text);
-	free(s->lines[1].text);
-	free(s->lines);
-	s->lines_cap = 64;
-	s->lines = xcalloc(s->lines_cap, sizeof *s->lines);
-	s->nlines = 0;
+	conv_free(&s->conv);
 	for (i = 0; i < n; i++)
 		add_line(s, i);
 }
@@ -161,8 +149,7 @@ many_lines(struct session *s, u_int n)
 static void
 add_line(struct session *s, u_int i)
 {
-	struct chat_line	*cl = &s->lines[s->nlines++];
-	char			 buf[256];
+	char	buf[256];
 
 	if (i % 5 == 4)
 		snprintf(buf, sizeof buf, "line %u %s", i, "words that wrap "
@@ -173,9 +160,7 @@ add_line(struct session *s, u_int i)
 		snprintf(buf, sizeof buf, "line %u cafe\xcc\x81 \xe4\xb8\xad", i);
 	else
 		snprintf(buf, sizeof buf, "line %u", i);
-	cl->kind = i % 2 ? LINE_YOU : LINE_STRANGER;
-	cl->text = xstrdup(buf);
-	s->line_seq++;
+	conv_add(&s->conv, i % 2 ? LINE_YOU : LINE_STRANGER, buf);
 }
 
 /* Make a a copy of b, which has the same size. */
@@ -230,7 +215,7 @@ test_incremental(void **state)
 			s.editor.len = s.editor.cursor = 1;
 		}
 		view_draw(&s, &next, &prev, &vn);
-		assert_int_equal(s.view_seq, s.line_seq);
+		assert_int_equal(s.view_seq, s.conv.seq);
 		view_draw(&s, &fresh, NULL, &vn);
 		assert_true(screens_equal(&next, &fresh));
 		copy_screen(&prev, &next);
@@ -253,9 +238,7 @@ test_incremental(void **state)
 	screen_free(&prev);
 	screen_free(&next);
 	screen_free(&fresh);
-	for (i = 0; i < s.nlines; i++)
-		free(s.lines[i].text);
-	free(s.lines);
+	conv_free(&s.conv);
 	editor_free(&s.editor);
 }
 
