@@ -7,11 +7,12 @@
  * how many rows it took at the width last drawn.
  *
  * A dropped line only moves the ring on.  Its bytes are reclaimed when
- * the newest line reaches the end of the buffer: the kept lines move to
- * its front, or to a buffer sized for them (larger, or much smaller),
- * with a quarter to spare so that the next move is that far away.  A
- * line costs its text and six bytes, the spare aside; an empty
- * conversation costs nothing.
+ * the newest line reaches the end of the buffer (or at once when the
+ * buffer is four times what the lines need): the kept lines move to its
+ * front, or to a buffer sized for them, with an eighth to spare so that
+ * the next move is that far away (a move copies at most eight bytes for
+ * each byte added since the last).  A line costs its text and six
+ * bytes, the spare aside; an empty conversation costs nothing.
  *
  * Owns the buffer and the ring; knows nothing of sessions or screens
  * (view.c computes the rows cached here).  No I/O.
@@ -37,12 +38,13 @@ struct conv_slot {
 #define CONV_SIZE_MIN	256
 /* Buffer sizes are multiples of this. */
 #define CONV_ROUND	32
-/* The most the lines need at once, the caps held. */
+/* The buffer for n bytes of lines: n, an eighth to spare, rounded up. */
+#define CONV_SIZE(n)	(((n) + (n) / 8 + CONV_ROUND - 1) / CONV_ROUND * \
+			 CONV_ROUND)
+/* The most the lines need at once, the caps held: offsets fit 16 bits. */
 #define CONV_WANT_MAX	(CHAT_MAX_BYTES + CHAT_MAX_LINES * CONV_EXTRA)
-/* And the largest buffer: that and a quarter, so offsets fit 16 bits. */
-#define CONV_SIZE_MAX	((CONV_WANT_MAX + CONV_WANT_MAX / 4 + \
-			  CONV_ROUND - 1) / CONV_ROUND * CONV_ROUND)
-_Static_assert(CONV_SIZE_MAX <= UINT16_MAX, "conv offsets are 16 bits");
+_Static_assert(CONV_SIZE(CONV_WANT_MAX) <= UINT16_MAX,
+    "conv offsets are 16 bits");
 
 static struct conv_slot	*conv_slot(const struct conv *, u_int);
 static void		 conv_drop(struct conv *);
@@ -196,26 +198,26 @@ conv_put(struct conv *c, enum line_kind kind, const char *text)
 
 /*
  * Make need bytes free after the newest line.  When the end is reached,
- * the kept lines go to the front of a buffer with a quarter to spare
- * beyond them and the new line: this one if that is its size or a
- * little less, else a new one, so a conversation of short lines that
- * was long gives the memory back.
+ * the kept lines go to the front of a buffer with an eighth to spare
+ * beyond them and the new line: this one if it is that big and not
+ * twice that, else a new one.  A buffer four times what the lines need
+ * (long lines gone, short ones left) is replaced at once, so a chat
+ * that had long lines gives the memory back even if it goes quiet.
  */
 static void
 conv_room(struct conv *c, size_t need)
 {
-	size_t	 start, live, want, size;
+	size_t	 start, live, size;
 	char	*buf;
 	u_int	 i;
 
-	if (c->end + need <= c->size)
-		return;
 	start = c->nlines > 0 ? conv_slot(c, 0)->off : c->end;
 	live = c->end - start;
-	want = live + need;
-	size = (want + want / 4 + CONV_ROUND - 1) / CONV_ROUND * CONV_ROUND;
+	size = CONV_SIZE(live + need);
 	if (size < CONV_SIZE_MIN)
 		size = CONV_SIZE_MIN;
+	if (c->end + need <= c->size && size > c->size / 4)
+		return;
 	if (size > c->size || size <= c->size / 2) {
 		buf = xmalloc(size);
 		if (live > 0)

@@ -448,6 +448,35 @@ class TestMetrics(ConfTest):
         self.assertDaemonUp()
 
 
+class TestConversationMemory(ConfTest):
+    """A full conversation of short lines costs about its text (issue 16:
+    each line was a 24-byte slot and a malloc chunk of its own, ~56 bytes
+    for "hello there")."""
+
+    def prepare(self):
+        self.metrics_port = free_port()
+        return ("metrics_listen %d\nflood_line_rate 1000\n"
+                "flood_line_burst 1000\n" % self.metrics_port)
+
+    def test_two_hundred_short_lines(self):
+        self.assertTrue(poll(lambda: listening(self.metrics_port)))
+
+        def figure(name):
+            return metric(scrape(self.metrics_port)[2], name)
+        # In plain line mode a conversation keeps only the chat's lines:
+        # 100 typed and 100 read, each "hello there".
+        a, b = self.pair("nc", "nc")
+        for i in range(100):
+            a.type_line("hello there")
+            b.type_line("hello there")
+        self.assertTrue(poll(lambda: figure(
+            "strangerd_lines_relayed_total") == 200))
+        each = figure("strangerd_conversation_bytes") / 2
+        self.assertGreater(each, 200 * 11)
+        self.assertLess(each, 200 * (11 + 10), "bytes a conversation")
+        self.assertDaemonUp()
+
+
 class TestInstall(TmpDir):
     """make install honours DESTDIR, PREFIX and MANDIR."""
 

@@ -342,15 +342,16 @@ test_batches(void **state)
 	}
 	assert_true(moves > 0);
 	assert_true(moves <= adds / 10);
-	/* 200 x 11 bytes of text, and no more than 12 bytes a line else. */
-	assert_true(most <= CHAT_MAX_LINES * (11 + 12));
+	/* 200 x 11 bytes of text, and no more than 9 bytes a line else. */
+	assert_true(most <= CHAT_MAX_LINES * (11 + 9));
 	assert_string_equal(conv_text(&c, 0), "hello there");
 	conv_free(&c);
 }
 
 /*
- * Long lines and then short ones: once the long ones are gone, the
- * buffer is sized for the short ones again.
+ * Long lines and then short ones: as the last long one goes, the buffer
+ * is sized down at once (the chat may go quiet then), and once the
+ * short ones have wrapped, sized for them alone.
  */
 static void
 test_gives_back(void **state)
@@ -363,7 +364,10 @@ test_gives_back(void **state)
 	for (i = 0; i < 40; i++)
 		add(&c, i, 1000);
 	assert_true(conv_size(&c) > CHAT_MAX_BYTES);
-	for (i = 0; i < 2 * CHAT_MAX_LINES; i++)
+	for (i = 0; c.text_bytes != c.nlines * 11; i++)
+		conv_add(&c, LINE_YOU, "hello there");
+	assert_true(conv_size(&c) <= 4 * CHAT_MAX_LINES * (11 + 6));
+	for (; i < 2 * CHAT_MAX_LINES; i++)
 		conv_add(&c, LINE_YOU, "hello there");
 	assert_int_equal(c.nlines, CHAT_MAX_LINES);
 	assert_true(conv_size(&c) <= CHAT_MAX_LINES * (11 + 12));
