@@ -223,7 +223,7 @@ metrics_text(void)
 	    "Sessions open on every worker.");
 	evbuffer_add_printf(b, "strangerd_online %u\n", sessions);
 	metrics_family(b, "strangerd_conversation_bytes", "gauge",
-	    "What the sessions' conversations hold: text and line slots.");
+	    "What the sessions' conversations have allocated.");
 	evbuffer_add_printf(b, "strangerd_conversation_bytes %zu\n", conv);
 	metrics_family(b, "strangerd_waiting", "gauge",
 	    "Visitors in the matchmaker's waiting pool.");
