@@ -15,7 +15,7 @@ DESTDIR	?=
 
 CC	?= cc
 PYTHON	 = /usr/bin/python3
-PKGS	 = libevent_core libevent_pthreads libssh libcrypto libtelnet sqlite3 libpq tinfo liburcu-cds hiredis
+PKGS	 = libevent_core libevent_pthreads libssh libcrypto libsodium libtelnet sqlite3 libpq tinfo liburcu-cds hiredis
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -41,7 +41,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
-	    src/ssh-evp.o \
+	    src/ssh-evp.o src/ssh-curve.o \
 	    src/session-plain.o src/session-report.o src/ssh-refuse.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
@@ -57,10 +57,11 @@ UNIT_TESTS = tests/unit/test-sanitize tests/unit/test-input \
 	     tests/unit/test-nudge tests/unit/test-interests \
 	     tests/unit/test-config tests/unit/test-ban tests/unit/test-table \
 	     tests/unit/test-view tests/unit/test-proxy tests/unit/test-ssh-evp \
-	     tests/unit/test-conv
+	     tests/unit/test-conv tests/unit/test-ssh-curve
 
 # Packages needed to build, and further ones needed to test.
-DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libssl-dev libtelnet-dev \
+DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libssl-dev libsodium-dev \
+	    libtelnet-dev \
 	    libsqlite3-dev libpq-dev libncurses-dev liburcu-dev libhiredis-dev \
 	    libunistring-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
@@ -106,6 +107,11 @@ tests/unit/test-render: tests/unit/test-render.c $(PURE_OBJS) .cflags
 # ssh-evp.c stands in for two libcrypto functions: its test links it.
 tests/unit/test-ssh-evp: tests/unit/test-ssh-evp.c src/ssh-evp.o $(PURE_OBJS) .cflags
 	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-evp.o \
+	    $(PURE_OBJS) $(LDLIBS) -lcmocka
+
+# So does ssh-curve.c, for four more.
+tests/unit/test-ssh-curve: tests/unit/test-ssh-curve.c src/ssh-curve.o $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-curve.o \
 	    $(PURE_OBJS) $(LDLIBS) -lcmocka
 
 -include $(wildcard src/*.d tests/unit/*.d)
@@ -230,6 +236,7 @@ build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
 	    $$< $$(filter %.o,$$^) $$(LDLIBS) -lcmocka -lvterm
 
 build/$(1)/tests/unit/test-ssh-evp: build/$(1)/src/ssh-evp.o
+build/$(1)/tests/unit/test-ssh-curve: build/$(1)/src/ssh-curve.o
 endef
 $(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
 -include $(wildcard build/*/src/*.d build/*/tests/unit/*.d build/fuzz/*.d)

@@ -762,6 +762,9 @@ void		 ssh_watch_del(struct ssh_watch *, int);
 void		 ssh_refuse(struct worker *, int, const char *);
 void		 ssh_refuse_free(struct worker *);
 
+/* ssh-curve.c: libssh's curve operations done by libsodium. */
+unsigned long	 ssh_curve_count(void);
+
 /* ssh-hostkey.c: the ed25519 host key, generated at the first start. */
 int		 ssh_hostkey_load(const char *);
 const char	*ssh_hostkey_get(void);
