@@ -169,9 +169,9 @@ LOADGEN_SRCS = bench/loadgen.c bench/lg-vt.c bench/lg-telnet.c \
 bench/loadgen: $(LOADGEN_SRCS) bench/loadgen.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LOADGEN_SRCS) $(LDLIBS)
 
-# The OpenSSL calls of one SSH set-up, timed one by one (bench/RESULTS.md).
+# The curve calls of one SSH set-up, timed one by one (bench/RESULTS.md).
 bench/ssh-crypto: bench/ssh-crypto.c
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcrypto -lsodium
 
 deps-bench:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_BENCH)
