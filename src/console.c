@@ -124,6 +124,7 @@ static void	 console_letter_ban(struct console *,
 static void	 console_ask(struct console *, enum console_ask, const char *);
 static void	 console_answer(struct console *, char *);
 static void	 console_move(struct console *, const struct key *);
+static void	 console_pane_show(struct console *, enum console_pane);
 static const char *console_reported_target(const char *, char *, size_t);
 
 /* Line mode: bytes to the client, through the session's write path. */
@@ -1032,10 +1033,7 @@ console_letter(struct console *c, uint32_t ch)
 	case '1':
 	case '2':
 	case '3':
-		c->pane = (enum console_pane)(ch - '1');
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c, (enum console_pane)(ch - '1'));
 		return;
 	default:
 		console_say(c, 0, "Unknown key. ? for help, / for a command.");
@@ -1358,92 +1356,115 @@ console_move(struct console *c, const struct key *k)
 	console_changed(c);
 }
 
-/* One key for the console. */
-void
-console_key(struct session *s, const struct key *k)
+/*
+ * Keys that work whatever the console shows: Ctrl-C, and Ctrl-D on an
+ * empty line with no question, quit; Ctrl-L redraws.  1 if k was one.
+ */
+static int
+console_key_global(struct session *s, const struct key *k)
 {
-	struct console		*c = s->console;
-	enum editor_result	 er;
+	if (k->type != KEYC_CTRL)
+		return (0);
+	if (k->cp == 'c' || (k->cp == 'd' && editor_empty(&s->editor) &&
+	    s->console->ask == CONSOLE_ASK_NONE)) {
+		session_close(s, "quit");
+		return (1);
+	}
+	if (k->cp == 'l') {
+		session_refresh(s, 1);
+		return (1);
+	}
+	return (0);
+}
+
+/* Drop the question on the input line and the action it prepared. */
+static void
+console_cancel(struct console *c)
+{
+	c->ask = CONSOLE_ASK_NONE;
+	console_action_clear(&c->act);
+	console_say(c, 0, "Cancelled.");
+}
+
+/* The y/n question: y runs the prepared action, any other key drops it. */
+static void
+console_key_confirm(struct console *c, const struct key *k)
+{
+	if (k->type == KEYC_CHAR && (k->cp == 'y' || k->cp == 'Y')) {
+		c->ask = CONSOLE_ASK_NONE;
+		console_run(c);
+	} else
+		console_cancel(c);
+	console_changed(c);
+}
+
+/* Esc: cancel the question, else close the help or the evidence. */
+static void
+console_key_escape(struct console *c)
+{
+	if (c->ask != CONSOLE_ASK_NONE)
+		console_cancel(c);
+	else
+		c->help = c->evidence = 0;
+	editor_clear(&c->s->editor);
+	console_changed(c);
+}
+
+/* Does k go to the input line: a question, or a command typed or begun? */
+static int
+console_key_edits(struct console *c, const struct key *k)
+{
+	return (c->ask != CONSOLE_ASK_NONE || !editor_empty(&c->s->editor) ||
+	    (k->type == KEYC_CHAR && (k->cp == '/' || k->cp == ':')));
+}
+
+/*
+ * A key for the input line; Enter answers the question or runs the
+ * command.  A command begun with ':' is shown begun with '/'.
+ */
+static void
+console_key_edit(struct console *c, const struct key *k)
+{
+	static const struct key	 slash = { KEYC_CHAR, '/' };
 	char			*line;
 
-	if (k->type == KEYC_CTRL && k->cp == 'c') {
-		session_close(s, "quit");
-		return;
+	if (c->ask == CONSOLE_ASK_NONE && k->type == KEYC_CHAR &&
+	    k->cp == ':' && editor_empty(&c->s->editor))
+		k = &slash;
+	if (editor_key(&c->s->editor, k) == EDITOR_SUBMIT) {
+		line = editor_take(&c->s->editor);
+		if (c->ask != CONSOLE_ASK_NONE)
+			console_answer(c, line);
+		else
+			console_command(c, line);
+		free(line);
 	}
-	if (k->type == KEYC_CTRL && k->cp == 'd' && editor_empty(&s->editor) &&
-	    c->ask == CONSOLE_ASK_NONE) {
-		session_close(s, "quit");
-		return;
-	}
-	if (k->type == KEYC_CTRL && k->cp == 'l') {
-		session_refresh(s, 1);
-		return;
-	}
-	/* Line mode: every line is a command, answered in turn. */
-	if (s->term == NULL) {
-		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
-			console_line(c, editor_take(&s->editor));
-		return;
-	}
-	if (c->ask == CONSOLE_ASK_CONFIRM) {
-		if (k->type == KEYC_CHAR && (k->cp == 'y' || k->cp == 'Y')) {
-			c->ask = CONSOLE_ASK_NONE;
-			console_run(c);
-		} else {
-			c->ask = CONSOLE_ASK_NONE;
-			console_action_clear(&c->act);
-			console_say(c, 0, "Cancelled.");
-		}
-		console_changed(c);
-		return;
-	}
-	if (k->type == KEYC_ESC) {
-		if (c->ask != CONSOLE_ASK_NONE) {
-			c->ask = CONSOLE_ASK_NONE;
-			console_action_clear(&c->act);
-			console_say(c, 0, "Cancelled.");
-		} else if (c->help || c->evidence)
-			c->help = c->evidence = 0;
-		editor_clear(&s->editor);
-		console_changed(c);
-		return;
-	}
-	/* A question, or a command being typed: the editor has the keys. */
-	if (c->ask != CONSOLE_ASK_NONE || !editor_empty(&s->editor) ||
-	    (k->type == KEYC_CHAR && (k->cp == '/' || k->cp == ':'))) {
-		if (c->ask == CONSOLE_ASK_NONE && k->type == KEYC_CHAR &&
-		    k->cp == ':' && editor_empty(&s->editor)) {
-			struct key	slash = { KEYC_CHAR, '/' };
+	console_changed(c);
+}
 
-			editor_key(&s->editor, &slash);
-			console_changed(c);
-			return;
-		}
-		er = editor_key(&s->editor, k);
-		if (er == EDITOR_SUBMIT) {
-			line = editor_take(&s->editor);
-			if (c->ask != CONSOLE_ASK_NONE)
-				console_answer(c, line);
-			else
-				console_command(c, line);
-			free(line);
-		}
-		console_changed(c);
-		return;
-	}
+/* Show a pane and ask for its table again. */
+static void
+console_pane_show(struct console *c, enum console_pane pane)
+{
+	c->pane = pane;
+	c->help = c->evidence = 0;
+	console_refresh(c, (enum console_req_kind)pane, 0);
+	console_changed(c);
+}
+
+/* Keys on the panes: switch, open a report's evidence, act, move. */
+static void
+console_key_pane(struct console *c, const struct key *k)
+{
 	switch (k->type) {
 	case KEYC_TAB:
 	case KEYC_RIGHT:
-		c->pane = (c->pane + 1) % CONSOLE_PANES;
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c,
+		    (enum console_pane)((c->pane + 1) % CONSOLE_PANES));
 		break;
 	case KEYC_LEFT:
-		c->pane = (c->pane + CONSOLE_PANES - 1) % CONSOLE_PANES;
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c, (enum console_pane)((c->pane +
+		    CONSOLE_PANES - 1) % CONSOLE_PANES));
 		break;
 	case KEYC_ENTER:
 		if (c->pane == CONSOLE_REPORTS &&
@@ -1460,6 +1481,30 @@ console_key(struct session *s, const struct key *k)
 		console_move(c, k);
 		break;
 	}
+}
+
+/* One key for the console. */
+void
+console_key(struct session *s, const struct key *k)
+{
+	struct console	*c = s->console;
+
+	if (console_key_global(s, k))
+		return;
+	/* Line mode: every line is a command, answered in turn. */
+	if (s->term == NULL) {
+		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
+			console_line(c, editor_take(&s->editor));
+		return;
+	}
+	if (c->ask == CONSOLE_ASK_CONFIRM)
+		console_key_confirm(c, k);
+	else if (k->type == KEYC_ESC)
+		console_key_escape(c);
+	else if (console_key_edits(c, k))
+		console_key_edit(c, k);
+	else
+		console_key_pane(c, k);
 }
 
 /*
