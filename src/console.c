@@ -44,6 +44,10 @@
 #define CONSOLE_PLAIN_FIELD	60
 /* Line mode: commands typed ahead that wait for their turn. */
 #define CONSOLE_QUEUE_MAX	32
+/* The questions a ban asks more than once. */
+#define CONSOLE_PROMPT_TARGET	"Ban whom (address, CIDR, SHA256:...): "
+#define CONSOLE_PROMPT_DURATION	\
+	"For how long (30m, 2h, 7d; Enter: for ever): "
 
 enum console_req_kind {
 	CONSOLE_REQ_SESSIONS,
@@ -121,7 +125,8 @@ static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
 static void	 console_letter_ban(struct console *,
 		     const struct console_table *, u_int, const char *);
-static void	 console_ask(struct console *, enum console_ask, const char *);
+static void	 console_ask(struct console *, enum console_ask, const char *,
+		     ...) printflike(3, 4);
 static void	 console_answer(struct console *, char *);
 static void	 console_move(struct console *, const struct key *);
 static void	 console_pane_show(struct console *, enum console_pane);
@@ -872,11 +877,18 @@ console_run(struct console *c)
 
 /* Put a question on the input line. */
 static void
-console_ask(struct console *c, enum console_ask ask, const char *fmt)
+console_ask(struct console *c, enum console_ask ask, const char *fmt, ...)
 {
+	va_list	 ap;
+	char	*prompt;
+
+	va_start(ap, fmt);
+	if (vasprintf(&prompt, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
 	c->ask = ask;
 	free(c->ask_prompt);
-	c->ask_prompt = xstrdup(fmt);
+	c->ask_prompt = prompt;
 	editor_clear(&c->s->editor);
 	console_changed(c);
 }
@@ -911,7 +923,7 @@ console_letter_ban(struct console *c, const struct console_table *t,
 {
 	struct console_action	*a = &c->act;
 	const char		*target;
-	char			 buf[BAN_TEXT_MAX], *q;
+	char			 buf[BAN_TEXT_MAX];
 
 	a->op = CONSOLE_OP_BAN;
 	target = NULL;
@@ -932,22 +944,19 @@ console_letter_ban(struct console *c, const struct console_table *t,
 			console_say(c, 1, "Report %s: the reported "
 			    "visitor is unknown; type a target.", id);
 			console_ask(c, CONSOLE_ASK_TARGET,
-			    "Ban whom (address, CIDR, SHA256:...): ");
+			    CONSOLE_PROMPT_TARGET);
 			return;
 		}
 		a->report = strtoll(id, NULL, 10);
 		a->reason = xstrdup(CONSOLE_CELL(t, sel, RCOL_REASON));
 	}
 	if (target == NULL) {
-		console_ask(c, CONSOLE_ASK_TARGET,
-		    "Ban whom (address, CIDR, SHA256:...): ");
+		console_ask(c, CONSOLE_ASK_TARGET, CONSOLE_PROMPT_TARGET);
 		return;
 	}
 	a->target = xstrdup(target);
-	xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
-	    target);
-	console_ask(c, CONSOLE_ASK_REASON, q);
-	free(q);
+	console_ask(c, CONSOLE_ASK_REASON, "Ban %s, reason: ",
+	    a->label != NULL ? a->label : target);
 	/* A report's reason is offered, to edit or keep. */
 	if (a->reason != NULL) {
 		const char	*p;
@@ -972,7 +981,6 @@ console_letter(struct console *c, uint32_t ch)
 	const struct console_table	*t = &c->tables[c->pane];
 	struct console_action		*a = &c->act;
 	const char			*id = NULL;
-	char				*q;
 	u_int				 sel = c->sel[c->pane];
 
 	if (t->nrows > 0 && sel < t->nrows)
@@ -984,11 +992,9 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = CONSOLE_OP_KICK;
 		a->target = xstrdup(id);
-		xasprintf(&q, "Kick %s (%s %s)? y/n ", id,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Kick %s (%s %s)? y/n ", id,
 		    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
 		    CONSOLE_CELL(t, sel, SCOL_ADDRESS));
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		return;
 	case 'b':
 		console_letter_ban(c, t, sel, id);
@@ -998,9 +1004,8 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = CONSOLE_OP_UNBAN;
 		a->target = xstrdup(CONSOLE_CELL(t, sel, BCOL_TARGET));
-		xasprintf(&q, "Unban %s? y/n ", a->target);
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Unban %s? y/n ",
+		    a->target);
 		return;
 	case 'd':
 	case 'a':
@@ -1008,11 +1013,9 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = ch == 'd' ? CONSOLE_OP_DISMISS : CONSOLE_OP_ACTION;
 		a->target = xstrdup(id);
-		xasprintf(&q, "%s report %s (%s)? y/n ", ch == 'd' ?
-		    "Dismiss" : "Mark as actioned", id,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "%s report %s (%s)? y/n ",
+		    ch == 'd' ? "Dismiss" : "Mark as actioned", id,
 		    CONSOLE_CELL(t, sel, RCOL_REPORTED));
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		return;
 	case 'n':
 		a->op = CONSOLE_OP_NOTICE;
@@ -1049,7 +1052,7 @@ console_answer(struct console *c, char *text)
 	struct console_action	*a = &c->act;
 	struct ban_target	 t;
 	time_t			 secs;
-	char			*q, *cause = NULL, when[32];
+	char			*cause = NULL, when[32];
 
 	switch (c->ask) {
 	case CONSOLE_ASK_NONE:
@@ -1059,19 +1062,17 @@ console_answer(struct console *c, char *text)
 			console_say(c, 1, "%s", cause);
 			free(cause);
 			console_ask(c, CONSOLE_ASK_TARGET,
-			    "Ban whom (address, CIDR, SHA256:...): ");
+			    CONSOLE_PROMPT_TARGET);
 			break;
 		}
 		a->target = xstrdup(t.text);
-		xasprintf(&q, "Ban %s, reason: ", a->target);
-		console_ask(c, CONSOLE_ASK_REASON, q);
-		free(q);
+		console_ask(c, CONSOLE_ASK_REASON, "Ban %s, reason: ",
+		    a->target);
 		break;
 	case CONSOLE_ASK_REASON:
 		free(a->reason);
 		a->reason = xstrdup(text);
-		console_ask(c, CONSOLE_ASK_DURATION,
-		    "For how long (30m, 2h, 7d; Enter: for ever): ");
+		console_ask(c, CONSOLE_ASK_DURATION, CONSOLE_PROMPT_DURATION);
 		break;
 	case CONSOLE_ASK_DURATION:
 		if (*text != '\0' &&
@@ -1079,7 +1080,7 @@ console_answer(struct console *c, char *text)
 			console_say(c, 1, "%s", cause);
 			free(cause);
 			console_ask(c, CONSOLE_ASK_DURATION,
-			    "For how long (30m, 2h, 7d; Enter: for ever): ");
+			    CONSOLE_PROMPT_DURATION);
 			break;
 		}
 		a->duration = xstrdup(text);
@@ -1087,19 +1088,16 @@ console_answer(struct console *c, char *text)
 			snprintf(when, sizeof when, "for %s", text);
 		else
 			snprintf(when, sizeof when, "for ever");
-		xasprintf(&q, "Ban %s %s%s? y/n ", a->label != NULL ?
-		    a->label : a->target, when,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Ban %s %s%s? y/n ",
+		    a->label != NULL ? a->label : a->target, when,
 		    a->report > 0 ? " and close the report" : "");
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		break;
 	case CONSOLE_ASK_NOTICE:
 		free(a->reason);
 		a->reason = xstrdup(text);
-		xasprintf(&q, "Send \"%.40s%s\" to everyone? y/n ", text,
+		console_ask(c, CONSOLE_ASK_CONFIRM,
+		    "Send \"%.40s%s\" to everyone? y/n ", text,
 		    strlen(text) > 40 ? "\xe2\x80\xa6" : "");
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		break;
 	case CONSOLE_ASK_CONFIRM:
 		break;
