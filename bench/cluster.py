@@ -26,7 +26,7 @@ import time
 from statistics import median as _median
 
 import pubsub
-from procfs import proc_cpu, proc_fds, proc_rss_kib
+from procfs import proc_cpu, proc_fds, proc_rss_kib, proc_stop
 
 REDIS = "/usr/bin/redis-server"
 STRANGERCTL = os.path.join(os.path.dirname(os.path.dirname(
@@ -113,13 +113,7 @@ class Redis:
         return out
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        proc_stop(self.p)
         self.log.close()
 
 

@@ -47,7 +47,7 @@ import time
 import urllib.request
 import warnings
 
-from procfs import proc_fds, proc_rss_kib
+from procfs import proc_fds, proc_rss_kib, proc_stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
@@ -111,13 +111,7 @@ class Daemon:
         return 0.0
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        proc_stop(self.p)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 

@@ -1,8 +1,9 @@
-"""What /proc says about a process the benchmarks started: its CPU
-time, resident memory and open descriptors (bench/run.py and
-bench/hostile.py)."""
+"""The processes the benchmarks start: what /proc says about one (its
+CPU time, resident memory and open descriptors) and how one is ended
+(bench/run.py, bench/cluster.py, bench/hostile.py, bench/soak.py)."""
 
 import os
+import subprocess
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -26,3 +27,15 @@ def proc_rss_kib(pid):
 def proc_fds(pid):
     """Open descriptors."""
     return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def proc_stop(p, grace=10):
+    """End the subprocess.Popen p: SIGTERM, and SIGKILL if it has not
+    exited within grace seconds; reaped either way."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

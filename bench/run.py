@@ -25,7 +25,7 @@ import tempfile
 import time
 
 from cluster import Cluster
-from procfs import proc_cpu, proc_fds, proc_rss_kib
+from procfs import proc_cpu, proc_fds, proc_rss_kib, proc_stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
@@ -112,13 +112,7 @@ class Server:
         return proc_cpu(self.pid)
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        proc_stop(self.p)
         self.log.close()
         if self.cg is not None:
             for _ in range(50):

@@ -480,6 +480,7 @@ void		 reply_send(const struct reply_to *, struct reply *);
 void		 reply_post(const struct reply_to *, int, char *, char *);
 void		 ask_init(struct ask *, const struct reply_to *);
 void		 ask_clear(struct ask *);
+struct msg	*ask_query(struct ask *, enum admin_op);
 void		 ask_workers(struct ask *, enum admin_op);
 void		 ask_everywhere(struct ask *, enum admin_op);
 int		 ask_session_id(const char *, uint64_t *);

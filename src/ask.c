@@ -88,8 +88,11 @@ ask_clear(struct ask *a)
 	ask_init(a, &a->ret);
 }
 
-/* One query for one worker, answered to a. */
-static struct msg *
+/*
+ * A query (MSG_QUERY) answered to a, for a worker or the cluster
+ * thread to take; one more answer for a to wait for.
+ */
+struct msg *
 ask_query(struct ask *a, enum admin_op op)
 {
 	struct admin_query	*q;

@@ -109,17 +109,11 @@ static void	cask_rows_in(struct cask *, struct cask_node *, const char *,
 int
 cluster_ask(struct ask *a, enum admin_op op)
 {
-	struct admin_query	*q;
-	struct msg		*m;
+	struct msg	*m;
 
 	if (!cluster_enabled())
 		return (0);
-	q = xcalloc(1, sizeof *q);
-	q->op = op;
-	q->ret = a->ret;
-	m = msg_new(MSG_QUERY);
-	m->ptr = q;
-	a->pending++;
+	m = ask_query(a, op);
 	if (!cluster_take(m))
 		msg_free(m);
 	return (1);
@@ -135,25 +129,23 @@ cluster_ask_kick(struct ask *a, const char *id, const char *text)
 	struct admin_query	*q;
 	struct msg		*m;
 	const char		*colon;
+	char			*node;
 	uint64_t		 h;
 
 	if (!cluster_enabled() || (colon = strchr(id, ':')) == NULL ||
 	    colon == id || colon - id > CLUSTER_NAME_MAX ||
 	    ask_session_id(colon + 1, &h) != 0)
 		return (-1);
-	q = xcalloc(1, sizeof *q);
-	q->op = ADMIN_KICK;
-	q->ret = a->ret;
-	q->target = h;
-	q->text = text != NULL ? xstrdup(text) : NULL;
-	q->node = xstrndup(id, (size_t)(colon - id));
-	if (!cluster_node_name_ok(q->node)) {
-		admin_query_free(q);
+	node = xstrndup(id, (size_t)(colon - id));
+	if (!cluster_node_name_ok(node)) {
+		free(node);
 		return (-1);
 	}
-	m = msg_new(MSG_QUERY);
-	m->ptr = q;
-	a->pending++;
+	m = ask_query(a, ADMIN_KICK);
+	q = m->ptr;
+	q->target = h;
+	q->text = text != NULL ? xstrdup(text) : NULL;
+	q->node = node;
 	if (!cluster_take(m))
 		msg_free(m);
 	return (0);

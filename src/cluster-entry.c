@@ -20,7 +20,17 @@
 #include "strangerd.h"
 #include "cluster.h"
 
-struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
+/* The table's hash buckets. */
+#define CLUSTER_BUCKETS		4096
+
+static struct cluster_entry	*cluster_table[CLUSTER_BUCKETS];
+
+/* The bucket of a local session's handle. */
+static struct cluster_entry **
+cluster_entry_bucket(uint64_t local)
+{
+	return (&cluster_table[(local ^ (local >> 32)) % CLUSTER_BUCKETS]);
+}
 
 /* The entry of a local session, or NULL; create it if asked. */
 struct cluster_entry *
@@ -28,7 +38,7 @@ cluster_entry(uint64_t local, int create)
 {
 	struct cluster_entry	**head, *e;
 
-	head = &cluster_table[(local ^ (local >> 32)) % CLUSTER_BUCKETS];
+	head = cluster_entry_bucket(local);
 	for (e = *head; e != NULL; e = e->next)
 		if (e->local == local)
 			return (e);
@@ -47,12 +57,54 @@ cluster_entry_free(struct cluster_entry *e)
 {
 	struct cluster_entry	**pp;
 
-	pp = &cluster_table[(e->local ^ (e->local >> 32)) % CLUSTER_BUCKETS];
+	pp = cluster_entry_bucket(e->local);
 	while (*pp != e)
 		pp = &(*pp)->next;
 	*pp = e->next;
 	free(e->interests);
 	free(e);
+}
+
+/* The first entry in a bucket from head on, or NULL. */
+static struct cluster_entry *
+cluster_entry_from(struct cluster_entry **head)
+{
+	for (; head < cluster_table + CLUSTER_BUCKETS; head++)
+		if (*head != NULL)
+			return (*head);
+	return (NULL);
+}
+
+/*
+ * A walk over every entry: cluster_entry_first(), then
+ * cluster_entry_next() until NULL.  The walker may free the entry it
+ * holds once it has the next one, and nothing else.
+ */
+struct cluster_entry *
+cluster_entry_first(void)
+{
+	return (cluster_entry_from(cluster_table));
+}
+
+/* The entry after e in a walk, or NULL. */
+struct cluster_entry *
+cluster_entry_next(const struct cluster_entry *e)
+{
+	if (e->next != NULL)
+		return (e->next);
+	return (cluster_entry_from(cluster_entry_bucket(e->local) + 1));
+}
+
+/* Forget every local session (the cluster thread has stopped). */
+void
+cluster_entry_clear(void)
+{
+	struct cluster_entry	*e, *next;
+
+	for (e = cluster_entry_first(); e != NULL; e = next) {
+		next = cluster_entry_next(e);
+		cluster_entry_free(e);
+	}
 }
 
 /* A handle that may name a session of a worker of this node. */

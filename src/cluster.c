@@ -195,7 +195,6 @@ cluster_joined(void)
 {
 	struct cluster_entry	*e;
 	struct msg		*m;
-	u_int			 i;
 
 	if (cluster_up || !cluster_cmd_ready || !cluster_sub_ready)
 		return;
@@ -210,18 +209,16 @@ cluster_joined(void)
 		log_info("cluster: node %s joined through Redis",
 		    cluster_name);
 	match_post_local(msg_new(MSG_REQUEUE));
-	for (i = 0; i < CLUSTER_BUCKETS; i++) {
-		for (e = cluster_table[i]; e != NULL; e = e->next) {
-			if (!e->held)
-				continue;
-			if (e->told) {
-				e->told = 0;
-				m = msg_new(MSG_NETWORK);
-				m->arg = 1;
-				worker_post(e->local, m);
-			}
-			cluster_pair_rewant(e);
+	for (e = cluster_entry_first(); e != NULL; e = cluster_entry_next(e)) {
+		if (!e->held)
+			continue;
+		if (e->told) {
+			e->told = 0;
+			m = msg_new(MSG_NETWORK);
+			m->arg = 1;
+			worker_post(e->local, m);
 		}
+		cluster_pair_rewant(e);
 	}
 }
 
@@ -315,7 +312,6 @@ cluster_check_done(redisAsyncContext *ac, void *r, void *arg)
 	redisReply		*reply = r;
 	struct cluster_entry	*e;
 	uint64_t		 boot;
-	u_int			 i;
 
 	(void)ac;
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
@@ -329,11 +325,10 @@ cluster_check_done(redisAsyncContext *ac, void *r, void *arg)
 			goto out;
 	}
 	log_info("cluster: node %s is gone", ck->node);
-	for (i = 0; i < CLUSTER_BUCKETS; i++)
-		for (e = cluster_table[i]; e != NULL; e = e->next)
-			if (e->active && e->boot == ck->boot &&
-			    strcmp(e->node, ck->node) == 0)
-				cluster_entry_end(e, 0);
+	for (e = cluster_entry_first(); e != NULL; e = cluster_entry_next(e))
+		if (e->active && e->boot == ck->boot &&
+		    strcmp(e->node, ck->node) == 0)
+			cluster_entry_end(e, 0);
 out:
 	free(ck);
 }
@@ -348,7 +343,7 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 	struct cluster_check	 seen[CLUSTER_CHECK_MAX], *ck;
 	struct cluster_entry	*e, *next;
 	uint64_t		 now = now_ms();
-	u_int			 i, j, n = 0;
+	u_int			 j, n = 0;
 
 	(void)fd;
 	(void)events;
@@ -366,43 +361,42 @@ cluster_beat(evutil_socket_t fd, short events, void *arg)
 		    (unsigned long long)cluster_boot, CLUSTER_TTL_SECS);
 		cluster_count();
 	}
-	for (i = 0; i < CLUSTER_BUCKETS; i++) {
-		for (e = cluster_table[i]; e != NULL; e = next) {
-			next = e->next;
-			if (!e->active && !e->waiting && !e->held &&
-			    now - e->ended > CLUSTER_KEEP_MS) {
-				cluster_entry_free(e);
-				continue;
-			}
-			if (e->held && cluster_up) {
-				cluster_pair_rewant(e);
-				continue;
-			}
-			if (e->waiting && e->strict_until != 0 &&
-			    now >= e->strict_until && cluster_up) {
-				/* Waited long enough for an interest. */
-				e->strict_until = 0;
-				cluster_pair_eval(e, "0");
-			}
-			if (!e->active || !cluster_up)
-				continue;
-			if (!e->acked && now - e->paired_at > CLUSTER_ACK_MS) {
-				log_info("cluster: node %s did not answer a "
-				    "pairing", e->node);
-				cluster_relay_publish(e->node, 'X', e->local,
-				    e->remote, 0, 0, NULL, 0);
-				cluster_entry_end(e, 0);
-				continue;
-			}
-			for (j = 0; j < n; j++)
-				if (seen[j].boot == e->boot &&
-				    strcmp(seen[j].node, e->node) == 0)
-					break;
-			if (j < n || n == CLUSTER_CHECK_MAX)
-				continue;
-			snprintf(seen[n].node, sizeof seen[n].node, "%s", e->node);
-			seen[n++].boot = e->boot;
+	for (e = cluster_entry_first(); e != NULL; e = next) {
+		/* Taken first: this entry may be freed. */
+		next = cluster_entry_next(e);
+		if (!e->active && !e->waiting && !e->held &&
+		    now - e->ended > CLUSTER_KEEP_MS) {
+			cluster_entry_free(e);
+			continue;
 		}
+		if (e->held && cluster_up) {
+			cluster_pair_rewant(e);
+			continue;
+		}
+		if (e->waiting && e->strict_until != 0 &&
+		    now >= e->strict_until && cluster_up) {
+			/* Waited long enough for an interest. */
+			e->strict_until = 0;
+			cluster_pair_eval(e, "0");
+		}
+		if (!e->active || !cluster_up)
+			continue;
+		if (!e->acked && now - e->paired_at > CLUSTER_ACK_MS) {
+			log_info("cluster: node %s did not answer a "
+			    "pairing", e->node);
+			cluster_relay_publish(e->node, 'X', e->local,
+			    e->remote, 0, 0, NULL, 0);
+			cluster_entry_end(e, 0);
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			if (seen[j].boot == e->boot &&
+			    strcmp(seen[j].node, e->node) == 0)
+				break;
+		if (j < n || n == CLUSTER_CHECK_MAX)
+			continue;
+		snprintf(seen[n].node, sizeof seen[n].node, "%s", e->node);
+		seen[n++].boot = e->boot;
 	}
 	for (j = 0; j < n; j++) {
 		ck = xmalloc(sizeof *ck);
@@ -443,7 +437,6 @@ cluster_lost(const char *why)
 	redisAsyncContext	*ac;
 	struct cluster_entry	*e;
 	int			 was_up = cluster_up;
-	u_int			 i;
 
 	/* Before the contexts go: the answers they cancel see no Redis. */
 	cluster_up = cluster_cmd_ready = cluster_sub_ready = 0;
@@ -469,12 +462,10 @@ cluster_lost(const char *why)
 		log_warnx("cluster: cannot reach Redis (%s); retrying", why);
 	cluster_failing = 1;
 	atomic_store_explicit(&cluster_elsewhere, 0, memory_order_relaxed);
-	for (i = 0; i < CLUSTER_BUCKETS; i++) {
-		for (e = cluster_table[i]; e != NULL; e = e->next) {
-			cluster_entry_end(e, 1);
-			if (e->waiting || e->held)
-				cluster_pair_fallback(e);
-		}
+	for (e = cluster_entry_first(); e != NULL; e = cluster_entry_next(e)) {
+		cluster_entry_end(e, 1);
+		if (e->waiting || e->held)
+			cluster_pair_fallback(e);
 	}
 	cluster_retry();
 }
@@ -582,19 +573,15 @@ cluster_shutdown(void)
 {
 	struct cluster_entry	*e;
 	struct timeval		 tv = { 1, 0 };
-	u_int			 i;
 
 	cluster_stopping = 1;
 	if (!cluster_up || cluster_cmd == NULL) {
 		event_base_loopbreak(cluster_base);
 		return;
 	}
-	for (i = 0; i < CLUSTER_BUCKETS; i++) {
-		for (e = cluster_table[i]; e != NULL; e = e->next) {
-			if (e->waiting)
-				cluster_pair_eval(e, "cancel");
-		}
-	}
+	for (e = cluster_entry_first(); e != NULL; e = cluster_entry_next(e))
+		if (e->waiting)
+			cluster_pair_eval(e, "cancel");
 	redisAsyncCommand(cluster_cmd, NULL, NULL, "DEL %s%s",
 	    cluster_node_key, cluster_name);
 	redisAsyncDisconnect(cluster_cmd);
@@ -724,9 +711,7 @@ cluster_start(const struct config *c)
 void
 cluster_stop(void)
 {
-	struct cluster_entry	*e;
 	redisAsyncContext	*ac;
-	u_int			 i;
 
 	if (!cluster_on)
 		return;
@@ -746,9 +731,7 @@ cluster_stop(void)
 	event_free(cluster_beat_ev);
 	event_free(cluster_retry_ev);
 	event_base_free(cluster_base);
-	for (i = 0; i < CLUSTER_BUCKETS; i++)
-		while ((e = cluster_table[i]) != NULL)
-			cluster_entry_free(e);
+	cluster_entry_clear();
 	cluster_url_clear(&cluster_url);
 }
 

@@ -19,8 +19,6 @@
 #define CLUSTER_CHANNEL_ALL	"strangerd:all"
 /* A node whose key is gone is dead: within TTL + a beat. */
 #define CLUSTER_TTL_SECS	3
-/* The entry table's hash buckets. */
-#define CLUSTER_BUCKETS		4096
 /* "NODE BOOT HANDLE IDENT" */
 #define CLUSTER_MEMBER_MAX	(CLUSTER_NAME_MAX + 3 * 17 + 4)
 
@@ -83,9 +81,11 @@ struct inbox		*cluster_own_inbox(void);
 int			 cluster_list_nodes(redisCallbackFn *, void *);
 
 /* cluster-entry.c */
-extern struct cluster_entry *cluster_table[CLUSTER_BUCKETS];
 struct cluster_entry	*cluster_entry(uint64_t, int);
 void			 cluster_entry_free(struct cluster_entry *);
+struct cluster_entry	*cluster_entry_first(void);
+struct cluster_entry	*cluster_entry_next(const struct cluster_entry *);
+void			 cluster_entry_clear(void);
 int			 cluster_entry_handle_ok(uint64_t);
 void			 cluster_entry_end(struct cluster_entry *, int);
 int			 cluster_partner_name(uint64_t, char *, size_t);

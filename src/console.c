@@ -44,6 +44,10 @@
 #define CONSOLE_PLAIN_FIELD	60
 /* Line mode: commands typed ahead that wait for their turn. */
 #define CONSOLE_QUEUE_MAX	32
+/* The questions a ban asks more than once. */
+#define CONSOLE_PROMPT_TARGET	"Ban whom (address, CIDR, SHA256:...): "
+#define CONSOLE_PROMPT_DURATION	\
+	"For how long (30m, 2h, 7d; Enter: for ever): "
 
 enum console_req_kind {
 	CONSOLE_REQ_SESSIONS,
@@ -121,9 +125,11 @@ static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
 static void	 console_letter_ban(struct console *,
 		     const struct console_table *, u_int, const char *);
-static void	 console_ask(struct console *, enum console_ask, const char *);
+static void	 console_ask(struct console *, enum console_ask, const char *,
+		     ...) printflike(3, 4);
 static void	 console_answer(struct console *, char *);
 static void	 console_move(struct console *, const struct key *);
+static void	 console_pane_show(struct console *, enum console_pane);
 static const char *console_reported_target(const char *, char *, size_t);
 
 /* Line mode: bytes to the client, through the session's write path. */
@@ -871,11 +877,18 @@ console_run(struct console *c)
 
 /* Put a question on the input line. */
 static void
-console_ask(struct console *c, enum console_ask ask, const char *fmt)
+console_ask(struct console *c, enum console_ask ask, const char *fmt, ...)
 {
+	va_list	 ap;
+	char	*prompt;
+
+	va_start(ap, fmt);
+	if (vasprintf(&prompt, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
 	c->ask = ask;
 	free(c->ask_prompt);
-	c->ask_prompt = xstrdup(fmt);
+	c->ask_prompt = prompt;
 	editor_clear(&c->s->editor);
 	console_changed(c);
 }
@@ -910,7 +923,7 @@ console_letter_ban(struct console *c, const struct console_table *t,
 {
 	struct console_action	*a = &c->act;
 	const char		*target;
-	char			 buf[BAN_TEXT_MAX], *q;
+	char			 buf[BAN_TEXT_MAX];
 
 	a->op = CONSOLE_OP_BAN;
 	target = NULL;
@@ -931,22 +944,19 @@ console_letter_ban(struct console *c, const struct console_table *t,
 			console_say(c, 1, "Report %s: the reported "
 			    "visitor is unknown; type a target.", id);
 			console_ask(c, CONSOLE_ASK_TARGET,
-			    "Ban whom (address, CIDR, SHA256:...): ");
+			    CONSOLE_PROMPT_TARGET);
 			return;
 		}
 		a->report = strtoll(id, NULL, 10);
 		a->reason = xstrdup(CONSOLE_CELL(t, sel, RCOL_REASON));
 	}
 	if (target == NULL) {
-		console_ask(c, CONSOLE_ASK_TARGET,
-		    "Ban whom (address, CIDR, SHA256:...): ");
+		console_ask(c, CONSOLE_ASK_TARGET, CONSOLE_PROMPT_TARGET);
 		return;
 	}
 	a->target = xstrdup(target);
-	xasprintf(&q, "Ban %s, reason: ", a->label != NULL ? a->label :
-	    target);
-	console_ask(c, CONSOLE_ASK_REASON, q);
-	free(q);
+	console_ask(c, CONSOLE_ASK_REASON, "Ban %s, reason: ",
+	    a->label != NULL ? a->label : target);
 	/* A report's reason is offered, to edit or keep. */
 	if (a->reason != NULL) {
 		const char	*p;
@@ -971,7 +981,6 @@ console_letter(struct console *c, uint32_t ch)
 	const struct console_table	*t = &c->tables[c->pane];
 	struct console_action		*a = &c->act;
 	const char			*id = NULL;
-	char				*q;
 	u_int				 sel = c->sel[c->pane];
 
 	if (t->nrows > 0 && sel < t->nrows)
@@ -983,11 +992,9 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = CONSOLE_OP_KICK;
 		a->target = xstrdup(id);
-		xasprintf(&q, "Kick %s (%s %s)? y/n ", id,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Kick %s (%s %s)? y/n ", id,
 		    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
 		    CONSOLE_CELL(t, sel, SCOL_ADDRESS));
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		return;
 	case 'b':
 		console_letter_ban(c, t, sel, id);
@@ -997,9 +1004,8 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = CONSOLE_OP_UNBAN;
 		a->target = xstrdup(CONSOLE_CELL(t, sel, BCOL_TARGET));
-		xasprintf(&q, "Unban %s? y/n ", a->target);
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Unban %s? y/n ",
+		    a->target);
 		return;
 	case 'd':
 	case 'a':
@@ -1007,11 +1013,9 @@ console_letter(struct console *c, uint32_t ch)
 			break;
 		a->op = ch == 'd' ? CONSOLE_OP_DISMISS : CONSOLE_OP_ACTION;
 		a->target = xstrdup(id);
-		xasprintf(&q, "%s report %s (%s)? y/n ", ch == 'd' ?
-		    "Dismiss" : "Mark as actioned", id,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "%s report %s (%s)? y/n ",
+		    ch == 'd' ? "Dismiss" : "Mark as actioned", id,
 		    CONSOLE_CELL(t, sel, RCOL_REPORTED));
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		return;
 	case 'n':
 		a->op = CONSOLE_OP_NOTICE;
@@ -1032,10 +1036,7 @@ console_letter(struct console *c, uint32_t ch)
 	case '1':
 	case '2':
 	case '3':
-		c->pane = (enum console_pane)(ch - '1');
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c, (enum console_pane)(ch - '1'));
 		return;
 	default:
 		console_say(c, 0, "Unknown key. ? for help, / for a command.");
@@ -1051,7 +1052,7 @@ console_answer(struct console *c, char *text)
 	struct console_action	*a = &c->act;
 	struct ban_target	 t;
 	time_t			 secs;
-	char			*q, *cause = NULL, when[32];
+	char			*cause = NULL, when[32];
 
 	switch (c->ask) {
 	case CONSOLE_ASK_NONE:
@@ -1061,19 +1062,17 @@ console_answer(struct console *c, char *text)
 			console_say(c, 1, "%s", cause);
 			free(cause);
 			console_ask(c, CONSOLE_ASK_TARGET,
-			    "Ban whom (address, CIDR, SHA256:...): ");
+			    CONSOLE_PROMPT_TARGET);
 			break;
 		}
 		a->target = xstrdup(t.text);
-		xasprintf(&q, "Ban %s, reason: ", a->target);
-		console_ask(c, CONSOLE_ASK_REASON, q);
-		free(q);
+		console_ask(c, CONSOLE_ASK_REASON, "Ban %s, reason: ",
+		    a->target);
 		break;
 	case CONSOLE_ASK_REASON:
 		free(a->reason);
 		a->reason = xstrdup(text);
-		console_ask(c, CONSOLE_ASK_DURATION,
-		    "For how long (30m, 2h, 7d; Enter: for ever): ");
+		console_ask(c, CONSOLE_ASK_DURATION, CONSOLE_PROMPT_DURATION);
 		break;
 	case CONSOLE_ASK_DURATION:
 		if (*text != '\0' &&
@@ -1081,7 +1080,7 @@ console_answer(struct console *c, char *text)
 			console_say(c, 1, "%s", cause);
 			free(cause);
 			console_ask(c, CONSOLE_ASK_DURATION,
-			    "For how long (30m, 2h, 7d; Enter: for ever): ");
+			    CONSOLE_PROMPT_DURATION);
 			break;
 		}
 		a->duration = xstrdup(text);
@@ -1089,19 +1088,16 @@ console_answer(struct console *c, char *text)
 			snprintf(when, sizeof when, "for %s", text);
 		else
 			snprintf(when, sizeof when, "for ever");
-		xasprintf(&q, "Ban %s %s%s? y/n ", a->label != NULL ?
-		    a->label : a->target, when,
+		console_ask(c, CONSOLE_ASK_CONFIRM, "Ban %s %s%s? y/n ",
+		    a->label != NULL ? a->label : a->target, when,
 		    a->report > 0 ? " and close the report" : "");
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		break;
 	case CONSOLE_ASK_NOTICE:
 		free(a->reason);
 		a->reason = xstrdup(text);
-		xasprintf(&q, "Send \"%.40s%s\" to everyone? y/n ", text,
+		console_ask(c, CONSOLE_ASK_CONFIRM,
+		    "Send \"%.40s%s\" to everyone? y/n ", text,
 		    strlen(text) > 40 ? "\xe2\x80\xa6" : "");
-		console_ask(c, CONSOLE_ASK_CONFIRM, q);
-		free(q);
 		break;
 	case CONSOLE_ASK_CONFIRM:
 		break;
@@ -1358,92 +1354,115 @@ console_move(struct console *c, const struct key *k)
 	console_changed(c);
 }
 
-/* One key for the console. */
-void
-console_key(struct session *s, const struct key *k)
+/*
+ * Keys that work whatever the console shows: Ctrl-C, and Ctrl-D on an
+ * empty line with no question, quit; Ctrl-L redraws.  1 if k was one.
+ */
+static int
+console_key_global(struct session *s, const struct key *k)
 {
-	struct console		*c = s->console;
-	enum editor_result	 er;
+	if (k->type != KEYC_CTRL)
+		return (0);
+	if (k->cp == 'c' || (k->cp == 'd' && editor_empty(&s->editor) &&
+	    s->console->ask == CONSOLE_ASK_NONE)) {
+		session_close(s, "quit");
+		return (1);
+	}
+	if (k->cp == 'l') {
+		session_refresh(s, 1);
+		return (1);
+	}
+	return (0);
+}
+
+/* Drop the question on the input line and the action it prepared. */
+static void
+console_cancel(struct console *c)
+{
+	c->ask = CONSOLE_ASK_NONE;
+	console_action_clear(&c->act);
+	console_say(c, 0, "Cancelled.");
+}
+
+/* The y/n question: y runs the prepared action, any other key drops it. */
+static void
+console_key_confirm(struct console *c, const struct key *k)
+{
+	if (k->type == KEYC_CHAR && (k->cp == 'y' || k->cp == 'Y')) {
+		c->ask = CONSOLE_ASK_NONE;
+		console_run(c);
+	} else
+		console_cancel(c);
+	console_changed(c);
+}
+
+/* Esc: cancel the question, else close the help or the evidence. */
+static void
+console_key_escape(struct console *c)
+{
+	if (c->ask != CONSOLE_ASK_NONE)
+		console_cancel(c);
+	else
+		c->help = c->evidence = 0;
+	editor_clear(&c->s->editor);
+	console_changed(c);
+}
+
+/* Does k go to the input line: a question, or a command typed or begun? */
+static int
+console_key_edits(struct console *c, const struct key *k)
+{
+	return (c->ask != CONSOLE_ASK_NONE || !editor_empty(&c->s->editor) ||
+	    (k->type == KEYC_CHAR && (k->cp == '/' || k->cp == ':')));
+}
+
+/*
+ * A key for the input line; Enter answers the question or runs the
+ * command.  A command begun with ':' is shown begun with '/'.
+ */
+static void
+console_key_edit(struct console *c, const struct key *k)
+{
+	static const struct key	 slash = { KEYC_CHAR, '/' };
 	char			*line;
 
-	if (k->type == KEYC_CTRL && k->cp == 'c') {
-		session_close(s, "quit");
-		return;
+	if (c->ask == CONSOLE_ASK_NONE && k->type == KEYC_CHAR &&
+	    k->cp == ':' && editor_empty(&c->s->editor))
+		k = &slash;
+	if (editor_key(&c->s->editor, k) == EDITOR_SUBMIT) {
+		line = editor_take(&c->s->editor);
+		if (c->ask != CONSOLE_ASK_NONE)
+			console_answer(c, line);
+		else
+			console_command(c, line);
+		free(line);
 	}
-	if (k->type == KEYC_CTRL && k->cp == 'd' && editor_empty(&s->editor) &&
-	    c->ask == CONSOLE_ASK_NONE) {
-		session_close(s, "quit");
-		return;
-	}
-	if (k->type == KEYC_CTRL && k->cp == 'l') {
-		session_refresh(s, 1);
-		return;
-	}
-	/* Line mode: every line is a command, answered in turn. */
-	if (s->term == NULL) {
-		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
-			console_line(c, editor_take(&s->editor));
-		return;
-	}
-	if (c->ask == CONSOLE_ASK_CONFIRM) {
-		if (k->type == KEYC_CHAR && (k->cp == 'y' || k->cp == 'Y')) {
-			c->ask = CONSOLE_ASK_NONE;
-			console_run(c);
-		} else {
-			c->ask = CONSOLE_ASK_NONE;
-			console_action_clear(&c->act);
-			console_say(c, 0, "Cancelled.");
-		}
-		console_changed(c);
-		return;
-	}
-	if (k->type == KEYC_ESC) {
-		if (c->ask != CONSOLE_ASK_NONE) {
-			c->ask = CONSOLE_ASK_NONE;
-			console_action_clear(&c->act);
-			console_say(c, 0, "Cancelled.");
-		} else if (c->help || c->evidence)
-			c->help = c->evidence = 0;
-		editor_clear(&s->editor);
-		console_changed(c);
-		return;
-	}
-	/* A question, or a command being typed: the editor has the keys. */
-	if (c->ask != CONSOLE_ASK_NONE || !editor_empty(&s->editor) ||
-	    (k->type == KEYC_CHAR && (k->cp == '/' || k->cp == ':'))) {
-		if (c->ask == CONSOLE_ASK_NONE && k->type == KEYC_CHAR &&
-		    k->cp == ':' && editor_empty(&s->editor)) {
-			struct key	slash = { KEYC_CHAR, '/' };
+	console_changed(c);
+}
 
-			editor_key(&s->editor, &slash);
-			console_changed(c);
-			return;
-		}
-		er = editor_key(&s->editor, k);
-		if (er == EDITOR_SUBMIT) {
-			line = editor_take(&s->editor);
-			if (c->ask != CONSOLE_ASK_NONE)
-				console_answer(c, line);
-			else
-				console_command(c, line);
-			free(line);
-		}
-		console_changed(c);
-		return;
-	}
+/* Show a pane and ask for its table again. */
+static void
+console_pane_show(struct console *c, enum console_pane pane)
+{
+	c->pane = pane;
+	c->help = c->evidence = 0;
+	console_refresh(c, (enum console_req_kind)pane, 0);
+	console_changed(c);
+}
+
+/* Keys on the panes: switch, open a report's evidence, act, move. */
+static void
+console_key_pane(struct console *c, const struct key *k)
+{
 	switch (k->type) {
 	case KEYC_TAB:
 	case KEYC_RIGHT:
-		c->pane = (c->pane + 1) % CONSOLE_PANES;
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c,
+		    (enum console_pane)((c->pane + 1) % CONSOLE_PANES));
 		break;
 	case KEYC_LEFT:
-		c->pane = (c->pane + CONSOLE_PANES - 1) % CONSOLE_PANES;
-		c->help = c->evidence = 0;
-		console_refresh(c, (enum console_req_kind)c->pane, 0);
-		console_changed(c);
+		console_pane_show(c, (enum console_pane)((c->pane +
+		    CONSOLE_PANES - 1) % CONSOLE_PANES));
 		break;
 	case KEYC_ENTER:
 		if (c->pane == CONSOLE_REPORTS &&
@@ -1460,6 +1479,30 @@ console_key(struct session *s, const struct key *k)
 		console_move(c, k);
 		break;
 	}
+}
+
+/* One key for the console. */
+void
+console_key(struct session *s, const struct key *k)
+{
+	struct console	*c = s->console;
+
+	if (console_key_global(s, k))
+		return;
+	/* Line mode: every line is a command, answered in turn. */
+	if (s->term == NULL) {
+		if (editor_key(&s->editor, k) == EDITOR_SUBMIT)
+			console_line(c, editor_take(&s->editor));
+		return;
+	}
+	if (c->ask == CONSOLE_ASK_CONFIRM)
+		console_key_confirm(c, k);
+	else if (k->type == KEYC_ESC)
+		console_key_escape(c);
+	else if (console_key_edits(c, k))
+		console_key_edit(c, k);
+	else
+		console_key_pane(c, k);
 }
 
 /*

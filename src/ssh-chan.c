@@ -133,6 +133,20 @@ ssh_chan_winch_cb(ssh_session ssh, ssh_channel chan, int x, int y, int px,
 	return (0);
 }
 
+/*
+ * A shell, exec or subsystem request: one per connection.  0 for the
+ * first; -1 for a later one, refused and counted as "why".
+ */
+static int
+ssh_chan_first(struct ssh_conn *c, const char *why)
+{
+	if (c->dead || c->shell || c->exec) {
+		ssh_auth_refused(c, why);
+		return (-1);
+	}
+	return (0);
+}
+
 /* shell: the chat starts from ssh_conn_process. */
 static int
 ssh_chan_shell_cb(ssh_session ssh, ssh_channel chan, void *arg)
@@ -141,10 +155,8 @@ ssh_chan_shell_cb(ssh_session ssh, ssh_channel chan, void *arg)
 
 	(void)ssh;
 	(void)chan;
-	if (c->dead || c->shell || c->exec) {
-		ssh_auth_refused(c, "second shell");
+	if (ssh_chan_first(c, "second shell") != 0)
 		return (-1);
-	}
 	c->shell = 1;
 	ssh_conn_schedule(c);
 	return (0);
@@ -160,10 +172,8 @@ ssh_chan_exec_cb(ssh_session ssh, ssh_channel chan, const char *cmd,
 	(void)ssh;
 	(void)chan;
 	(void)cmd;
-	if (c->dead || c->shell || c->exec) {
-		ssh_auth_refused(c, "late exec");
+	if (ssh_chan_first(c, "late exec") != 0)
 		return (-1);
-	}
 	c->exec = 1;
 	ssh_conn_schedule(c);
 	return (0);
@@ -183,10 +193,8 @@ ssh_chan_subsystem_cb(ssh_session ssh, ssh_channel chan, const char *name,
 	(void)ssh;
 	(void)chan;
 	(void)name;
-	if (c->dead || c->shell || c->exec) {
-		ssh_auth_refused(c, "late subsystem");
+	if (ssh_chan_first(c, "late subsystem") != 0)
 		return (-1);
-	}
 	c->exec = c->subsystem = 1;
 	ssh_conn_schedule(c);
 	return (0);

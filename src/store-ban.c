@@ -86,7 +86,6 @@ store_ban_insert(const struct ban_target *t, const char *reason,
 {
 	time_t	 now = time(NULL);
 	char	 detail[REPORT_REASON_MAX + 128], left[32];
-	int	 rc;
 
 	store_bind_text(stmt_upsert, 1, t->text);
 	store_bind_text(stmt_upsert, 2, store_ban_kind(t->kind));
@@ -97,9 +96,7 @@ store_ban_insert(const struct ban_target *t, const char *reason,
 	else
 		store_bind_text(stmt_upsert, 5, NULL);
 	store_bind_text(stmt_upsert, 6, who);
-	rc = store_step(stmt_upsert);
-	store_reset(stmt_upsert);
-	if (rc != STORE_DONE)
+	if (store_run(stmt_upsert) < 0)
 		return (-1);
 	if (duration > 0)
 		ban_format_duration(duration, left, sizeof left);
@@ -165,7 +162,7 @@ void
 store_ban_del(struct store_req *r)
 {
 	char	*cause = NULL, *text;
-	int	 rc, changed;
+	int	 changed;
 
 	if (r->id > 0 && store_ban_target(r, &cause) != 0) {
 		reply_post(&r->ret, 1, cause, NULL);
@@ -174,10 +171,7 @@ store_ban_del(struct store_req *r)
 	if (store_begin(&cause) != 0)
 		goto fail;
 	store_bind_text(stmt_delete, 1, r->target.text);
-	rc = store_step(stmt_delete);
-	changed = store_changes(stmt_delete);
-	store_reset(stmt_delete);
-	if (rc != STORE_DONE) {
+	if ((changed = store_run(stmt_delete)) < 0) {
 		xasprintf(&cause, "%s", store_error());
 		store_rollback();
 		goto fail;
@@ -267,13 +261,10 @@ store_ban_expire(time_t now)
 	int	n;
 
 	store_bind_int(stmt_expire, 1, (int64_t)now);
-	if (store_step(stmt_expire) != STORE_DONE) {
+	if ((n = (int)store_run(stmt_expire)) < 0) {
 		log_warnx("store: expiring bans: %s", store_error());
-		store_reset(stmt_expire);
 		return (0);
 	}
-	n = (int)store_changes(stmt_expire);
-	store_reset(stmt_expire);
 	if (n > 0)
 		log_info("store: %d bans expired", n);
 	return (n);

@@ -436,7 +436,7 @@ store_report_set(struct store_req *r)
 {
 	const char	*name = report_status_names[r->status], *old;
 	char		*cause = NULL, *text, id[32];
-	int		 rc, changed;
+	int		 changed;
 
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
 	if (store_begin(&cause) != 0)
@@ -445,10 +445,7 @@ store_report_set(struct store_req *r)
 	store_bind_int(stmt_set, 2, (int64_t)time(NULL));
 	store_bind_text(stmt_set, 3, r->who);
 	store_bind_int(stmt_set, 4, r->id);
-	rc = store_step(stmt_set);
-	changed = store_changes(stmt_set);
-	store_reset(stmt_set);
-	if (rc != STORE_DONE) {
+	if ((changed = store_run(stmt_set)) < 0) {
 		xasprintf(&cause, "%s", store_error());
 		store_rollback();
 		goto fail;
@@ -514,17 +511,15 @@ store_report_purge(time_t now)
 	if (store_conf.retention == 0)
 		return (0);
 	store_bind_int(stmt_purge_evidence, 1, (int64_t)cutoff);
-	if (store_step(stmt_purge_evidence) == STORE_DONE)
-		evidence = (int)store_changes(stmt_purge_evidence);
-	else
+	if ((evidence = (int)store_run(stmt_purge_evidence)) < 0) {
 		log_warnx("store: purge: %s", store_error());
-	store_reset(stmt_purge_evidence);
+		evidence = 0;
+	}
 	store_bind_int(stmt_purge_closed, 1, (int64_t)cutoff);
-	if (store_step(stmt_purge_closed) == STORE_DONE)
-		closed = (int)store_changes(stmt_purge_closed);
-	else
+	if ((closed = (int)store_run(stmt_purge_closed)) < 0) {
 		log_warnx("store: purge: %s", store_error());
-	store_reset(stmt_purge_closed);
+		closed = 0;
+	}
 	if (evidence > 0 || closed > 0)
 		log_info("store: retention: evidence of %d reports and %d "
 		    "closed reports purged", evidence, closed);

@@ -120,6 +120,21 @@ store_reset(struct store_q *q)
 	store_be->reset(q);
 }
 
+/*
+ * Run a statement that returns no rows and reset it: the rows it
+ * changed, or -1 (store_error() says why).
+ */
+int64_t
+store_run(struct store_q *q)
+{
+	int64_t	n = -1;
+
+	if (store_step(q) == STORE_DONE)
+		n = store_changes(q);
+	store_reset(q);
+	return (n);
+}
+
 /* A column of the current row as text (columns from 0); NULL is NULL. */
 const char *
 store_col_text(struct store_q *q, int col)
@@ -191,16 +206,12 @@ int
 store_audit(const char *who, const char *action, const char *target,
     const char *detail)
 {
-	int	rc;
-
 	store_bind_int(stmt_audit, 1, (int64_t)time(NULL));
 	store_bind_text(stmt_audit, 2, who);
 	store_bind_text(stmt_audit, 3, action);
 	store_bind_text(stmt_audit, 4, target != NULL ? target : "");
 	store_bind_text(stmt_audit, 5, detail != NULL ? detail : "");
-	rc = store_step(stmt_audit);
-	store_reset(stmt_audit);
-	if (rc != STORE_DONE) {
+	if (store_run(stmt_audit) < 0) {
 		log_warnx("store: audit: %s", store_error());
 		return (-1);
 	}

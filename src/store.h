@@ -65,6 +65,7 @@ const char	*store_col_text(struct store_q *, int);
 int64_t		 store_col_int(struct store_q *, int);
 int		 store_col_null(struct store_q *, int);
 int64_t		 store_changes(struct store_q *);
+int64_t		 store_run(struct store_q *);
 int		 store_audit(const char *, const char *, const char *,
 		     const char *);
 int		 store_begin(char **);

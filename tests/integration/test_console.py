@@ -17,6 +17,7 @@ from harness_ssh import SshTest, make_key
 RECHECK = 1.2
 
 UP, DOWN, HOME = b"\x1b[A", b"\x1b[B", b"\x1b[H"
+RIGHT, LEFT = b"\x1b[C", b"\x1b[D"
 
 
 class ConsoleTest(SshTest, ModTest):
@@ -302,6 +303,40 @@ class TestConsoleActions(ConsoleTest):
         time.sleep(0.3)
         self.assertFalse(v.closed)
         self.assertEqual([a for a in self.audit() if a[1] == "kick"], [])
+
+    def test_pane_and_input_line_keys(self):
+        """Tab, Right and Left switch panes; ':' begins a command as '/'
+        does; Esc cancels a question or a command being typed; Ctrl-L
+        redraws; Ctrl-D quits only from an empty input line."""
+        key, fp = self.moderator_key()
+        m = self.console(key)
+        m.wait_for("ADDRESS")
+        m.send(b"\t")
+        m.wait_for("no reports")
+        m.send(RIGHT)
+        m.wait_for("no bans in force")
+        m.send(LEFT)
+        m.wait_for("no reports")
+        last = m.rows - 1
+        m.send(b":")
+        self.assertTrue(poll(lambda: m.row(last) == "> /"), m.row(last))
+        m.type_line("bans")
+        m.wait_for("no bans in force")
+        m.send(b"n")
+        m.wait_for("Notice to everyone:")
+        m.send(b"\x1b")
+        m.wait_for("Cancelled.")
+        self.assertTrue(poll(lambda: m.row(last) == ">"), m.row(last))
+        m.send(b"/ban")
+        self.assertTrue(poll(lambda: m.row(last) == "> /ban"), m.row(last))
+        m.send(b"\x04")
+        m.send(b"\x1b")
+        self.assertTrue(poll(lambda: m.row(last) == ">"), m.row(last))
+        self.assertFalse(m.closed)
+        m.send(b"\x0c")
+        m.wait_for("no bans in force")
+        m.send(b"\x04")
+        self.assertTrue(m.wait_closed(), m.describe())
 
 
 class TestConsoleTerminals(ConsoleTest):

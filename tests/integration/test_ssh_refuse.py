@@ -130,6 +130,20 @@ class TestSshRefuse(SshTest):
         self.agree(c)
         c.wait_for("looking for a stranger")
 
+    def test_one_shell_exec_or_subsystem_per_channel(self):
+        # After the shell, another shell, an exec or a subsystem on the
+        # same channel is refused, and the chat goes on.
+        from asyncssh.packet import String
+        c = self.ssh_async()
+        c.wait_for("Press Enter")
+        for req, args in ((b"shell", ()), (b"exec", (String(b"ls"),)),
+                          (b"subsystem", (String(b"sftp"),))):
+            ok = c.run(c.chan._make_request(req, *args))
+            self.assertFalse(ok, "%s after the shell was accepted" % req)
+        self.agree(c)
+        c.wait_for("looking for a stranger")
+        self.assertFalse(c.closed)
+
 
 if __name__ == "__main__":
     import unittest
