@@ -683,6 +683,7 @@ struct worker {
 	int			 walk_reload;	/* the walk re-arms deadlines */
 	u_int			 seen_online;	/* figures the sessions show */
 	u_int			 seen_waiting;
+	int			 seen_stale;	/* one shows others: walk */
 	const struct config	*seen_cfg;
 	struct screen		 scratch;	/* owned: the next frame */
 	/* Sessions whose shown screen is unpacked, least recently drawn first. */

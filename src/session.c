@@ -1546,6 +1546,13 @@ session_redraw(evutil_socket_t fd, short events, void *arg)
 	vn.now = now_ms();
 	vn.online = s->shown_online = workers_online();
 	vn.waiting = s->shown_waiting = match_waiting();
+	/*
+	 * Figures the worker's tick has not seen (they changed since it
+	 * looked): it must walk again, or this session would keep them if
+	 * they changed back before its next tick.
+	 */
+	if (vn.online != w->seen_online || vn.waiting != w->seen_waiting)
+		w->seen_stale = 1;
 	s->shown_secs = view_status_clock(s, vn.now);
 	/* The views clear the screen themselves; resizing clears it too. */
 	if (w->scratch.cells == NULL || w->scratch.sx != s->sx ||

@@ -520,7 +520,8 @@ worker_reap(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Once a second: if the number online or waiting, or the configuration,
- * has changed, walk the sessions to show it.  Each session's own timer
+ * has changed, or a session was drawn with figures the last look did not
+ * see, walk the sessions to show it.  Each session's own timer
  * sees to its idle limit and its clock (session.c), so with nothing
  * changed this costs the same for ten sessions as for ten thousand.
  */
@@ -536,9 +537,10 @@ worker_tick(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	w->ticks++;
-	if (w->walk_left == 0 && (online != w->seen_online ||
+	if (w->walk_left == 0 && (w->seen_stale || online != w->seen_online ||
 	    waiting != w->seen_waiting || c != w->seen_cfg)) {
 		w->walk_reload = c != w->seen_cfg;
+		w->seen_stale = 0;
 		w->seen_online = online;
 		w->seen_waiting = waiting;
 		w->seen_cfg = c;

@@ -3,7 +3,7 @@
 import re
 import time
 
-from harness import DaemonTest, poll
+from harness import DaemonTest, new_source, poll
 
 
 class TestWelcome(DaemonTest):
@@ -25,12 +25,34 @@ class TestWelcome(DaemonTest):
                       "status line is not the top line:\n" + a.describe())
         b = self.pty()
         b.wait_for(r"\b2 online", regex=True)
-        # The first visitor's status line follows.
-        a.wait_for(r"^.*\b2 online", regex=True)
+        # The first visitor's status line follows: the worker looks at
+        # the count once a second, then redraws its sessions' status
+        # lines over the next second.
+        a.wait_for(r"^.*\b2 online", regex=True, timeout=10)
         self.assertRegex(a.row(0), r"\b2 online", a.describe())
         b.close()
-        a.wait_for(r"\b1 online", regex=True,
+        a.wait_for(r"\b1 online", regex=True, timeout=10,
                    msg="count after one visitor left")
+
+    def test_status_line_follows_a_count_that_changes_back(self):
+        # The worker walked its sessions only when the count differed
+        # from the one it last looked at; a session drawn for another
+        # reason in between showed a newer count, and kept it for good
+        # if the count went back before the worker looked again.
+        a = self.pty()
+        a.wait_for(r"\b1 online", regex=True)
+        for attempt in range(5):
+            source = new_source()
+            b = self.nc(source=source)
+            self.assertTrue(poll(lambda: "start telnet from %s\n" % source
+                                 in self.daemon.log()), self.daemon.log())
+            # A key typed redraws a's screen, with the new count...
+            a.send(b"x")
+            a.wait_for(r"^.*\b2 online", regex=True)
+            # ...which goes back, most likely before a's worker looks.
+            b.close()
+            a.wait_for(r"^.*\b1 online", regex=True, timeout=10,
+                       msg="count gone back, attempt %d" % attempt)
 
     def test_help_lists_commands(self):
         a = self.visitor()
