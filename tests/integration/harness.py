@@ -449,10 +449,18 @@ class PtyClient(ScreenClient):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        try:
-            os.close(self.master)
-        except OSError:
-            pass
+        # The program gone, the reader's next read fails and it ends.
+        # Only then may the master be closed: closed under a reader
+        # between two reads, its number can be the next client's pty by
+        # the following read, and that client's output would go here
+        # (seen as a blank screen on a loaded machine).  A reader that
+        # does not end keeps its descriptor.
+        self.thread.join(scaled(5))
+        if not self.thread.is_alive():
+            try:
+                os.close(self.master)
+            except OSError:
+                pass
 
 
 class PtyTelnet(PtyClient):

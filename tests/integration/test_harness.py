@@ -9,8 +9,8 @@ import threading
 import time
 import unittest
 
-from harness import (PtyTelnet, poll, IAC, WILL, DO, SB, SE, OPT_ECHO,
-                     OPT_SGA, OPT_NAWS, OPT_TTYPE)
+from harness import (PtyClient, PtyTelnet, poll, IAC, WILL, DO, SB, SE,
+                     OPT_ECHO, OPT_SGA, OPT_NAWS, OPT_TTYPE)
 
 
 class FakeServer:
@@ -81,3 +81,43 @@ class TestInetutilsTelnet(unittest.TestCase):
         self.server.send("\x1b[2J\x1b[Hsquare 你好 …".encode())
         self.t.wait_for("square 你好 …")
         self.assertEqual(self.t.row(0), "square 你好 …")
+
+
+class TestPtyClose(unittest.TestCase):
+    """A closed pty client's reader thread may be between two reads; the
+    master's number must not be free for the next client's pty until
+    that thread has ended, or it reads the next client's output (on a
+    loaded machine, test_terminals saw blank screens: the welcome screen
+    had gone to the client before)."""
+
+    def client(self, script):
+        c = PtyClient(["/bin/sh", "-c", script + "; exec sleep 60"],
+                      {"PATH": "/usr/bin:/bin"}, 80, 24)
+        self.addCleanup(c.close)
+        return c
+
+    def test_next_client_gets_its_own_output(self):
+        old = self.client("echo first")
+        old.wait_for("first")
+        # Hold the old reader between two reads for a moment...
+        gate, held = threading.Event(), threading.Event()
+        received = old._received
+
+        def slow(data):
+            held.set()
+            gate.wait()
+            received(data)
+        old._received = slow
+        old.send(b"x")		# echoed by the pty: the reader takes it
+        self.assertTrue(held.wait(5), "the reader read nothing")
+        threading.Timer(0.5, gate.set).start()
+        # ...while it is closed and the next client starts, which writes
+        # ten lines once the old reader is free to read again.
+        old.close()
+        new = self.client("sleep 1; for i in 0 1 2 3 4 5 6 7 8 9; do "
+                          "echo line-$i; sleep 0.05; done")
+        new.wait_for("line-9")
+        for i in range(10):
+            self.assertIn("line-%d" % i, new.text(), "the closed client's "
+                          "reader took it")
+        self.assertNotIn("line-", old.text())
