@@ -8,7 +8,7 @@ address -- while a third visitor shows that pairing still works.
 import time
 import unittest
 
-from harness import DaemonTest
+from harness import DaemonTest, poll
 
 NUDGE = "Safety tip"
 
@@ -94,8 +94,8 @@ class TestBlock(DaemonTest):
         # reaches exactly one of them and d's the other.
         c.type_line("hello from c")
         c.wait_for("You: hello from c")
-        time.sleep(0.3)
-        got = [x for x in (a, b2) if x.has("Stranger: hello from c")]
+        got = poll(lambda: [x for x in (a, b2)
+                            if x.has("Stranger: hello from c")])
         self.assertEqual(len(got), 1, [x.describe() for x in (a, b2)])
         other = b2 if got[0] is a else a
         d.type_line("hello from d")
