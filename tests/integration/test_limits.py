@@ -347,7 +347,9 @@ class TestMegabyteCapped(LimitTest):
 
 class IdleCrowd(LimitTest):
     """300 idle sockets on each port from a few addresses; real visitors
-    from other addresses still connect and pair within two seconds."""
+    from other addresses still connect and pair: within two seconds on
+    a quiet machine, and on a loaded one within twice the time they
+    took before the crowd came."""
 
     def hold(self, port, n, sources):
         socks = []
@@ -360,6 +362,7 @@ class IdleCrowd(LimitTest):
         return socks
 
     def crowd(self):
+        self.before = self.pairing_time()
         base = self.daemon.nsockets()
         tsrc = [new_source() for _ in range(3)]
         ssrc = [new_source() for _ in range(3)]
@@ -368,9 +371,10 @@ class IdleCrowd(LimitTest):
         time.sleep(0.5)
         return base, tel, ssh
 
-    def assertVisitorsPair(self):
-        """A telnet and an SSH visitor from fresh addresses meet, each
-        within two seconds of connecting; then two telnet ones."""
+    def pairing_time(self):
+        """Seconds for a telnet and an SSH visitor from fresh addresses
+        to meet, and then two others, the slower of the two."""
+        took = 0.0
         for kinds in (("pty", "ssh_async"), ("ssh_async", "raw")):
             t0 = time.monotonic()
             cs = []
@@ -383,12 +387,21 @@ class IdleCrowd(LimitTest):
             for c in cs:
                 self.agree(c)
             for c in cs:
-                c.wait_for("connected to a stranger", timeout=2.0)
-            took = time.monotonic() - t0
-            self.assertLess(took, scaled(2.0), "pairing took %.2fs" % took)
+                c.wait_for("connected to a stranger", timeout=10)
+            took = max(took, time.monotonic() - t0)
             self.assertChat(cs[0], cs[1], "we got through")
             for c in cs:
                 c.close()
+        return took
+
+    def assertVisitorsPair(self):
+        """The crowd costs the visitors no time: the wall clock, which
+        load stretches, is measured against the same pairings without
+        the crowd a moment before."""
+        took = self.pairing_time()
+        self.assertLess(took, max(scaled(2.0), 2 * self.before),
+                        "pairing took %.2fs, %.2fs before the crowd" %
+                        (took, self.before))
 
 
 class TestIdleCrowdDefault(IdleCrowd):
