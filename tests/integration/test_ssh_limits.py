@@ -361,10 +361,19 @@ class TestSshBadInput(SshTest):
     @staticmethod
     async def _window_changes(c, n, cols, rows):
         """n - 1 window-change requests of assorted sizes, then cols x
-        rows, all from one turn of the client's loop."""
-        for i in range(n - 1):
-            c.chan.change_terminal_size(40 + i % 200, 10 + i % 80)
-        c.chan.change_terminal_size(cols, rows)
+        rows, in one write: as n small ones, the stopped daemon's socket
+        took only some (each small segment costs its receive buffer
+        about a kilobyte) and the rest came in more reads after it
+        resumed, more of them the more loaded the machine."""
+        packets = []
+        c.conn._send = packets.append
+        try:
+            for i in range(n - 1):
+                c.chan.change_terminal_size(40 + i % 200, 10 + i % 80)
+            c.chan.change_terminal_size(cols, rows)
+        finally:
+            del c.conn._send
+        c.conn._send(b"".join(packets))
 
 
 if __name__ == "__main__":
