@@ -207,6 +207,13 @@ class Daemon:
         except (OSError, AttributeError):
             return ""
 
+    def cpu(self):
+        """CPU time used so far, user and system, in seconds."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / \
+            os.sysconf("SC_CLK_TCK")
+
     def rss(self):
         """Resident set size in KiB."""
         with open("/proc/%d/status" % self.proc.pid) as f:
