@@ -69,6 +69,17 @@ struct telnet_conn {
 	int			 charset_done;	/* answered, refused or too late */
 	int			 started;
 	int			 dead;		/* socket error or EOF */
+	int			 scan;		/* telnet_scan()'s state */
+	u_char			 scan_verb;	/* WILL, WONT, DO or DONT */
+};
+
+/* Where telnet_scan() is in the client's bytes. */
+enum {
+	TELNET_SCAN_DATA,
+	TELNET_SCAN_IAC,	/* after IAC */
+	TELNET_SCAN_OPT,	/* after IAC and a verb: the option is next */
+	TELNET_SCAN_SB,		/* inside a subnegotiation */
+	TELNET_SCAN_SB_IAC,	/* after IAC inside it */
 };
 
 static const telnet_telopt_t telnet_opts[] = {
@@ -88,6 +99,8 @@ static void	telnet_event(struct bufferevent *, short, void *);
 static void	telnet_drained(struct bufferevent *, void *);
 static void	telnet_handler(telnet_t *, telnet_event_t *, void *);
 static void	telnet_negotiated(evutil_socket_t, short, void *);
+static void	telnet_scan(struct telnet_conn *, const u_char *, size_t);
+static void	telnet_refused(struct telnet_conn *, u_char, u_char);
 static void	telnet_maybe_start(struct telnet_conn *);
 static void	telnet_got_ttype(struct telnet_conn *, const char *);
 static void	telnet_got_charset(struct telnet_conn *, const u_char *,
@@ -225,8 +238,66 @@ telnet_got_charset(struct telnet_conn *c, const u_char *p, size_t len)
 }
 
 /*
- * The client agreed to an option or refused it (WILL, WONT, DO, DONT).
- * DO CHARSET, the answer to our WILL, lets us send the REQUEST, once.
+ * libtelnet says nothing when the client refuses an option we asked
+ * for (RFC 1143: WANTYES goes to NO without an event), so the refusals
+ * the negotiation waits for would only be known at its deadline, and
+ * every client that takes no CHARSET (inetutils telnet, PuTTY) would
+ * wait for it.  So the verbs are spotted in the bytes read, before
+ * libtelnet has them: as much of its parser as finds IAC, a verb and
+ * an option outside subnegotiations, no more.
+ */
+static void
+telnet_scan(struct telnet_conn *c, const u_char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		switch (c->scan) {
+		case TELNET_SCAN_DATA:
+			if (p[i] == TELNET_IAC)
+				c->scan = TELNET_SCAN_IAC;
+			break;
+		case TELNET_SCAN_IAC:
+			c->scan = TELNET_SCAN_DATA;
+			if (p[i] >= TELNET_WILL && p[i] <= TELNET_DONT) {
+				c->scan_verb = p[i];
+				c->scan = TELNET_SCAN_OPT;
+			} else if (p[i] == TELNET_SB)
+				c->scan = TELNET_SCAN_SB;
+			break;
+		case TELNET_SCAN_OPT:
+			telnet_refused(c, c->scan_verb, p[i]);
+			c->scan = TELNET_SCAN_DATA;
+			break;
+		case TELNET_SCAN_SB:
+			if (p[i] == TELNET_IAC)
+				c->scan = TELNET_SCAN_SB_IAC;
+			break;
+		case TELNET_SCAN_SB_IAC:
+			c->scan = p[i] == TELNET_SE ? TELNET_SCAN_DATA :
+			    TELNET_SCAN_SB;
+			break;
+		}
+	}
+}
+
+/* The client said verb about opt: note the refusals waited for. */
+static void
+telnet_refused(struct telnet_conn *c, u_char verb, u_char opt)
+{
+	c->answered = 1;
+	if (verb == TELNET_WONT && opt == TELNET_TELOPT_NAWS)
+		c->naws_done = 1;
+	if (verb == TELNET_WONT && opt == TELNET_TELOPT_TTYPE)
+		c->ttype_done = 1;
+	if (verb == TELNET_DONT && opt == TELNET_OPT_CHARSET)
+		c->charset_done = 1;
+}
+
+/*
+ * The client agreed to an option or refused it (WILL, WONT, DO, DONT;
+ * the refusals waited for are telnet_scan()'s).  DO CHARSET, the answer
+ * to our WILL, lets us send the REQUEST, once.
  */
 static void
 telnet_option(struct telnet_conn *c, telnet_event_t *ev)
@@ -239,12 +310,6 @@ telnet_option(struct telnet_conn *c, telnet_event_t *ev)
 		if (opt == TELNET_TELOPT_TTYPE)
 			telnet_ttype_send(c->tn);
 		break;
-	case TELNET_EV_WONT:
-		if (opt == TELNET_TELOPT_NAWS)
-			c->naws_done = 1;
-		if (opt == TELNET_TELOPT_TTYPE)
-			c->ttype_done = 1;
-		break;
 	case TELNET_EV_DO:
 		if (opt != TELNET_OPT_CHARSET || c->charset_asked)
 			break;
@@ -253,10 +318,6 @@ telnet_option(struct telnet_conn *c, telnet_event_t *ev)
 		telnet_subnegotiation(c->tn, TELNET_OPT_CHARSET,
 		    TELNET_CHARSET_ASK, sizeof TELNET_CHARSET_ASK - 1);
 		c->ours = 0;
-		break;
-	case TELNET_EV_DONT:
-		if (opt == TELNET_OPT_CHARSET)
-			c->charset_done = 1;
 		break;
 	default:
 		break;
@@ -365,7 +426,10 @@ telnet_read(struct bufferevent *bev, void *arg)
 			c->drop = "input flood";
 			continue;
 		}
+		if (!c->started)
+			telnet_scan(c, (const u_char *)buf, (size_t)n);
 		telnet_recv(c->tn, buf, (size_t)n);
+		telnet_maybe_start(c);
 	}
 	if (c->drop != NULL && c->s != NULL) {
 		bufferevent_disable(c->bev, EV_READ);

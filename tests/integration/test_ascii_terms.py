@@ -9,6 +9,7 @@ on the full screen as in plain line mode.
 import os
 
 from harness import (DO, IAC, SB, SE, WILL, DaemonTest, RawTelnet)
+from test_limits import LimitTest
 
 UI = ("\u00b7", "\u2026", "\u2191", "\u2193")
 
@@ -161,3 +162,25 @@ class TestTelnetCharset(DaemonTest):
         b.type_line("caf\u00e9 \u65e5\u672c ok")
         a.wait_for("Stranger: caf\u00e9 \u65e5\u672c ok")
         self.assertNotIn(b"\x1b", a.received(), "not line mode")
+
+
+class TestTelnetRefusalsStartAtOnce(LimitTest):
+    """libtelnet says nothing when a client refuses an option the daemon
+    asked for; the session must still start as soon as every answer is
+    in, not at the negotiation deadline (10 s here, 1 s by default: the
+    wait every client without CHARSET, such as inetutils telnet, had)."""
+
+    conf = {"telnet_negotiate": "10s"}
+
+    def test_refused_charset(self):
+        # Agrees to NAWS and TTYPE, refuses CHARSET (DONT).
+        c = self.raw(name="no-charset")
+        c.wait_for("Press Enter", timeout=5)
+        self.assertIn("Press Enter", c.screen_text())
+
+    def test_refused_everything(self):
+        # WONT NAWS, WONT TTYPE, DONT CHARSET: an 80x24 ANSI screen.
+        c = self.raw(name="refuses-all", naws=False, ttype=False)
+        c.wait_for("Press Enter", timeout=5)
+        self.agree(c)
+        c.wait_for("Looking for a stranger", timeout=5)
