@@ -797,10 +797,27 @@ class TestClusterRedisRestart(ClusterTest):
 
     def test_pairing_script_is_sent_by_its_digest(self):
         # Each want names the script Redis keeps (EVALSHA), not its
-        # whole text (EVAL), which only the join script still is.
+        # whole text (EVAL): a node sends a script as text only the
+        # first time (with SCRIPT LOAD), and the join script once a
+        # connection.  So after a first pairing, and once every node's
+        # beat goes by digest (no EVAL for a while), a second pairing
+        # adds EVALSHAs and no EVAL.
         a, b = self.cross_pair()
-        self.chat(a, b, "by digest")
-        self.assertGreaterEqual(self.calls("evalsha"), 2)
+        self.chat(a, b, "first")
+
+        def settled():
+            evals = self.calls("eval")
+            time.sleep(2.5)
+            return self.calls("eval") == evals
+        self.assertTrue(poll(settled, timeout=30), "EVALs go on")
+        evals, digests = self.calls("eval"), self.calls("evalsha")
+        c = self.visitor("a")
+        d = self.visitor("b")
+        c.wait_for("connected to a stranger")
+        d.wait_for("connected to a stranger")
+        self.chat(c, d, "by digest")
+        self.assertEqual(self.calls("eval"), evals)
+        self.assertGreaterEqual(self.calls("evalsha"), digests + 2)
 
     def test_pairing_script_flushed_from_redis_is_sent_again(self):
         # Redis forgot the scripts (SCRIPT FLUSH): a want answered
