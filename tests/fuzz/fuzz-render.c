@@ -196,11 +196,21 @@ flush_out(struct vt *v)
 		p = (const char *)evbuffer_pullup(out, -1);
 		FUZZ_ASSERT(vterm_input_write(v->vt, p, len) == len);
 	}
-	/* Said it takes no UTF-8 (telnet CHARSET): no byte of it at all. */
+	/*
+	 * Said it takes no UTF-8 (telnet CHARSET): no byte of it at all.
+	 * VT52's cursor address (ESC Y, then row and column each plus 32
+	 * as a byte) is a number, not text: past column 95 it is a byte
+	 * over 0x7f, as terminfo says to send it (found by fuzz-render).
+	 */
 	if (ascii_only && len != 0) {
 		p = (const char *)evbuffer_pullup(out, -1);
-		for (size_t i = 0; i < len; i++)
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == '\033' && i + 2 < len && p[i + 1] == 'Y') {
+				i += 3;
+				continue;
+			}
 			FUZZ_ASSERT((u_char)p[i] < 0x80);
+		}
 	}
 	evbuffer_drain(out, len);
 }
