@@ -41,7 +41,7 @@ DAEMON_OBJS = $(PURE_OBJS) src/inbox.o src/ask.o src/worker.o \
 	    src/moderators.o src/ssh-key.o \
 	    src/session.o src/telnet.o src/ssh.o src/ssh-preauth.o \
 	    src/ssh-auth.o src/ssh-chan.o src/ssh-watch.o src/ssh-hostkey.o \
-	    src/ssh-evp.o src/ssh-curve.o src/ssh-rand.o \
+	    src/ssh-evp.o src/ssh-curve.o src/ssh-rand.o src/ssh-next.o \
 	    src/session-plain.o src/session-report.o src/ssh-refuse.o \
 	    src/match.o src/rules.o src/metrics.o src/metrics-http.o src/privsep.o src/strangerd.o
 
@@ -106,17 +106,17 @@ tests/unit/test-render: tests/unit/test-render.c $(PURE_OBJS) .cflags
 	    $(LDLIBS) -lcmocka -lvterm
 
 # ssh-evp.c stands in for two libcrypto functions: its test links it.
-tests/unit/test-ssh-evp: tests/unit/test-ssh-evp.c src/ssh-evp.o $(PURE_OBJS) .cflags
-	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-evp.o \
+tests/unit/test-ssh-evp: tests/unit/test-ssh-evp.c src/ssh-evp.o src/ssh-next.o $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-evp.o src/ssh-next.o \
 	    $(PURE_OBJS) $(LDLIBS) -lcmocka
 
 # So do ssh-curve.c, for four more, and ssh-rand.c, for RAND_add.
-tests/unit/test-ssh-curve: tests/unit/test-ssh-curve.c src/ssh-curve.o $(PURE_OBJS) .cflags
-	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-curve.o \
+tests/unit/test-ssh-curve: tests/unit/test-ssh-curve.c src/ssh-curve.o src/ssh-next.o $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-curve.o src/ssh-next.o \
 	    $(PURE_OBJS) $(LDLIBS) -lcmocka
 
-tests/unit/test-ssh-rand: tests/unit/test-ssh-rand.c src/ssh-rand.o $(PURE_OBJS) .cflags
-	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-rand.o \
+tests/unit/test-ssh-rand: tests/unit/test-ssh-rand.c src/ssh-rand.o src/ssh-next.o $(PURE_OBJS) .cflags
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< src/ssh-rand.o src/ssh-next.o \
 	    $(PURE_OBJS) $(LDLIBS) -lcmocka
 
 -include $(wildcard src/*.d tests/unit/*.d)
@@ -240,9 +240,9 @@ build/$(1)/tests/unit/test-%: tests/unit/test-%.c $$(PURE_OBJS:%=build/$(1)/%)
 	$$(SAN_CC) $$(CFLAGS) $$(SAN_$(1)) $$(DEPFLAGS) $$(LDFLAGS) -o $$@ \
 	    $$< $$(filter %.o,$$^) $$(LDLIBS) -lcmocka -lvterm
 
-build/$(1)/tests/unit/test-ssh-evp: build/$(1)/src/ssh-evp.o
-build/$(1)/tests/unit/test-ssh-curve: build/$(1)/src/ssh-curve.o
-build/$(1)/tests/unit/test-ssh-rand: build/$(1)/src/ssh-rand.o
+build/$(1)/tests/unit/test-ssh-evp: build/$(1)/src/ssh-evp.o build/$(1)/src/ssh-next.o
+build/$(1)/tests/unit/test-ssh-curve: build/$(1)/src/ssh-curve.o build/$(1)/src/ssh-next.o
+build/$(1)/tests/unit/test-ssh-rand: build/$(1)/src/ssh-rand.o build/$(1)/src/ssh-next.o
 endef
 $(foreach v,asan tsan fuzz,$(eval $(call san_variant,$(v))))
 -include $(wildcard build/*/src/*.d build/*/tests/unit/*.d build/fuzz/*.d)

@@ -764,6 +764,9 @@ void		 ssh_watch_del(struct ssh_watch *, int);
 void		 ssh_refuse(struct worker *, int, const char *);
 void		 ssh_refuse_free(struct worker *);
 
+/* ssh-next.c: libcrypto's own definition of a function we stand in for. */
+void		*ssh_next(const char *);
+
 /* ssh-curve.c: libssh's curve operations done by libsodium. */
 unsigned long	 ssh_curve_count(void);
 

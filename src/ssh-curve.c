@@ -15,7 +15,7 @@
  * strangerd defines the four libcrypto functions below, so the dynamic
  * linker binds libssh's calls to them (as ssh-evp.c does).  Each takes
  * only the case it knows and calls libcrypto's own, found with
- * dlsym(RTLD_NEXT), for anything else:
+ * with ssh_next() (ssh-next.c), for anything else:
  *  - EVP_PKEY_keygen on an X25519 context: libcrypto's DRBG gives the
  *    private bytes, clamped as libcrypto clamps them; libsodium the
  *    public key; libcrypto holds the pair (EVP_PKEY_fromdata with both
@@ -40,7 +40,6 @@
  * secret bytes copied out of a key are wiped before returning.
  */
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -82,17 +81,10 @@ static int	 ssh_curve_x25519_new(EVP_PKEY **);
 static void
 ssh_curve_init(void)
 {
-	ssh_curve_real_keygen = (ssh_curve_keygen_fn)dlsym(RTLD_NEXT,
-	    "EVP_PKEY_keygen");
-	ssh_curve_real_derive = (ssh_curve_derive_fn)dlsym(RTLD_NEXT,
-	    "EVP_PKEY_derive");
-	ssh_curve_real_sign = (ssh_curve_sign_fn)dlsym(RTLD_NEXT,
-	    "EVP_DigestSign");
-	ssh_curve_real_verify = (ssh_curve_verify_fn)dlsym(RTLD_NEXT,
-	    "EVP_DigestVerify");
-	if (ssh_curve_real_keygen == NULL || ssh_curve_real_derive == NULL ||
-	    ssh_curve_real_sign == NULL || ssh_curve_real_verify == NULL)
-		fatalx("ssh: libcrypto's curve functions not found");
+	ssh_curve_real_keygen = (ssh_curve_keygen_fn)ssh_next("EVP_PKEY_keygen");
+	ssh_curve_real_derive = (ssh_curve_derive_fn)ssh_next("EVP_PKEY_derive");
+	ssh_curve_real_sign = (ssh_curve_sign_fn)ssh_next("EVP_DigestSign");
+	ssh_curve_real_verify = (ssh_curve_verify_fn)ssh_next("EVP_DigestVerify");
 	/* Without libsodium every call is libcrypto's, as before. */
 	ssh_curve_ok = sodium_init() >= 0;
 }

@@ -14,8 +14,8 @@
  * strangerd defines the two functions below, so the dynamic linker
  * binds libssh's calls to them rather than to libcrypto's (an
  * executable's symbols come first; the linker exports these because
- * libssh refers to them).  They call libcrypto's own through
- * dlsym(RTLD_NEXT):
+ * libssh refers to them).  They call libcrypto's own, found with
+ * ssh_next() (ssh-next.c):
  *  - EVP_PKEY_get_raw_private_key: when libssh reads the private half
  *    out of a curve25519 key it has just generated, keep that key.
  *  - EVP_PKEY_new_raw_private_key: an ed25519 private key imported
@@ -32,7 +32,6 @@
  * Owns the per-thread keys and nothing else.
  */
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +70,10 @@ static void		 ssh_evp_forget_x(struct ssh_evp_keys *);
 static void
 ssh_evp_init(void)
 {
-	ssh_evp_real_new = (ssh_evp_new_fn)dlsym(RTLD_NEXT,
+	ssh_evp_real_new = (ssh_evp_new_fn)ssh_next(
 	    "EVP_PKEY_new_raw_private_key");
-	ssh_evp_real_get = (ssh_evp_get_fn)dlsym(RTLD_NEXT,
+	ssh_evp_real_get = (ssh_evp_get_fn)ssh_next(
 	    "EVP_PKEY_get_raw_private_key");
-	if (ssh_evp_real_new == NULL || ssh_evp_real_get == NULL)
-		fatalx("ssh: libcrypto's EVP_PKEY raw key functions not found");
 	ssh_evp_ok = pthread_key_create(&ssh_evp_tls, ssh_evp_thread_end) == 0;
 }
 

@@ -27,7 +27,6 @@
 
 #include <sys/time.h>
 
-#include <dlfcn.h>
 #include <pthread.h>
 
 #include <openssl/rand.h>
@@ -43,9 +42,7 @@ static ssh_rand_add_fn	 ssh_rand_real_add;
 static void
 ssh_rand_init(void)
 {
-	ssh_rand_real_add = (ssh_rand_add_fn)dlsym(RTLD_NEXT, "RAND_add");
-	if (ssh_rand_real_add == NULL)
-		fatalx("ssh: libcrypto's RAND_add not found");
+	ssh_rand_real_add = (ssh_rand_add_fn)ssh_next("RAND_add");
 }
 
 /* libcrypto's, but a time of day claiming no entropy is dropped. */
