@@ -19,14 +19,10 @@
 #include <openssl/rand.h>
 
 #include "strangerd.h"
+#include "evp-keys.h"
 
-#define RAW	32
-#define SIG	64
 #define ROUNDS	200
 
-typedef int (*derive_fn)(EVP_PKEY_CTX *, unsigned char *, size_t *);
-typedef int (*sign_fn)(EVP_MD_CTX *, unsigned char *, size_t *,
-    const unsigned char *, size_t);
 typedef int (*verify_fn)(EVP_MD_CTX *, const unsigned char *, size_t,
     const unsigned char *, size_t);
 
@@ -100,50 +96,6 @@ x25519_pub(const unsigned char *raw)
 	return (p);
 }
 
-/* A new curve25519 key, made as libssh makes it. */
-static EVP_PKEY *
-x25519_new(void)
-{
-	EVP_PKEY_CTX	*c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
-	EVP_PKEY	*p = NULL;
-
-	assert_int_equal(EVP_PKEY_keygen_init(c), 1);
-	assert_int_equal(EVP_PKEY_keygen(c, &p), 1);
-	EVP_PKEY_CTX_free(c);
-	return (p);
-}
-
-/* The shared secret of key with peer into k by fn; its return. */
-static int
-derive_by(derive_fn fn, EVP_PKEY *key, EVP_PKEY *peer, unsigned char *k)
-{
-	EVP_PKEY_CTX	*c = EVP_PKEY_CTX_new(key, NULL);
-	size_t		 len = RAW;
-	int		 rc;
-
-	assert_int_equal(EVP_PKEY_derive_init(c), 1);
-	assert_int_equal(EVP_PKEY_derive_set_peer(c, peer), 1);
-	rc = fn(c, k, &len);
-	if (rc == 1)
-		assert_int_equal(len, RAW);
-	EVP_PKEY_CTX_free(c);
-	return (rc);
-}
-
-/* The ed25519 signature of m by key into sig, by fn. */
-static void
-sign_by(sign_fn fn, EVP_PKEY *key, const unsigned char *m, size_t mlen,
-    unsigned char *sig)
-{
-	EVP_MD_CTX	*c = EVP_MD_CTX_new();
-	size_t		 len = SIG;
-
-	assert_int_equal(EVP_DigestSignInit(c, NULL, NULL, NULL, key), 1);
-	assert_int_equal(fn(c, sig, &len, m, mlen), 1);
-	assert_int_equal(len, SIG);
-	EVP_MD_CTX_free(c);
-}
-
 /* fn's verdict on sig (siglen bytes) of m by the raw ed25519 key pub. */
 static int
 verify_by(verify_fn fn, const unsigned char *pub, const unsigned char *sig,
@@ -179,13 +131,27 @@ verify_same(const unsigned char *pub, const unsigned char *sig,
 	return (ours);
 }
 
+/* Ours and libcrypto's shared secrets agree; our verdict is returned. */
+static int
+derive_same(EVP_PKEY *key, EVP_PKEY *peer, unsigned char k[RAW])
+{
+	unsigned char	 k2[RAW];
+	int		 ours, theirs;
+
+	ours = derive_by(EVP_PKEY_derive, key, peer, k);
+	theirs = derive_by(real_derive, key, peer, k2);
+	assert_int_equal(ours == 1, theirs == 1);
+	if (ours == 1)
+		assert_memory_equal(k, k2, RAW);
+	return (ours);
+}
+
 /* A generated key is libsodium's, clamped, and its public half right. */
 static void
 test_x25519_keygen(void **state)
 {
 	unsigned char	 priv[RAW], pub[RAW], pub2[RAW];
 	unsigned long	 n;
-	size_t		 len;
 	EVP_PKEY	*p, *f;
 	int		 i;
 
@@ -194,18 +160,14 @@ test_x25519_keygen(void **state)
 		n = ssh_curve_count();
 		p = x25519_new();
 		assert_int_equal(ssh_curve_count(), n + 1);
-		len = RAW;
-		assert_int_equal(EVP_PKEY_get_raw_private_key(p, priv, &len),
-		    1);
+		raw_private(p, priv);
 		assert_int_equal(priv[0] & 7, 0);
 		assert_int_equal(priv[RAW - 1] & 0xc0, 0x40);
-		len = RAW;
-		assert_int_equal(EVP_PKEY_get_raw_public_key(p, pub, &len), 1);
+		raw_public(p, pub);
 		/* libcrypto's import computes the public half itself. */
 		f = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
 		    RAW);
-		len = RAW;
-		assert_int_equal(EVP_PKEY_get_raw_public_key(f, pub2, &len), 1);
+		raw_public(f, pub2);
 		assert_memory_equal(pub, pub2, RAW);
 		EVP_PKEY_free(p);
 		EVP_PKEY_free(f);
@@ -219,7 +181,6 @@ test_x25519_derive(void **state)
 	unsigned char	 raw[RAW], k1[RAW], k2[RAW];
 	unsigned long	 n;
 	EVP_PKEY	*a, *b, *q;
-	size_t		 len;
 	int		 i;
 
 	(void)state;
@@ -227,22 +188,17 @@ test_x25519_derive(void **state)
 		a = x25519_new();
 		b = x25519_new();
 		n = ssh_curve_count();
-		assert_int_equal(derive_by(EVP_PKEY_derive, a, b, k1), 1);
+		assert_int_equal(derive_same(a, b, k1), 1);
 		assert_int_equal(ssh_curve_count(), n + 1);
-		assert_int_equal(derive_by(real_derive, a, b, k2), 1);
-		assert_memory_equal(k1, k2, RAW);
 		assert_int_equal(derive_by(EVP_PKEY_derive, b, a, k2), 1);
 		assert_memory_equal(k1, k2, RAW);
 		/* Any 32 bytes are a u-coordinate (RFC 7748). */
-		len = RAW;
-		assert_int_equal(EVP_PKEY_get_raw_public_key(b, raw, &len), 1);
+		raw_public(b, raw);
 		raw[RAW - 1] ^= 0x80;
 		if (i % 2)
 			assert_int_equal(RAND_bytes(raw, RAW), 1);
 		q = x25519_pub(raw);
-		assert_int_equal(derive_by(EVP_PKEY_derive, a, q, k1) == 1,
-		    derive_by(real_derive, a, q, k2) == 1);
-		assert_memory_equal(k1, k2, RAW);
+		derive_same(a, q, k1);
 		EVP_PKEY_free(a);
 		EVP_PKEY_free(b);
 		EVP_PKEY_free(q);
@@ -265,10 +221,7 @@ test_x25519_small_order(void **state)
 			memcpy(raw, small_order[i], RAW);
 			raw[RAW - 1] |= top << 7;
 			q = x25519_pub(raw);
-			assert_int_not_equal(derive_by(EVP_PKEY_derive, a, q,
-			    k), 1);
-			assert_int_not_equal(derive_by(real_derive, a, q, k),
-			    1);
+			assert_int_not_equal(derive_same(a, q, k), 1);
 			EVP_PKEY_free(q);
 		}
 	EVP_PKEY_free(a);
@@ -306,7 +259,6 @@ test_ed25519_verify(void **state)
 	unsigned char	 seed[RAW], pub[RAW], sig[SIG], bad[SIG], m[100];
 	unsigned long	 n;
 	EVP_PKEY	*key;
-	size_t		 len;
 	int		 i;
 
 	(void)state;
@@ -315,9 +267,7 @@ test_ed25519_verify(void **state)
 		assert_int_equal(RAND_bytes(m, sizeof m), 1);
 		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
 		    seed, RAW);
-		len = RAW;
-		assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &len),
-		    1);
+		raw_public(key, pub);
 		sign_by(real_sign, key, m, sizeof m, sig);
 		n = ssh_curve_count();
 		assert_int_equal(verify_same(pub, sig, SIG, m, sizeof m), 1);
@@ -347,14 +297,13 @@ test_ed25519_s_past_l(void **state)
 {
 	unsigned char	 seed[RAW], pub[RAW], sig[SIG];
 	EVP_PKEY	*key;
-	size_t		 len = RAW;
 	unsigned int	 c = 0;
 	int		 i;
 
 	(void)state;
 	assert_int_equal(RAND_bytes(seed, RAW), 1);
 	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, RAW);
-	assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &len), 1);
+	raw_public(key, pub);
 	sign_by(real_sign, key, msg, sizeof msg, sig);
 	for (i = 0; i < RAW; i++) {
 		c += sig[RAW + i] + order_l[i];

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#define RAW	32
+#include "evp-keys.h"
 
 static const unsigned char msg[] = "the exchange hash";
 
@@ -33,60 +33,11 @@ fresh(const char *type, const unsigned char *raw)
 	return (p);
 }
 
-/* The ed25519 signature of msg by key into sig. */
-static void
-sign(EVP_PKEY *key, unsigned char sig[64])
-{
-	EVP_MD_CTX	*m = EVP_MD_CTX_new();
-	size_t		 len = 64;
-
-	assert_int_equal(EVP_DigestSignInit(m, NULL, NULL, NULL, key), 1);
-	assert_int_equal(EVP_DigestSign(m, sig, &len, msg, sizeof msg), 1);
-	assert_int_equal(len, 64);
-	EVP_MD_CTX_free(m);
-}
-
-/* The raw public key of key into pub. */
-static void
-public(EVP_PKEY *key, unsigned char pub[RAW])
-{
-	size_t	len = RAW;
-
-	assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &len), 1);
-	assert_int_equal(len, RAW);
-}
-
-/* The shared secret of key with peer into k. */
-static void
-derive(EVP_PKEY *key, EVP_PKEY *peer, unsigned char k[RAW])
-{
-	EVP_PKEY_CTX	*c = EVP_PKEY_CTX_new(key, NULL);
-	size_t		 len = RAW;
-
-	assert_int_equal(EVP_PKEY_derive_init(c), 1);
-	assert_int_equal(EVP_PKEY_derive_set_peer(c, peer), 1);
-	assert_int_equal(EVP_PKEY_derive(c, k, &len), 1);
-	EVP_PKEY_CTX_free(c);
-}
-
-/* A new curve25519 key, made as libssh makes it. */
-static EVP_PKEY *
-x25519_new(void)
-{
-	EVP_PKEY_CTX	*c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
-	EVP_PKEY	*p = NULL;
-
-	assert_int_equal(EVP_PKEY_keygen_init(c), 1);
-	assert_int_equal(EVP_PKEY_keygen(c, &p), 1);
-	EVP_PKEY_CTX_free(c);
-	return (p);
-}
-
 /* The host key, imported again, is the key imported before. */
 static void
 test_ed25519_same_key(void **state)
 {
-	unsigned char	 seed[RAW], s1[64], s2[64], p1[RAW], p2[RAW];
+	unsigned char	 seed[RAW], s1[SIG], s2[SIG], p1[RAW], p2[RAW];
 	EVP_PKEY	*a, *b, *f;
 
 	(void)state;
@@ -98,11 +49,11 @@ test_ed25519_same_key(void **state)
 	EVP_PKEY_free(a);
 	/* One reference is still b's: it must still sign. */
 	f = fresh("ED25519", seed);
-	sign(b, s1);
-	sign(f, s2);
-	assert_memory_equal(s1, s2, 64);
-	public(b, p1);
-	public(f, p2);
+	sign_by(EVP_DigestSign, b, msg, sizeof msg, s1);
+	sign_by(EVP_DigestSign, f, msg, sizeof msg, s2);
+	assert_memory_equal(s1, s2, SIG);
+	raw_public(b, p1);
+	raw_public(f, p2);
 	assert_memory_equal(p1, p2, RAW);
 	EVP_PKEY_free(b);
 	EVP_PKEY_free(f);
@@ -123,8 +74,8 @@ test_ed25519_other_seed(void **state)
 	b = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, s2, RAW);
 	assert_ptr_not_equal(a, b);
 	f = fresh("ED25519", s2);
-	public(b, p1);
-	public(f, p2);
+	raw_public(b, p1);
+	raw_public(f, p2);
 	assert_memory_equal(p1, p2, RAW);
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);
@@ -139,7 +90,6 @@ static void
 test_x25519_once(void **state)
 {
 	unsigned char	 priv[RAW], k1[RAW], k2[RAW];
-	size_t		 len = RAW;
 	EVP_PKEY	*gen, *peer, *p, *q, *f;
 
 	(void)state;
@@ -147,19 +97,19 @@ test_x25519_once(void **state)
 	peer = x25519_new();
 	/* Ours, so that a fresh key cannot reuse its address. */
 	assert_int_equal(EVP_PKEY_up_ref(gen), 1);
-	assert_int_equal(EVP_PKEY_get_raw_private_key(gen, priv, &len), 1);
+	raw_private(gen, priv);
 	EVP_PKEY_free(gen);	/* libssh's */
 	p = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, RAW);
 	assert_ptr_equal(p, gen);
 	f = fresh("X25519", priv);
-	derive(p, peer, k1);
-	derive(f, peer, k2);
+	assert_int_equal(derive_by(EVP_PKEY_derive, p, peer, k1), 1);
+	assert_int_equal(derive_by(EVP_PKEY_derive, f, peer, k2), 1);
 	assert_memory_equal(k1, k2, RAW);
 	/* Handed out once: the next import is libcrypto's own. */
 	q = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, RAW);
 	assert_non_null(q);
 	assert_ptr_not_equal(q, p);
-	derive(q, peer, k2);
+	assert_int_equal(derive_by(EVP_PKEY_derive, q, peer, k2), 1);
 	assert_memory_equal(k1, k2, RAW);
 	EVP_PKEY_free(p);
 	EVP_PKEY_free(q);
@@ -173,19 +123,18 @@ static void
 test_x25519_other(void **state)
 {
 	unsigned char	 priv[RAW], other[RAW], pub[RAW], pub2[RAW];
-	size_t		 len = RAW;
 	EVP_PKEY	*gen, *p, *f;
 
 	(void)state;
 	gen = x25519_new();
-	assert_int_equal(EVP_PKEY_get_raw_private_key(gen, priv, &len), 1);
+	raw_private(gen, priv);
 	memcpy(other, priv, RAW);
 	other[0] ^= 0x40;
 	p = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, other, RAW);
 	assert_ptr_not_equal(p, gen);
 	f = fresh("X25519", other);
-	public(p, pub);
-	public(f, pub2);
+	raw_public(p, pub);
+	raw_public(f, pub2);
 	assert_memory_equal(pub, pub2, RAW);
 	EVP_PKEY_free(gen);
 	EVP_PKEY_free(p);
