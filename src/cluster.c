@@ -426,20 +426,15 @@ cluster_retry(void)
 }
 
 /*
- * A connection ended or never came up: drop the other, end the chats
- * with other nodes (pub/sub has lost what was sent meanwhile), hand the
- * waiting to the local matchmaker or hold them, and try again later.
- * One line in the log when Redis is lost, none a retry.
+ * Free both connections.  Each is forgotten before its free, so that
+ * cluster_on_disconnect(), which hiredis calls from redisAsyncFree(),
+ * knows it for one being dropped.
  */
 static void
-cluster_lost(const char *why)
+cluster_close(void)
 {
 	redisAsyncContext	*ac;
-	struct cluster_entry	*e;
-	int			 was_up = cluster_up;
 
-	/* Before the contexts go: the answers they cancel see no Redis. */
-	cluster_up = cluster_cmd_ready = cluster_sub_ready = 0;
 	if ((ac = cluster_cmd) != NULL) {
 		cluster_cmd = NULL;
 		redisAsyncFree(ac);
@@ -448,6 +443,23 @@ cluster_lost(const char *why)
 		cluster_sub = NULL;
 		redisAsyncFree(ac);
 	}
+}
+
+/*
+ * A connection ended or never came up: drop the other, end the chats
+ * with other nodes (pub/sub has lost what was sent meanwhile), hand the
+ * waiting to the local matchmaker or hold them, and try again later.
+ * One line in the log when Redis is lost, none a retry.
+ */
+static void
+cluster_lost(const char *why)
+{
+	struct cluster_entry	*e;
+	int			 was_up = cluster_up;
+
+	/* Before the contexts go: the answers they cancel see no Redis. */
+	cluster_up = cluster_cmd_ready = cluster_sub_ready = 0;
+	cluster_close();
 	if (cluster_stopping) {
 		event_base_loopbreak(cluster_base);
 		return;
@@ -711,21 +723,12 @@ cluster_start(const struct config *c)
 void
 cluster_stop(void)
 {
-	redisAsyncContext	*ac;
-
 	if (!cluster_on)
 		return;
 	inbox_post(cluster_inbox, msg_new(MSG_STOP));
 	pthread_join(cluster_thread, NULL);
 	cluster_on = 0;
-	if ((ac = cluster_cmd) != NULL) {
-		cluster_cmd = NULL;
-		redisAsyncFree(ac);
-	}
-	if ((ac = cluster_sub) != NULL) {
-		cluster_sub = NULL;
-		redisAsyncFree(ac);
-	}
+	cluster_close();
 	inbox_free(cluster_inbox);
 	cluster_ask_free();
 	event_free(cluster_beat_ev);
