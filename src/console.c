@@ -125,6 +125,9 @@ static void	 console_drain(struct console *);
 static void	 console_letter(struct console *, uint32_t);
 static void	 console_letter_ban(struct console *,
 		     const struct console_table *, u_int, const char *);
+static int	 console_letter_row(struct console *, uint32_t,
+		     const struct console_table *, u_int, const char *);
+static void	 console_letter_any(struct console *, uint32_t);
 static void	 console_ask(struct console *, enum console_ask, const char *,
 		     ...) printflike(3, 4);
 static void	 console_answer(struct console *, char *);
@@ -974,75 +977,109 @@ console_letter_ban(struct console *c, const struct console_table *t,
 	}
 }
 
-/* A single-letter action on the selected row. */
-static void
-console_letter(struct console *c, uint32_t ch)
+/*
+ * k, u, d, a: ask to confirm an action on the selected row; -1 if
+ * nothing is selected or the pane holds no such rows.
+ */
+static int
+console_letter_row(struct console *c, uint32_t ch,
+    const struct console_table *t, u_int sel, const char *id)
 {
-	const struct console_table	*t = &c->tables[c->pane];
-	struct console_action		*a = &c->act;
-	const char			*id = NULL;
-	u_int				 sel = c->sel[c->pane];
+	struct console_action	*a = &c->act;
 
-	if (t->nrows > 0 && sel < t->nrows)
-		id = CONSOLE_CELL(t, sel, 0);
-	console_action_clear(a);
+	if (id == NULL)
+		return (-1);
 	switch (ch) {
 	case 'k':
-		if (c->pane != CONSOLE_SESSIONS || id == NULL)
-			break;
+		if (c->pane != CONSOLE_SESSIONS)
+			return (-1);
 		a->op = CONSOLE_OP_KICK;
 		a->target = xstrdup(id);
 		console_ask(c, CONSOLE_ASK_CONFIRM, "Kick %s (%s %s)? y/n ", id,
 		    CONSOLE_CELL(t, sel, SCOL_TRANSPORT),
 		    CONSOLE_CELL(t, sel, SCOL_ADDRESS));
-		return;
-	case 'b':
-		console_letter_ban(c, t, sel, id);
-		return;
+		return (0);
 	case 'u':
-		if (c->pane != CONSOLE_BANS || id == NULL)
-			break;
+		if (c->pane != CONSOLE_BANS)
+			return (-1);
 		a->op = CONSOLE_OP_UNBAN;
 		a->target = xstrdup(CONSOLE_CELL(t, sel, BCOL_TARGET));
 		console_ask(c, CONSOLE_ASK_CONFIRM, "Unban %s? y/n ",
 		    a->target);
-		return;
+		return (0);
 	case 'd':
 	case 'a':
-		if (c->pane != CONSOLE_REPORTS || id == NULL)
-			break;
+		if (c->pane != CONSOLE_REPORTS)
+			return (-1);
 		a->op = ch == 'd' ? CONSOLE_OP_DISMISS : CONSOLE_OP_ACTION;
 		a->target = xstrdup(id);
 		console_ask(c, CONSOLE_ASK_CONFIRM, "%s report %s (%s)? y/n ",
 		    ch == 'd' ? "Dismiss" : "Mark as actioned", id,
 		    CONSOLE_CELL(t, sel, RCOL_REPORTED));
-		return;
+		return (0);
+	}
+	return (-1);
+}
+
+/* A single-letter command that needs no selected row. */
+static void
+console_letter_any(struct console *c, uint32_t ch)
+{
+	switch (ch) {
 	case 'n':
-		a->op = CONSOLE_OP_NOTICE;
+		c->act.op = CONSOLE_OP_NOTICE;
 		console_ask(c, CONSOLE_ASK_NOTICE, "Notice to everyone: ");
-		return;
+		break;
 	case 'r':
 		console_refresh_all(c);
 		console_say(c, 0, "Refreshing.");
-		return;
+		break;
 	case 'q':
 		session_close(c->s, "quit");
-		return;
+		break;
 	case '?':
 	case 'h':
 		c->help = !c->help;
 		console_changed(c);
-		return;
+		break;
 	case '1':
 	case '2':
 	case '3':
 		console_pane_show(c, (enum console_pane)(ch - '1'));
-		return;
+		break;
 	default:
 		console_say(c, 0, "Unknown key. ? for help, / for a command.");
-		return;
+		break;
 	}
-	console_say(c, 1, "Nothing selected for that here. ? for help.");
+}
+
+/* A single-letter action: on the selected row, or on the console. */
+static void
+console_letter(struct console *c, uint32_t ch)
+{
+	const struct console_table	*t = &c->tables[c->pane];
+	const char			*id = NULL;
+	u_int				 sel = c->sel[c->pane];
+
+	if (t->nrows > 0 && sel < t->nrows)
+		id = CONSOLE_CELL(t, sel, 0);
+	console_action_clear(&c->act);
+	switch (ch) {
+	case 'b':
+		console_letter_ban(c, t, sel, id);
+		break;
+	case 'k':
+	case 'u':
+	case 'd':
+	case 'a':
+		if (console_letter_row(c, ch, t, sel, id) == -1)
+			console_say(c, 1, "Nothing selected for that here. "
+			    "? for help.");
+		break;
+	default:
+		console_letter_any(c, ch);
+		break;
+	}
 }
 
 /* The moderator answered the question on the input line. */
