@@ -26,7 +26,7 @@ import time
 from statistics import median as _median
 
 import pubsub
-from procfs import proc_cpu, proc_fds, proc_rss_kib, proc_stop
+from procfs import free_port, proc_cpu, proc_fds, proc_rss_kib, proc_stop
 
 REDIS = "/usr/bin/redis-server"
 STRANGERCTL = os.path.join(os.path.dirname(os.path.dirname(
@@ -45,12 +45,6 @@ def median(values):
     """The median of the figures a run reported (-1: none), or -1."""
     v = [x for x in values if x is not None and x >= 0]
     return _median(v) if v else -1
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Redis:

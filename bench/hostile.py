@@ -47,7 +47,7 @@ import time
 import urllib.request
 import warnings
 
-from procfs import proc_fds, proc_rss_kib, proc_stop
+from procfs import free_port, proc_fds, proc_rss_kib, proc_stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADGEN = os.path.join(ROOT, "bench", "loadgen")
@@ -56,14 +56,6 @@ LOADGEN = os.path.join(ROOT, "bench", "loadgen")
 NICE = -10 if os.geteuid() == 0 else 0
 IAC, SB, SE, WILL, WONT, DO, DONT = 255, 250, 240, 251, 252, 253, 254
 NAWS, TTYPE = 31, 24
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def quantile(v, q):

@@ -1,11 +1,20 @@
-"""The processes the benchmarks start: what /proc says about one (its
-CPU time, resident memory and open descriptors) and how one is ended
-(bench/run.py, bench/cluster.py, bench/hostile.py, bench/soak.py)."""
+"""The processes the benchmarks start: a free port to start one on,
+what /proc says about one (its CPU time, resident memory and open
+descriptors) and how one is ended (bench/run.py, bench/cluster.py,
+bench/hostile.py, bench/soak.py)."""
 
 import os
+import socket
 import subprocess
 
 HZ = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def proc_cpu(pid):
