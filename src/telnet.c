@@ -105,6 +105,7 @@ static void	telnet_maybe_start(struct telnet_conn *);
 static void	telnet_got_ttype(struct telnet_conn *, const char *);
 static void	telnet_got_charset(struct telnet_conn *, const u_char *,
 		    size_t);
+static void	telnet_got_naws(struct telnet_conn *, const u_char *);
 static void	telnet_option(struct telnet_conn *, telnet_event_t *);
 static void	telnet_queue(struct telnet_conn *, const char *, size_t);
 static void	telnet_warning(struct telnet_conn *, const char *);
@@ -325,13 +326,33 @@ telnet_option(struct telnet_conn *c, telnet_event_t *ev)
 	telnet_maybe_start(c);
 }
 
+/*
+ * A window size (NAWS): the answer to our DO NAWS whatever it says.  A
+ * zero width or height is a client that knows no size (a pipe, a pty
+ * nobody sized): it keeps the size we have, 80x24 at first.
+ */
+static void
+telnet_got_naws(struct telnet_conn *c, const u_char *p)
+{
+	u_int	sx = (u_int)p[0] << 8 | p[1];
+	u_int	sy = (u_int)p[2] << 8 | p[3];
+
+	c->answered = 1;
+	c->naws_done = 1;
+	if (sx != 0 && sy != 0) {
+		c->sx = sx;
+		c->sy = sy;
+		if (c->started && c->s != NULL)
+			session_resize(c->s, sx, sy);
+	}
+	telnet_maybe_start(c);
+}
+
 /* Everything libtelnet tells us. */
 static void
 telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 {
 	struct telnet_conn	*c = arg;
-	const u_char		*p;
-	u_int			 sx, sy;
 
 	(void)tn;		/* c->tn */
 	/* The visit is ending: what was read after the reason is ignored. */
@@ -357,20 +378,8 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 			    ev->sub.size);
 			break;
 		}
-		if (ev->sub.telopt != TELNET_TELOPT_NAWS || ev->sub.size != 4)
-			break;
-		c->answered = 1;
-		p = (const u_char *)ev->sub.buffer;
-		sx = (u_int)p[0] << 8 | p[1];
-		sy = (u_int)p[2] << 8 | p[3];
-		if (sx == 0 || sy == 0)
-			break;	/* "unknown": keep what we have */
-		c->sx = sx;
-		c->sy = sy;
-		if (c->started && c->s != NULL)
-			session_resize(c->s, sx, sy);
-		c->naws_done = 1;
-		telnet_maybe_start(c);
+		if (ev->sub.telopt == TELNET_TELOPT_NAWS && ev->sub.size == 4)
+			telnet_got_naws(c, (const u_char *)ev->sub.buffer);
 		break;
 	case TELNET_EV_TTYPE:
 		if (ev->ttype.cmd == TELNET_TTYPE_IS && !c->started)

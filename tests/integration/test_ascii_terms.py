@@ -184,3 +184,16 @@ class TestTelnetRefusalsStartAtOnce(LimitTest):
         c.wait_for("Press Enter", timeout=5)
         self.agree(c)
         c.wait_for("Looking for a stranger", timeout=5)
+
+    def test_naws_of_no_size(self):
+        # NAWS 0x0, as a client in a pipe or in a pty with no size
+        # (script(1)) sends: still its answer to DO NAWS.  The screen is
+        # the default 80x24; a larger one here shows where it ends.
+        c = self.raw(name="naws-0x0", cols=0, rows=0, screen_cols=100,
+                     screen_rows=30)
+        c.wait_for("Press Enter", timeout=5)
+        self.agree(c)
+        c.wait_for("Looking for a stranger", timeout=5)
+        with c.lock:
+            y = c.screen.cursor.y
+        self.assertEqual(y, 23, c.describe())
