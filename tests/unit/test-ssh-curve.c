@@ -1,12 +1,11 @@
 /*
  * Unit tests for ssh-curve.c, which does libssh's four curve operations
  * with libsodium: each gives what libcrypto's own gives (found here
- * with dlsym(RTLD_NEXT), past ssh-curve.c), refuses what it refuses and
+ * with ssh_next(), past ssh-curve.c), refuses what it refuses and
  * accepts what it accepts, small-order points and bad signatures
  * included; and libsodium did the work (ssh_curve_count).
  */
 
-#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,12 +75,9 @@ static int
 setup(void **state)
 {
 	(void)state;
-	real_derive = (derive_fn)dlsym(RTLD_NEXT, "EVP_PKEY_derive");
-	real_sign = (sign_fn)dlsym(RTLD_NEXT, "EVP_DigestSign");
-	real_verify = (verify_fn)dlsym(RTLD_NEXT, "EVP_DigestVerify");
-	assert_non_null(real_derive);
-	assert_non_null(real_sign);
-	assert_non_null(real_verify);
+	real_derive = (derive_fn)ssh_next("EVP_PKEY_derive");
+	real_sign = (sign_fn)ssh_next("EVP_DigestSign");
+	real_verify = (verify_fn)ssh_next("EVP_DigestVerify");
 	return (0);
 }
 
