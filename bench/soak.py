@@ -59,7 +59,7 @@ import time
 import urllib.request
 
 import hostile
-from hostile import Daemon, LOADGEN, free_port
+from hostile import Daemon, LOADGEN
 from procfs import proc_fds, proc_rss_kib
 
 IAC, SB, SE, NOP, WILL, WONT = 255, 250, 240, 241, 251, 252
