@@ -15,7 +15,6 @@ Every wait has a timeout, and a failed wait shows the screen or the text
 received.  Run with /usr/bin/python3 (Debian's, which sees python3-pyte).
 """
 
-import errno
 import fcntl
 import glob
 import os

@@ -7,7 +7,7 @@ wait (5 s by default).  Normalised: case and spacing do not matter.
 import time
 import unittest
 
-from harness import DaemonTest, poll
+from harness import DaemonTest
 
 INTEREST_WAIT = 5.0
 

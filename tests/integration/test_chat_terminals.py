@@ -11,7 +11,7 @@ import re
 import time
 import unittest
 
-from harness import DaemonTest, PtyTelnet, poll
+from harness import DaemonTest, poll
 
 COLOUR = re.compile(rb"\x1b\[(?:3[0-7]|9[0-7]|38;5;\d+)m")
 

@@ -6,7 +6,6 @@ daemon tests would fail for the wrong reason."""
 
 import socket
 import threading
-import time
 import unittest
 
 from harness import (PtyClient, PtyTelnet, poll, IAC, WILL, DO, SB, SE,

@@ -8,7 +8,7 @@ import random
 import socket
 import time
 
-from harness import (DaemonTest, Netcat, RawTelnet, IAC, SB, SE, WILL, DO,
+from harness import (DaemonTest, RawTelnet, IAC, SB, SE, WILL, DO,
                      WONT, DONT, OPT_NAWS, OPT_TTYPE, poll, new_source, SANITIZED)
 
 MIB = 1024

@@ -5,7 +5,6 @@ commands it prints reach the server it started.
 """
 
 import os
-import re
 import signal
 import subprocess
 import tempfile

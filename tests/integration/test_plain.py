@@ -3,7 +3,7 @@
 import re
 import time
 
-from harness import DaemonTest, new_source
+from harness import DaemonTest
 
 CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 

@@ -9,7 +9,7 @@ and ssh without a pty echo locally and get no second copy.
 import time
 
 from harness import DaemonTest
-from test_ssh import SshTest
+from harness_ssh import SshTest
 
 
 class EchoChecks:

@@ -95,7 +95,6 @@ class TestResizeRaw(DaemonTest, ResizeMixin):
         self.assertStaysUp()
 
     def test_huge_naws_is_clamped(self):
-        base = self.daemon.rss()
         a = self.raw(cols=65535, rows=65535, screen_cols=300, screen_rows=100)
         a.wait_for("Welcome")
         b = self.raw(cols=80, rows=24)

@@ -2,7 +2,6 @@
 
 import re
 import time
-import unicodedata
 
 from harness import DaemonTest
 

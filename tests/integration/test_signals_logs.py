@@ -7,7 +7,7 @@ import time
 import socket
 import struct
 
-from harness import (DaemonTest, poll, new_source, IAC, WILL, SB, SE,
+from harness import (DaemonTest, new_source, IAC, WILL, SB, SE,
                      OPT_NAWS, OPT_TTYPE)
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S*\s+")

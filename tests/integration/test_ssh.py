@@ -8,10 +8,7 @@ import subprocess
 import time
 
 from harness import poll
-# SshTest and the clients; the rest is here too for tests that still
-# import them from this file.
-from harness_ssh import (SSH_BASE_OPTS, SSH_KEYGEN, AsyncSsh, SshTest,
-                         asyncssh, make_key, ssh_argv, ssh_env)
+from harness_ssh import SSH_KEYGEN, AsyncSsh, SshTest, asyncssh, make_key
 
 class TestSshChat(SshTest):
 
@@ -61,7 +58,7 @@ class TestSshChat(SshTest):
 
     def test_window_change_resizes(self):
         a = self.ssh_visitor(cols=80, rows=24)
-        b = self.ssh_visitor(name="partner")
+        self.ssh_visitor(name="partner")
         a.wait_for("connected to a stranger")
         a.resize(100, 30)
         self.assertTrue(poll(lambda: len(a.row(0)) > 90),
@@ -77,7 +74,7 @@ class TestSshChat(SshTest):
 
     def test_asyncssh_window_change(self):
         a = self.ssh_visitor("ssh_async", cols=80, rows=24)
-        b = self.ssh_visitor(name="partner")
+        self.ssh_visitor(name="partner")
         a.wait_for("connected to a stranger")
         a.resize(120, 40)
         self.assertTrue(poll(lambda: len(a.row(0)) > 110),

@@ -8,7 +8,7 @@ prints; the refusal still happens at accept, before any crypto.
 import subprocess
 
 from test_moderation import ModTest
-from test_ssh import SshTest, ssh_argv, ssh_env
+from harness_ssh import SshTest, ssh_argv, ssh_env
 
 
 class TestSshBanReason(ModTest, SshTest):

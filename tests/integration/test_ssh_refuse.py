@@ -4,8 +4,7 @@ forwarding of every kind.  Each ends promptly with a non-zero exit."""
 import subprocess
 import time
 
-from harness import TIMEOUT
-from harness_ssh import SshTest, ssh_argv, ssh_env, SSH_BASE_OPTS, AsyncSsh
+from harness_ssh import SshTest, ssh_argv, ssh_env, SSH_BASE_OPTS
 
 # A refusal must come well before the 20 s login grace time.
 PROMPT = 5
