@@ -67,7 +67,7 @@ DEB_BUILD = gcc make pkg-config libevent-dev libssh-dev libssl-dev libsodium-dev
 	    libunistring-dev
 DEB_TEST  = libcmocka-dev libvterm-dev python3 python3-pyte python3-asyncssh \
 	    inetutils-telnet netcat-openbsd openssh-client mandoc haproxy \
-	    postgresql redis-server
+	    postgresql redis-server python3-pyflakes
 
 .PHONY: all run check unit integration deps deps-build clean lint install
 
@@ -151,8 +151,12 @@ unit: $(UNIT_TESTS)
 integration: all
 	$(PYTHON) tests/integration/run.py
 
+# The man pages, and the Python of the tests and benchmarks (an unused
+# import or variable is often a check that was meant and never made).
 lint:
+	@sh tests/deps.sh mandoc python3 python3-pyflakes
 	mandoc -Tlint -Wwarning man/*.[0-9]
+	$(PYTHON) -m pyflakes tests/integration/*.py bench/*.py
 
 # Benchmarks beside the peers (OpenSSH's sshd, ngircd; two nodes on one
 # Redis beside one node), each started on a loopback port with a
