@@ -70,6 +70,7 @@ struct telnet_conn {
 	int			 started;
 	int			 dead;		/* socket error or EOF */
 	int			 scan;		/* telnet_scan()'s state */
+	int			 iac_last;	/* the last byte fed was IAC */
 	u_char			 scan_verb;	/* WILL, WONT, DO or DONT */
 };
 
@@ -99,6 +100,8 @@ static void	telnet_event(struct bufferevent *, short, void *);
 static void	telnet_drained(struct bufferevent *, void *);
 static void	telnet_handler(telnet_t *, telnet_event_t *, void *);
 static void	telnet_negotiated(evutil_socket_t, short, void *);
+static void	telnet_feed(struct telnet_conn *, const char *, size_t);
+static size_t	telnet_piece(struct telnet_conn *, const u_char *, size_t);
 static void	telnet_scan(struct telnet_conn *, const u_char *, size_t);
 static void	telnet_refused(struct telnet_conn *, u_char, u_char);
 static void	telnet_maybe_start(struct telnet_conn *);
@@ -398,8 +401,9 @@ telnet_handler(telnet_t *tn, telnet_event_t *ev, void *arg)
 		/*
 		 * IAC SB COMPRESS2 IAC SE, unasked, makes libtelnet inflate
 		 * all that follows: a thousand bytes of input for each one
-		 * sent.  Nobody needs it to type, so it ends the visit and
-		 * nothing more is read.
+		 * sent.  Nobody needs it to type, so it ends the visit:
+		 * nothing more is read, nor handed to libtelnet
+		 * (telnet_feed).
 		 */
 		if (ev->compress.state == 0 || c->s == NULL)
 			break;
@@ -437,13 +441,57 @@ telnet_read(struct bufferevent *bev, void *arg)
 		}
 		if (!c->started)
 			telnet_scan(c, (const u_char *)buf, (size_t)n);
-		telnet_recv(c->tn, buf, (size_t)n);
+		telnet_feed(c, buf, (size_t)n);
 		telnet_maybe_start(c);
 	}
 	if (c->drop != NULL && c->s != NULL) {
 		bufferevent_disable(c->bev, EV_READ);
 		session_close(c->s, c->drop);
 	}
+}
+
+/*
+ * Hand libtelnet the bytes read, in pieces, until the visit ends.
+ * libtelnet inflates all it was given after IAC SB COMPRESS2 ... IAC SE
+ * in the same call, about a thousand bytes for each one, and parses
+ * them before we can refuse it: 3 KB cost 50 ms of CPU.  So each piece
+ * ends where a subnegotiation can end (telnet_piece), and once the
+ * visit ends nothing more is handed over.
+ */
+static void
+telnet_feed(struct telnet_conn *c, const char *buf, size_t n)
+{
+	size_t	len;
+
+	while (n > 0 && !c->dead && c->drop == NULL) {
+		len = telnet_piece(c, (const u_char *)buf, n);
+		telnet_recv(c->tn, buf, len);
+		buf += len;
+		n -= len;
+	}
+}
+
+/*
+ * How much of p to hand libtelnet at once: up to the first byte after
+ * an IAC that is not itself an IAC, or all of it.  libtelnet ends a
+ * subnegotiation only on such a byte (IAC SE, or IAC and anything but
+ * IAC), whatever its own state, so no piece goes on past one.
+ */
+static size_t
+telnet_piece(struct telnet_conn *c, const u_char *p, size_t n)
+{
+	const u_char	*iac;
+	size_t		 i = 0;
+
+	if (!c->iac_last) {
+		if ((iac = memchr(p, TELNET_IAC, n)) == NULL)
+			return (n);
+		i = (size_t)(iac - p);
+	}
+	while (i < n && p[i] == TELNET_IAC)
+		i++;
+	c->iac_last = i == n;
+	return (i < n ? i + 1 : n);
 }
 
 /*

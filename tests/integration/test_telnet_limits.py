@@ -182,3 +182,32 @@ class TestWarningsOnce(TelnetLimitTest):
                   if re.search(r": telnet: (?!\d+ more)", l)]
         self.assertEqual(len(warned), 1, warned[:5])
         self.assertStaysUp()
+
+
+class TestCompressionNotInflated(TelnetLimitTest):
+    """IAC SB COMPRESS2 IAC SE ends the visit, and what came after it in
+    the same read is never inflated: libtelnet turned each of those
+    bytes into a thousand and parsed them all before the visit ended
+    (~3 KB sent cost ~50 ms of CPU).  With -v, a libtelnet warning in
+    the deflated stream would be logged (and counted) if it were read."""
+
+    args = ("-v",)
+
+    def test_deflated_rest_of_the_read_is_not_parsed(self):
+        import zlib
+        s = socket.create_connection(("127.0.0.1", self.port), TIMEOUT,
+                                     source_address=(new_source(), 0))
+        self.addCleanup(s.close)
+        # Each IAC SB 0 IAC NOP is a warning to libtelnet: an IAC inside
+        # a subnegotiation followed by neither IAC nor SE.
+        noise = bytes([IAC, SB, 0, IAC, NOP]) * (16 << 20)
+        bomb = zlib.compress(noise, 9)[:3000]
+        # One write, well inside one read of the daemon's.
+        s.sendall(bytes([IAC, SB, 86, IAC, SE]) + bomb)
+        self.assertLogged(r": end telnet from .*: telnet compression "
+                          r"refused$")
+        # The first warning is logged as it is parsed, before the end.
+        warned = [l for l in self.daemon.log().splitlines()
+                  if re.search(r": telnet: ", l)]
+        self.assertEqual(warned, [])
+        self.assertStaysUp()
