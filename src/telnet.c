@@ -246,9 +246,10 @@ telnet_got_charset(struct telnet_conn *c, const u_char *p, size_t len)
  * for (RFC 1143: WANTYES goes to NO without an event), so the refusals
  * the negotiation waits for would only be known at its deadline, and
  * every client that takes no CHARSET (inetutils telnet, PuTTY) would
- * wait for it.  So the verbs are spotted in the bytes read, before
- * libtelnet has them: as much of its parser as finds IAC, a verb and
- * an option outside subnegotiations, no more.
+ * wait for it.  So the verbs are spotted in the bytes read, in each
+ * piece just before libtelnet has it (telnet_feed): as much of its
+ * parser as finds IAC, a verb and an option outside subnegotiations,
+ * no more.
  */
 static void
 telnet_scan(struct telnet_conn *c, const u_char *p, size_t n)
@@ -439,8 +440,6 @@ telnet_read(struct bufferevent *bev, void *arg)
 			c->drop = "input flood";
 			continue;
 		}
-		if (!c->started)
-			telnet_scan(c, (const u_char *)buf, (size_t)n);
 		telnet_feed(c, buf, (size_t)n);
 		telnet_maybe_start(c);
 	}
@@ -457,6 +456,12 @@ telnet_read(struct bufferevent *bev, void *arg)
  * them before we can refuse it: 3 KB cost 50 ms of CPU.  So each piece
  * ends where a subnegotiation can end (telnet_piece), and once the
  * visit ends nothing more is handed over.
+ *
+ * Within a piece libtelnet acts on its first byte (an option after a
+ * verb) and its last (the byte after IAC) only, and an option named
+ * after IAC and a verb is always a first byte: so telnet_scan(), run
+ * on each piece just before libtelnet, sees a refusal where libtelnet
+ * does, not before the answers ahead of it in the same read.
  */
 static void
 telnet_feed(struct telnet_conn *c, const char *buf, size_t n)
@@ -465,6 +470,8 @@ telnet_feed(struct telnet_conn *c, const char *buf, size_t n)
 
 	while (n > 0 && !c->dead && c->drop == NULL) {
 		len = telnet_piece(c, (const u_char *)buf, n);
+		if (!c->started)
+			telnet_scan(c, (const u_char *)buf, len);
 		telnet_recv(c->tn, buf, len);
 		buf += len;
 		n -= len;

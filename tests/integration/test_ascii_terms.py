@@ -8,7 +8,7 @@ on the full screen as in plain line mode.
 
 import os
 
-from harness import (DO, IAC, SB, SE, WILL, DaemonTest, RawTelnet)
+from harness import (DO, DONT, IAC, SB, SE, WILL, DaemonTest, RawTelnet)
 from test_limits import LimitTest
 
 UI = ("\u00b7", "\u2026", "\u2191", "\u2193")
@@ -45,10 +45,12 @@ REQUEST, ACCEPTED, REJECTED = 1, 2, 3
 class CharsetTelnet(RawTelnet):
     """A telnet client that takes part in CHARSET (RFC 2066): agrees to
     the daemon's WILL CHARSET and answers its REQUEST with answer (the
-    subnegotiation's bytes after the option), recording the request."""
+    subnegotiation's bytes after the option), and after it in the same
+    write, recording the request."""
 
-    def __init__(self, port, answer, **kw):
+    def __init__(self, port, answer, after=b"", **kw):
         self.answer = answer
+        self.after = after
         self.requests = []
         RawTelnet.__init__(self, port, **kw)
 
@@ -63,7 +65,8 @@ class CharsetTelnet(RawTelnet):
         if sb[:2] == bytes([OPT_CHARSET, REQUEST]):
             self.requests.append(sb[2:])
             self.send_raw(bytes([IAC, SB, OPT_CHARSET]) +
-                          self.escape(self.answer) + bytes([IAC, SE]))
+                          self.escape(self.answer) + bytes([IAC, SE]) +
+                          self.after)
         else:
             RawTelnet._subneg(self, sb)
 
@@ -75,8 +78,8 @@ class TestTelnetCharset(DaemonTest):
     stranger writes shows non-ASCII characters as "?", never as raw
     UTF-8 bytes."""
 
-    def charset_client(self, answer, term="xterm-256color"):
-        c = self._track(CharsetTelnet(self.port, answer, term=term,
+    def charset_client(self, answer, term="xterm-256color", after=b""):
+        c = self._track(CharsetTelnet(self.port, answer, after, term=term,
                                       rows=8, cols=60,
                                       name="charset%d" % len(self.clients)))
         self.agree(c)
@@ -89,8 +92,8 @@ class TestTelnetCharset(DaemonTest):
         self.assertIn(" online \u00b7 ", a.row(0), a.describe())
         self.assertIn("Looking for a stranger\u2026", a.screen_text())
 
-    def check_no_utf8(self, answer):
-        a = self.charset_client(answer)
+    def check_no_utf8(self, answer, after=b""):
+        a = self.charset_client(answer, after=after)
         self.assertEqual(a.requests, [b";UTF-8"])
         self.assertIn(" online - ", a.row(0), a.describe())
         self.assertIn("Looking for a stranger.", a.screen_text())
@@ -109,6 +112,14 @@ class TestTelnetCharset(DaemonTest):
 
     def test_accepts_another_set_gets_ascii(self):
         self.check_no_utf8(bytes([ACCEPTED]) + b"ISO-8859-1")
+
+    def test_rejects_then_withdraws_in_one_write(self):
+        """REJECTED, then DONT CHARSET in the same write: the refusal
+        is seen in the bytes read, and must not be acted on before the
+        answer in front of it is (it was, and the client that said it
+        takes no UTF-8 got UTF-8)."""
+        self.check_no_utf8(bytes([REJECTED]),
+                           after=bytes([IAC, DONT, OPT_CHARSET]))
 
     def test_hostile_answers_are_bounded(self):
         """Answers that are not a proper ACCEPTED "UTF-8" never give
