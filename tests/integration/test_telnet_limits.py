@@ -194,18 +194,24 @@ class TestCompressionNotInflated(TelnetLimitTest):
     args = ("-v",)
 
     def test_deflated_rest_of_the_read_is_not_parsed(self):
+        import time
         import zlib
-        s = socket.create_connection(("127.0.0.1", self.port), TIMEOUT,
-                                     source_address=(new_source(), 0))
-        self.addCleanup(s.close)
         # Each IAC SB 0 IAC NOP is a warning to libtelnet: an IAC inside
         # a subnegotiation followed by neither IAC nor SE.
         noise = bytes([IAC, SB, 0, IAC, NOP]) * (16 << 20)
         bomb = zlib.compress(noise, 9)[:3000]
-        # One write, well inside one read of the daemon's.
-        s.sendall(bytes([IAC, SB, 86, IAC, SE]) + bomb)
+        marker = bytes([IAC, SB, 86, IAC, SE])
+        # In one write, well inside one read of the daemon's; then with
+        # the marker's IAC and SE most likely in two reads.
+        for writes in ([marker + bomb], [marker[:4], marker[4:] + bomb]):
+            s = socket.create_connection(("127.0.0.1", self.port), TIMEOUT,
+                                         source_address=(new_source(), 0))
+            self.addCleanup(s.close)
+            for data in writes:
+                s.sendall(data)
+                time.sleep(0.2)
         self.assertLogged(r": end telnet from .*: telnet compression "
-                          r"refused$")
+                          r"refused$", count=2)
         # The first warning is logged as it is parsed, before the end.
         warned = [l for l in self.daemon.log().splitlines()
                   if re.search(r": telnet: ", l)]
