@@ -376,13 +376,15 @@ test_gives_back(void **state)
 
 /*
  * A model of the conversation: an array of copies under the same caps,
- * rewrites included.
+ * rewrites included, and the rows cached for each at one width.
  */
 struct model {
 	enum line_kind	 kind[CHAT_MAX_LINES];
 	char		*text[CHAT_MAX_LINES];
+	u_int		 rows[CHAT_MAX_LINES];
 	u_int		 n;
 	size_t		 bytes;
+	u_int		 width;
 };
 
 /* Drop the model's oldest line. */
@@ -393,20 +395,55 @@ model_drop(struct model *m)
 	free(m->text[0]);
 	memmove(m->text, m->text + 1, --m->n * sizeof *m->text);
 	memmove(m->kind, m->kind + 1, m->n * sizeof *m->kind);
+	memmove(m->rows, m->rows + 1, m->n * sizeof *m->rows);
+}
+
+/*
+ * How much of text the model keeps: all of it up to CHAT_MAX_BYTES,
+ * else the most whole characters that fit, none if no byte there
+ * starts one.
+ */
+static size_t
+model_cut(const char *text)
+{
+	size_t	len = strlen(text);
+
+	if (len <= CHAT_MAX_BYTES)
+		return (len);
+	for (len = CHAT_MAX_BYTES; len > 0; len--) {
+		if (((uint8_t)text[len] & 0xc0) != 0x80)
+			break;
+	}
+	return (len);
 }
 
 /* Add to the model as the caps say. */
 static void
 model_add(struct model *m, enum line_kind kind, const char *text)
 {
-	size_t	len = strlen(text);
+	size_t	len = model_cut(text);
 
 	while (m->n > 0 && (m->n == CHAT_MAX_LINES ||
 	    m->bytes + len > CHAT_MAX_BYTES))
 		model_drop(m);
 	m->kind[m->n] = kind;
-	m->text[m->n++] = xstrdup(text);
+	m->rows[m->n] = CONV_ROWS_NONE;
+	m->text[m->n++] = xstrndup(text, len);
 	m->bytes += len;
+}
+
+/* Cache rows for the model's line i at width; another width forgets. */
+static void
+model_set_rows(struct model *m, u_int i, u_int width, u_int rows)
+{
+	u_int	j;
+
+	if (width != m->width) {
+		for (j = 0; j < m->n; j++)
+			m->rows[j] = CONV_ROWS_NONE;
+		m->width = width;
+	}
+	m->rows[i] = rows < CONV_ROWS_NONE ? rows : CONV_ROWS_NONE;
 }
 
 /* Does the conversation hold what the model does? */
@@ -421,6 +458,7 @@ model_check(struct model *m, struct conv *c)
 		assert_int_equal(conv_kind(c, i), m->kind[i]);
 		assert_int_equal(conv_len(c, i), strlen(m->text[i]));
 		assert_string_equal(conv_text(c, i), m->text[i]);
+		assert_int_equal(conv_rows(c, i, m->width), m->rows[i]);
 	}
 }
 
@@ -475,6 +513,85 @@ test_model(void **state)
 	conv_free(&c);
 }
 
+/* len bytes of letters, of 4-byte characters, or of continuations. */
+static void
+fill(char *t, size_t len, u_int how)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (how == 0)
+			t[i] = 'a' + i % 26;
+		else if (how == 1)
+			t[i] = "\xf0\x9f\x98\x80"[i % 4];	/* U+1F600 */
+		else
+			t[i] = (char)(0x80 + i % 64);
+	}
+	t[len] = '\0';
+}
+
+/*
+ * Lines at the edges, against the model: empty, exactly CHAT_MAX_BYTES
+ * and a byte either side, half of it, far past it with a character
+ * across the cut or no character at all, among short lines and
+ * rewrites, in phases with short lines only; rows cached at one width
+ * or another stay with their line as the ring grows and wraps and the
+ * buffer moves; the buffer stays bounded throughout.
+ */
+static void
+test_model_edges(void **state)
+{
+	static const size_t	 sizes[] = { 0, 1, CHAT_MAX_BYTES - 1,
+	    CHAT_MAX_BYTES, CHAT_MAX_BYTES + 1, CHAT_MAX_BYTES + 3,
+	    CHAT_MAX_BYTES / 2, CHAT_MAX_BYTES / 2 + 1, 3 * CHAT_MAX_BYTES };
+	struct conv		 c;
+	struct model		 m;
+	enum line_kind		 kind;
+	char			*t;
+	u_int			 i, r, seed = 7, width;
+	size_t			 len;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	memset(&m, 0, sizeof m);
+	t = xmalloc(3 * CHAT_MAX_BYTES + 1);
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245 + 12345;
+		r = seed >> 8;
+		/* Phases of short lines only, so that the ring fills. */
+		if ((i / 2000) % 2 == 0 || r % 4 != 0)
+			len = r % 50;
+		else
+			len = sizes[(r >> 4) % (sizeof sizes / sizeof sizes[0])];
+		fill(t, len, (r >> 10) % 3);
+		if ((r >> 12) % 7 == 0 && m.n > 0) {
+			kind = m.kind[--m.n];
+			m.bytes -= strlen(m.text[m.n]);
+			free(m.text[m.n]);
+			model_add(&m, kind, t);
+			conv_rewrite(&c, t);
+		} else {
+			kind = (r >> 14) % 4;
+			model_add(&m, kind, t);
+			conv_add(&c, kind, t);
+		}
+		if ((r >> 16) % 3 == 0) {
+			/* A resize now and then forgets every line's rows. */
+			width = (i / 3000) % 2 == 0 ? 80 : 40;
+			model_set_rows(&m, (r >> 2) % m.n, width, r % 70000);
+			conv_set_rows(&c, (r >> 2) % c.nlines, width, r % 70000);
+		}
+		if (len > 50 || i % 101 == 0)
+			model_check(&m, &c);
+		assert_true(conv_size(&c) <= 2 * CHAT_MAX_BYTES);
+	}
+	model_check(&m, &c);
+	free(t);
+	while (m.n > 0)
+		model_drop(&m);
+	conv_free(&c);
+}
+
 int
 main(void)
 {
@@ -490,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_gives_back),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_edges),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
