@@ -144,12 +144,13 @@ class Daemon:
     temporary state directory and its stderr captured to a file."""
 
     def __init__(self, workers=2, args=(), ssh=False, nofile=None,
-                 proxy=False):
+                 proxy=False, stack=None):
         self.workers = workers
         self.args = list(args)
         self.ssh = ssh			# also listen for SSH on ssh_port
         self.proxy = proxy		# listeners expect a PROXY header
         self.nofile = nofile		# a descriptor limit (soft and hard)
+        self.stack = stack		# a stack limit, so each thread's stack
         self.proc = None
         self.dir = None
         self.port = None
@@ -179,10 +180,15 @@ class Daemon:
                     "-t", "127.0.0.1:%d%s" % (self.port, flag), "-s", ssh,
                     "-w", str(self.workers)] + self.args
             self.argv = argv
-            limit = None
+            limits = []
             if self.nofile is not None:
-                limit = lambda: resource.setrlimit(
-                    resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+                limits.append((resource.RLIMIT_NOFILE, self.nofile))
+            if self.stack is not None:
+                limits.append((resource.RLIMIT_STACK, self.stack))
+            limit = None
+            if limits:
+                limit = lambda: [resource.setrlimit(r, (n, n))
+                                 for r, n in limits]
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=self._log, stderr=self._log,
                                          cwd=self.dir, preexec_fn=limit)
@@ -702,11 +708,13 @@ class DaemonTest(unittest.TestCase):
     daemon_args = ()
     ssh = False			# True: also an SSH listener on self.ssh_port
     nofile = None		# the daemon's descriptor limit, if not ours
+    stack = None		# the daemon's stack limit (bytes), if not ours
     proxy = False		# True: listeners marked proxy (test_proxy)
 
     def setUp(self):
         self.daemon = Daemon(self.workers, self.daemon_args, ssh=self.ssh,
-                             nofile=self.nofile, proxy=self.proxy)
+                             nofile=self.nofile, proxy=self.proxy,
+                             stack=self.stack)
         self.addCleanup(self.daemon.cleanup)
         self.daemon.start()
         global current_daemon

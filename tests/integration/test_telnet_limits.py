@@ -217,3 +217,38 @@ class TestCompressionNotInflated(TelnetLimitTest):
                   if re.search(r": telnet: ", l)]
         self.assertEqual(warned, [])
         self.assertStaysUp()
+
+
+class TestSubnegotiationsStackBounded(TelnetLimitTest):
+    """libtelnet calls itself again on the rest of what it was given
+    after each NEW-ENVIRON subnegotiation (as it does to inflate after
+    COMPRESS2), each time with a 1 KiB buffer on the stack: one 4 KB
+    read of "IAC SB NEW-ENVIRON IS IAC SE" went ~900 KiB deep, so with
+    thread stacks under that (ulimit -s 768 here was enough) one packet
+    took the whole daemon down (SIGSEGV).  Fed in pieces, it goes one
+    level deep whatever the read holds."""
+
+    stack = 512 << 10
+
+    def test_a_read_of_environ_subnegotiations(self):
+        a, b = self.pair("raw", "raw")
+        s = socket.create_connection(("127.0.0.1", self.port), TIMEOUT,
+                                     source_address=(new_source(), 0))
+        self.addCleanup(s.close)
+        # 682 of them, 4092 bytes, and an offer to refuse, whose answer
+        # comes once they are parsed: one read of the daemon's, 4096.
+        s.sendall(bytes([IAC, SB, 39, 0, IAC, SE]) * 682 +
+                  bytes([IAC, WILL, 77]))
+        refusal, got = bytes([IAC, DONT, 77]), b""
+        while refusal not in got:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            got += data
+        self.assertDaemonUp()
+        self.assertIn(refusal, got)
+        self.assertChat(a, b, "still here")
+        self.assertStaysUp()
