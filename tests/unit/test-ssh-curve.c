@@ -223,22 +223,32 @@ test_x25519_small_order(void **state)
 	EVP_PKEY_free(a);
 }
 
+/* A new ed25519 key from a random seed, libcrypto's own import. */
+static EVP_PKEY *
+ed25519_new(void)
+{
+	unsigned char	 seed[RAW];
+	EVP_PKEY	*key;
+
+	assert_int_equal(RAND_bytes(seed, RAW), 1);
+	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, RAW);
+	assert_non_null(key);
+	return (key);
+}
+
 /* Signatures are libcrypto's, byte for byte, any message length. */
 static void
 test_ed25519_sign(void **state)
 {
-	unsigned char	 seed[RAW], m[300], s1[SIG], s2[SIG];
+	unsigned char	 m[300], s1[SIG], s2[SIG];
 	unsigned long	 n;
 	EVP_PKEY	*key;
 	int		 i;
 
 	(void)state;
 	for (i = 0; i < ROUNDS; i++) {
-		assert_int_equal(RAND_bytes(seed, RAW), 1);
+		key = ed25519_new();
 		assert_int_equal(RAND_bytes(m, sizeof m), 1);
-		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-		    seed, RAW);
-		assert_non_null(key);
 		n = ssh_curve_count();
 		sign_by(EVP_DigestSign, key, m, i % sizeof m, s1);
 		assert_int_equal(ssh_curve_count(), n + 1);
@@ -252,17 +262,15 @@ test_ed25519_sign(void **state)
 static void
 test_ed25519_verify(void **state)
 {
-	unsigned char	 seed[RAW], pub[RAW], sig[SIG], bad[SIG], m[100];
+	unsigned char	 pub[RAW], sig[SIG], bad[SIG], m[100];
 	unsigned long	 n;
 	EVP_PKEY	*key;
 	int		 i;
 
 	(void)state;
 	for (i = 0; i < ROUNDS; i++) {
-		assert_int_equal(RAND_bytes(seed, RAW), 1);
+		key = ed25519_new();
 		assert_int_equal(RAND_bytes(m, sizeof m), 1);
-		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-		    seed, RAW);
 		raw_public(key, pub);
 		sign_by(real_sign, key, m, sizeof m, sig);
 		n = ssh_curve_count();
@@ -291,14 +299,13 @@ test_ed25519_verify(void **state)
 static void
 test_ed25519_s_past_l(void **state)
 {
-	unsigned char	 seed[RAW], pub[RAW], sig[SIG];
+	unsigned char	 pub[RAW], sig[SIG];
 	EVP_PKEY	*key;
 	unsigned int	 c = 0;
 	int		 i;
 
 	(void)state;
-	assert_int_equal(RAND_bytes(seed, RAW), 1);
-	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, RAW);
+	key = ed25519_new();
 	raw_public(key, pub);
 	sign_by(real_sign, key, msg, sizeof msg, sig);
 	for (i = 0; i < RAW; i++) {
